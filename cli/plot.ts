@@ -1,0 +1,640 @@
+/**
+ * Pictures of a 2-D classifier: its decision boundary sampled on a grid,
+ * drawn in the terminal (ANSI colour blocks, or plain characters) or as a
+ * standalone SVG with the data points and the training loss curve.
+ *
+ * Pure functions of their inputs: no Deno APIs, so the playground can reuse them.
+ *
+ * @module
+ */
+
+/** The region of the plane a picture covers. */
+export interface PlotBounds {
+  /** Left edge. */
+  xMin: number;
+  /** Right edge. */
+  xMax: number;
+  /** Bottom edge. */
+  yMin: number;
+  /** Top edge. */
+  yMax: number;
+}
+
+/** A classifier's answer at one point: its class and how sure it is. */
+export interface Verdict {
+  /** The predicted class index. */
+  cls: number;
+  /** Confidence in [0, 1] (0: on the boundary), used for shading. */
+  confidence: number;
+}
+
+/** A classifier sampled at the centres of a `cols × rows` grid. */
+export interface BoundaryGrid {
+  /** Cells per row. */
+  cols: number;
+  /** Number of rows; row 0 is the top (largest y). */
+  rows: number;
+  /** The region the grid covers. */
+  bounds: PlotBounds;
+  /** Class of each cell, row-major. */
+  classes: Int32Array;
+  /** Confidence of each cell, row-major. */
+  confidence: Float64Array;
+}
+
+/**
+ * The bounding box of 2-D points, widened by `pad` (a fraction of each side's
+ * range) so that points are not drawn on the edge.
+ *
+ * @param points Points `[x, y]` (extra coordinates are ignored).
+ * @param pad Fraction of the range added on each side (default 0.1).
+ * @returns The bounds (a unit box around the origin for no points).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dataBounds } from "./plot.ts";
+ * assert.deepEqual(dataBounds([[0, 0], [10, 5]], 0.1), { xMin: -1, xMax: 11, yMin: -0.5, yMax: 5.5 });
+ * ```
+ */
+export function dataBounds(points: readonly number[][], pad = 0.1): PlotBounds {
+  let xMin = Infinity, xMax = -Infinity, yMin = Infinity, yMax = -Infinity;
+  for (const [x, y] of points) {
+    if (x < xMin) xMin = x;
+    if (x > xMax) xMax = x;
+    if (y < yMin) yMin = y;
+    if (y > yMax) yMax = y;
+  }
+  if (!(xMin <= xMax)) return { xMin: -1, xMax: 1, yMin: -1, yMax: 1 };
+  const dx = xMax - xMin || 1, dy = yMax - yMin || 1;
+  return {
+    xMin: xMin - pad * dx,
+    xMax: xMax + pad * dx,
+    yMin: yMin - pad * dy,
+    yMax: yMax + pad * dy,
+  };
+}
+
+/**
+ * Samples a classifier at the centre of every grid cell.
+ *
+ * @param classify The classifier, called with `[x, y]`.
+ * @param bounds The region to cover.
+ * @param cols Cells per row.
+ * @param rows Number of rows (row 0 at the top).
+ * @returns The grid.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sampleBoundary } from "./plot.ts";
+ * const grid = sampleBoundary(([x]) => ({ cls: x > 0 ? 1 : 0, confidence: 1 }),
+ *   { xMin: -1, xMax: 1, yMin: -1, yMax: 1 }, 4, 2);
+ * assert.deepEqual([...grid.classes], [0, 0, 1, 1, 0, 0, 1, 1]);
+ * ```
+ */
+export function sampleBoundary(
+  classify: (point: number[]) => Verdict,
+  bounds: PlotBounds,
+  cols: number,
+  rows: number,
+): BoundaryGrid {
+  const classes = new Int32Array(cols * rows);
+  const confidence = new Float64Array(cols * rows);
+  const { xMin, xMax, yMin, yMax } = bounds;
+  for (let r = 0; r < rows; r++) {
+    const y = yMax - ((r + 0.5) / rows) * (yMax - yMin);
+    for (let c = 0; c < cols; c++) {
+      const x = xMin + ((c + 0.5) / cols) * (xMax - xMin);
+      const verdict = classify([x, y]);
+      classes[r * cols + c] = verdict.cls;
+      confidence[r * cols + c] = Math.min(1, Math.max(0, verdict.confidence));
+    }
+  }
+  return { cols, rows, bounds, classes, confidence };
+}
+
+/**
+ * A grid size for the terminal: `width` columns and enough rows to keep the
+ * data's aspect ratio, given that a character cell is about twice as tall as
+ * it is wide.
+ *
+ * @param bounds The region to draw.
+ * @param width Columns available.
+ * @returns Columns and rows (rows clamped to 6…32).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { terminalGridSize } from "./plot.ts";
+ * assert.deepEqual(terminalGridSize({ xMin: 0, xMax: 2, yMin: 0, yMax: 1 }, 60), { cols: 60, rows: 15 });
+ * ```
+ */
+export function terminalGridSize(
+  bounds: PlotBounds,
+  width: number,
+): { cols: number; rows: number } {
+  const aspect = (bounds.yMax - bounds.yMin) / (bounds.xMax - bounds.xMin);
+  const rows = Math.round((width * aspect) / 2);
+  return { cols: width, rows: Math.min(32, Math.max(6, rows)) };
+}
+
+// Plain-text symbols: region fill and point marker per class (cycled).
+const REGION_CHARS = [".", " ", ":", "-", "=", "~", "'", "`"];
+const POINT_CHARS = ["o", "x", "+", "*", "#", "@", "%", "&"];
+// 256-colour ANSI: dark region backgrounds and bright point colours.
+const REGION_BG = [52, 17, 22, 58, 53, 23, 94, 236];
+const POINT_FG = [203, 75, 78, 221, 177, 80, 215, 250];
+
+/** Options for {@linkcode renderTerminal}. */
+export interface TerminalOptions {
+  /** ANSI colour blocks (`true`) or plain characters. */
+  color: boolean;
+  /** Class names for the legend (default: the class index). */
+  labelNames?: readonly string[];
+}
+
+/**
+ * Draws the decision boundary and the data points as lines of text, framed,
+ * with the axis ranges and a legend below. With colour, regions are dark
+ * background blocks and points bright dots; without, regions are `.` / blank
+ * / `:` … and points `o` / `x` / `+` ….
+ *
+ * @param grid The sampled boundary.
+ * @param points The data points `[x, y]`.
+ * @param labels The class of each point.
+ * @param classes The number of classes.
+ * @param options Colour and class names.
+ * @returns The lines, without newlines.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderTerminal, sampleBoundary } from "./plot.ts";
+ * const bounds = { xMin: 0, xMax: 4, yMin: 0, yMax: 1 };
+ * const grid = sampleBoundary(([x]) => ({ cls: x > 2 ? 1 : 0, confidence: 1 }), bounds, 4, 1);
+ * const lines = renderTerminal(grid, [[0.5, 0.5], [3.5, 0.5]], [0, 1], 2, { color: false });
+ * assert.equal(lines[1], "|o. x|");
+ * ```
+ */
+export function renderTerminal(
+  grid: BoundaryGrid,
+  points: readonly number[][],
+  labels: readonly number[],
+  classes: number,
+  options: TerminalOptions,
+): string[] {
+  const { cols, rows, bounds } = grid;
+  const marks = new Int32Array(cols * rows).fill(-1);
+  points.forEach(([x, y], i) => {
+    const c = Math.floor(
+      ((x - bounds.xMin) / (bounds.xMax - bounds.xMin)) * cols,
+    );
+    const r = Math.floor(
+      ((bounds.yMax - y) / (bounds.yMax - bounds.yMin)) * rows,
+    );
+    if (c >= 0 && c < cols && r >= 0 && r < rows) {
+      marks[r * cols + c] = labels[i];
+    }
+  });
+  const color = options.color;
+  const lines: string[] = [];
+  const edge = color ? "" : `+${"-".repeat(cols)}+`;
+  if (!color) lines.push(edge);
+  for (let r = 0; r < rows; r++) {
+    let line = color ? "" : "|";
+    let open = -2;
+    for (let c = 0; c < cols; c++) {
+      const k = r * cols + c;
+      const region = grid.classes[k], mark = marks[k];
+      if (color) {
+        const bg = REGION_BG[region % REGION_BG.length];
+        const fg = mark >= 0 ? POINT_FG[mark % POINT_FG.length] : -1;
+        const key = bg * 1000 + fg;
+        if (key !== open) {
+          line += fg >= 0
+            ? `\x1b[48;5;${bg};38;5;${fg}m`
+            : `\x1b[48;5;${bg};39m`;
+          open = key;
+        }
+        line += mark >= 0 ? "●" : " ";
+      } else {
+        line += mark >= 0
+          ? POINT_CHARS[mark % POINT_CHARS.length]
+          : REGION_CHARS[region % REGION_CHARS.length];
+      }
+    }
+    lines.push(color ? `${line}\x1b[0m` : `${line}|`);
+  }
+  if (!color) lines.push(edge);
+  const fmt = (x: number) => String(Number(x.toPrecision(3)));
+  lines.push(
+    `x: ${fmt(bounds.xMin)} … ${fmt(bounds.xMax)}   y: ${fmt(bounds.yMin)} … ${
+      fmt(bounds.yMax)
+    }`,
+  );
+  const legend: string[] = [];
+  for (let k = 0; k < classes; k++) {
+    const name = options.labelNames?.[k] ?? String(k);
+    if (color) {
+      const bg = REGION_BG[k % REGION_BG.length],
+        fg = POINT_FG[k % POINT_FG.length];
+      legend.push(`\x1b[48;5;${bg};38;5;${fg}m ● \x1b[0m class ${name}`);
+    } else {
+      const region = REGION_CHARS[k % REGION_CHARS.length];
+      legend.push(
+        `${POINT_CHARS[k % POINT_CHARS.length]} class ${name} (region ${
+          region === " " ? "blank" : `"${region}"`
+        })`,
+      );
+    }
+  }
+  lines.push(legend.join("   "));
+  return lines;
+}
+
+// ---------------------------------------------------------------------- SVG
+
+const SVG_COLORS = [
+  "#d62728",
+  "#1f77b4",
+  "#2ca02c",
+  "#ff7f0e",
+  "#9467bd",
+  "#17becf",
+  "#e377c2",
+  "#7f7f7f",
+];
+
+/** What {@linkcode renderSvg} draws. */
+export interface SvgPlot {
+  /** A title across the top. */
+  title: string;
+  /** The sampled decision boundary (omit for data that is not 2-D). */
+  grid?: BoundaryGrid;
+  /** The data points `[x, y]` (with `grid`). */
+  points?: readonly number[][];
+  /** The class of each point. */
+  labels?: readonly number[];
+  /** The predicted class of each point, to ring the misclassified ones. */
+  predicted?: readonly number[];
+  /** The number of classes. */
+  classes: number;
+  /** Class names for the legend (default: the class index). */
+  labelNames?: readonly string[];
+  /** Training loss per step. */
+  losses: readonly number[];
+  /** Training accuracy per step (fractions), drawn on a second axis. */
+  accuracies?: readonly number[];
+}
+
+/**
+ * A standalone SVG document: the decision boundary as a shaded heat map with
+ * the class boundary and data points on the left, the loss (and accuracy)
+ * curve on the right. Opens in any browser.
+ *
+ * @param plot What to draw.
+ * @returns The SVG text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { renderSvg } from "./plot.ts";
+ * const svg = renderSvg({ title: "loss", classes: 2, losses: [1, 0.5, 0.25] });
+ * assert.match(svg, /^<\?xml/);
+ * assert.match(svg, /<polyline/);
+ * ```
+ */
+export function renderSvg(plot: SvgPlot): string {
+  const width = 960, height = 500, top = 56, size = 400;
+  const parts: string[] = [];
+  parts.push(
+    `<?xml version="1.0" encoding="UTF-8"?>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+    `<title>${escapeXml(plot.title)}</title>`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${
+      width / 2
+    }" y="28" text-anchor="middle" font-size="16" font-weight="600" fill="#222">${
+      escapeXml(plot.title)
+    }</text>`,
+  );
+  if (plot.grid) {
+    parts.push(boundaryPanel(plot, plot.grid, 50, top, size));
+    parts.push(lossPanel(plot, 530, top, 390, size));
+  } else {
+    parts.push(lossPanel(plot, 80, top, 820, size));
+  }
+  parts.push("</svg>");
+  return parts.join("\n") + "\n";
+}
+
+function boundaryPanel(
+  plot: SvgPlot,
+  grid: BoundaryGrid,
+  left: number,
+  top: number,
+  size: number,
+): string {
+  const { cols, rows, bounds } = grid;
+  const out: string[] = [`<g id="boundary">`];
+  const cw = size / cols, ch = size / rows;
+  const sx = (x: number) =>
+    left + ((x - bounds.xMin) / (bounds.xMax - bounds.xMin)) * size;
+  const sy = (y: number) =>
+    top + ((bounds.yMax - y) / (bounds.yMax - bounds.yMin)) * size;
+  // Heat map: confidence quantised to 4 shades, equal runs merged per row.
+  for (let r = 0; r < rows; r++) {
+    let c = 0;
+    while (c < cols) {
+      const fill = regionFill(grid, r * cols + c);
+      let end = c + 1;
+      while (end < cols && regionFill(grid, r * cols + end) === fill) end++;
+      out.push(
+        `<rect x="${num(left + c * cw)}" y="${num(top + r * ch)}" width="${
+          num((end - c) * cw + 0.3)
+        }" height="${num(ch + 0.3)}" fill="${fill}"/>`,
+      );
+      c = end;
+    }
+  }
+  // The class boundary: cell edges whose two sides disagree.
+  const path: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const k = grid.classes[r * cols + c];
+      if (c + 1 < cols && grid.classes[r * cols + c + 1] !== k) {
+        const x = num(left + (c + 1) * cw);
+        path.push(`M${x} ${num(top + r * ch)}V${num(top + (r + 1) * ch)}`);
+      }
+      if (r + 1 < rows && grid.classes[(r + 1) * cols + c] !== k) {
+        const y = num(top + (r + 1) * ch);
+        path.push(`M${num(left + c * cw)} ${y}H${num(left + (c + 1) * cw)}`);
+      }
+    }
+  }
+  if (path.length > 0) {
+    out.push(
+      `<path d="${
+        path.join("")
+      }" stroke="#333" stroke-width="1.2" fill="none" opacity="0.6"/>`,
+    );
+  }
+  out.push(
+    `<rect x="${left}" y="${top}" width="${size}" height="${size}" fill="none" stroke="#888"/>`,
+  );
+  const points = plot.points ?? [], labels = plot.labels ?? [];
+  points.forEach(([x, y], i) => {
+    const label = labels[i] ?? 0;
+    const wrong = plot.predicted !== undefined && plot.predicted[i] !== label;
+    out.push(
+      `<circle cx="${num(sx(x))}" cy="${num(sy(y))}" r="${
+        wrong ? 5 : 3.6
+      }" fill="${SVG_COLORS[label % SVG_COLORS.length]}" stroke="${
+        wrong ? "#000" : "#fff"
+      }" stroke-width="${wrong ? 1.8 : 0.8}"/>`,
+    );
+  });
+  out.push(
+    ...axisTicks(bounds.xMin, bounds.xMax, 5).map((t) =>
+      `<text x="${num(sx(t))}" y="${
+        top + size + 16
+      }" text-anchor="middle" fill="#555">${tickLabel(t)}</text>`
+    ),
+  );
+  out.push(
+    ...axisTicks(bounds.yMin, bounds.yMax, 5).map((t) =>
+      `<text x="${left - 6}" y="${
+        num(sy(t) + 4)
+      }" text-anchor="end" fill="#555">${tickLabel(t)}</text>`
+    ),
+  );
+  // Legend under the panel.
+  let lx = left;
+  const ly = top + size + 38;
+  for (let k = 0; k < plot.classes; k++) {
+    const name = escapeXml(`class ${plot.labelNames?.[k] ?? k}`);
+    out.push(
+      `<circle cx="${lx + 5}" cy="${ly - 4}" r="5" fill="${
+        SVG_COLORS[k % SVG_COLORS.length]
+      }"/>`,
+      `<text x="${lx + 14}" y="${ly}" fill="#333">${name}</text>`,
+    );
+    lx += 24 + name.length * 7;
+  }
+  if (plot.predicted !== undefined) {
+    out.push(
+      `<circle cx="${lx + 5}" cy="${
+        ly - 4
+      }" r="5" fill="#ccc" stroke="#000" stroke-width="1.8"/>`,
+      `<text x="${lx + 14}" y="${ly}" fill="#333">misclassified</text>`,
+    );
+  }
+  out.push("</g>");
+  return out.join("\n");
+}
+
+function regionFill(grid: BoundaryGrid, k: number): string {
+  const shade = Math.min(3, Math.floor(grid.confidence[k] * 4));
+  return mixWithWhite(
+    SVG_COLORS[grid.classes[k] % SVG_COLORS.length],
+    0.12 + 0.1 * shade,
+  );
+}
+
+function mixWithWhite(hex: string, amount: number): string {
+  const channel = (i: number) => {
+    const v = parseInt(hex.slice(i, i + 2), 16);
+    return Math.round(255 + (v - 255) * amount).toString(16).padStart(2, "0");
+  };
+  return `#${channel(1)}${channel(3)}${channel(5)}`;
+}
+
+function lossPanel(
+  plot: SvgPlot,
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+): string {
+  const out: string[] = [`<g id="loss">`];
+  const losses = plot.losses.filter((x) => Number.isFinite(x));
+  const n = plot.losses.length;
+  out.push(
+    `<rect x="${left}" y="${top}" width="${width}" height="${height}" fill="#fafafa" stroke="#888"/>`,
+  );
+  if (n === 0 || losses.length === 0) {
+    out.push(
+      `<text x="${left + width / 2}" y="${
+        top + height / 2
+      }" text-anchor="middle" fill="#888">no steps</text>`,
+      "</g>",
+    );
+    return out.join("\n");
+  }
+  const yMax = Math.max(...losses), yMin = Math.min(0, ...losses);
+  const yTicks = axisTicks(yMin, yMax, 5);
+  const yTop = Math.max(yMax, yTicks[yTicks.length - 1] ?? yMax) || 1;
+  const sx = (i: number) =>
+    left + (n === 1 ? width / 2 : (i / (n - 1)) * width);
+  const sy = (v: number) =>
+    top + height - ((v - yMin) / (yTop - yMin || 1)) * height;
+  for (const t of yTicks) {
+    out.push(
+      `<line x1="${left}" x2="${left + width}" y1="${num(sy(t))}" y2="${
+        num(sy(t))
+      }" stroke="#e4e4e4"/>`,
+      `<text x="${left - 6}" y="${
+        num(sy(t) + 4)
+      }" text-anchor="end" fill="#555">${tickLabel(t)}</text>`,
+    );
+  }
+  for (const t of axisTicks(1, Math.max(1, n), 6)) {
+    if (!Number.isInteger(t)) continue;
+    out.push(
+      `<text x="${num(sx(t - 1))}" y="${
+        top + height + 16
+      }" text-anchor="middle" fill="#555">${t}</text>`,
+    );
+  }
+  out.push(
+    `<text x="${left + width / 2}" y="${
+      top + height + 34
+    }" text-anchor="middle" fill="#333">step</text>`,
+  );
+  const line = plot.losses.map((v, i) =>
+    Number.isFinite(v) ? `${num(sx(i))},${num(sy(v))}` : ""
+  )
+    .filter((p) => p !== "").join(" ");
+  out.push(
+    `<polyline points="${line}" fill="none" stroke="#1f77b4" stroke-width="2"/>`,
+  );
+  const legendY = top + 18;
+  out.push(
+    `<line x1="${left + 12}" x2="${left + 36}" y1="${legendY - 4}" y2="${
+      legendY - 4
+    }" stroke="#1f77b4" stroke-width="2"/>`,
+    `<text x="${left + 42}" y="${legendY}" fill="#333">loss</text>`,
+  );
+  const accuracies = plot.accuracies;
+  if (accuracies && accuracies.length === n) {
+    const sa = (a: number) => top + height - a * height;
+    const acc = accuracies.map((a, i) => `${num(sx(i))},${num(sa(a))}`).join(
+      " ",
+    );
+    out.push(
+      `<polyline points="${acc}" fill="none" stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+      `<line x1="${left + 82}" x2="${left + 106}" y1="${legendY - 4}" y2="${
+        legendY - 4
+      }" stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+      `<text x="${
+        left + 112
+      }" y="${legendY}" fill="#333">accuracy (right axis)</text>`,
+    );
+    for (const a of [0, 0.25, 0.5, 0.75, 1]) {
+      out.push(
+        `<text x="${left + width + 6}" y="${num(sa(a) + 4)}" fill="#b25f00">${
+          a * 100
+        }%</text>`,
+      );
+    }
+  }
+  out.push("</g>");
+  return out.join("\n");
+}
+
+/**
+ * Round tick values covering `[min, max]`: multiples of 1, 2 or 5 times a
+ * power of ten.
+ *
+ * @param min Low end.
+ * @param max High end.
+ * @param count About how many ticks.
+ * @returns Tick values within the range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { axisTicks } from "./plot.ts";
+ * assert.deepEqual(axisTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+ * ```
+ */
+export function axisTicks(min: number, max: number, count: number): number[] {
+  if (!(max > min) || !Number.isFinite(min) || !Number.isFinite(max)) {
+    return [min];
+  }
+  const raw = (max - min) / Math.max(1, count);
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ??
+    10 * power;
+  const ticks: number[] = [];
+  for (
+    let t = Math.ceil(min / step) * step;
+    t <= max + step * 1e-9;
+    t += step
+  ) {
+    ticks.push(Number(t.toPrecision(12)));
+  }
+  return ticks;
+}
+
+function tickLabel(x: number): string {
+  return String(Number(x.toPrecision(4)));
+}
+
+function num(x: number): string {
+  return String(Math.round(x * 100) / 100);
+}
+
+/**
+ * Escapes text for XML content and attributes.
+ *
+ * @param text Any text.
+ * @returns The escaped text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { escapeXml } from "./plot.ts";
+ * assert.equal(escapeXml('a<b & "c"'), "a&lt;b &amp; &quot;c&quot;");
+ * ```
+ */
+export function escapeXml(text: string): string {
+  return text.replace(
+    /[<>&"']/g,
+    (c) =>
+      c === "<"
+        ? "&lt;"
+        : c === ">"
+        ? "&gt;"
+        : c === "&"
+        ? "&amp;"
+        : c === '"'
+        ? "&quot;"
+        : "&apos;",
+  );
+}
+
+/**
+ * Widens the shorter side of `bounds` (about its centre) so that both sides
+ * have the same length: a square panel then keeps the data's proportions.
+ *
+ * @param bounds The region.
+ * @returns A square region containing it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { squareBounds } from "./plot.ts";
+ * assert.deepEqual(squareBounds({ xMin: 0, xMax: 4, yMin: 0, yMax: 2 }), { xMin: 0, xMax: 4, yMin: -1, yMax: 3 });
+ * ```
+ */
+export function squareBounds(bounds: PlotBounds): PlotBounds {
+  const dx = bounds.xMax - bounds.xMin, dy = bounds.yMax - bounds.yMin;
+  if (dx > dy) {
+    const mid = (bounds.yMin + bounds.yMax) / 2;
+    return { ...bounds, yMin: mid - dx / 2, yMax: mid + dx / 2 };
+  }
+  const mid = (bounds.xMin + bounds.xMax) / 2;
+  return { ...bounds, xMin: mid - dy / 2, xMax: mid + dy / 2 };
+}

@@ -1,0 +1,532 @@
+/**
+ * A compiler from a recorded per-sample subgraph to straight-line JavaScript:
+ * runs of alike nodes (a layer's dots, its activations) become loops with
+ * their indices baked in. The interpreter on {@linkcode Tape} stays the
+ * reference; compiled code computes bit-identical values and gradients.
+ *
+ * @module
+ */
+
+import {
+  binaryDerivativeA,
+  binaryDerivativeB,
+  binaryForward,
+  isBinary,
+  isUnary,
+  Op,
+  unaryDerivative,
+  unaryForward,
+} from "./ops.ts";
+import type { Tape } from "./tape.ts";
+
+/**
+ * Whether this platform lets code be generated at run time (`new Function`).
+ * It does not under a Content-Security-Policy without `'unsafe-eval'`; use
+ * the interpreter ({@linkcode Tape.replay}, {@linkcode Tape.backward}) there.
+ *
+ * @returns `true` when {@linkcode compileRange} can be used.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { codegenAvailable } from "./compile.ts";
+ * assert.equal(codegenAvailable(), true); // Deno allows it
+ * ```
+ */
+export function codegenAvailable(): boolean {
+  try {
+    return new Function("return 1")() === 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Forward and backward code for one range of a tape, run at any offset. */
+export interface RangeProgram {
+  /** The generated JavaScript, for inspection. */
+  readonly source: string;
+  /**
+   * Recomputes the data of the range shifted by `offset` nodes (and resets
+   * its interior gradients), exactly as {@linkcode Tape.replay} would.
+   */
+  forward(offset: number): void;
+  /**
+   * Propagates the gradients of the range shifted by `offset` nodes to their
+   * inputs, exactly as {@linkcode Tape.backward} would.
+   */
+  backward(offset: number): void;
+}
+
+/**
+ * Whether nodes `[from + offset, to + offset)` repeat the structure of
+ * `[from, to)`: the same ops and gradient flags, inputs before `from` shared,
+ * inputs inside the range shifted by `offset`. Values may differ.
+ *
+ * @param tape The tape.
+ * @param from First node of the reference range.
+ * @param to One past its last node.
+ * @param offset How far the copy is shifted.
+ * @returns `true` when one compiled program can run both ranges.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Op, sameStructure, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(0.5);
+ * for (const x of [1, 2]) tape.binary(Op.Mul, w, tape.leaf(x, false));
+ * assert.equal(sameStructure(tape, 1, 3, 2), true);
+ * ```
+ */
+export function sameStructure(
+  tape: Tape,
+  from: number,
+  to: number,
+  offset: number,
+): boolean {
+  if (to + offset > tape.size || from + offset < 0) return false;
+  const shift = (a: number) => (a >= from ? a + offset : a);
+  for (let i = from; i < to; i++) {
+    const j = i + offset;
+    if (tape.op[i] !== tape.op[j] || tape.needsGrad[i] !== tape.needsGrad[j]) {
+      return false;
+    }
+    if (tape.op[i] === Op.DotRange) {
+      const p = tape.arg0[i], q = tape.arg0[j];
+      if (tape.arg1[i] !== tape.arg1[j]) return false;
+      if (tape.pool[p + 3] !== tape.pool[q + 3]) return false;
+    }
+    const a = tape.inputsOf(i), b = tape.inputsOf(j);
+    if (a.length !== b.length) return false;
+    for (let k = 0; k < a.length; k++) if (shift(a[k]) !== b[k]) return false;
+  }
+  return true;
+}
+
+/** A run of consecutive alike nodes whose inputs advance by fixed strides. */
+interface Run {
+  start: number;
+  count: number;
+  key: string;
+  refs: number[];
+  strides: number[];
+}
+
+/**
+ * Compiles nodes `[from, to)` of a tape into a {@linkcode RangeProgram}.
+ * Inputs below `from` are addressed as they are (shared, such as parameters);
+ * inputs inside the range move with the offset, so a program compiled from
+ * sample 0's subgraph runs every sample with the same structure (check with
+ * {@linkcode sameStructure}).
+ *
+ * @param tape The tape.
+ * @param from First node of the range.
+ * @param to One past its last node.
+ * @returns The compiled program.
+ * @throws {Error} When code generation is forbidden on this platform.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileRange, Op, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(3);
+ * const x = tape.leaf(2, false);
+ * const y = tape.unary(Op.Tanh, tape.binary(Op.Mul, w, x));
+ * const program = compileRange(tape, 1, tape.size);
+ * tape.data[w] = 0.25;
+ * program.forward(0);
+ * assert.equal(tape.data[y], Math.tanh(0.5));
+ * ```
+ */
+export function compileRange(
+  tape: Tape,
+  from: number,
+  to: number,
+): RangeProgram {
+  if (
+    !Number.isInteger(from) || !Number.isInteger(to) || from < 0 ||
+    to > tape.size || from > to
+  ) {
+    throw new RangeError(
+      `Range must satisfy 0 <= from <= to <= tape size ${tape.size}, got [${from}, ${to})`,
+    );
+  }
+  if (!codegenAvailable()) {
+    throw new Error(
+      "Code generation is not allowed on this platform (new Function failed); use tape.replay() and tape.backward()",
+    );
+  }
+  const runs = findRuns(tape, from, to);
+  const forward: string[] = [];
+  const backward: string[] = [];
+  for (const run of runs) forward.push(emitForward(tape, from, run));
+  for (let r = runs.length - 1; r >= 0; r--) {
+    backward.push(emitBackward(tape, from, runs[r]));
+  }
+  const source = `"use strict";
+return {
+  forward(o) {
+    const d = T.data, gr = T.grad;
+${forward.join("\n")}
+  },
+  backward(o) {
+    const d = T.data, gr = T.grad, need = T.needsGrad;
+${backward.join("\n")}
+  },
+};`;
+  const make = new Function("T", "U", "UD", "B", "BA", "BB", source);
+  const program = make(
+    tape,
+    unaryForward,
+    unaryDerivative,
+    binaryForward,
+    binaryDerivativeA,
+    binaryDerivativeB,
+  ) as Omit<RangeProgram, "source">;
+  return { source, forward: program.forward, backward: program.backward };
+}
+
+/** The part of a node that must match for it to join a run, and its inputs. */
+function describeNode(
+  tape: Tape,
+  from: number,
+  i: number,
+): { key: string; refs: number[] } | undefined {
+  const op = tape.op[i], a = tape.arg0[i], b = tape.arg1[i];
+  const need = tape.needsGrad;
+  const where = (x: number) => (x < 0 ? "N" : x >= from ? "L" : "G");
+  if (op <= Op.Const) return { key: "leaf", refs: [] };
+  if (isUnary(op)) {
+    return { key: `u${op}:${need[i]}:${need[a]}:${where(a)}`, refs: [a] };
+  }
+  if (isBinary(op)) {
+    return {
+      key: `b${op}:${need[i]}:${need[a]}${need[b]}:${where(a)}${where(b)}`,
+      refs: [a, b],
+    };
+  }
+  if (op === Op.DotRange) {
+    const p = tape.arg0[i], pool = tape.pool;
+    const w = pool[p], x = pool[p + 1], bias = pool[p + 2];
+    return {
+      key: `r${b}:${pool[p + 3]}:${need[i]}:${where(w)}${where(x)}${
+        where(bias)
+      }`,
+      refs: [w, x, bias],
+    };
+  }
+  return undefined; // Sum and gathered Dot are emitted one node at a time.
+}
+
+function findRuns(tape: Tape, from: number, to: number): Run[] {
+  const runs: Run[] = [];
+  let i = from;
+  while (i < to) {
+    const first = describeNode(tape, from, i);
+    const run: Run = {
+      start: i,
+      count: 1,
+      key: first?.key ?? "single",
+      refs: first?.refs ?? [],
+      strides: [],
+    };
+    if (first !== undefined && first.key !== "leaf") {
+      while (i + run.count < to) {
+        const next = describeNode(tape, from, i + run.count);
+        if (next === undefined || next.key !== first.key) break;
+        const strides = next.refs.map((r, k) => r - first.refs[k]);
+        if (run.count === 1) {
+          run.strides = strides;
+        } else if (
+          !strides.every((s, k) => s === run.strides[k] * run.count)
+        ) break;
+        run.count++;
+      }
+    } else if (first !== undefined) {
+      while (i + run.count < to && tape.op[i + run.count] <= Op.Const) {
+        run.count++;
+      }
+    }
+    if (run.strides.length === 0) run.strides = run.refs.map(() => 0);
+    runs.push(run);
+    i += run.count;
+  }
+  return runs;
+}
+
+/** The index expression of a run's reference `k` at loop variable `j`. */
+function ref(from: number, run: Run, k: number): string {
+  const base = run.refs[k], stride = run.strides[k];
+  const local = base >= from ? "o + " : "";
+  const step = run.count > 1 && stride !== 0 ? ` + ${stride} * j` : "";
+  return `${local}${base}${step}`;
+}
+
+function nodeRef(run: Run): string {
+  return `o + ${run.start}${run.count > 1 ? " + j" : ""}`;
+}
+
+function loop(run: Run, body: string[], reverse: boolean): string {
+  const inner = body.map((line) => `      ${line}`).join("\n");
+  if (run.count === 1) {
+    return `    {\n      const j = 0;\n${inner}\n    }`;
+  }
+  const head = reverse
+    ? `for (let j = ${run.count - 1}; j >= 0; j--)`
+    : `for (let j = 0; j < ${run.count}; j++)`;
+  return `    ${head} {\n${inner}\n    }`;
+}
+
+function local(from: number, index: number): string {
+  return index >= from ? `o + ${index}` : `${index}`;
+}
+
+function emitForward(tape: Tape, from: number, run: Run): string {
+  const op = tape.op[run.start];
+  if (op <= Op.Const) return `    // nodes ${run.start}…: leaves and constants`;
+  const i = nodeRef(run);
+  if (isUnary(op)) {
+    return loop(run, [
+      `const i = ${i};`,
+      `d[i] = U(${op}, d[${ref(from, run, 0)}]);`,
+      `gr[i] = 0;`,
+    ], false);
+  }
+  if (isBinary(op)) {
+    return loop(run, [
+      `const i = ${i};`,
+      `d[i] = B(${op}, d[${ref(from, run, 0)}], d[${ref(from, run, 1)}]);`,
+      `gr[i] = 0;`,
+    ], false);
+  }
+  if (op === Op.DotRange) {
+    const n = tape.arg1[run.start];
+    const hasBias = run.refs[2] >= 0;
+    return loop(run, [
+      `const i = ${i}, w = ${ref(from, run, 0)}, x = ${ref(from, run, 1)};`,
+      `let v = ${hasBias ? `d[${ref(from, run, 2)}]` : "0"};`,
+      ...dotTerms(n, "v += d[w + K] * d[x + K];"),
+      `d[i] = v;`,
+      `gr[i] = 0;`,
+    ], false);
+  }
+  // Sum or gathered Dot: one node, every index written out.
+  const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
+  const terms: string[] = [];
+  if (op === Op.Sum) {
+    for (let k = 0; k < n; k++) terms.push(`d[${local(from, pool[p + k])}]`);
+    return `    d[${i}] = 0 + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
+  }
+  const bias = pool[p];
+  for (let k = 1; k <= n; k++) {
+    terms.push(
+      `d[${local(from, pool[p + k])}] * d[${local(from, pool[p + n + k])}]`,
+    );
+  }
+  const start = bias >= 0 ? `d[${local(from, bias)}]` : "0";
+  return `    d[${i}] = ${start} + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
+}
+
+function emitBackward(tape: Tape, from: number, run: Run): string {
+  const op = tape.op[run.start];
+  if (op <= Op.Const || tape.needsGrad[run.start] === 0) return "";
+  const need = tape.needsGrad;
+  const head = [`const i = ${nodeRef(run)};`, `const g = gr[i];`];
+  const skip = run.count > 1 ? "continue;" : "break;";
+  const guard = `if (g === 0) ${skip}`;
+  if (isUnary(op)) {
+    const a = ref(from, run, 0);
+    if (!need[run.refs[0]]) return "";
+    return labelled(
+      run,
+      loop(run, [
+        ...head,
+        guard,
+        `const a = ${a};`,
+        `gr[a] += g * UD(${op}, d[a], d[i]);`,
+      ], true),
+    );
+  }
+  if (isBinary(op)) {
+    const body = [
+      ...head,
+      guard,
+      `const a = ${ref(from, run, 0)}, b = ${ref(from, run, 1)};`,
+      `const x = d[a], y = d[b], out = d[i];`,
+    ];
+    if (need[run.refs[0]]) body.push(`gr[a] += g * BA(${op}, x, y, out);`);
+    if (need[run.refs[1]]) body.push(`gr[b] += g * BB(${op}, x, y, out);`);
+    return labelled(run, loop(run, body, true));
+  }
+  if (op === Op.DotRange) {
+    const n = tape.arg1[run.start];
+    const modes = tape.pool[tape.arg0[run.start] + 3];
+    const wNeed = modes & 3, xNeed = modes >> 2;
+    const body = [
+      ...head,
+      guard,
+      `const w = ${ref(from, run, 0)}, x = ${ref(from, run, 1)};`,
+    ];
+    if (run.refs[2] >= 0) body.push(`gr[${ref(from, run, 2)}] += g;`);
+    if (wNeed === 1) body.push(...dotTerms(n, "gr[w + K] += g * d[x + K];"));
+    if (wNeed === 2) {
+      body.push(...dotTerms(n, "if (need[w + K]) gr[w + K] += g * d[x + K];"));
+    }
+    if (xNeed === 1) body.push(...dotTerms(n, "gr[x + K] += g * d[w + K];"));
+    if (xNeed === 2) {
+      body.push(...dotTerms(n, "if (need[x + K]) gr[x + K] += g * d[w + K];"));
+    }
+    return labelled(run, loop(run, body, true));
+  }
+  const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
+  const lines = [...head, guard];
+  if (op === Op.Sum) {
+    for (let k = 0; k < n; k++) {
+      lines.push(`gr[${local(from, pool[p + k])}] += g;`);
+    }
+  } else {
+    const bias = pool[p];
+    if (bias >= 0) lines.push(`gr[${local(from, bias)}] += g;`);
+    for (let k = 1; k <= n; k++) {
+      const w = pool[p + k], x = pool[p + n + k];
+      if (need[w]) {
+        lines.push(`gr[${local(from, w)}] += g * d[${local(from, x)}];`);
+      }
+      if (need[x]) {
+        lines.push(`gr[${local(from, x)}] += g * d[${local(from, w)}];`);
+      }
+    }
+  }
+  return labelled(run, loop(run, lines, true));
+}
+
+// A single-node block uses `break` to skip; it needs a labelled block.
+function labelled(run: Run, code: string): string {
+  return run.count === 1
+    ? code.replace("    {", "    node: {").replaceAll("break;", "break node;")
+    : code;
+}
+
+/** Small dots are unrolled; longer ones stay loops (V8 optimises those). */
+function dotTerms(n: number, template: string): string[] {
+  if (n <= 4) {
+    return Array.from(
+      { length: n },
+      (_, k) => template.replaceAll("K", `${k}`),
+    );
+  }
+  return [`for (let k = 0; k < ${n}; k++) ${template.replaceAll("K", "k")}`];
+}
+
+/** Where the parts of a batched training step lie on the tape. */
+export interface StepLayout {
+  /** The first node of sample 0's subgraph. */
+  firstSample: number;
+  /** Nodes per sample; sample k starts at `firstSample + k * sampleSize`. */
+  sampleSize: number;
+  /** Number of samples. */
+  samples: number;
+  /** The loss node: after the samples (or the last node of a lone sample). */
+  root: number;
+}
+
+/**
+ * A training step's graph compiled per sample: one generated function for
+ * sample 0's subgraph, looped over every sample, and the interpreter for the
+ * few nodes after them (the batch mean, regularisation). Values and gradients
+ * are bit-identical to {@linkcode Tape.replay} plus {@linkcode Tape.backward}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CompiledStep, Op, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(0.5);
+ * const first = tape.size;
+ * const terms = [1, 2, 3].map((x) => tape.binary(Op.Mul, w, tape.leaf(x, false)));
+ * const root = tape.sum(terms);
+ * const step = new CompiledStep(tape, { firstSample: first, sampleSize: 2, samples: 3, root });
+ * step.forward();
+ * tape.grad[w] = 0;
+ * step.backward();
+ * assert.equal(tape.data[root], 3);
+ * assert.equal(tape.grad[w], 6);
+ * ```
+ */
+export class CompiledStep {
+  /** The tape the step runs on. */
+  readonly tape: Tape;
+  /** Where the samples and the loss lie. */
+  readonly layout: StepLayout;
+  /** The per-sample program. */
+  readonly program: RangeProgram;
+  private readonly tailStart: number;
+
+  /**
+   * Checks that every sample repeats sample 0's structure and compiles it.
+   *
+   * @param tape The tape holding the recorded step.
+   * @param layout Where the samples and the loss lie.
+   * @throws {RangeError} When the layout does not fit the tape or the samples
+   * differ in structure.
+   */
+  constructor(tape: Tape, layout: StepLayout) {
+    const { firstSample, sampleSize, samples, root } = layout;
+    for (const [name, x] of Object.entries(layout)) {
+      if (!Number.isInteger(x) || x < 0) {
+        throw new RangeError(
+          `Step layout ${name} must be a non-negative integer, got ${x}`,
+        );
+      }
+    }
+    const end = firstSample + samples * sampleSize;
+    if (samples < 1 || sampleSize < 1 || end > tape.size || root >= tape.size) {
+      throw new RangeError(
+        `Step layout does not fit the tape: samples end at ${end}, root ${root}, tape size ${tape.size}`,
+      );
+    }
+    if (root < end - 1) {
+      throw new RangeError(
+        `Step layout root ${root} must be the last sample node or come after the samples (from ${end})`,
+      );
+    }
+    for (let k = 1; k < samples; k++) {
+      if (
+        !sameStructure(
+          tape,
+          firstSample,
+          firstSample + sampleSize,
+          k * sampleSize,
+        )
+      ) {
+        throw new RangeError(
+          `Sample ${k} differs in structure from sample 0; compile needs identical per-sample graphs`,
+        );
+      }
+    }
+    this.tape = tape;
+    this.layout = { firstSample, sampleSize, samples, root };
+    this.tailStart = end;
+    this.program = compileRange(tape, firstSample, firstSample + sampleSize);
+  }
+
+  /** Recomputes every value of the step from the current leaves. */
+  forward(): void {
+    const { sampleSize, samples, root } = this.layout;
+    for (let k = 0; k < samples; k++) this.program.forward(k * sampleSize);
+    this.tape.replay(this.tailStart, root + 1);
+  }
+
+  /**
+   * Backpropagates from the loss. Like {@linkcode Tape.backward}, leaf
+   * gradients accumulate: zero the parameters' gradients first.
+   */
+  backward(): void {
+    const { sampleSize, samples, root } = this.layout;
+    this.tape.backward(root, this.tailStart);
+    for (let k = samples - 1; k >= 0; k--) {
+      this.program.backward(k * sampleSize);
+    }
+  }
+}

@@ -1,0 +1,644 @@
+/**
+ * The tape: every node of every graph in flat typed arrays, in creation order,
+ * so that index order is a topological order and backward is one reverse loop.
+ *
+ * @module
+ */
+
+import {
+  binaryDerivativeA,
+  binaryDerivativeB,
+  binaryForward,
+  isBinary,
+  isUnary,
+  Op,
+  opName,
+  unaryDerivative,
+  unaryForward,
+} from "./ops.ts";
+
+const INITIAL_CAPACITY = 1024;
+
+// How a DotRange node's weights (or inputs) need gradients: none, all, or some.
+const NEED_NONE = 0;
+const NEED_ALL = 1;
+const NEED_SOME = 2;
+
+/**
+ * A node's inputs as reported by {@linkcode Tape.findNonFinite} and
+ * {@linkcode NonFiniteError}.
+ */
+export interface NodeSummary {
+  /** The node's index on the tape. */
+  index: number;
+  /** The node's op name (`"leaf"`, `"+"`, `"log"`…). */
+  op: string;
+  /** The node's value. */
+  data: number;
+}
+
+/** Where a non-finite value first appeared: the op, its index and inputs. */
+export interface NonFiniteReport extends NodeSummary {
+  /** The node's inputs, in order. */
+  inputs: NodeSummary[];
+  /** A one-line description, e.g. `log produced -Infinity at node 4 …`. */
+  message: string;
+}
+
+/**
+ * Thrown when {@linkcode Tape.checkFinite} is on and an op produces NaN or
+ * ±Infinity. It names the op, the node index and the inputs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Op } from "./ops.ts";
+ * import { NonFiniteError, Tape } from "./tape.ts";
+ * const tape = new Tape();
+ * tape.checkFinite = true;
+ * const zero = tape.leaf(0);
+ * assert.throws(() => tape.unary(Op.Log, zero), NonFiniteError);
+ * ```
+ */
+export class NonFiniteError extends RangeError {
+  /** The report on the offending node. */
+  readonly report: NonFiniteReport;
+
+  /**
+   * Creates the error from a report.
+   *
+   * @param report Where the non-finite value appeared.
+   */
+  constructor(report: NonFiniteReport) {
+    super(report.message);
+    this.name = "NonFiniteError";
+    this.report = report;
+  }
+}
+
+/**
+ * Structure-of-arrays storage for computation graphs.
+ *
+ * Each node `i` has `data[i]`, `grad[i]`, an op code `op[i]`, two argument
+ * slots `arg0[i]`, `arg1[i]` and a flag `needsGrad[i]`. Unary ops use `arg0`,
+ * binary ops `arg0` and `arg1`; n-ary ops (`Sum`, `Dot`, `DotRange`) keep
+ * `arg0` as an offset into {@linkcode Tape.pool} and `arg1` as a count.
+ * Arrays double when full, so read them again after recording nodes.
+ *
+ * Nodes are only appended, so every input has a smaller index than its
+ * users: {@linkcode Tape.backward} is a single loop from the root down.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Op } from "./ops.ts";
+ * import { Tape } from "./tape.ts";
+ * const tape = new Tape();
+ * const a = tape.leaf(2), b = tape.leaf(-3), c = tape.leaf(10);
+ * const d = tape.binary(Op.Add, tape.binary(Op.Mul, a, b), c);
+ * tape.backward(d);
+ * assert.equal(tape.data[d], 4);
+ * assert.equal(tape.grad[a], -3);
+ * assert.equal(tape.grad[b], 2);
+ * ```
+ */
+export class Tape {
+  /** Node values. */
+  data: Float64Array;
+  /** Node gradients: d(root)/d(node) after {@linkcode Tape.backward}. */
+  grad: Float64Array;
+  /** Node op codes (see {@linkcode Op}). */
+  op: Uint8Array;
+  /** First argument: an input index, or a pool offset for n-ary ops. */
+  arg0: Int32Array;
+  /** Second argument: an input index, or an argument count for n-ary ops. */
+  arg1: Int32Array;
+  /** 1 when a gradient must flow into the node, 0 for constants and inputs. */
+  needsGrad: Uint8Array;
+  /** The generation a node was created in; guards stale handles. */
+  born: Uint32Array;
+  /** Argument storage of n-ary nodes. */
+  pool: Int32Array;
+  /** Number of nodes on the tape. */
+  size = 0;
+  /** Number of pool entries in use. */
+  poolSize = 0;
+  /** Bumped by every {@linkcode Tape.rewind}; new nodes carry it. */
+  generation = 0;
+  /**
+   * When `true`, recording and replay throw a {@linkcode NonFiniteError} as
+   * soon as an op produces NaN or ±Infinity.
+   */
+  checkFinite = false;
+  /** Optional display labels, by node index. */
+  readonly labels: Map<number, string> = new Map();
+
+  /**
+   * Creates an empty tape.
+   *
+   * @param capacity Initial number of node slots (it grows as needed).
+   */
+  constructor(capacity: number = INITIAL_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(
+        `Tape capacity must be a positive integer, got ${capacity}`,
+      );
+    }
+    this.data = new Float64Array(capacity);
+    this.grad = new Float64Array(capacity);
+    this.op = new Uint8Array(capacity);
+    this.arg0 = new Int32Array(capacity);
+    this.arg1 = new Int32Array(capacity);
+    this.needsGrad = new Uint8Array(capacity);
+    this.born = new Uint32Array(capacity);
+    this.pool = new Int32Array(capacity);
+  }
+
+  /** Number of node slots allocated. */
+  get capacity(): number {
+    return this.data.length;
+  }
+
+  // ---------------------------------------------------------------- recording
+
+  /**
+   * Records a leaf: a parameter (`requiresGrad = true`) or an input.
+   *
+   * @param value The leaf's value.
+   * @param requiresGrad Whether backward should compute its gradient.
+   * @returns The new node's index.
+   */
+  leaf(value: number, requiresGrad = true): number {
+    return this.push(Op.Leaf, -1, -1, value, requiresGrad ? 1 : 0);
+  }
+
+  /**
+   * Records a constant (never needs a gradient).
+   *
+   * @param value The constant.
+   * @returns The new node's index.
+   */
+  constant(value: number): number {
+    return this.push(Op.Const, -1, -1, value, 0);
+  }
+
+  /**
+   * Records a unary op on node `a`.
+   *
+   * @param op A unary op code (`Op.Neg` … `Op.Softplus`).
+   * @param a The input's index.
+   * @returns The new node's index.
+   */
+  unary(op: number, a: number): number {
+    return this.push(
+      op,
+      a,
+      -1,
+      unaryForward(op, this.data[a]),
+      this.needsGrad[a],
+    );
+  }
+
+  /**
+   * Records a binary op on nodes `a` and `b`.
+   *
+   * @param op A binary op code (`Op.Add` … `Op.Min`).
+   * @param a The first input's index.
+   * @param b The second input's index.
+   * @returns The new node's index.
+   */
+  binary(op: number, a: number, b: number): number {
+    const value = binaryForward(op, this.data[a], this.data[b]);
+    return this.push(op, a, b, value, this.needsGrad[a] | this.needsGrad[b]);
+  }
+
+  /**
+   * Records the sum of a list of nodes as one node.
+   *
+   * @param inputs Input indices (at least one).
+   * @returns The new node's index.
+   */
+  sum(inputs: ArrayLike<number>): number {
+    const n = inputs.length;
+    const offset = this.reservePool(n);
+    const pool = this.pool, data = this.data, need = this.needsGrad;
+    let total = 0;
+    let anyNeed = 0;
+    for (let k = 0; k < n; k++) {
+      const j = inputs[k];
+      pool[offset + k] = j;
+      total += data[j];
+      anyNeed |= need[j];
+    }
+    return this.push(Op.Sum, offset, n, total, anyNeed);
+  }
+
+  /**
+   * Records `bias + Σ weights[k]·inputs[k]` as one node, summed in that order
+   * (micrograd's order). Contiguous index lists are stored as two ranges.
+   *
+   * @param weights Weight indices.
+   * @param inputs Input indices, as many as weights.
+   * @param bias Bias index, or -1 for none.
+   * @returns The new node's index.
+   */
+  dot(
+    weights: ArrayLike<number>,
+    inputs: ArrayLike<number>,
+    bias = -1,
+  ): number {
+    const n = weights.length;
+    if (isRange(weights) && isRange(inputs) && n > 0) {
+      return this.dotRange(weights[0], inputs[0], n, bias);
+    }
+    const offset = this.reservePool(1 + 2 * n);
+    const pool = this.pool;
+    pool[offset] = bias;
+    for (let k = 0; k < n; k++) {
+      pool[offset + 1 + k] = weights[k];
+      pool[offset + 1 + n + k] = inputs[k];
+    }
+    const data = this.data, need = this.needsGrad;
+    let total = bias >= 0 ? data[bias] : 0;
+    let anyNeed = bias >= 0 ? need[bias] : 0;
+    for (let k = 0; k < n; k++) {
+      const w = weights[k], x = inputs[k];
+      total += data[w] * data[x];
+      anyNeed |= need[w] | need[x];
+    }
+    return this.push(Op.Dot, offset, n, total, anyNeed);
+  }
+
+  /**
+   * Records `bias + Σ data[w + k]·data[x + k]` for `k < n` as one node: the
+   * neuron's dot product over contiguous weights and inputs.
+   *
+   * @param weightStart Index of the first weight.
+   * @param inputStart Index of the first input.
+   * @param n Number of terms.
+   * @param bias Bias index, or -1 for none.
+   * @returns The new node's index.
+   */
+  dotRange(
+    weightStart: number,
+    inputStart: number,
+    n: number,
+    bias = -1,
+  ): number {
+    const offset = this.reservePool(4);
+    const pool = this.pool;
+    pool[offset] = weightStart;
+    pool[offset + 1] = inputStart;
+    pool[offset + 2] = bias;
+    const data = this.data, need = this.needsGrad;
+    let total = bias >= 0 ? data[bias] : 0;
+    let wCount = 0, xCount = 0;
+    for (let k = 0; k < n; k++) {
+      total += data[weightStart + k] * data[inputStart + k];
+      wCount += need[weightStart + k];
+      xCount += need[inputStart + k];
+    }
+    const wNeed = needMode(wCount, n), xNeed = needMode(xCount, n);
+    pool[offset + 3] = wNeed | (xNeed << 2);
+    const anyNeed = wCount + xCount > 0 || (bias >= 0 && need[bias] === 1)
+      ? 1
+      : 0;
+    return this.push(Op.DotRange, offset, n, total, anyNeed);
+  }
+
+  /** Whether none, all or some of `n` nodes from `start` need gradients. */
+  /** Appends one node, growing the arrays when full. */
+  private push(
+    op: number,
+    a0: number,
+    a1: number,
+    value: number,
+    needsGrad: number,
+  ): number {
+    if (this.size === this.data.length) this.grow();
+    const i = this.size++;
+    this.op[i] = op;
+    this.arg0[i] = a0;
+    this.arg1[i] = a1;
+    this.data[i] = value;
+    this.grad[i] = 0;
+    this.needsGrad[i] = needsGrad;
+    this.born[i] = this.generation;
+    if (this.checkFinite && !Number.isFinite(value) && op > Op.Const) {
+      const report = this.describeNonFinite(i);
+      this.size--;
+      // Give back the pool entries the n-ary op reserved at offset `a0`.
+      if (op >= Op.Sum) this.poolSize = a0;
+      throw new NonFiniteError(report);
+    }
+    return i;
+  }
+
+  /** Reserves `n` pool entries and returns their offset. */
+  private reservePool(n: number): number {
+    const offset = this.poolSize;
+    if (offset + n > this.pool.length) {
+      let length = this.pool.length * 2;
+      while (length < offset + n) length *= 2;
+      const pool = new Int32Array(length);
+      pool.set(this.pool.subarray(0, offset));
+      this.pool = pool;
+    }
+    this.poolSize = offset + n;
+    return offset;
+  }
+
+  /** Doubles every per-node array, keeping the recorded nodes. */
+  private grow(): void {
+    const n = this.size, capacity = this.data.length * 2;
+    this.data = copyInto(new Float64Array(capacity), this.data, n);
+    this.grad = copyInto(new Float64Array(capacity), this.grad, n);
+    this.op = copyInto(new Uint8Array(capacity), this.op, n);
+    this.arg0 = copyInto(new Int32Array(capacity), this.arg0, n);
+    this.arg1 = copyInto(new Int32Array(capacity), this.arg1, n);
+    this.needsGrad = copyInto(new Uint8Array(capacity), this.needsGrad, n);
+    this.born = copyInto(new Uint32Array(capacity), this.born, n);
+  }
+
+  // ------------------------------------------------------------ marks, rewind
+
+  /**
+   * The current size, to {@linkcode Tape.rewind} to later or to
+   * {@linkcode Tape.replay} from.
+   *
+   * @returns A mark: the index the next node will get.
+   */
+  mark(): number {
+    return this.size;
+  }
+
+  /**
+   * Drops every node recorded after `mark`. Handles to dropped nodes become
+   * stale and throw when used. Memory is reused, not released, so a loop that
+   * rewinds each step runs in constant memory.
+   *
+   * @param mark A value returned by {@linkcode Tape.mark}.
+   */
+  rewind(mark: number): void {
+    if (!Number.isInteger(mark) || mark < 0 || mark > this.size) {
+      throw new RangeError(
+        `Mark must be an integer from 0 to the tape size ${this.size}, got ${mark}`,
+      );
+    }
+    // Pool entries of dropped nodes come after those of kept nodes.
+    let poolEnd = 0;
+    for (let i = mark - 1; i >= 0; i--) {
+      const op = this.op[i];
+      if (op >= Op.Sum) {
+        poolEnd = this.arg0[i] + poolLength(op, this.arg1[i]);
+        break;
+      }
+    }
+    this.size = mark;
+    this.poolSize = poolEnd;
+    this.generation = (this.generation + 1) >>> 0;
+    if (this.labels.size > 0) {
+      for (const index of this.labels.keys()) {
+        if (index >= mark) this.labels.delete(index);
+      }
+    }
+  }
+
+  /**
+   * Whether a handle `(index, generation)` still refers to a live node.
+   *
+   * @param index A node index.
+   * @param generation The generation the handle was created in.
+   * @returns `false` if the node was dropped by a rewind.
+   */
+  isLive(index: number, generation: number): boolean {
+    return index < this.size && this.born[index] === generation;
+  }
+
+  // ------------------------------------------------------------------ replay
+
+  /**
+   * Recomputes the data of every node from `from` to the end, from each op
+   * and the current data of its inputs. Leaves and constants keep the values
+   * they hold, so set new inputs or parameters first. Creates no object.
+   *
+   * @param from The first node to recompute (usually a mark).
+   * @param to One past the last node to recompute (default: the tape size).
+   */
+  replay(from = 0, to: number = this.size): void {
+    const data = this.data, opCodes = this.op, arg0 = this.arg0;
+    const arg1 = this.arg1, pool = this.pool, n = to;
+    const check = this.checkFinite;
+    for (let i = from; i < n; i++) {
+      const op = opCodes[i];
+      let value: number;
+      if (op <= Op.Const) continue;
+      else if (op === Op.DotRange) {
+        const p = arg0[i], count = arg1[i];
+        const w = pool[p], x = pool[p + 1], bias = pool[p + 2];
+        value = bias >= 0 ? data[bias] : 0;
+        for (let k = 0; k < count; k++) value += data[w + k] * data[x + k];
+      } else if (op < Op.Add) {
+        value = unaryForward(op, data[arg0[i]]);
+      } else if (op < Op.Sum) {
+        value = binaryForward(op, data[arg0[i]], data[arg1[i]]);
+      } else if (op === Op.Sum) {
+        const p = arg0[i], count = arg1[i];
+        value = 0;
+        for (let k = 0; k < count; k++) value += data[pool[p + k]];
+      } else {
+        const p = arg0[i], count = arg1[i], bias = pool[p];
+        value = bias >= 0 ? data[bias] : 0;
+        for (let k = 1; k <= count; k++) {
+          value += data[pool[p + k]] * data[pool[p + count + k]];
+        }
+      }
+      data[i] = value;
+      if (check && !Number.isFinite(value)) {
+        throw new NonFiniteError(this.describeNonFinite(i));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- backward
+
+  /**
+   * Backpropagates from `root`: afterwards `grad[i]` holds d(root)/d(node i)
+   * for every node that needs a gradient. Leaf gradients accumulate across
+   * calls (reset them with {@linkcode Tape.zeroGrad}); interior gradients are
+   * recomputed on every call.
+   *
+   * @param root The index of the output node.
+   * @param stop The lowest node to propagate from (default 0). Nodes below it
+   * receive gradient but pass none on: the caller handles them (a compiled
+   * per-sample program does). Interior nodes below `stop` are not reset.
+   */
+  backward(root: number, stop = 0): void {
+    const data = this.data, grad = this.grad, opCodes = this.op;
+    const arg0 = this.arg0, arg1 = this.arg1, pool = this.pool;
+    const need = this.needsGrad;
+    for (let i = stop; i < root; i++) {
+      if (opCodes[i] > Op.Const) grad[i] = 0;
+    }
+    if (opCodes[root] > Op.Const) grad[root] = 1;
+    else grad[root] += need[root];
+    for (let i = root; i >= stop; i--) {
+      const op = opCodes[i];
+      if (op <= Op.Const || need[i] === 0) continue;
+      const g = grad[i];
+      if (g === 0) continue;
+      if (op === Op.DotRange) {
+        const p = arg0[i], count = arg1[i];
+        const w = pool[p], x = pool[p + 1], bias = pool[p + 2];
+        const modes = pool[p + 3], wNeed = modes & 3, xNeed = modes >> 2;
+        if (bias >= 0 && need[bias]) grad[bias] += g;
+        if (wNeed === NEED_ALL) {
+          for (let k = 0; k < count; k++) grad[w + k] += g * data[x + k];
+        } else if (wNeed === NEED_SOME) {
+          for (let k = 0; k < count; k++) {
+            if (need[w + k]) grad[w + k] += g * data[x + k];
+          }
+        }
+        if (xNeed === NEED_ALL) {
+          for (let k = 0; k < count; k++) grad[x + k] += g * data[w + k];
+        } else if (xNeed === NEED_SOME) {
+          for (let k = 0; k < count; k++) {
+            if (need[x + k]) grad[x + k] += g * data[w + k];
+          }
+        }
+      } else if (op < Op.Add) {
+        const a = arg0[i];
+        if (need[a]) grad[a] += g * unaryDerivative(op, data[a], data[i]);
+      } else if (op < Op.Sum) {
+        const a = arg0[i], b = arg1[i];
+        const x = data[a], y = data[b], out = data[i];
+        if (need[a]) grad[a] += g * binaryDerivativeA(op, x, y, out);
+        if (need[b]) grad[b] += g * binaryDerivativeB(op, x, y, out);
+      } else if (op === Op.Sum) {
+        const p = arg0[i], count = arg1[i];
+        for (let k = 0; k < count; k++) {
+          const j = pool[p + k];
+          if (need[j]) grad[j] += g;
+        }
+      } else {
+        const p = arg0[i], count = arg1[i], bias = pool[p];
+        if (bias >= 0 && need[bias]) grad[bias] += g;
+        for (let k = 1; k <= count; k++) {
+          const w = pool[p + k], x = pool[p + count + k];
+          if (need[w]) grad[w] += g * data[x];
+          if (need[x]) grad[x] += g * data[w];
+        }
+      }
+    }
+  }
+
+  /**
+   * Sets the gradient of every node in `[from, to)` to 0.
+   *
+   * @param from First node (default 0).
+   * @param to One past the last node (default: the tape size).
+   */
+  zeroGrad(from = 0, to: number = this.size): void {
+    this.grad.fill(0, from, to);
+  }
+
+  // ------------------------------------------------------------- inspection
+
+  /**
+   * The input indices of node `i`, in order (for n-ary ops, the bias first
+   * when there is one, then weights, then inputs). Allocates: for display and
+   * debugging, not for hot loops.
+   *
+   * @param i A node index.
+   * @returns The input indices.
+   */
+  inputsOf(i: number): number[] {
+    const op = this.op[i], a = this.arg0[i], b = this.arg1[i];
+    if (op <= Op.Const) return [];
+    if (isUnary(op)) return [a];
+    if (isBinary(op)) return [a, b];
+    const pool = this.pool;
+    if (op === Op.Sum) return Array.from(pool.subarray(a, a + b));
+    const inputs: number[] = [];
+    if (op === Op.Dot) {
+      if (pool[a] >= 0) inputs.push(pool[a]);
+      for (let k = 1; k <= 2 * b; k++) inputs.push(pool[a + k]);
+      return inputs;
+    }
+    const w = pool[a], x = pool[a + 1], bias = pool[a + 2];
+    if (bias >= 0) inputs.push(bias);
+    for (let k = 0; k < b; k++) inputs.push(w + k);
+    for (let k = 0; k < b; k++) inputs.push(x + k);
+    return inputs;
+  }
+
+  /**
+   * Finds the first op (lowest index) among `root` and its ancestors whose
+   * value is NaN or ±Infinity: the op that introduced it.
+   *
+   * @param root The output node to search from (default: the last node).
+   * @returns A report, or `undefined` when every value is finite.
+   */
+  findNonFinite(root: number = this.size - 1): NonFiniteReport | undefined {
+    if (root < 0) return undefined;
+    const reachable = new Uint8Array(root + 1);
+    reachable[root] = 1;
+    for (let i = root; i >= 0; i--) {
+      if (!reachable[i]) continue;
+      for (const j of this.inputsOf(i)) reachable[j] = 1;
+    }
+    for (let i = 0; i <= root; i++) {
+      if (reachable[i] && !Number.isFinite(this.data[i])) {
+        return this.describeNonFinite(i);
+      }
+    }
+    return undefined;
+  }
+
+  /** Index, op name and value of node `i`. */
+  private summary(i: number): NodeSummary {
+    return { index: i, op: opName(this.op[i]), data: this.data[i] };
+  }
+
+  /** The report on non-finite node `i`, with its inputs. */
+  private describeNonFinite(i: number): NonFiniteReport {
+    const node = this.summary(i);
+    const inputs = this.inputsOf(i).map((j) => this.summary(j));
+    const label = this.labels.get(i);
+    const shown = inputs.slice(0, 8).map((x) => `${x.data} (node ${x.index})`);
+    if (inputs.length > 8) shown.push(`… ${inputs.length - 8} more`);
+    const what = node.op === "leaf" || node.op === "const"
+      ? `${node.op} node ${i}${label ? ` "${label}"` : ""} holds ${node.data}`
+      : `${node.op} produced ${node.data} at node ${i}${
+        label ? ` "${label}"` : ""
+      } from inputs [${shown.join(", ")}]`;
+    return { ...node, inputs, message: `Non-finite value: ${what}` };
+  }
+}
+
+function needMode(count: number, n: number): number {
+  return count === 0 ? NEED_NONE : count === n ? NEED_ALL : NEED_SOME;
+}
+
+function poolLength(op: number, count: number): number {
+  if (op === Op.Sum) return count;
+  if (op === Op.Dot) return 1 + 2 * count;
+  return 4;
+}
+
+function isRange(indices: ArrayLike<number>): boolean {
+  const n = indices.length, first = indices[0];
+  for (let k = 1; k < n; k++) if (indices[k] !== first + k) return false;
+  return true;
+}
+
+function copyInto<
+  T extends Float64Array | Int32Array | Uint8Array | Uint32Array,
+>(
+  target: T,
+  source: T,
+  n: number,
+): T {
+  target.set(source.subarray(0, n));
+  return target;
+}

@@ -1,0 +1,606 @@
+/**
+ * The Value façade: a thin handle (tape, index, generation) with micrograd's
+ * methods, plus the free functions of the Go port (`add`, `mul`, `sum`, `dot`…).
+ *
+ * @module
+ */
+
+import { Op, opName } from "./ops.ts";
+import { Tape } from "./tape.ts";
+
+let sharedTape: Tape = new Tape();
+
+/**
+ * The tape that `new Value(x)` records on when no tape is given.
+ *
+ * @returns The default tape.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultTape, Value } from "./value.ts";
+ * const v = new Value(1);
+ * assert.equal(v.tape, defaultTape());
+ * ```
+ */
+export function defaultTape(): Tape {
+  return sharedTape;
+}
+
+/**
+ * Replaces the default tape (for example with a fresh one, to let the old
+ * graph be garbage collected).
+ *
+ * @param tape The new default tape.
+ * @returns The previous default tape.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultTape, setDefaultTape, Tape } from "./mod.ts";
+ * const mine = new Tape();
+ * const old = setDefaultTape(mine);
+ * assert.equal(defaultTape(), mine);
+ * setDefaultTape(old);
+ * ```
+ */
+export function setDefaultTape(tape: Tape): Tape {
+  if (!(tape instanceof Tape)) {
+    throw new TypeError(`Default tape must be a Tape, got ${describe(tape)}`);
+  }
+  const previous = sharedTape;
+  sharedTape = tape;
+  return previous;
+}
+
+/** Options for {@linkcode Value}'s constructor. */
+export interface ValueOptions {
+  /** The tape to record on (default: {@linkcode defaultTape}). */
+  tape?: Tape;
+  /** A name shown in graph displays. */
+  label?: string;
+  /**
+   * Whether backward computes this leaf's gradient (default `true`). Use
+   * `false` for input data: backward then does no work for it.
+   */
+  requiresGrad?: boolean;
+}
+
+/**
+ * A scalar in a computation graph. It is a handle to a node on a
+ * {@linkcode Tape}: ops record new nodes, `backward()` fills in `grad`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Value } from "./value.ts";
+ * const a = new Value(2, { label: "a" });
+ * const b = new Value(-3, { label: "b" });
+ * const c = new Value(10, { label: "c" });
+ * const d = a.mul(b).add(c);
+ * d.backward();
+ * assert.equal(d.data, 4);
+ * assert.equal(a.grad, -3);
+ * assert.equal(b.grad, 2);
+ * assert.equal(c.grad, 1);
+ * ```
+ */
+export class Value {
+  /** The tape this value lives on. */
+  readonly tape: Tape;
+  /** The node's index on the tape. */
+  readonly index: number;
+  /** The tape generation the node was created in. */
+  readonly generation: number;
+
+  /**
+   * Creates a leaf.
+   *
+   * @param data The leaf's value: a finite number.
+   * @param options Tape, label and whether it needs a gradient.
+   * @throws {TypeError} If `data` is not a finite number.
+   */
+  constructor(data: number, options: ValueOptions = {}) {
+    const tape = options.tape ?? sharedTape;
+    if (!(tape instanceof Tape)) {
+      throw new TypeError(`Value tape must be a Tape, got ${describe(tape)}`);
+    }
+    checkNumber(data, "Value data");
+    this.tape = tape;
+    this.index = tape.leaf(data, options.requiresGrad ?? true);
+    this.generation = tape.generation;
+    if (options.label !== undefined) this.label = options.label;
+  }
+
+  /**
+   * A handle to an existing node (for code that records on the tape
+   * directly and wants a Value back).
+   *
+   * @param tape The tape.
+   * @param index The node's index.
+   * @returns A Value for that node.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape, Value } from "./mod.ts";
+   * const tape = new Tape();
+   * const i = tape.leaf(5);
+   * assert.equal(Value.at(tape, i).data, 5);
+   * ```
+   */
+  static at(tape: Tape, index: number): Value {
+    if (!Number.isInteger(index) || index < 0 || index >= tape.size) {
+      throw new RangeError(
+        `Node index must be an integer below the tape size ${tape.size}, got ${index}`,
+      );
+    }
+    const value = Object.create(Value.prototype) as {
+      tape: Tape;
+      index: number;
+      generation: number;
+    };
+    value.tape = tape;
+    value.index = index;
+    value.generation = tape.born[index];
+    return value as Value;
+  }
+
+  /** The node's index after checking that the handle is still live. */
+  private node(): number {
+    if (!this.tape.isLive(this.index, this.generation)) {
+      throw new Error(
+        `Stale Value: node ${this.index} was dropped by tape.rewind(); create values after the mark again`,
+      );
+    }
+    return this.index;
+  }
+
+  /** The value. Settable on leaves (parameters and inputs) only. */
+  get data(): number {
+    return this.tape.data[this.node()];
+  }
+
+  set data(x: number) {
+    const i = this.node();
+    checkNumber(x, "Value data");
+    if (this.tape.op[i] !== Op.Leaf) {
+      throw new TypeError(
+        `Cannot set data of a "${
+          opName(this.tape.op[i])
+        }" node; only leaves are settable`,
+      );
+    }
+    this.tape.data[i] = x;
+  }
+
+  /** d(root)/d(this) after `root.backward()`. Settable (`w.grad = 0`). */
+  get grad(): number {
+    return this.tape.grad[this.node()];
+  }
+
+  set grad(x: number) {
+    const i = this.node();
+    if (typeof x !== "number") {
+      throw new TypeError(`Value grad must be a number, got ${describe(x)}`);
+    }
+    this.tape.grad[i] = x;
+  }
+
+  /** The op that produced this value: `"leaf"`, `"+"`, `"*"`, `"tanh"`… */
+  get op(): string {
+    return opName(this.tape.op[this.node()]);
+  }
+
+  /** The input Values of this node, in order (empty for leaves). */
+  get children(): Value[] {
+    return this.tape.inputsOf(this.node()).map((j) => Value.at(this.tape, j));
+  }
+
+  /** Whether backward computes a gradient for this node. */
+  get requiresGrad(): boolean {
+    return this.tape.needsGrad[this.node()] === 1;
+  }
+
+  /** An optional name shown in graph displays. */
+  get label(): string | undefined {
+    return this.tape.labels.get(this.node());
+  }
+
+  set label(name: string | undefined) {
+    const i = this.node();
+    if (name === undefined || name === "") this.tape.labels.delete(i);
+    else if (typeof name !== "string") {
+      throw new TypeError(
+        `Value label must be a string, got ${describe(name)}`,
+      );
+    } else this.tape.labels.set(i, name);
+  }
+
+  /**
+   * Computes the gradient of this value with respect to every node it
+   * depends on, in one reverse pass over the tape.
+   */
+  backward(): void {
+    this.tape.backward(this.node());
+  }
+
+  /**
+   * `this + other`
+   *
+   * @param other A Value or a number.
+   * @returns The sum.
+   */
+  add(other: Value | number): Value {
+    return this.binary(Op.Add, other);
+  }
+
+  /**
+   * `this - other`
+   *
+   * @param other A Value or a number.
+   * @returns The difference.
+   */
+  sub(other: Value | number): Value {
+    return this.binary(Op.Sub, other);
+  }
+
+  /**
+   * `this * other`
+   *
+   * @param other A Value or a number.
+   * @returns The product.
+   */
+  mul(other: Value | number): Value {
+    return this.binary(Op.Mul, other);
+  }
+
+  /**
+   * `this / other`
+   *
+   * @param other A Value or a number.
+   * @returns The quotient (IEEE: division by 0 gives ±Infinity or NaN).
+   */
+  div(other: Value | number): Value {
+    return this.binary(Op.Div, other);
+  }
+
+  /**
+   * `this ^ exponent`. With a Value exponent, its gradient is
+   * `this^exponent · ln(this)`.
+   *
+   * @param exponent A Value or a number.
+   * @returns The power.
+   */
+  pow(exponent: Value | number): Value {
+    return this.binary(Op.Pow, exponent);
+  }
+
+  /**
+   * `max(this, other)`; on a tie the gradient goes to `this`.
+   *
+   * @param other A Value or a number.
+   * @returns The larger value.
+   */
+  max(other: Value | number): Value {
+    return this.binary(Op.Max, other);
+  }
+
+  /**
+   * `min(this, other)`; on a tie the gradient goes to `this`.
+   *
+   * @param other A Value or a number.
+   * @returns The smaller value.
+   */
+  min(other: Value | number): Value {
+    return this.binary(Op.Min, other);
+  }
+
+  /** `-this` @returns The negation. */
+  neg(): Value {
+    return this.unary(Op.Neg);
+  }
+
+  /** `e^this` @returns The exponential. */
+  exp(): Value {
+    return this.unary(Op.Exp);
+  }
+
+  /** Natural logarithm (IEEE: log(0) = -Infinity). @returns ln(this). */
+  log(): Value {
+    return this.unary(Op.Log);
+  }
+
+  /** Hyperbolic tangent. @returns tanh(this). */
+  tanh(): Value {
+    return this.unary(Op.Tanh);
+  }
+
+  /** `max(0, this)`, gradient 0 at 0 (as micrograd). @returns relu(this). */
+  relu(): Value {
+    return this.unary(Op.Relu);
+  }
+
+  /** Logistic sigmoid. @returns 1 / (1 + e^-this). */
+  sigmoid(): Value {
+    return this.unary(Op.Sigmoid);
+  }
+
+  /** Square root. @returns √this. */
+  sqrt(): Value {
+    return this.unary(Op.Sqrt);
+  }
+
+  /** Absolute value, gradient 0 at 0. @returns |this|. */
+  abs(): Value {
+    return this.unary(Op.Abs);
+  }
+
+  /** `log(1 + e^this)`, finite for every finite input. @returns softplus(this). */
+  softplus(): Value {
+    return this.unary(Op.Softplus);
+  }
+
+  /** micrograd's display: `Value(data=4, grad=1)`. @returns The text. */
+  toString(): string {
+    return `Value(data=${this.data}, grad=${this.grad})`;
+  }
+
+  /** Records a unary op on this node. */
+  private unary(op: number): Value {
+    return Value.at(this.tape, this.tape.unary(op, this.node()));
+  }
+
+  /** Records a binary op on this node and `other`. */
+  private binary(op: number, other: Value | number): Value {
+    const tape = this.tape;
+    const a = this.node();
+    const b = indexOn(tape, other);
+    return Value.at(tape, tape.binary(op, a, b));
+  }
+}
+
+/**
+ * The node index of `x` on `tape`: a Value's own node (checked live and on
+ * the same tape), or a new constant for a plain number.
+ *
+ * @param tape The tape being recorded on.
+ * @param x A Value or a finite number.
+ * @returns The node index.
+ * @throws {TypeError} For anything else, {@linkcode Error} across tapes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { indexOn, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const i = indexOn(tape, 3);
+ * assert.equal(tape.data[i], 3);
+ * ```
+ */
+export function indexOn(tape: Tape, x: Value | number): number {
+  if (x instanceof Value) {
+    if (x.tape !== tape) {
+      throw new Error(
+        "Cannot combine Values from different tapes; create them on one tape",
+      );
+    }
+    if (!tape.isLive(x.index, x.generation)) {
+      throw new Error(
+        `Stale Value: node ${x.index} was dropped by tape.rewind(); create values after the mark again`,
+      );
+    }
+    return x.index;
+  }
+  checkNumber(x, "Operand");
+  return tape.constant(x);
+}
+
+function tapeOf(xs: readonly (Value | number)[]): Tape {
+  for (const x of xs) if (x instanceof Value) return x.tape;
+  return sharedTape;
+}
+
+/**
+ * `a + b`
+ *
+ * @param a A Value or a number.
+ * @param b A Value or a number.
+ * @returns The sum.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { add, Value } from "./value.ts";
+ * assert.equal(add(new Value(2), 3).data, 5);
+ * ```
+ */
+export function add(a: Value | number, b: Value | number): Value {
+  return binaryOf(Op.Add, a, b);
+}
+
+/**
+ * `a - b`
+ *
+ * @param a A Value or a number.
+ * @param b A Value or a number.
+ * @returns The difference.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sub, Value } from "./value.ts";
+ * assert.equal(sub(new Value(2), 3).data, -1);
+ * ```
+ */
+export function sub(a: Value | number, b: Value | number): Value {
+  return binaryOf(Op.Sub, a, b);
+}
+
+/**
+ * `a * b`
+ *
+ * @param a A Value or a number.
+ * @param b A Value or a number.
+ * @returns The product.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mul, Value } from "./value.ts";
+ * const w = new Value(0.4);
+ * const y = mul(w, 2);
+ * y.backward();
+ * assert.equal(y.data, 0.8);
+ * assert.equal(w.grad, 2);
+ * ```
+ */
+export function mul(a: Value | number, b: Value | number): Value {
+  return binaryOf(Op.Mul, a, b);
+}
+
+/**
+ * `a / b`
+ *
+ * @param a A Value or a number.
+ * @param b A Value or a number.
+ * @returns The quotient.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { div, Value } from "./value.ts";
+ * assert.equal(div(new Value(3), 4).data, 0.75);
+ * ```
+ */
+export function div(a: Value | number, b: Value | number): Value {
+  return binaryOf(Op.Div, a, b);
+}
+
+/**
+ * `a ^ b`, where either may be a Value.
+ *
+ * @param a The base.
+ * @param b The exponent.
+ * @returns The power.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pow, Value } from "./value.ts";
+ * const x = new Value(3);
+ * const y = pow(x, 2);
+ * y.backward();
+ * assert.equal(y.data, 9);
+ * assert.equal(x.grad, 6);
+ * ```
+ */
+export function pow(a: Value | number, b: Value | number): Value {
+  return binaryOf(Op.Pow, a, b);
+}
+
+function binaryOf(op: number, a: Value | number, b: Value | number): Value {
+  const tape = a instanceof Value ? a.tape : tapeOf([b]);
+  const i = indexOn(tape, a);
+  const j = indexOn(tape, b);
+  return Value.at(tape, tape.binary(op, i, j));
+}
+
+/**
+ * The sum of a list as one node (not a chain of additions).
+ *
+ * @param values Values and numbers, at least one.
+ * @returns The sum.
+ * @throws {TypeError} If `values` is not an array.
+ * @throws {RangeError} If the list is empty.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sum, Value } from "./value.ts";
+ * const xs = [new Value(1), new Value(2), 3];
+ * const s = sum(xs);
+ * s.backward();
+ * assert.equal(s.data, 6);
+ * assert.equal((xs[0] as Value).grad, 1);
+ * ```
+ */
+export function sum(values: readonly (Value | number)[]): Value {
+  if (!Array.isArray(values)) {
+    throw new TypeError(
+      `sum() needs an array of Values or numbers, got ${describe(values)}`,
+    );
+  }
+  if (values.length === 0) {
+    throw new RangeError(
+      `sum() needs a non-empty array of Values or numbers, got ${
+        describe(values)
+      }`,
+    );
+  }
+  const tape = tapeOf(values);
+  const indices = values.map((x) => indexOn(tape, x));
+  return Value.at(tape, tape.sum(indices));
+}
+
+/**
+ * `bias + Σ a[i]·b[i]` as one node, summed in that order (micrograd's
+ * neuron: `sum((wi*xi for …), b)`).
+ *
+ * @param a Values and numbers (for example weights).
+ * @param b Values and numbers, as many as `a` (for example inputs).
+ * @param bias An optional starting value.
+ * @returns The dot product.
+ * @throws {RangeError} If the lengths differ or are 0.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dot, Value } from "./value.ts";
+ * const w = [new Value(2), new Value(-1)];
+ * const y = dot(w, [3, 4], 0.5);
+ * y.backward();
+ * assert.equal(y.data, 2.5);
+ * assert.deepEqual(w.map((x) => x.grad), [3, 4]);
+ * ```
+ */
+export function dot(
+  a: readonly (Value | number)[],
+  b: readonly (Value | number)[],
+  bias?: Value | number,
+): Value {
+  if (!Array.isArray(a) || !Array.isArray(b)) {
+    throw new TypeError("dot() needs two arrays of Values or numbers");
+  }
+  if (a.length !== b.length || a.length === 0) {
+    throw new RangeError(
+      `dot() needs two non-empty arrays of the same length, got ${a.length} and ${b.length}`,
+    );
+  }
+  const tape = tapeOf(bias === undefined ? [...a, ...b] : [bias, ...a, ...b]);
+  const weights = a.map((x) => indexOn(tape, x));
+  const inputs = b.map((x) => indexOn(tape, x));
+  const biasIndex = bias === undefined ? -1 : indexOn(tape, bias);
+  return Value.at(tape, tape.dot(weights, inputs, biasIndex));
+}
+
+function checkNumber(x: unknown, what: string): asserts x is number {
+  if (typeof x !== "number" || !Number.isFinite(x)) {
+    throw new TypeError(
+      `${what} must be a finite number, got ${describe(x)}`,
+    );
+  }
+}
+
+/** Quotes a value for an error message. */
+function describe(x: unknown): string {
+  if (typeof x === "string") return JSON.stringify(x);
+  if (typeof x === "number" || typeof x === "boolean") return String(x);
+  if (x === null || x === undefined) return String(x);
+  if (typeof x === "bigint") return `${x}n`;
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (typeof x === "object") {
+    return `an object (${(x as object).constructor?.name ?? "Object"})`;
+  }
+  return typeof x;
+}

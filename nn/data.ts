@@ -1,0 +1,870 @@
+// Toy classification datasets (moons, circles, spirals, xor, blobs) and helpers to label, split and batch them.
+
+import { Rng } from "./rng.ts";
+
+/**
+ * A labelled classification dataset: one feature row per sample and its
+ * class index.
+ *
+ * Datasets are plain data: the helpers in this module never modify one, they
+ * return new arrays.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { accuracy, type Dataset } from "./data.ts";
+ *
+ * const ds: Dataset = { x: [[0, 1], [1, 0]], y: [0, 1], classes: 2 };
+ * assert.equal(accuracy([0, 0], ds.y), 0.5);
+ * ```
+ */
+export interface Dataset {
+  /** Feature rows: `x[i]` holds the features of sample `i`, all rows the same length. */
+  x: number[][];
+  /** Class indexes: `y[i]` is an integer from 0 to `classes - 1`. */
+  y: number[];
+  /** The number of classes. */
+  classes: number;
+  /** Optional names of the feature columns, one per entry of a row. */
+  featureNames?: string[];
+  /** Optional original label of each class index, set when labels were remapped (see `parseCsv`). */
+  labelNames?: string[];
+}
+
+/**
+ * Options of {@linkcode makeMoons}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeMoons, type MoonsOptions } from "./data.ts";
+ *
+ * const options: MoonsOptions = { noise: 0.1, seed: 42 };
+ * assert.deepEqual(makeMoons(10, options), makeMoons(10, options));
+ * ```
+ */
+export interface MoonsOptions {
+  /** Standard deviation of the Gaussian noise added to each coordinate; defaults to 0. */
+  noise?: number;
+  /** Seed of the {@linkcode Rng} used for noise and shuffling; defaults to 0. */
+  seed?: number;
+}
+
+/**
+ * Options of {@linkcode makeCircles}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type CirclesOptions, makeCircles } from "./data.ts";
+ *
+ * const options: CirclesOptions = { factor: 0.2, seed: 1 };
+ * const radii = makeCircles(4, options).x.map(([a, b]) => Math.hypot(a, b));
+ * assert.deepEqual(radii.map((r) => Math.round(r * 10) / 10).sort(), [0.2, 0.2, 1, 1]);
+ * ```
+ */
+export interface CirclesOptions {
+  /** Standard deviation of the Gaussian noise added to each coordinate; defaults to 0. */
+  noise?: number;
+  /** Radius of the inner circle relative to the outer one, in [0, 1); defaults to 0.5. */
+  factor?: number;
+  /** Seed of the {@linkcode Rng} used for noise and shuffling; defaults to 0. */
+  seed?: number;
+}
+
+/**
+ * Options of {@linkcode makeSpirals}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeSpirals, type SpiralsOptions } from "./data.ts";
+ *
+ * const options: SpiralsOptions = { classes: 5, noise: 0.2 };
+ * assert.equal(makeSpirals(50, options).classes, 5);
+ * ```
+ */
+export interface SpiralsOptions {
+  /** Number of spiral arms, an integer of at least 2; defaults to 3. */
+  classes?: number;
+  /** Standard deviation of the Gaussian noise added to each angle (radians); defaults to 0. */
+  noise?: number;
+  /** Seed of the {@linkcode Rng} used for noise and shuffling; defaults to 0. */
+  seed?: number;
+}
+
+/**
+ * Options of {@linkcode makeXor}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeXor, type XorOptions } from "./data.ts";
+ *
+ * const options: XorOptions = { noise: 0.05, seed: 3 };
+ * assert.equal(makeXor(20, options).x.length, 20);
+ * ```
+ */
+export interface XorOptions {
+  /** Standard deviation of the Gaussian jitter added to each coordinate after labelling; defaults to 0. */
+  noise?: number;
+  /** Seed of the {@linkcode Rng} used for points and jitter; defaults to 0. */
+  seed?: number;
+}
+
+/**
+ * Options of {@linkcode makeBlobs}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BlobsOptions, makeBlobs } from "./data.ts";
+ *
+ * const options: BlobsOptions = { centers: [[-4], [4]], std: 0 };
+ * assert.deepEqual(new Set(makeBlobs(6, options).x.flat()), new Set([-4, 4]));
+ * ```
+ */
+export interface BlobsOptions {
+  /** Number of blobs, an integer of at least 2; defaults to 3, or to `centers.length` when centers are given. */
+  classes?: number;
+  /** Standard deviation of each blob along every axis, at least 0; defaults to 0.5. */
+  std?: number;
+  /** Seed of the {@linkcode Rng} used for points and shuffling; defaults to 0. */
+  seed?: number;
+  /** Blob centers, one point per class, all with the same number of coordinates. */
+  centers?: number[][];
+}
+
+/**
+ * Options of {@linkcode trainValSplit}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeXor, type SplitOptions, trainValSplit } from "./data.ts";
+ *
+ * const options: SplitOptions = { seed: 9 };
+ * assert.equal(trainValSplit(makeXor(10), 0.3, options).val.x.length, 3);
+ * ```
+ */
+export interface SplitOptions {
+  /** Seed of the {@linkcode Rng} that shuffles before splitting; defaults to 0. */
+  seed?: number;
+}
+
+/**
+ * The result of {@linkcode trainValSplit}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeMoons, type TrainValSplit, trainValSplit } from "./data.ts";
+ *
+ * const parts: TrainValSplit = trainValSplit(makeMoons(10), 0.5);
+ * assert.equal(parts.train.x.length + parts.val.x.length, 10);
+ * ```
+ */
+export interface TrainValSplit {
+  /** The training part. */
+  train: Dataset;
+  /** The validation part. */
+  val: Dataset;
+}
+
+/**
+ * Options of {@linkcode batches}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type BatchOptions, batches, makeMoons } from "./data.ts";
+ * import { Rng } from "./rng.ts";
+ *
+ * const options: BatchOptions = { rng: new Rng(1) };
+ * assert.equal(batches(makeMoons(9), 4, options).length, 3);
+ * ```
+ */
+export interface BatchOptions {
+  /** When given, samples are shuffled with this generator first (advancing it); otherwise order is kept. */
+  rng?: Rng;
+}
+
+/** Formats a bad argument for an error message: strings quoted, numbers as written. */
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "function") return "a function";
+  return String(value);
+}
+
+/** Throws unless `options` is an object (or undefined, meaning all defaults). */
+function checkOptions(options: unknown): void {
+  if (
+    options !== undefined &&
+    (typeof options !== "object" || options === null || Array.isArray(options))
+  ) {
+    throw new TypeError(`Options must be an object, got ${show(options)}`);
+  }
+}
+
+/** Throws unless `value` is an integer of at least `min`; `rule` describes what is accepted. */
+function checkInteger(
+  what: string,
+  value: unknown,
+  min: number,
+  rule: string,
+): asserts value is number {
+  if (typeof value !== "number") {
+    throw new TypeError(`${what} must be ${rule}, got ${show(value)}`);
+  }
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${what} must be ${rule}, got ${show(value)}`);
+  }
+}
+
+/** Throws unless `value` is a finite number of at least 0. */
+function checkNonNegative(
+  what: string,
+  value: unknown,
+): asserts value is number {
+  const rule = "a finite number of at least 0";
+  if (typeof value !== "number") {
+    throw new TypeError(`${what} must be ${rule}, got ${show(value)}`);
+  }
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${what} must be ${rule}, got ${show(value)}`);
+  }
+}
+
+function checkSampleCount(n: unknown): asserts n is number {
+  checkInteger("Sample count", n, 1, "a positive integer");
+}
+
+function checkClassCount(classes: unknown): asserts classes is number {
+  checkInteger("Class count", classes, 2, "an integer of at least 2");
+}
+
+function checkLabels(what: string, labels: unknown): void {
+  if (!Array.isArray(labels)) {
+    throw new TypeError(`${what} must be an array, got ${show(labels)}`);
+  }
+}
+
+/** Throws unless `ds` looks like a {@linkcode Dataset} whose x and y agree in length. */
+function checkDataset(ds: unknown): asserts ds is Dataset {
+  if (typeof ds !== "object" || ds === null || Array.isArray(ds)) {
+    throw new TypeError(
+      `Dataset must be an object with x, y and classes, got ${show(ds)}`,
+    );
+  }
+  const { x, y } = ds as Partial<Dataset>;
+  if (!Array.isArray(x) || !Array.isArray(y)) {
+    throw new TypeError(
+      `Dataset x and y must be arrays, got ${show(x)} and ${show(y)}`,
+    );
+  }
+  if (x.length !== y.length) {
+    throw new RangeError(
+      `Dataset x and y must have the same length, got ${x.length} and ${y.length}`,
+    );
+  }
+}
+
+/** `m` evenly spaced numbers from `a` to `b`, both ends included (numpy's linspace). */
+function linspace(a: number, b: number, m: number): number[] {
+  if (m <= 1) return m === 1 ? [a] : [];
+  const out = new Array<number>(m);
+  for (let i = 0; i < m; i++) out[i] = a + ((b - a) * i) / (m - 1);
+  out[m - 1] = b;
+  return out;
+}
+
+/** Splits `n` samples over `classes` as evenly as possible, the first classes taking the remainder. */
+function classSizes(n: number, classes: number): number[] {
+  const base = Math.floor(n / classes);
+  const extra = n % classes;
+  return Array.from({ length: classes }, (_, k) => base + (k < extra ? 1 : 0));
+}
+
+/** Names x1, x2, … for `d` feature columns. */
+function defaultFeatureNames(d: number): string[] {
+  return Array.from({ length: d }, (_, j) => `x${j + 1}`);
+}
+
+/** Picks the samples at `indexes` (in that order) into a new dataset, copying rows and metadata. */
+function pick(ds: Dataset, indexes: readonly number[]): Dataset {
+  const out: Dataset = {
+    x: indexes.map((i) => ds.x[i].slice()),
+    y: indexes.map((i) => ds.y[i]),
+    classes: ds.classes,
+  };
+  if (ds.featureNames !== undefined) out.featureNames = ds.featureNames.slice();
+  if (ds.labelNames !== undefined) out.labelNames = ds.labelNames.slice();
+  return out;
+}
+
+/** Wraps generated samples in a dataset with default feature names, shuffled with `rng`. */
+function finish(
+  x: number[][],
+  y: number[],
+  classes: number,
+  rng: Rng,
+): Dataset {
+  const d = x.length > 0 ? x[0].length : 2;
+  const ordered: Dataset = {
+    x,
+    y,
+    classes,
+    featureNames: defaultFeatureNames(d),
+  };
+  return pick(ordered, rng.permutation(x.length));
+}
+
+/**
+ * Makes two interleaving half circles, like scikit-learn's `make_moons`.
+ *
+ * The first `floor(n / 2)` samples lie on the outer moon `(cos t, sin t)`
+ * (class 0), the rest on the inner moon `(1 - cos t, 0.5 - sin t)` (class 1),
+ * with `t` evenly spaced over [0, π]. Gaussian noise of standard deviation
+ * `noise` is then added to every coordinate and the samples are shuffled.
+ *
+ * @param n The number of samples, a positive integer.
+ * @param options Noise and seed; see {@linkcode MoonsOptions}.
+ * @returns A 2-feature dataset with 2 classes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeMoons } from "./data.ts";
+ *
+ * const moons = makeMoons(100, { noise: 0.1, seed: 1 });
+ * assert.equal(moons.x.length, 100);
+ * assert.equal(moons.classes, 2);
+ * assert.equal(moons.y.filter((label) => label === 1).length, 50);
+ * ```
+ *
+ * @throws {TypeError} If an argument has the wrong type.
+ * @throws {RangeError} If `n` is not a positive integer, `noise` is negative or not finite, or `seed` is not a safe integer.
+ */
+export function makeMoons(n: number, options: MoonsOptions = {}): Dataset {
+  checkSampleCount(n);
+  checkOptions(options);
+  const { noise = 0, seed = 0 } = options;
+  checkNonNegative("Noise", noise);
+  const rng = new Rng(seed);
+  const nOut = Math.floor(n / 2);
+  const nIn = n - nOut;
+  const x: number[][] = [];
+  const y: number[] = [];
+  for (const t of linspace(0, Math.PI, nOut)) {
+    x.push([Math.cos(t), Math.sin(t)]);
+    y.push(0);
+  }
+  for (const t of linspace(0, Math.PI, nIn)) {
+    x.push([1 - Math.cos(t), 1 - Math.sin(t) - 0.5]);
+    y.push(1);
+  }
+  // Noise is drawn even when it is 0, so a seed gives the same order at every noise level.
+  for (const row of x) {
+    row[0] += noise * rng.normal();
+    row[1] += noise * rng.normal();
+  }
+  return finish(x, y, 2, rng);
+}
+
+/**
+ * Makes a small circle inside a large one, like scikit-learn's `make_circles`.
+ *
+ * The first `floor(n / 2)` samples are evenly spaced on the unit circle
+ * (class 0), the rest on a circle of radius `factor` (class 1). Gaussian
+ * noise of standard deviation `noise` is added to every coordinate and the
+ * samples are shuffled.
+ *
+ * @param n The number of samples, a positive integer.
+ * @param options Noise, inner radius and seed; see {@linkcode CirclesOptions}.
+ * @returns A 2-feature dataset with 2 classes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeCircles } from "./data.ts";
+ *
+ * const circles = makeCircles(40, { factor: 0.3, seed: 2 });
+ * const inner = circles.x.filter((_, i) => circles.y[i] === 1);
+ * assert.equal(inner.length, 20);
+ * assert.ok(inner.every(([a, b]) => Math.abs(Math.hypot(a, b) - 0.3) < 1e-12));
+ * ```
+ *
+ * @throws {TypeError} If an argument has the wrong type.
+ * @throws {RangeError} If `n` is not a positive integer, `noise` is negative or not finite, `factor` is outside [0, 1), or `seed` is not a safe integer.
+ */
+export function makeCircles(n: number, options: CirclesOptions = {}): Dataset {
+  checkSampleCount(n);
+  checkOptions(options);
+  const { noise = 0, factor = 0.5, seed = 0 } = options;
+  checkNonNegative("Noise", noise);
+  if (typeof factor !== "number") {
+    throw new TypeError(
+      `Circle factor must be a number in [0, 1), got ${show(factor)}`,
+    );
+  }
+  if (!(factor >= 0 && factor < 1)) {
+    throw new RangeError(
+      `Circle factor must be a number in [0, 1), got ${show(factor)}`,
+    );
+  }
+  const rng = new Rng(seed);
+  const nOut = Math.floor(n / 2);
+  const nIn = n - nOut;
+  const x: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < nOut; i++) {
+    const t = (2 * Math.PI * i) / nOut;
+    x.push([Math.cos(t), Math.sin(t)]);
+    y.push(0);
+  }
+  for (let i = 0; i < nIn; i++) {
+    const t = (2 * Math.PI * i) / nIn;
+    x.push([factor * Math.cos(t), factor * Math.sin(t)]);
+    y.push(1);
+  }
+  for (const row of x) {
+    row[0] += noise * rng.normal();
+    row[1] += noise * rng.normal();
+  }
+  return finish(x, y, 2, rng);
+}
+
+/**
+ * Makes interleaved spiral arms, one per class, as in Stanford's CS231n notes.
+ *
+ * Class `k` gets `n / classes` samples (the first `n % classes` classes one
+ * more), at radius `r` evenly spaced over [0, 1] and angle `t` evenly spaced
+ * over [4k, 4(k + 1)] plus Gaussian noise of standard deviation `noise`; the
+ * point is `(r sin t, r cos t)`. CS231n uses `noise: 0.2`. The samples are
+ * shuffled.
+ *
+ * @param n The number of samples, an integer of at least `classes`.
+ * @param options Class count, angle noise and seed; see {@linkcode SpiralsOptions}.
+ * @returns A 2-feature dataset with `classes` classes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeSpirals } from "./data.ts";
+ *
+ * const spirals = makeSpirals(90, { classes: 3, noise: 0.2, seed: 3 });
+ * assert.equal(spirals.classes, 3);
+ * assert.deepEqual(new Set(spirals.y), new Set([0, 1, 2]));
+ * ```
+ *
+ * @throws {TypeError} If an argument has the wrong type.
+ * @throws {RangeError} If `classes` is not an integer of at least 2, `n` is not an integer of at least `classes`, `noise` is negative or not finite, or `seed` is not a safe integer.
+ */
+export function makeSpirals(n: number, options: SpiralsOptions = {}): Dataset {
+  checkSampleCount(n);
+  checkOptions(options);
+  const { classes = 3, noise = 0, seed = 0 } = options;
+  checkClassCount(classes);
+  checkNonNegative("Noise", noise);
+  if (n < classes) {
+    throw new RangeError(
+      `Sample count must be at least the class count (${classes}), got ${n}`,
+    );
+  }
+  const rng = new Rng(seed);
+  const x: number[][] = [];
+  const y: number[] = [];
+  classSizes(n, classes).forEach((m, k) => {
+    const radii = linspace(0, 1, m);
+    const angles = linspace(4 * k, 4 * (k + 1), m);
+    for (let i = 0; i < m; i++) {
+      const t = angles[i] + noise * rng.normal();
+      x.push([radii[i] * Math.sin(t), radii[i] * Math.cos(t)]);
+      y.push(k);
+    }
+  });
+  return finish(x, y, classes, rng);
+}
+
+/**
+ * Makes the XOR problem: points uniform in the square [-1, 1]², labelled 0
+ * when `x1 * x2 > 0` (first and third quadrants) and 1 otherwise.
+ *
+ * Labels come from the clean point; Gaussian jitter of standard deviation
+ * `noise` is added to each coordinate afterwards, so with noise some points
+ * cross the axes. Classes are balanced only in expectation.
+ *
+ * @param n The number of samples, a positive integer.
+ * @param options Jitter and seed; see {@linkcode XorOptions}.
+ * @returns A 2-feature dataset with 2 classes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeXor } from "./data.ts";
+ *
+ * const xor = makeXor(50, { seed: 4 });
+ * xor.x.forEach(([a, b], i) => assert.equal(xor.y[i], a * b > 0 ? 0 : 1));
+ * ```
+ *
+ * @throws {TypeError} If an argument has the wrong type.
+ * @throws {RangeError} If `n` is not a positive integer, `noise` is negative or not finite, or `seed` is not a safe integer.
+ */
+export function makeXor(n: number, options: XorOptions = {}): Dataset {
+  checkSampleCount(n);
+  checkOptions(options);
+  const { noise = 0, seed = 0 } = options;
+  checkNonNegative("Noise", noise);
+  const rng = new Rng(seed);
+  const x: number[][] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = rng.uniform(-1, 1);
+    const b = rng.uniform(-1, 1);
+    y.push(a * b > 0 ? 0 : 1);
+    x.push([a + noise * rng.normal(), b + noise * rng.normal()]);
+  }
+  return { x, y, classes: 2, featureNames: defaultFeatureNames(2) };
+}
+
+/** Throws unless `centers` holds at least 2 points, all finite and of one dimension. */
+function checkCenters(centers: unknown): asserts centers is number[][] {
+  if (!Array.isArray(centers)) {
+    throw new TypeError(
+      `Centers must be an array of coordinate arrays, got ${show(centers)}`,
+    );
+  }
+  if (centers.length < 2) {
+    throw new RangeError(
+      `Centers must hold at least 2 points, got ${centers.length}`,
+    );
+  }
+  centers.forEach((center: unknown, k) => {
+    if (!Array.isArray(center) || center.length === 0) {
+      throw new TypeError(
+        `Center ${k} must be a non-empty array of finite numbers, got ${
+          show(center)
+        }`,
+      );
+    }
+    if (center.length !== centers[0].length) {
+      throw new RangeError(
+        `Center ${k} has ${center.length} coordinates, expected ${
+          centers[0].length
+        } like center 0`,
+      );
+    }
+    center.forEach((c: unknown, j) => {
+      if (typeof c !== "number" || !Number.isFinite(c)) {
+        const Err = typeof c === "number" ? RangeError : TypeError;
+        throw new Err(
+          `Center ${k}, coordinate ${j} must be a finite number, got ${
+            show(c)
+          }`,
+        );
+      }
+    });
+  });
+}
+
+/**
+ * Makes Gaussian blobs, one per class, like scikit-learn's `make_blobs`.
+ *
+ * Without `centers`, the `classes` centers are evenly spaced on a circle whose
+ * radius keeps neighbouring centers 3 apart: center `k` is
+ * `ρ (cos 2πk/K, sin 2πk/K)` with `ρ = 1.5 / sin(π/K)`. Class `k` gets
+ * `n / classes` samples (the first `n % classes` classes one more), each
+ * coordinate drawn from N(center, std²). The samples are shuffled.
+ *
+ * @param n The number of samples, an integer of at least the class count.
+ * @param options Class count or centers, spread and seed; see {@linkcode BlobsOptions}.
+ * @returns A dataset with as many features as the centers have coordinates (2 by default).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeBlobs } from "./data.ts";
+ *
+ * const blobs = makeBlobs(20, { centers: [[0, 0, 0], [5, 5, 5]], std: 0, seed: 5 });
+ * assert.equal(blobs.classes, 2);
+ * assert.deepEqual(blobs.x[blobs.y.indexOf(1)], [5, 5, 5]);
+ * ```
+ *
+ * @throws {TypeError} If an argument has the wrong type.
+ * @throws {RangeError} If `classes` is not an integer of at least 2 or disagrees with `centers`, the centers are fewer than 2, ragged or not finite, `n` is below the class count, `std` is negative or not finite, or `seed` is not a safe integer.
+ */
+export function makeBlobs(n: number, options: BlobsOptions = {}): Dataset {
+  checkSampleCount(n);
+  checkOptions(options);
+  const { std = 0.5, seed = 0, centers } = options;
+  let classes = options.classes;
+  if (classes !== undefined) checkClassCount(classes);
+  if (centers !== undefined) {
+    checkCenters(centers);
+    if (classes !== undefined && classes !== centers.length) {
+      throw new RangeError(
+        `Class count ${classes} does not match the ${centers.length} centers given; pass one or the other`,
+      );
+    }
+    classes = centers.length;
+  }
+  classes ??= 3;
+  checkNonNegative("Standard deviation", std);
+  if (n < classes) {
+    throw new RangeError(
+      `Sample count must be at least the class count (${classes}), got ${n}`,
+    );
+  }
+  const count: number = classes;
+  const radius = 1.5 / Math.sin(Math.PI / count);
+  const means = centers ?? Array.from({ length: count }, (_, k) => {
+    const angle = (2 * Math.PI * k) / count;
+    return [radius * Math.cos(angle), radius * Math.sin(angle)];
+  });
+  const rng = new Rng(seed);
+  const x: number[][] = [];
+  const y: number[] = [];
+  classSizes(n, classes).forEach((m, k) => {
+    for (let i = 0; i < m; i++) {
+      x.push(means[k].map((c) => c + std * rng.normal()));
+      y.push(k);
+    }
+  });
+  return finish(x, y, classes, rng);
+}
+
+/**
+ * Maps binary labels {0, 1} to {-1, +1}, the targets of a hinge or tanh loss.
+ *
+ * @param y Labels, each 0 or 1.
+ * @returns A new array with 0 replaced by -1 and 1 kept.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toSigned } from "./data.ts";
+ *
+ * assert.deepEqual(toSigned([0, 1, 1, 0]), [-1, 1, 1, -1]);
+ * ```
+ *
+ * @throws {TypeError} If `y` is not an array.
+ * @throws {RangeError} If a label is not 0 or 1.
+ */
+export function toSigned(y: readonly number[]): number[] {
+  checkLabels("Labels", y);
+  return y.map((label, i) => {
+    if (label !== 0 && label !== 1) {
+      throw new RangeError(
+        `Label at index ${i} must be 0 or 1, got ${show(label)}`,
+      );
+    }
+    return label === 1 ? 1 : -1;
+  });
+}
+
+/**
+ * Encodes class indexes as one-hot rows.
+ *
+ * @param y Class indexes, each an integer from 0 to `classes - 1`.
+ * @param classes The number of classes, a positive integer.
+ * @returns One row of length `classes` per label, 1 at the label's index and 0 elsewhere.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { oneHot } from "./data.ts";
+ *
+ * assert.deepEqual(oneHot([2, 0], 3), [[0, 0, 1], [1, 0, 0]]);
+ * ```
+ *
+ * @throws {TypeError} If `y` is not an array or `classes` is not a number.
+ * @throws {RangeError} If `classes` is not a positive integer or a label is out of range.
+ */
+export function oneHot(y: readonly number[], classes: number): number[][] {
+  checkLabels("Labels", y);
+  checkInteger("Class count", classes, 1, "a positive integer");
+  return y.map((label, i) => {
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new RangeError(
+        `Label at index ${i} must be an integer from 0 to ${classes - 1}, got ${
+          show(label)
+        }`,
+      );
+    }
+    const row = new Array<number>(classes).fill(0);
+    row[label] = 1;
+    return row;
+  });
+}
+
+/**
+ * Returns a shuffled copy of a dataset: x rows and labels move together.
+ *
+ * @param ds The dataset; it is not modified.
+ * @param rng The generator that picks the order; it advances.
+ * @returns A new dataset with the same samples in random order (rows copied).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shuffleDataset } from "./data.ts";
+ * import { Rng } from "./rng.ts";
+ *
+ * const ds = { x: [[0], [1], [2]], y: [0, 1, 0], classes: 2 };
+ * const shuffled = shuffleDataset(ds, new Rng(6));
+ * shuffled.x.forEach(([v], i) => assert.equal(shuffled.y[i], v % 2));
+ * ```
+ *
+ * @throws {TypeError} If `ds` is not a dataset or `rng` is not an {@linkcode Rng}.
+ * @throws {RangeError} If `ds.x` and `ds.y` differ in length.
+ */
+export function shuffleDataset(ds: Dataset, rng: Rng): Dataset {
+  checkDataset(ds);
+  if (!(rng instanceof Rng)) {
+    throw new TypeError(`Shuffle needs an Rng, got ${show(rng)}`);
+  }
+  return pick(ds, rng.permutation(ds.x.length));
+}
+
+/**
+ * Shuffles a dataset and splits it into a training and a validation part.
+ *
+ * The validation part gets `round(n × valFraction)` samples, capped so the
+ * training part keeps at least one sample when the dataset is not empty.
+ *
+ * @param ds The dataset; it is not modified.
+ * @param valFraction The share of samples to hold out, in [0, 1).
+ * @param options The shuffle seed; see {@linkcode SplitOptions}.
+ * @returns The two parts; together they hold every sample exactly once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeMoons, trainValSplit } from "./data.ts";
+ *
+ * const { train, val } = trainValSplit(makeMoons(100), 0.2, { seed: 7 });
+ * assert.equal(train.x.length, 80);
+ * assert.equal(val.x.length, 20);
+ * ```
+ *
+ * @throws {TypeError} If `ds` is not a dataset or an argument has the wrong type.
+ * @throws {RangeError} If `valFraction` is outside [0, 1), `ds.x` and `ds.y` differ in length, or `seed` is not a safe integer.
+ */
+export function trainValSplit(
+  ds: Dataset,
+  valFraction: number,
+  options: SplitOptions = {},
+): TrainValSplit {
+  checkDataset(ds);
+  if (typeof valFraction !== "number") {
+    throw new TypeError(
+      `Validation fraction must be a number in [0, 1), got ${
+        show(valFraction)
+      }`,
+    );
+  }
+  if (!(valFraction >= 0 && valFraction < 1)) {
+    throw new RangeError(
+      `Validation fraction must be a number in [0, 1), got ${
+        show(valFraction)
+      }`,
+    );
+  }
+  checkOptions(options);
+  const rng = new Rng(options.seed ?? 0);
+  const n = ds.x.length;
+  const nVal = Math.min(Math.round(n * valFraction), Math.max(n - 1, 0));
+  const order = rng.permutation(n);
+  return {
+    train: pick(ds, order.slice(nVal)),
+    val: pick(ds, order.slice(0, nVal)),
+  };
+}
+
+/**
+ * Cuts a dataset into mini-batches of `batchSize` samples; the last batch
+ * holds whatever is left and may be smaller.
+ *
+ * @param ds The dataset; it is not modified.
+ * @param batchSize The samples per batch, a positive integer.
+ * @param options An optional generator to shuffle with first; see {@linkcode BatchOptions}.
+ * @returns The batches, which together hold every sample exactly once (none for an empty dataset).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { batches, makeXor } from "./data.ts";
+ * import { Rng } from "./rng.ts";
+ *
+ * const sizes = batches(makeXor(10), 4, { rng: new Rng(8) }).map((b) => b.x.length);
+ * assert.deepEqual(sizes, [4, 4, 2]);
+ * ```
+ *
+ * @throws {TypeError} If `ds` is not a dataset, `rng` is not an {@linkcode Rng}, or an argument has the wrong type.
+ * @throws {RangeError} If `batchSize` is not a positive integer or `ds.x` and `ds.y` differ in length.
+ */
+export function batches(
+  ds: Dataset,
+  batchSize: number,
+  options: BatchOptions = {},
+): Dataset[] {
+  checkDataset(ds);
+  checkInteger("Batch size", batchSize, 1, "a positive integer");
+  checkOptions(options);
+  const rng = options.rng;
+  if (rng !== undefined && !(rng instanceof Rng)) {
+    throw new TypeError(`Batch rng must be an Rng, got ${show(rng)}`);
+  }
+  const n = ds.x.length;
+  const order = rng === undefined
+    ? Array.from({ length: n }, (_, i) => i)
+    : rng.permutation(n);
+  const out: Dataset[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    out.push(pick(ds, order.slice(start, start + batchSize)));
+  }
+  return out;
+}
+
+/**
+ * Returns the fraction of predictions equal to the actual labels.
+ *
+ * @param predicted Predicted labels.
+ * @param actual True labels, as many as `predicted`.
+ * @returns A number in [0, 1].
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { accuracy } from "./data.ts";
+ *
+ * assert.equal(accuracy([0, 1, 1, 2], [0, 1, 0, 2]), 0.75);
+ * ```
+ *
+ * @throws {TypeError} If an argument is not an array.
+ * @throws {RangeError} If the arrays differ in length or are empty.
+ */
+export function accuracy(
+  predicted: readonly number[],
+  actual: readonly number[],
+): number {
+  checkLabels("Predicted labels", predicted);
+  checkLabels("Actual labels", actual);
+  if (predicted.length !== actual.length) {
+    throw new RangeError(
+      `Predicted and actual labels must have the same length, got ${predicted.length} and ${actual.length}`,
+    );
+  }
+  if (predicted.length === 0) {
+    throw new RangeError("Accuracy needs at least one label, got empty arrays");
+  }
+  let hits = 0;
+  for (let i = 0; i < predicted.length; i++) {
+    if (predicted[i] === actual[i]) hits++;
+  }
+  return hits / predicted.length;
+}

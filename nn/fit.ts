@@ -1,0 +1,643 @@
+/**
+ * The training loop: forward, loss, backward, optimizer step, with the tape
+ * rewound or replayed so memory stays constant over any number of steps.
+ *
+ * @module
+ */
+
+import {
+  codegenAvailable,
+  CompiledStep,
+  type NonFiniteReport,
+  sum,
+  type Tape,
+  Value,
+} from "../engine/mod.ts";
+import { accuracy, batches, type Dataset } from "./data.ts";
+import { binaryCrossEntropy, crossEntropy, hinge, l2, mse } from "./loss.ts";
+import type { MLP } from "./mlp.ts";
+import { Adam, AdamW, type Optimizer, SGD } from "./optim.ts";
+import { Rng } from "./rng.ts";
+import {
+  type Schedule,
+  scheduleByName,
+  type ScheduleName,
+} from "./schedule.ts";
+
+/** The losses {@linkcode fit} knows. */
+export type LossName = "hinge" | "mse" | "bce" | "cross-entropy";
+
+/** The optimizers {@linkcode fit} can create by name. */
+export type OptimizerName = "sgd" | "adam" | "adamw";
+
+/**
+ * How a full-batch step is run. `"record"` rebuilds the graph every step;
+ * `"replay"` builds it once and re-evaluates it; `"compiled"` also generates
+ * JavaScript for the per-sample subgraph. All three give identical numbers.
+ * `"auto"` picks `"compiled"` where code generation is allowed, else
+ * `"replay"` (mini-batches always record).
+ */
+export type FitMode = "auto" | "record" | "replay" | "compiled";
+
+/** What {@linkcode fit} reports after each step. */
+export interface StepInfo {
+  /** The step just taken, from 1. */
+  step: number;
+  /** Total steps planned. */
+  steps: number;
+  /** The loss of this step's forward pass (before the update). */
+  loss: number;
+  /** Training accuracy of this step's batch (before the update). */
+  accuracy: number;
+  /** The learning rate used for this step's update. */
+  lr: number;
+  /** Seconds since training started. */
+  seconds: number;
+  /** Accuracy on the validation set, on steps where it was evaluated. */
+  valAccuracy?: number;
+}
+
+/** Options for {@linkcode fit}. */
+export interface FitOptions {
+  /** The loss (default `"hinge"`, micrograd's). */
+  loss?: LossName;
+  /** An optimizer name (default `"sgd"`) or a ready optimizer. */
+  optimizer?: OptimizerName | Optimizer;
+  /** Initial learning rate (default 1.0 for SGD, 0.01 for Adam/AdamW). */
+  lr?: number;
+  /**
+   * The learning-rate schedule over the steps: a name or a function (default
+   * `"linear"` from `lr` to `lr / 10`, micrograd's `1.0 - 0.9*k/100`).
+   */
+  schedule?: ScheduleName | Schedule;
+  /** Number of steps (default 100). */
+  steps?: number;
+  /** Samples per step; default (or ≥ dataset size) is the full batch. */
+  batchSize?: number;
+  /** L2 regularisation strength (default 1e-4, micrograd's alpha). */
+  l2?: number;
+  /** Seed for mini-batch shuffling (default 0). */
+  seed?: number;
+  /** A validation set, evaluated every `evalEvery` steps and at the end. */
+  val?: Dataset;
+  /** How often to evaluate `val` (default 10 steps). */
+  evalEvery?: number;
+  /** How full-batch steps run (default `"auto"`). */
+  mode?: FitMode;
+  /** Called after every step; return `false` to stop early. */
+  onStep?: (info: StepInfo) => void | boolean;
+}
+
+/** What {@linkcode fit} returns. */
+export interface FitResult {
+  /** The loss of every step. */
+  losses: number[];
+  /** The training accuracy of every step. */
+  accuracies: number[];
+  /** The last step's loss. */
+  loss: number;
+  /** Accuracy of the trained model on the whole training set. */
+  accuracy: number;
+  /** Accuracy of the trained model on `val`, when given. */
+  valAccuracy?: number;
+  /** Steps taken. */
+  steps: number;
+  /** Wall-clock seconds. */
+  seconds: number;
+  /** How the steps ran. */
+  mode: "record" | "replay" | "compiled";
+}
+
+/**
+ * Thrown when the loss becomes NaN or ±Infinity: it names the step and the op
+ * that first produced a non-finite value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fit, makeMoons, MLP, TrainingError } from "./mod.ts";
+ * const model = new MLP(2, [4, 1], { seed: 1 });
+ * assert.throws(
+ *   () => fit(model, makeMoons(20, { seed: 1 }), { lr: 1e300, steps: 5 }),
+ *   TrainingError,
+ * );
+ * ```
+ */
+export class TrainingError extends Error {
+  /** The step (from 1) whose loss was not finite. */
+  readonly step: number;
+  /** Where the non-finite value first appeared, when it could be traced. */
+  readonly report?: NonFiniteReport;
+
+  /**
+   * Creates the error.
+   *
+   * @param step The failing step.
+   * @param loss The loss value.
+   * @param report Where the non-finite value first appeared.
+   */
+  constructor(step: number, loss: number, report?: NonFiniteReport) {
+    const where = report
+      ? report.message.replace(/^Non-finite value: /, "")
+      : "no op could be traced";
+    super(`Loss became ${loss} at step ${step}: ${where}`);
+    this.name = "TrainingError";
+    this.step = step;
+    this.report = report;
+  }
+}
+
+/** Loss-specific parts: labels, the per-sample term and the predicted class. */
+interface LossKind {
+  outputs: number;
+  term(outputs: Value[], label: number): Value;
+  classify(outputs: ArrayLike<number>, offset: number): number;
+}
+
+function lossKind(name: LossName, classes: number): LossKind {
+  const sign = (y: number) => (y === 1 ? 1 : -1);
+  const binary = (x: ArrayLike<number>, o: number) => (x[o] > 0 ? 1 : 0);
+  const argmax = (x: ArrayLike<number>, o: number) => {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (x[o + k] > x[o + best]) best = k;
+    return best;
+  };
+  switch (name) {
+    case "hinge":
+      return {
+        outputs: 1,
+        term: (out, y) => hinge(out, [sign(y)]),
+        classify: binary,
+      };
+    case "bce":
+      return {
+        outputs: 1,
+        term: (out, y) => binaryCrossEntropy(out, [y]),
+        classify: binary,
+      };
+    case "mse":
+      return classes === 2
+        ? {
+          outputs: 1,
+          term: (out, y) => mse(out, [sign(y)]),
+          classify: binary,
+        }
+        : {
+          outputs: classes,
+          term: (out, y) => mse(out, out.map((_, k) => (k === y ? 1 : 0))),
+          classify: argmax,
+        };
+    case "cross-entropy":
+      return {
+        outputs: classes,
+        term: (out, y) => crossEntropy([out], [y]),
+        classify: argmax,
+      };
+  }
+}
+
+const LOSSES: readonly string[] = ["hinge", "mse", "bce", "cross-entropy"];
+const OPTIMIZERS: readonly string[] = ["sgd", "adam", "adamw"];
+
+/**
+ * One training step at a time: the loop {@linkcode fit} runs, for callers
+ * that drive it themselves (benchmarks, a page that trains between frames).
+ * It records or replays the batch's graph, computes loss plus L2
+ * regularisation, backpropagates, and updates the parameters. Memory stays
+ * constant: a recorded step is rewound; a full batch is recorded once and
+ * replayed (or compiled). Call {@linkcode Trainer.close} when done, to drop
+ * the step's graph from the tape.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeMoons, MLP, Trainer } from "./mod.ts";
+ * const model = new MLP(2, [8, 1], { seed: 1 });
+ * const trainer = new Trainer(model, makeMoons(40, { seed: 2 }), { steps: 20 });
+ * const first = trainer.step();
+ * let last = first;
+ * while (trainer.stepCount < 20) last = trainer.step();
+ * trainer.close();
+ * assert.ok(last < first);
+ * ```
+ */
+export class Trainer {
+  /** The model being trained. */
+  readonly model: MLP;
+  /** The training set. */
+  readonly data: Dataset;
+  /** The loss. */
+  readonly loss: LossName;
+  /** The optimizer updating the model's parameters. */
+  readonly optimizer: Optimizer;
+  /** Planned number of steps (the schedule runs over them). */
+  readonly steps: number;
+  /** How steps run: `"record"`, `"replay"` or `"compiled"`. */
+  readonly mode: FitResult["mode"];
+  /** Steps taken so far. */
+  stepCount = 0;
+  /** The training accuracy of the last step's batch (before its update). */
+  lastAccuracy = NaN;
+
+  private readonly kind: LossKind;
+  private readonly parameters: Value[];
+  private readonly alpha: number;
+  private readonly schedule: Schedule;
+  private readonly tape: Tape;
+  private readonly mark: number;
+  private readonly graph?: BatchGraph;
+  private readonly compiled?: CompiledStep;
+  private readonly nextBatches: () => Dataset[];
+  private readonly queue: Dataset[] = [];
+  private closed = false;
+
+  /**
+   * Validates the options and, for a full batch, records the step's graph.
+   *
+   * @param model The model to train (its parameters are updated in place).
+   * @param data The training set.
+   * @param options Loss, optimizer, schedule, steps, batch size, mode…
+   * @throws {RangeError} On options that do not fit the model or the data.
+   */
+  constructor(model: MLP, data: Dataset, options: FitOptions = {}) {
+    const loss = options.loss ?? "hinge";
+    if (!LOSSES.includes(loss)) {
+      throw new RangeError(
+        `Unknown loss ${JSON.stringify(loss)}; expected one of ${
+          LOSSES.join(", ")
+        }`,
+      );
+    }
+    checkDataset(data, model.nin, "Training data");
+    if (options.val !== undefined) {
+      checkDataset(options.val, model.nin, "Validation data");
+    }
+    const kind = lossKind(loss, data.classes);
+    const nout = model.nouts[model.nouts.length - 1];
+    if ((loss === "hinge" || loss === "bce") && data.classes !== 2) {
+      throw new RangeError(
+        `Loss "${loss}" is for 2 classes, the data has ${data.classes}; use "cross-entropy"`,
+      );
+    }
+    if (nout !== kind.outputs) {
+      throw new RangeError(
+        `Loss "${loss}" on ${data.classes} classes needs ${kind.outputs} model output${
+          kind.outputs === 1 ? "" : "s"
+        }, the model has ${nout}`,
+      );
+    }
+    const steps = options.steps ?? 100;
+    checkInteger(steps, "Steps", 1);
+    const alpha = options.l2 ?? 1e-4;
+    if (typeof alpha !== "number" || !(alpha >= 0) || !Number.isFinite(alpha)) {
+      throw new RangeError(
+        `L2 strength must be a finite number >= 0, got ${alpha}`,
+      );
+    }
+    if (options.evalEvery !== undefined) {
+      checkInteger(options.evalEvery, "evalEvery", 1);
+    }
+    const batchSize = options.batchSize ?? data.x.length;
+    checkInteger(batchSize, "Batch size", 1);
+    const requested = options.mode ?? "auto";
+    if (!["auto", "record", "replay", "compiled"].includes(requested)) {
+      throw new RangeError(
+        `Unknown mode ${
+          JSON.stringify(requested)
+        }; expected auto, record, replay or compiled`,
+      );
+    }
+    this.model = model;
+    this.data = data;
+    this.loss = loss;
+    this.kind = kind;
+    this.steps = steps;
+    this.alpha = alpha;
+    this.parameters = model.parameters();
+    this.optimizer = makeOptimizer(options, this.parameters);
+    this.schedule = makeSchedule(
+      options.schedule ?? "linear",
+      this.optimizer.lr,
+    );
+    this.tape = this.parameters[0].tape;
+    this.mark = this.tape.mark();
+    const fullBatch = batchSize >= data.x.length;
+    const rng = new Rng(options.seed ?? 0);
+    // Mini-batches are reshuffled every epoch; a full batch keeps the order.
+    this.nextBatches = () =>
+      fullBatch ? [data] : batches(data, batchSize, { rng });
+    let mode: FitResult["mode"] = !fullBatch || requested === "record"
+      ? "record"
+      : requested === "auto"
+      ? (codegenAvailable() ? "compiled" : "replay")
+      : requested;
+    if (mode !== "record") {
+      this.graph = this.record(data);
+      if (mode === "compiled") {
+        try {
+          this.compiled = new CompiledStep(this.tape, this.graph.layout);
+        } catch (error) {
+          if (requested === "compiled") throw error;
+          mode = "replay";
+        }
+      }
+    }
+    this.mode = mode;
+  }
+
+  /**
+   * Runs one step: forward, loss, backward, optimizer update.
+   *
+   * @returns The loss of this step's forward pass (before the update).
+   * @throws {TrainingError} When the loss is NaN or ±Infinity.
+   */
+  step(): number {
+    if (this.closed) throw new Error("Trainer is closed; create a new one");
+    const tape = this.tape, step = this.stepCount + 1;
+    let batch = this.graph;
+    if (batch === undefined) {
+      if (this.queue.length === 0) this.queue.push(...this.nextBatches());
+      batch = this.record(this.queue.shift()!);
+    } else if (step > 1) {
+      if (this.compiled) this.compiled.forward();
+      else tape.replay(this.mark);
+    }
+    const loss = tape.data[batch.root];
+    if (!Number.isFinite(loss)) {
+      const report = tape.findNonFinite(batch.root);
+      this.close();
+      throw new TrainingError(step, loss, report);
+    }
+    this.optimizer.zeroGrad();
+    if (this.compiled) this.compiled.backward();
+    else tape.backward(batch.root);
+    this.lastAccuracy = countCorrect(tape, batch, this.kind) /
+      batch.labels.length;
+    this.optimizer.lr = this.schedule(
+      Math.min(step - 1, this.steps),
+      this.steps,
+    );
+    this.optimizer.step();
+    if (this.graph === undefined) tape.rewind(this.mark);
+    this.stepCount = step;
+    return loss;
+  }
+
+  /** Drops the step's graph from the tape (the parameters stay). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.tape.rewind(this.mark);
+  }
+
+  private record(batch: Dataset): BatchGraph {
+    return recordBatch(
+      this.tape,
+      this.model,
+      batch,
+      this.kind,
+      this.parameters,
+      this.alpha,
+    );
+  }
+}
+
+/**
+ * Trains `model` on `data` for `options.steps` steps with a
+ * {@linkcode Trainer}, reporting each step to `options.onStep`.
+ *
+ * @param model The model to train (its parameters are updated in place).
+ * @param data The training set.
+ * @param options Loss, optimizer, schedule, steps, batch size…
+ * @returns Losses, accuracies, timing.
+ * @throws {TrainingError} When the loss becomes non-finite.
+ * @throws {RangeError} On options that do not fit the model or the data.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fit, makeMoons, MLP } from "./mod.ts";
+ * const data = makeMoons(100, { noise: 0.1, seed: 1 });
+ * const model = new MLP(2, [16, 16, 1], { seed: 1337 });
+ * const result = fit(model, data, { steps: 100 });
+ * assert.ok(result.accuracy >= 0.95);
+ * ```
+ */
+export function fit(
+  model: MLP,
+  data: Dataset,
+  options: FitOptions = {},
+): FitResult {
+  const trainer = new Trainer(model, data, options);
+  const evalEvery = options.evalEvery ?? 10;
+  const started = performance.now();
+  const losses: number[] = [];
+  const accuracies: number[] = [];
+  try {
+    while (trainer.stepCount < trainer.steps) {
+      const loss = trainer.step();
+      losses.push(loss);
+      accuracies.push(trainer.lastAccuracy);
+      if (options.onStep === undefined) continue;
+      const step = trainer.stepCount;
+      const info: StepInfo = {
+        step,
+        steps: trainer.steps,
+        loss,
+        accuracy: trainer.lastAccuracy,
+        lr: trainer.optimizer.lr,
+        seconds: (performance.now() - started) / 1000,
+      };
+      if (options.val && (step % evalEvery === 0 || step === trainer.steps)) {
+        info.valAccuracy = evaluate(model, options.val, trainer.loss);
+      }
+      if (options.onStep(info) === false) break;
+    }
+  } finally {
+    trainer.close();
+  }
+  return {
+    losses,
+    accuracies,
+    loss: losses[losses.length - 1],
+    accuracy: evaluate(model, data, trainer.loss),
+    valAccuracy: options.val
+      ? evaluate(model, options.val, trainer.loss)
+      : undefined,
+    steps: losses.length,
+    seconds: (performance.now() - started) / 1000,
+    mode: trainer.mode,
+  };
+}
+
+/**
+ * The class `model` predicts for each sample under `loss`'s convention
+ * (score sign for hinge/mse/bce on 2 classes, argmax otherwise), computed
+ * without gradients: the tape, gradients and optimizer state are untouched.
+ *
+ * @param model The model.
+ * @param x The samples.
+ * @param loss The loss the model was trained with (default `"hinge"`).
+ * @param classes Number of classes (default: 2, or the model's outputs).
+ * @returns One class index per sample.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MLP, predictClasses } from "./mod.ts";
+ * const model = new MLP(2, [1], { seed: 3 });
+ * const classes = predictClasses(model, [[0, 0], [1, 2]]);
+ * assert.equal(classes.length, 2);
+ * assert.ok(classes.every((c) => c === 0 || c === 1));
+ * ```
+ */
+export function predictClasses(
+  model: MLP,
+  x: readonly (readonly number[])[],
+  loss: LossName = "hinge",
+  classes?: number,
+): number[] {
+  const nout = model.nouts[model.nouts.length - 1];
+  const kind = lossKind(loss, classes ?? (nout === 1 ? 2 : nout));
+  return x.map((sample) => kind.classify(model.predict(sample as number[]), 0));
+}
+
+/**
+ * The accuracy of `model` on `data`, computed without gradients.
+ *
+ * @param model The model.
+ * @param data Samples and labels.
+ * @param loss The loss the model was trained with (default `"hinge"`).
+ * @returns The fraction of samples classified correctly.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { evaluate, makeXor, MLP } from "./mod.ts";
+ * const acc = evaluate(new MLP(2, [4, 1], { seed: 1 }), makeXor(50, { seed: 2 }));
+ * assert.ok(acc >= 0 && acc <= 1);
+ * ```
+ */
+export function evaluate(
+  model: MLP,
+  data: Dataset,
+  loss: LossName = "hinge",
+): number {
+  return accuracy(predictClasses(model, data.x, loss, data.classes), data.y);
+}
+
+/** Where one batch's graph lies on the tape. */
+interface BatchGraph {
+  root: number;
+  /** Index of each sample's first output node. */
+  outputs: Int32Array;
+  labels: readonly number[];
+  layout: {
+    firstSample: number;
+    sampleSize: number;
+    samples: number;
+    root: number;
+  };
+}
+
+/**
+ * Records a batch sample by sample (inputs, forward pass, loss term), so that
+ * every sample's subgraph is contiguous and alike, then the batch mean and
+ * the L2 term.
+ */
+function recordBatch(
+  tape: Tape,
+  model: MLP,
+  batch: Dataset,
+  kind: LossKind,
+  parameters: Value[],
+  alpha: number,
+): BatchGraph {
+  const n = batch.x.length;
+  const outputs = new Int32Array(n);
+  const terms: Value[] = [];
+  const firstSample = tape.size;
+  const nout = kind.outputs;
+  let sampleSize = 0;
+  for (let s = 0; s < n; s++) {
+    const start = tape.size;
+    const x = batch.x[s];
+    for (let k = 0; k < x.length; k++) tape.leaf(x[k], false);
+    const out = model.record(tape, start);
+    outputs[s] = out;
+    const outValues: Value[] = [];
+    for (let k = 0; k < nout; k++) outValues.push(Value.at(tape, out + k));
+    terms.push(kind.term(outValues, batch.y[s]));
+    if (s === 0) sampleSize = tape.size - start;
+  }
+  let loss = n === 1 ? terms[0] : sum(terms).mul(1 / n);
+  if (alpha > 0) loss = loss.add(l2(parameters, alpha));
+  const root = loss.index;
+  return {
+    root,
+    outputs,
+    labels: batch.y,
+    layout: { firstSample, sampleSize, samples: n, root },
+  };
+}
+
+function countCorrect(tape: Tape, batch: BatchGraph, kind: LossKind): number {
+  let correct = 0;
+  const data = tape.data;
+  for (let s = 0; s < batch.outputs.length; s++) {
+    if (kind.classify(data, batch.outputs[s]) === batch.labels[s]) correct++;
+  }
+  return correct;
+}
+
+function makeOptimizer(options: FitOptions, parameters: Value[]): Optimizer {
+  const chosen = options.optimizer ?? "sgd";
+  if (typeof chosen !== "string") return chosen;
+  if (!OPTIMIZERS.includes(chosen)) {
+    throw new RangeError(
+      `Unknown optimizer ${JSON.stringify(chosen)}; expected one of ${
+        OPTIMIZERS.join(", ")
+      }`,
+    );
+  }
+  const lr = options.lr ?? (chosen === "sgd" ? 1.0 : 0.01);
+  if (chosen === "sgd") return new SGD(parameters, { lr });
+  if (chosen === "adam") return new Adam(parameters, { lr });
+  return new AdamW(parameters, { lr });
+}
+
+function makeSchedule(schedule: ScheduleName | Schedule, lr: number): Schedule {
+  if (typeof schedule === "function") return schedule;
+  // micrograd's demo decays linearly to a tenth: lr = 1.0 - 0.9*k/100.
+  if (schedule === "linear") return scheduleByName("linear", lr, lr / 10);
+  return scheduleByName(schedule, lr);
+}
+
+function checkInteger(x: unknown, what: string, min: number): void {
+  if (typeof x !== "number" || !Number.isInteger(x) || x < min) {
+    throw new RangeError(`${what} must be an integer >= ${min}, got ${x}`);
+  }
+}
+
+function checkDataset(data: Dataset, nin: number, what: string): void {
+  if (
+    data === null || typeof data !== "object" || !Array.isArray(data.x) ||
+    !Array.isArray(data.y)
+  ) {
+    throw new TypeError(`${what} must be a Dataset { x, y, classes }`);
+  }
+  if (data.x.length === 0 || data.x.length !== data.y.length) {
+    throw new RangeError(
+      `${what} needs as many labels as samples (at least one), got ${data.x.length} samples and ${data.y.length} labels`,
+    );
+  }
+  for (let s = 0; s < data.x.length; s++) {
+    if (data.x[s].length !== nin) {
+      throw new RangeError(
+        `${what} sample ${s} has ${
+          data.x[s].length
+        } features, the model takes ${nin}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,726 @@
+/**
+ * MLP: micrograd's multi-layer perceptron on one contiguous parameter block,
+ * with an index-level fast path, graph-free prediction, and its JSON form
+ * (the model file format).
+ *
+ * @module
+ */
+
+import { type Tape, unaryForward, Value } from "../engine/mod.ts";
+import {
+  type Activation,
+  activationOp,
+  parseActivation,
+} from "./activation.ts";
+import { type Init, parseInit, type RandomOptions, rngFrom } from "./init.ts";
+import { Layer } from "./layer.ts";
+import { ContiguousModule, type ContiguousModuleOptions } from "./module.ts";
+
+/** A JSON value: what `JSON.parse` can return. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+/**
+ * Free-form metadata a model file carries (the CLI stores the dataset,
+ * the input normalisation, label names…): a JSON object.
+ */
+export type ModelMeta = { readonly [key: string]: JsonValue };
+
+/**
+ * The `format` field of a model file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MLP, MODEL_FORMAT } from "./mlp.ts";
+ * assert.equal(new MLP(1, [1]).toJSON().format, MODEL_FORMAT);
+ * ```
+ */
+export const MODEL_FORMAT = "tapegrad-mlp";
+
+/**
+ * The model file version this code writes (and the only one it reads).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MLP, MODEL_VERSION } from "./mlp.ts";
+ * assert.equal(new MLP(1, [1]).toJSON().version, MODEL_VERSION);
+ * ```
+ */
+export const MODEL_VERSION = 1;
+
+/** One layer of a model file. */
+export interface ModelLayerJSON {
+  /** Number of neurons. */
+  nout: number;
+  /** The neurons' non-linearity. */
+  activation: Activation;
+}
+
+/**
+ * A model file: what {@linkcode MLP.toJSON} returns and
+ * {@linkcode MLP.fromJSON} reads. Unknown fields are ignored.
+ */
+export interface ModelJSON {
+  /** Always `"tapegrad-mlp"`. */
+  format: typeof MODEL_FORMAT;
+  /** The format version, 1. */
+  version: typeof MODEL_VERSION;
+  /** Number of inputs. */
+  nin: number;
+  /** The layers, first to last. */
+  layers: ModelLayerJSON[];
+  /**
+   * Every parameter in micrograd's order: layer by layer, neuron by neuron,
+   * each neuron's weights then its bias.
+   */
+  parameters: number[];
+  /** The model's {@linkcode MLP.meta}, when it has any. */
+  meta?: ModelMeta;
+}
+
+/** Options for {@linkcode MLP}. */
+export interface MLPOptions extends RandomOptions, ContiguousModuleOptions {
+  /** The hidden layers' non-linearity (default `"relu"`). */
+  activation?: Activation;
+  /** The last layer's non-linearity (default `"linear"`, as micrograd). */
+  outputActivation?: Activation;
+  /**
+   * One non-linearity per layer, instead of `activation` and
+   * `outputActivation`.
+   */
+  activations?: readonly Activation[];
+  /** How the weights are drawn (default `"uniform"`); biases start at 0. */
+  init?: Init;
+  /**
+   * Initial parameters in micrograd's order (instead of random ones), as many
+   * as the architecture has.
+   */
+  parameters?: readonly number[];
+}
+
+/** Options for {@linkcode MLP.fromJSON}. */
+export interface ModelLoadOptions {
+  /** The tape to build the model on (default: the engine's default tape). */
+  tape?: Tape;
+}
+
+/**
+ * A multi-layer perceptron (micrograd's `MLP`): `MLP(nin, [h1, h2, …, out])`.
+ * Every layer but the last uses `activation` (default ReLU); the last uses
+ * `outputActivation` (default linear), as in micrograd. All parameters form
+ * one block on the tape, layer by layer, neuron by neuron, each neuron's
+ * weights then its bias.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MLP } from "./mlp.ts";
+ * const model = new MLP(2, [16, 16, 1]);
+ * assert.equal(model.parameterCount, 337);
+ * const [y] = model.forward([1, -2]);
+ * assert.equal(y.data, model.predict([1, -2])[0]);
+ * model.zeroGrad();
+ * y.backward();
+ * assert.ok(model.parameters().some((p) => p.grad !== 0));
+ * ```
+ */
+export class MLP extends ContiguousModule {
+  /** Layer sizes after the input: `nouts[l]` neurons in layer `l`. */
+  readonly nouts: readonly number[];
+  /** Each layer's non-linearity. */
+  readonly activations: readonly Activation[];
+  /** The layers, first to last. */
+  readonly layers: readonly Layer[];
+  #meta: ModelMeta | undefined = undefined;
+  readonly #ops: Int32Array;
+  // Scratch for predict(), big enough for the widest layer.
+  readonly #bufferA: Float64Array;
+  readonly #bufferB: Float64Array;
+
+  /**
+   * Creates the layers and records their parameters on the tape.
+   *
+   * @param nin Number of inputs, a positive integer.
+   * @param nouts Each layer's number of neurons (at least one layer).
+   * @param options Activations, init, random source, tape, or parameters.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * const model = new MLP(3, [4, 4, 1], { activation: "tanh", outputActivation: "tanh" });
+   * assert.deepEqual(model.activations, ["tanh", "tanh", "tanh"]);
+   * assert.equal(model.parameterCount, 41);
+   * const same = new MLP(3, [4, 4, 1], { activation: "tanh", outputActivation: "tanh" });
+   * assert.deepEqual(same.toJSON().parameters, model.toJSON().parameters);
+   * ```
+   *
+   * @throws {TypeError} If an argument has the wrong type, an option names an
+   * unknown activation or init, or conflicting options are given (`rng` and
+   * `seed`; `activations` and `activation` or `outputActivation`).
+   * @throws {RangeError} If a size is not a positive integer, `nouts` is
+   * empty, `activations` or `parameters` has the wrong length, or `seed` is
+   * not a safe integer.
+   */
+  constructor(nin: number, nouts: readonly number[], options: MLPOptions = {}) {
+    super("MLP", nin, options);
+    if (!Array.isArray(nouts)) {
+      throw new TypeError(
+        `MLP nouts must be a non-empty array of positive integers, got ${
+          show(nouts)
+        }`,
+      );
+    }
+    if (nouts.length === 0) {
+      throw new RangeError(
+        "MLP nouts must be a non-empty array of positive integers, got an empty array",
+      );
+    }
+    nouts.forEach((n, l) =>
+      ContiguousModule.checkPositiveInteger(n, `MLP nouts[${l}]`)
+    );
+    const activations = layerActivations(options, nouts.length);
+    const init = parseInit(options.init ?? "uniform", "MLP init");
+    const rng = rngFrom(options, "MLP");
+    const sizes = [nin, ...nouts];
+    let count = 0;
+    for (let l = 0; l < nouts.length; l++) {
+      count += (sizes[l] + 1) * sizes[l + 1];
+    }
+    const parameters = options.parameters;
+    if (parameters !== undefined) {
+      checkParameters(parameters, count, sizes.join("-"), "MLP options");
+    }
+    const tape = this.tape;
+    const layers = new Array<Layer>(nouts.length);
+    for (let l = 0; l < nouts.length; l++) {
+      layers[l] = new Layer(sizes[l], sizes[l + 1], {
+        activation: activations[l],
+        init,
+        rng,
+        tape,
+      });
+    }
+    this.nouts = Object.freeze(nouts.slice());
+    this.activations = Object.freeze(activations);
+    this.layers = Object.freeze(layers);
+    this.adopt(layers[0].parameterStart, count);
+    if (parameters !== undefined) {
+      tape.data.set(parameters, this.parameterStart);
+    }
+    this.#ops = Int32Array.from(activations, activationOp);
+    const width = Math.max(...sizes);
+    this.#bufferA = new Float64Array(width);
+    this.#bufferB = new Float64Array(width);
+  }
+
+  /**
+   * The architecture as `nin-h1-…-out`, e.g. `"2-16-16-1"`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * assert.equal(new MLP(2, [16, 16, 1]).architecture, "2-16-16-1");
+   * ```
+   */
+  get architecture(): string {
+    return [this.nin, ...this.nouts].join("-");
+  }
+
+  /**
+   * Metadata saved with the model (see {@linkcode ModelMeta}): a JSON
+   * object, stored as a frozen deep copy, or `undefined`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * const model = new MLP(2, [1]);
+   * model.meta = { dataset: "moons", labelNames: ["a", "b"] };
+   * assert.deepEqual(MLP.fromJSON(model.toJSON()).meta, model.meta);
+   * ```
+   *
+   * @throws {TypeError} On set, if the value is not a JSON object (nested
+   * values must be null, booleans, finite numbers, strings, arrays or plain
+   * objects, without cycles).
+   */
+  get meta(): ModelMeta | undefined {
+    return this.#meta;
+  }
+
+  set meta(value: ModelMeta | undefined) {
+    this.#meta = value === undefined ? undefined : copyMeta(value, "MLP meta");
+  }
+
+  /**
+   * Runs the network on the MLP's tape, recording one dot node per neuron
+   * and one activation node per non-linear neuron. Reads the inputs as a
+   * range when they are consecutive live Values on that tape; otherwise
+   * gathers them (numbers become constants).
+   *
+   * @param x `nin` Values (on the MLP's tape) and numbers.
+   * @returns The last layer's outputs: always an array, even for a single
+   * output (`const [y] = model.forward(x)`).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * const model = new MLP(2, [3, 2]);
+   * const out = model.forward([0.5, 1]);
+   * assert.equal(out.length, 2);
+   * assert.deepEqual(out.map((v) => v.data), model.predict([0.5, 1]));
+   * ```
+   *
+   * @throws {TypeError} If `x` is not an array of Values and finite numbers.
+   * @throws {RangeError} If `x` does not hold `nin` elements.
+   * @throws {Error} For a Value from another tape, a stale Value, or a model
+   * whose parameters were dropped by `tape.rewind()`.
+   */
+  forward(x: readonly (Value | number)[]): Value[] {
+    this.checkLive();
+    const tape = this.tape, layers = this.layers;
+    const start = this.inputRange(x);
+    let first = start >= 0
+      ? layers[0].record(tape, start)
+      : layers[0].recordIndices(tape, this.inputIndices(x));
+    for (let l = 1; l < layers.length; l++) {
+      first = layers[l].record(tape, first);
+    }
+    const nout = this.nouts[this.nouts.length - 1];
+    const out = new Array<Value>(nout);
+    for (let j = 0; j < nout; j++) out[j] = Value.at(tape, first + j);
+    return out;
+  }
+
+  /**
+   * The index-level fast path for training code: records every layer on
+   * the `nin` consecutive nodes from `inputStart`.
+   *
+   * @param tape The MLP's tape.
+   * @param inputStart Index of the first input node.
+   * @returns The index of the last layer's first output; its outputs are
+   * consecutive.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape } from "../engine/mod.ts";
+   * import { MLP } from "./mlp.ts";
+   * const tape = new Tape();
+   * const model = new MLP(2, [4, 1], { tape });
+   * const mark = tape.mark();
+   * const x = tape.constant(0.5);
+   * tape.constant(-1);
+   * const y = model.record(tape, x);
+   * tape.backward(y);
+   * assert.equal(tape.data[y], model.predict([0.5, -1])[0]);
+   * tape.rewind(mark);
+   * ```
+   *
+   * @throws {TypeError} If `tape` is not a Tape or `inputStart` not a number.
+   * @throws {RangeError} If the inputs are not all on the tape.
+   * @throws {Error} If `tape` is not the MLP's tape, or its parameters were
+   * dropped by `tape.rewind()`.
+   */
+  record(tape: Tape, inputStart: number): number {
+    this.checkRecord(tape, inputStart);
+    const layers = this.layers;
+    let first = inputStart;
+    for (let l = 0; l < layers.length; l++) {
+      first = layers[l].record(tape, first);
+    }
+    return first;
+  }
+
+  /**
+   * Evaluates the network without recording anything: reads the parameters
+   * from the tape and computes with exactly the tape's arithmetic (the same
+   * results as `forward`), leaving the tape, its gradients and every Value
+   * untouched.
+   *
+   * @param x `nin` finite numbers.
+   * @returns The last layer's outputs.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * const model = new MLP(1, [1], { parameters: [3, 0.5] });
+   * const size = model.tape.size;
+   * assert.deepEqual(model.predict([2]), [6.5]);
+   * assert.equal(model.tape.size, size);
+   * ```
+   *
+   * @throws {TypeError} If `x` is not an array of finite numbers.
+   * @throws {RangeError} If `x` does not hold `nin` numbers.
+   * @throws {Error} If the parameters were dropped by `tape.rewind()`.
+   */
+  predict(x: readonly number[]): number[] {
+    this.checkLive();
+    const nin = this.nin;
+    if (!Array.isArray(x)) {
+      throw new TypeError(
+        `MLP predict() input must be an array of ${nin} numbers, got ${
+          show(x)
+        }`,
+      );
+    }
+    if (x.length !== nin) {
+      throw new RangeError(
+        `MLP predict() input must be an array of ${nin} numbers, got an array of length ${x.length}`,
+      );
+    }
+    let input = this.#bufferA, output = this.#bufferB;
+    for (let k = 0; k < nin; k++) {
+      const v: unknown = x[k];
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        throw new TypeError(
+          `MLP predict() input[${k}] must be a finite number, got ${show(v)}`,
+        );
+      }
+      input[k] = v;
+    }
+    const data = this.tape.data, nouts = this.nouts, ops = this.#ops;
+    let p = this.parameterStart, n = nin;
+    for (let l = 0; l < nouts.length; l++) {
+      const nout = nouts[l], op = ops[l];
+      for (let j = 0; j < nout; j++, p += n + 1) {
+        // The tape's DotRange order: bias first, then the terms in order.
+        let s = data[p + n];
+        for (let k = 0; k < n; k++) s += data[p + k] * input[k];
+        output[j] = op < 0 ? s : unaryForward(op, s);
+      }
+      const held = input;
+      input = output;
+      output = held;
+      n = nout;
+    }
+    return Array.from(input.subarray(0, n));
+  }
+
+  /**
+   * micrograd's display:
+   * `MLP of [Layer of [ReLUNeuron(2), …], Layer of [LinearNeuron(16)]]`.
+   *
+   * @returns The text.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * assert.equal(
+   *   String(new MLP(1, [2, 1])),
+   *   "MLP of [Layer of [ReLUNeuron(1), ReLUNeuron(1)], Layer of [LinearNeuron(2)]]",
+   * );
+   * ```
+   */
+  override toString(): string {
+    return `MLP of [${this.layers.join(", ")}]`;
+  }
+
+  /**
+   * The model file form: architecture, parameters (micrograd's order) and
+   * `meta`, as a plain JSON-safe object. `JSON.stringify(model)` uses it.
+   *
+   * @returns A new object; changing it does not change the model.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * const json = new MLP(2, [1], { parameters: [0.5, -1, 0.25] }).toJSON();
+   * assert.deepEqual(json, {
+   *   format: "tapegrad-mlp",
+   *   version: 1,
+   *   nin: 2,
+   *   layers: [{ nout: 1, activation: "linear" }],
+   *   parameters: [0.5, -1, 0.25],
+   * });
+   * ```
+   *
+   * @throws {Error} If the parameters were dropped by `tape.rewind()`.
+   */
+  toJSON(): ModelJSON {
+    this.checkLive();
+    const start = this.parameterStart;
+    const json: ModelJSON = {
+      format: MODEL_FORMAT,
+      version: MODEL_VERSION,
+      nin: this.nin,
+      layers: this.nouts.map((nout, l) => ({
+        nout,
+        activation: this.activations[l],
+      })),
+      parameters: Array.from(
+        this.tape.data.subarray(start, start + this.parameterCount),
+      ),
+    };
+    if (this.#meta !== undefined) {
+      json.meta = JSON.parse(JSON.stringify(this.#meta));
+    }
+    return json;
+  }
+
+  /**
+   * Builds a model from its JSON form (a parsed model file), after checking
+   * all of it: shape, format name, version, sizes, activations, parameter
+   * count and values, and `meta`. Nothing is recorded on the tape unless the
+   * whole file is valid. The error names the first problem.
+   *
+   * @param json A parsed model file.
+   * @param options The tape to build on.
+   * @returns The model, with the file's parameters and `meta`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * const model = new MLP(2, [3, 1], { activation: "tanh", seed: 1 });
+   * const copy = MLP.fromJSON(JSON.parse(JSON.stringify(model)));
+   * assert.equal(String(copy), String(model));
+   * assert.deepEqual(copy.predict([0.5, -1]), model.predict([0.5, -1]));
+   * assert.throws(() => MLP.fromJSON({ format: "foo" }), {
+   *   name: "TypeError",
+   *   message: 'Not a tapegrad model file: format is "foo", expected "tapegrad-mlp"',
+   * });
+   * ```
+   *
+   * @throws {TypeError} If `json` is not a model file or a field has the
+   * wrong type, or `options.tape` is not a Tape.
+   * @throws {RangeError} If the version is not supported, a size is not a
+   * positive integer, or the parameter count does not match the
+   * architecture.
+   */
+  static fromJSON(json: unknown, options: ModelLoadOptions = {}): MLP {
+    if (
+      options === null || typeof options !== "object" || Array.isArray(options)
+    ) {
+      throw new TypeError(
+        `MLP.fromJSON() options must be an object, got ${show(options)}`,
+      );
+    }
+    const file = checkModelFile(json);
+    const model = new MLP(file.nin, file.layers.map((l) => l.nout), {
+      activations: file.layers.map((l) => l.activation),
+      parameters: file.parameters,
+      tape: options.tape,
+    });
+    model.#meta = file.meta;
+    return model;
+  }
+}
+
+/** Each layer's activation, from `activations` or the two defaults. */
+function layerActivations(options: MLPOptions, layers: number): Activation[] {
+  const { activations, activation, outputActivation } = options;
+  if (activations === undefined) {
+    const hidden = parseActivation(activation ?? "relu", "MLP activation");
+    const output = parseActivation(
+      outputActivation ?? "linear",
+      "MLP outputActivation",
+    );
+    return Array.from(
+      { length: layers },
+      (_, l) => l === layers - 1 ? output : hidden,
+    );
+  }
+  if (activation !== undefined || outputActivation !== undefined) {
+    throw new TypeError(
+      "MLP options take activations or activation and outputActivation, not both",
+    );
+  }
+  if (!Array.isArray(activations)) {
+    throw new TypeError(
+      `MLP activations must be an array of ${layers} activation names, got ${
+        show(activations)
+      }`,
+    );
+  }
+  if (activations.length !== layers) {
+    throw new RangeError(
+      `MLP activations must be an array of ${layers} activation names (one per layer), got an array of length ${activations.length}`,
+    );
+  }
+  return activations.map((a, l) => parseActivation(a, `MLP activations[${l}]`));
+}
+
+/**
+ * Checks an array of `count` finite parameters; `where` starts the messages
+ * (`"Model file"` or `"MLP options"`).
+ */
+function checkParameters(
+  parameters: unknown,
+  count: number,
+  architecture: string,
+  where: string,
+): asserts parameters is readonly number[] {
+  const name = `${where}: parameters`;
+  if (!Array.isArray(parameters)) {
+    throw new TypeError(
+      `${name} must be an array of ${count} numbers, got ${show(parameters)}`,
+    );
+  }
+  if (parameters.length !== count) {
+    throw new RangeError(
+      `${where}: expected ${count} parameters for ${architecture}, got ${parameters.length}`,
+    );
+  }
+  for (let k = 0; k < count; k++) {
+    const p: unknown = parameters[k];
+    if (typeof p !== "number" || !Number.isFinite(p)) {
+      throw new TypeError(
+        `${name}[${k}] must be a finite number, got ${show(p)}`,
+      );
+    }
+  }
+}
+
+/** Checks a parsed model file completely; returns it typed (meta copied). */
+function checkModelFile(json: unknown): ModelJSON {
+  if (!isPlainObject(json)) {
+    throw new TypeError(
+      `Not a tapegrad model file: expected an object, got ${show(json)}`,
+    );
+  }
+  if (json.format !== MODEL_FORMAT) {
+    throw new TypeError(
+      `Not a tapegrad model file: format is ${
+        show(json.format)
+      }, expected "${MODEL_FORMAT}"`,
+    );
+  }
+  const { version, nin, layers, parameters, meta } = json;
+  if (typeof version !== "number") {
+    throw new TypeError(
+      `Model file: version must be a number, got ${show(version)}`,
+    );
+  }
+  if (version !== MODEL_VERSION) {
+    throw new RangeError(
+      `Model file: version ${
+        show(version)
+      } is not supported, expected ${MODEL_VERSION}`,
+    );
+  }
+  checkSize(nin, "Model file: nin");
+  if (!Array.isArray(layers)) {
+    throw new TypeError(
+      `Model file: layers must be a non-empty array, got ${show(layers)}`,
+    );
+  }
+  if (layers.length === 0) {
+    throw new RangeError(
+      "Model file: layers must be a non-empty array, got an empty array",
+    );
+  }
+  const checked: ModelLayerJSON[] = layers.map((layer: unknown, l) => {
+    if (!isPlainObject(layer)) {
+      throw new TypeError(
+        `Model file: layers[${l}] must be an object, got ${show(layer)}`,
+      );
+    }
+    checkSize(layer.nout, `Model file: layers[${l}].nout`);
+    const activation = parseActivation(
+      layer.activation,
+      `Model file: layers[${l}].activation`,
+    );
+    return { nout: layer.nout as number, activation };
+  });
+  const sizes = [nin as number, ...checked.map((l) => l.nout)];
+  let count = 0;
+  for (let l = 0; l < checked.length; l++) {
+    count += (sizes[l] + 1) * sizes[l + 1];
+  }
+  checkParameters(parameters, count, sizes.join("-"), "Model file");
+  const file: ModelJSON = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    nin: nin as number,
+    layers: checked,
+    parameters: parameters.slice(),
+  };
+  if (meta !== undefined) file.meta = copyMeta(meta, "Model file: meta");
+  return file;
+}
+
+/** Throws unless `x` is a positive integer. */
+function checkSize(x: unknown, name: string): void {
+  if (typeof x !== "number") {
+    throw new TypeError(`${name} must be a positive integer, got ${show(x)}`);
+  }
+  if (!Number.isInteger(x) || x < 1) {
+    throw new RangeError(`${name} must be a positive integer, got ${show(x)}`);
+  }
+}
+
+/** A frozen deep copy of a JSON object, checked on the way. */
+function copyMeta(meta: unknown, name: string): ModelMeta {
+  if (!isPlainObject(meta)) {
+    throw new TypeError(`${name} must be a plain object, got ${show(meta)}`);
+  }
+  return copyJson(meta, name, new Set()) as ModelMeta;
+}
+
+function copyJson(x: unknown, path: string, ancestors: Set<object>): JsonValue {
+  if (
+    x === null || typeof x === "boolean" || typeof x === "string" ||
+    (typeof x === "number" && Number.isFinite(x))
+  ) {
+    return x;
+  }
+  if (Array.isArray(x) || isPlainObject(x)) {
+    if (ancestors.has(x)) {
+      throw new TypeError(`${path} must not contain itself (a cycle)`);
+    }
+    ancestors.add(x);
+    let copy: JsonValue;
+    if (Array.isArray(x)) {
+      copy = x.map((v, k) => copyJson(v, `${path}[${k}]`, ancestors));
+    } else {
+      const out: { [key: string]: JsonValue } = {};
+      for (const key of Object.keys(x)) {
+        out[key] = copyJson(x[key], `${path}${keyPath(key)}`, ancestors);
+      }
+      copy = out;
+    }
+    ancestors.delete(x);
+    return Object.freeze(copy);
+  }
+  throw new TypeError(
+    `${path} must be JSON data (null, a boolean, a finite number, a string, an array or a plain object), got ${
+      show(x)
+    }`,
+  );
+}
+
+/** `.key` for identifiers, `["key"]` otherwise. */
+function keyPath(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key)
+    ? `.${key}`
+    : `[${JSON.stringify(key)}]`;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object" || Array.isArray(x)) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Quotes a value for an error message. */
+function show(x: unknown): string {
+  if (typeof x === "string") return JSON.stringify(x);
+  if (typeof x === "bigint") return `${x}n`;
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (x === null) return "null";
+  if (typeof x === "object") return "an object";
+  if (typeof x === "function") return "a function";
+  return String(x);
+}
