@@ -22,3 +22,4 @@
  */
 
 export * from "./engine/mod.ts";
+export * from "./nn/mod.ts";

@@ -34,6 +34,9 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/** How the CLI is invoked, as shown in usage lines and hints. */
+export const PROGRAM = "deno run cli.ts";
+
 /** Options every command accepts. */
 export const COMMON_OPTIONS: OptionSpecs = {
   help: { type: "boolean", short: "h", help: "Show help for this command" },
@@ -41,9 +44,11 @@ export const COMMON_OPTIONS: OptionSpecs = {
     type: "boolean",
     help: "Show stack traces for errors",
   },
-  "no-color": {
+  // A switch named "color" so that parseArgs' --no-color negation finds it.
+  color: {
     type: "boolean",
-    help: "Plain output without ANSI colours (also: NO_COLOR=1)",
+    default: "on for terminals unless NO_COLOR is set",
+    help: "ANSI colours; --no-color for plain output",
   },
 };
 
@@ -170,7 +175,10 @@ export function parseCommandLine(
     );
   }
   return {
-    values: parsed.values as Record<string, string | boolean | undefined>,
+    values: { ...parsed.values } as Record<
+      string,
+      string | boolean | undefined
+    >,
     positionals,
   };
 }
@@ -204,6 +212,7 @@ function unknownOption(
  * import assert from "node:assert/strict";
  * import { closest } from "./args.ts";
  * assert.equal(closest("lyers", ["layers", "loss"]), "layers");
+ * assert.equal(closest("adma", ["sgd", "adam"]), "adam");
  * assert.equal(closest("zzz", ["layers", "loss"]), undefined);
  * ```
  */
@@ -223,20 +232,31 @@ export function closest(
   return bestDistance <= limit ? best : undefined;
 }
 
+// Optimal string alignment: insertions, deletions, substitutions and
+// swaps of neighbours ("adma" → "adam") each cost 1.
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from(
+    { length: a.length + 1 },
+    (_, i) =>
+      Array.from(
+        { length: b.length + 1 },
+        (_, j) => (i === 0 ? j : j === 0 ? i : 0),
+      ),
+  );
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j] + 1,
-        current[j - 1] + 1,
-        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(
+        d[i - 1][j] + 1,
+        d[i][j - 1] + 1,
+        d[i - 1][j - 1] + cost,
       );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
-    previous = current;
   }
-  return previous[b.length];
+  return d[a.length][b.length];
 }
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -280,7 +300,8 @@ function describeBounds(kind: string, bounds: Bounds): string {
   if (min !== undefined && max !== undefined) {
     const open = bounds.minExclusive ? "(" : "[",
       close = bounds.maxExclusive ? ")" : "]";
-    return `${kind} in ${open}${min}, ${max}${close}`;
+    if (kind === "integer") return `an integer from ${min} to ${max}`;
+    return `a number in ${open}${min}, ${max}${close}`;
   }
   if (min !== undefined) {
     if (min === 0 && bounds.minExclusive) return `a positive ${kind}`;

@@ -5,11 +5,15 @@
  * @module
  */
 
-import { COMMON_OPTIONS, type OptionSpecs, type ParsedArgs } from "./args.ts";
+import {
+  COMMON_OPTIONS,
+  type OptionSpecs,
+  type ParsedArgs,
+  PROGRAM,
+} from "./args.ts";
 import type { Io } from "./io.ts";
 
-/** How the CLI is invoked, as shown in usage lines. */
-export const PROGRAM = "deno run cli.ts";
+export { PROGRAM };
 
 /** A subcommand: its options (which drive parsing and help) and its code. */
 export interface Command {
@@ -23,8 +27,10 @@ export interface Command {
   positionals: boolean;
   /** The command's own options. */
   options: OptionSpecs;
-  /** Paragraph lines shown under the usage. */
-  description?: string[];
+  /** A paragraph shown under the usage (wrapped to 80 columns). */
+  description?: string;
+  /** The Deno permissions the command needs, one line, if any. */
+  permissions?: string;
   /** Example invocations (after the program name). */
   examples: string[];
   /** Runs the command; returns the exit code. */
@@ -36,16 +42,26 @@ export interface Command {
  * defaults, and examples.
  *
  * @param command The command.
+ * @param common Whether to list the options every command takes.
  * @returns The help text, ending with a newline.
  */
-export function commandHelp(command: Command): string {
+export function commandHelp(command: Command, common = true): string {
   const lines: string[] = [];
   lines.push(`${command.summary}`, "");
   lines.push("Usage:");
   for (const usage of command.usage) lines.push(`  ${PROGRAM} ${usage}`);
-  if (command.description) lines.push("", ...command.description);
+  if (command.description) {
+    lines.push("", ...wrap(command.description, HELP_WIDTH));
+  }
+  if (command.permissions) {
+    lines.push("", ...wrap(`Permissions: ${command.permissions}`, HELP_WIDTH));
+  }
   lines.push("", "Options:");
-  lines.push(...optionLines({ ...command.options, ...COMMON_OPTIONS }));
+  lines.push(
+    ...optionLines(
+      common ? { ...command.options, ...COMMON_OPTIONS } : command.options,
+    ),
+  );
   if (command.examples.length > 0) {
     lines.push("", "Examples:");
     for (const example of command.examples) {
@@ -55,15 +71,58 @@ export function commandHelp(command: Command): string {
   return lines.join("\n") + "\n";
 }
 
-function optionLines(options: OptionSpecs): string[] {
-  const rows = Object.entries(options).map(([name, spec]) => {
+const HELP_WIDTH = 80;
+const LEFT_WIDTH = 26;
+
+/**
+ * Help lines for options: name, value placeholder, help and default, with
+ * the help wrapped in a column.
+ *
+ * @param options The options.
+ * @returns The lines.
+ */
+export function optionLines(options: OptionSpecs): string[] {
+  const lines: string[] = [];
+  for (const [name, spec] of Object.entries(options)) {
     const short = spec.short ? `-${spec.short}, ` : "    ";
     const value = spec.type === "string" ? ` ${spec.value ?? "<value>"}` : "";
+    const left = `  ${short}--${name}${value}`;
     const help = spec.default === undefined
       ? spec.help
       : `${spec.help} (default: ${spec.default})`;
-    return [`${short}--${name}${value}`, help];
-  });
-  const width = Math.max(...rows.map(([left]) => left.length));
-  return rows.map(([left, help]) => `  ${left.padEnd(width)}  ${help}`);
+    const indent = LEFT_WIDTH + 4;
+    const wrapped = wrap(help, HELP_WIDTH - indent);
+    // Long option names get their help on the next line.
+    if (left.length > indent - 2) lines.push(left);
+    else lines.push(left.padEnd(indent) + wrapped.shift());
+    for (const line of wrapped) lines.push(" ".repeat(indent) + line);
+  }
+  return lines;
+}
+
+/**
+ * Breaks text into lines of at most `width` characters at spaces.
+ *
+ * @param text The text.
+ * @param width The longest line.
+ * @returns The lines (a word longer than `width` gets a line of its own).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wrap } from "./command.ts";
+ * assert.deepEqual(wrap("aa bb cc dd", 5), ["aa bb", "cc dd"]);
+ * ```
+ */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/)) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
 }

@@ -51,7 +51,7 @@ export function runDemo(
   const out: DemoStep[] = [];
   let last = w;
   for (let iter = 0; iter < steps; iter++) {
-    // Keep the final step's graph for display; rewind all earlier ones.
+    // Each step rebuilds the loss graph; only the last one is kept.
     tape.rewind(mark);
     const prediction = w.mul(x);
     prediction.label = "w*x";
@@ -61,15 +61,11 @@ export function runDemo(
     loss.label = "loss";
     w.grad = 0;
     loss.backward();
-    const lossValue = loss.data;
-    if (iter === steps - 1) {
-      // Show the graph as backward left it, before w moves.
-      last = loss;
-      out.push({ iter, loss: lossValue, w: w.data - lr * w.grad });
-      break;
-    }
-    w.data -= lr * w.grad;
-    out.push({ iter, loss: lossValue, w: w.data });
+    const next = w.data - lr * w.grad;
+    out.push({ iter, loss: loss.data, w: next });
+    last = loss;
+    // The last graph is shown as backward left it, so w keeps its value there.
+    if (iter < steps - 1) w.data = next;
   }
   return { steps: out, last };
 }
@@ -122,7 +118,7 @@ export const demoCommand: Command = {
     "w starts at 0.4; x = 2, y = 4; loss = (w*x - y)^2; w -= lr * dloss/dw.",
     "Each line shows the loss computed before the update and w after it;",
     "then comes the graph of the last step, with its gradients.",
-  ],
+  ].join(" "),
   examples: [
     "demo",
     "demo --steps 20 --lr 0.05",

@@ -1,3 +1,5 @@
+// The expression language: precedence, functions, gradients, error positions.
+
 import assert from "node:assert/strict";
 import {
   evaluateExpression,

@@ -35,7 +35,7 @@ export const gradCommand: Command = {
     "constants pi and e, and the functions",
     `${FUNCTION_NAMES.join(", ")}. Every variable needs a value: name=value.`,
     "Quote the expression for the shell.",
-  ],
+  ].join(" "),
   examples: [
     'grad "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432',
     'grad "x^2 + 3*x*y" x=1 y=2 --json',

@@ -40,7 +40,7 @@ export const graphCommand: Command = {
   description: [
     "The expression language is the one of grad. Variables appear as leaves",
     "labelled with their names; other nodes as #index.",
-  ],
+  ].join(" "),
   examples: [
     'graph "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.88137',
     'graph "a*b + c" a=2 b=-3 c=10 --format dot | dot -Tsvg > graph.svg',

@@ -134,7 +134,7 @@ function requirePermission(
   }
   if (state !== "granted") {
     throw new RuntimeError(
-      `Permission to ${what} was not granted; run deno with ${flag} (or the deno task, which grants it)`,
+      `Permission to ${what} was not granted; run deno with ${flag}`,
     );
   }
 }
@@ -204,13 +204,12 @@ export function writeTextAtomic(path: string, text: string): void {
       Deno.writeTextFileSync(path, text);
       return;
     }
-    const temp = Deno.makeTempFileSync({
-      dir,
-      prefix: `.${basename(path)}.`,
-      suffix: ".tmp",
-    });
+    // A fresh name next to the target (so the rename stays on one file
+    // system), created with the usual mode rather than makeTempFile's 0600.
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const temp = `${dir}/.${basename(path)}.${suffix}.tmp`;
     try {
-      Deno.writeTextFileSync(temp, text);
+      Deno.writeTextFileSync(temp, text, { createNew: true });
       Deno.renameSync(temp, path);
     } catch (error) {
       try {

@@ -152,6 +152,8 @@ export interface TerminalOptions {
   color: boolean;
   /** Class names for the legend (default: the class index). */
   labelNames?: readonly string[];
+  /** Names of the horizontal and vertical axes (default `x`, `y`). */
+  axisNames?: readonly [string, string];
 }
 
 /**
@@ -228,10 +230,11 @@ export function renderTerminal(
   }
   if (!color) lines.push(edge);
   const fmt = (x: number) => String(Number(x.toPrecision(3)));
+  const [xName, yName] = options.axisNames ?? ["x", "y"];
   lines.push(
-    `x: ${fmt(bounds.xMin)} … ${fmt(bounds.xMax)}   y: ${fmt(bounds.yMin)} … ${
-      fmt(bounds.yMax)
-    }`,
+    `${xName}: ${fmt(bounds.xMin)} … ${fmt(bounds.xMax)} (across)   ${yName}: ${
+      fmt(bounds.yMin)
+    } … ${fmt(bounds.yMax)} (up)`,
   );
   const legend: string[] = [];
   for (let k = 0; k < classes; k++) {
@@ -282,6 +285,8 @@ export interface SvgPlot {
   classes: number;
   /** Class names for the legend (default: the class index). */
   labelNames?: readonly string[];
+  /** Names of the horizontal and vertical axes (none by default). */
+  axisNames?: readonly [string, string];
   /** Training loss per step. */
   losses: readonly number[];
   /** Training accuracy per step (fractions), drawn on a second axis. */
@@ -306,7 +311,7 @@ export interface SvgPlot {
  * ```
  */
 export function renderSvg(plot: SvgPlot): string {
-  const width = 960, height = 500, top = 56, size = 400;
+  const width = 960, height = 510, top = 56, size = 400;
   const parts: string[] = [];
   parts.push(
     `<?xml version="1.0" encoding="UTF-8"?>`,
@@ -337,7 +342,12 @@ function boundaryPanel(
   size: number,
 ): string {
   const { cols, rows, bounds } = grid;
-  const out: string[] = [`<g id="boundary">`];
+  const out: string[] = [
+    `<g id="boundary">`,
+    `<text x="${left}" y="${
+      top - 8
+    }" fill="#333">Decision boundary and data</text>`,
+  ];
   const cw = size / cols, ch = size / rows;
   const sx = (x: number) =>
     left + ((x - bounds.xMin) / (bounds.xMax - bounds.xMin)) * size;
@@ -409,9 +419,20 @@ function boundaryPanel(
       }" text-anchor="end" fill="#555">${tickLabel(t)}</text>`
     ),
   );
+  if (plot.axisNames) {
+    const [xName, yName] = plot.axisNames.map(escapeXml);
+    out.push(
+      `<text x="${left + size}" y="${
+        top + size + 30
+      }" text-anchor="end" fill="#333">${xName} →</text>`,
+      `<text transform="translate(${
+        left - 34
+      } ${top}) rotate(-90)" text-anchor="end" fill="#333">${yName} →</text>`,
+    );
+  }
   // Legend under the panel.
   let lx = left;
-  const ly = top + size + 38;
+  const ly = top + size + (plot.axisNames ? 44 : 38);
   for (let k = 0; k < plot.classes; k++) {
     const name = escapeXml(`class ${plot.labelNames?.[k] ?? k}`);
     out.push(
@@ -472,7 +493,9 @@ function lossPanel(
     );
     return out.join("\n");
   }
-  const yMax = Math.max(...losses), yMin = Math.min(0, ...losses);
+  // Headroom above the highest loss keeps the curve off the frame.
+  const yMin = Math.min(0, ...losses);
+  const yMax = Math.max(...losses) + 0.06 * (Math.max(...losses) - yMin);
   const yTicks = axisTicks(yMin, yMax, 5);
   const yTop = Math.max(yMax, yTicks[yTicks.length - 1] ?? yMax) || 1;
   const sx = (i: number) =>
@@ -509,12 +532,12 @@ function lossPanel(
   out.push(
     `<polyline points="${line}" fill="none" stroke="#1f77b4" stroke-width="2"/>`,
   );
-  const legendY = top + 18;
+  const legendY = top - 8;
   out.push(
-    `<line x1="${left + 12}" x2="${left + 36}" y1="${legendY - 4}" y2="${
+    `<line x1="${left}" x2="${left + 24}" y1="${legendY - 4}" y2="${
       legendY - 4
     }" stroke="#1f77b4" stroke-width="2"/>`,
-    `<text x="${left + 42}" y="${legendY}" fill="#333">loss</text>`,
+    `<text x="${left + 30}" y="${legendY}" fill="#333">training loss</text>`,
   );
   const accuracies = plot.accuracies;
   if (accuracies && accuracies.length === n) {
@@ -524,12 +547,12 @@ function lossPanel(
     );
     out.push(
       `<polyline points="${acc}" fill="none" stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="5 3"/>`,
-      `<line x1="${left + 82}" x2="${left + 106}" y1="${legendY - 4}" y2="${
+      `<line x1="${left + 130}" x2="${left + 154}" y1="${legendY - 4}" y2="${
         legendY - 4
       }" stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="5 3"/>`,
       `<text x="${
-        left + 112
-      }" y="${legendY}" fill="#333">accuracy (right axis)</text>`,
+        left + 160
+      }" y="${legendY}" fill="#333">training accuracy (right axis)</text>`,
     );
     for (const a of [0, 0.25, 0.5, 0.75, 1]) {
       out.push(

@@ -1,13 +1,300 @@
+/**
+ * `predict`: loads a model saved by `train --save` and prints the class and
+ * score of points given on the command line or read from a CSV file (with
+ * the accuracy when the file has labels).
+ *
+ * @module
+ */
+
+import { type MLP, parseCsv, parseModel } from "../mod.ts";
+import { numberList, parseNumber } from "./args.ts";
 import type { Command } from "./command.ts";
+import { quote, RuntimeError, UsageError } from "./errors.ts";
+import { formatNumber, formatPercent, makeStyle, table } from "./format.ts";
+import { readText } from "./io.ts";
+import {
+  type CliMeta,
+  normalize,
+  readMeta,
+  scoreOutputs,
+} from "./model_meta.ts";
+
+/** One prediction, as printed by `--json`. */
+export interface Prediction {
+  /** The input features, as given. */
+  input: number[];
+  /** The predicted class index. */
+  class: number;
+  /** The predicted class's name, for models trained on named labels. */
+  label?: string;
+  /** The score (see `predict --help`). */
+  score: number;
+  /** The model's raw outputs. */
+  outputs: number[];
+  /** Class probabilities, for bce and cross-entropy models. */
+  probabilities?: number[];
+  /** The true class index, when the CSV file has labels. */
+  actual?: number;
+}
+
+/**
+ * Loads and checks a model file.
+ *
+ * @param path The model file.
+ * @returns The model and its CLI meta.
+ * @throws {RuntimeError} If the file is unreadable, not JSON or not a tapegrad model.
+ */
+export function loadModel(path: string): { model: MLP; meta: CliMeta } {
+  const text = readText(path, "model file");
+  let model: MLP;
+  try {
+    model = parseModel(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (error instanceof SyntaxError) {
+      throw new RuntimeError(
+        `Model file ${quote(path)} is not JSON (${
+          reason.replace(/^Model file is not valid JSON: /, "")
+        })`,
+      );
+    }
+    throw new RuntimeError(
+      `${quote(path)} is not a tapegrad model: ${
+        reason.replace(/^Not a tapegrad model file: /, "")
+      }`,
+    );
+  }
+  return { model, meta: readMeta(model, path) };
+}
+
+function inputNames(model: MLP, meta: CliMeta): string {
+  return (meta.featureNames ??
+    Array.from({ length: model.nin }, (_, j) => `x${j + 1}`))
+    .join(", ");
+}
+
+/** Rows of a CSV file of features only (no label column). */
+function readFeatureRows(text: string, path: string, nin: number): number[][] {
+  const rows: number[][] = [];
+  const lines = text.replace(/^\uFEFF/, "").split(/\r\n|\n|\r/);
+  let first = true;
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    const fields = line.split(",").map((f) => f.trim());
+    const numbers = fields.map((f) => parseNumber(f));
+    if (first && numbers.every((x) => x === undefined)) {
+      first = false;
+      return; // A header row.
+    }
+    first = false;
+    if (fields.length !== nin) {
+      throw new RuntimeError(
+        `Bad CSV file ${quote(path)}: line ${i + 1} has ${fields.length} field${
+          fields.length === 1 ? "" : "s"
+        }, expected ${nin} (the model's inputs)`,
+      );
+    }
+    const bad = numbers.findIndex((x) => x === undefined);
+    if (bad >= 0) {
+      throw new RuntimeError(
+        `Bad CSV file ${quote(path)}: line ${i + 1}, column ${bad + 1}: ${
+          quote(fields[bad])
+        } is not a number`,
+      );
+    }
+    rows.push(numbers as number[]);
+  });
+  if (rows.length === 0) {
+    throw new RuntimeError(`CSV file ${quote(path)} has no data rows`);
+  }
+  return rows;
+}
+
+/** Reads a CSV for prediction: features only, or features and a label column. */
+function readCsvInputs(
+  path: string,
+  model: MLP,
+  meta: CliMeta,
+): { rows: number[][]; actual?: number[] } {
+  const text = readText(path, "CSV file");
+  const firstLine = text.replace(/^\uFEFF/, "").split(/\r\n|\n|\r/).find((l) =>
+    l.trim() !== ""
+  );
+  const width = firstLine === undefined ? 0 : firstLine.split(",").length;
+  if (width === model.nin) {
+    return { rows: readFeatureRows(text, path, model.nin) };
+  }
+  if (width !== model.nin + 1) {
+    throw new RuntimeError(
+      `CSV file ${quote(path)} has ${width} column${
+        width === 1 ? "" : "s"
+      }; the model takes ${model.nin} features (${
+        inputNames(model, meta)
+      }), optionally followed by a label column`,
+    );
+  }
+  let data;
+  try {
+    data = parseCsv(
+      text,
+      meta.labelColumn === undefined ? {} : { label: meta.labelColumn },
+    );
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof RangeError) {
+      throw new RuntimeError(`Bad CSV file ${quote(path)}: ${error.message}`);
+    }
+    throw error;
+  }
+  const actual = data.y.map((y, i) => {
+    const name = data.labelNames?.[y] ?? String(y);
+    const k = meta.labelNames ? meta.labelNames.indexOf(name) : Number(name);
+    if (!(Number.isInteger(k) && k >= 0 && k < meta.classes)) {
+      const known = meta.labelNames ??
+        Array.from({ length: meta.classes }, (_, j) => String(j));
+      throw new RuntimeError(
+        `Bad CSV file ${quote(path)}: label ${quote(name)} of row ${
+          i + 1
+        } is not a class of the model (classes: ${known.join(", ")})`,
+      );
+    }
+    return k;
+  });
+  return { rows: data.x, actual };
+}
+
 /** The `predict` command. */
 export const predictCommand: Command = {
   name: "predict",
-  summary: "TODO",
-  usage: ["predict"],
+  summary: "Classify points with a model saved by train --save",
+  usage: [
+    "predict --model <model.json> <x1,x2,…> [more points…] [options]",
+    "predict --model <model.json> --csv <file.csv> [options]",
+  ],
   positionals: true,
-  options: {},
-  examples: [],
-  run() {
+  options: {
+    model: {
+      type: "string",
+      value: "<model.json>",
+      help: "The model file (required)",
+    },
+    csv: {
+      type: "string",
+      value: "<file.csv>",
+      help:
+        "Read points from a CSV file: the model's features, optionally then the label " +
+        "(then the accuracy is shown too)",
+    },
+    json: {
+      type: "boolean",
+      help:
+        'Print {"predictions": [{"input", "class", "score", "outputs", …}], "accuracy"?}',
+    },
+  },
+  description: [
+    "Scores: the raw output for hinge and 2-class mse models (class 1 when",
+    "positive); the probability of class 1 for bce; the predicted class's",
+    "probability (softmax) for cross-entropy; its output for multi-class mse.",
+    "Inputs are standardised as in training when the model says so.",
+  ].join(" "),
+  permissions: "--allow-read for the model file and the CSV file.",
+  examples: [
+    "predict --model model.json 0.5,-0.25 1.5,0.8",
+    "predict --model model.json --csv points.csv --json",
+  ],
+  run(args, io) {
+    const modelPath = typeof args.values.model === "string"
+      ? args.values.model
+      : undefined;
+    const csvPath = typeof args.values.csv === "string"
+      ? args.values.csv
+      : undefined;
+    if (modelPath === undefined) {
+      throw new UsageError(
+        "predict needs --model <model.json>, a file saved by: train --save model.json",
+      );
+    }
+    if (csvPath !== undefined && args.positionals.length > 0) {
+      throw new UsageError(
+        `Give points on the command line or --csv, not both (got ${
+          quote(args.positionals[0])
+        })`,
+      );
+    }
+    if (csvPath === undefined && args.positionals.length === 0) {
+      throw new UsageError(
+        "predict needs points such as 0.5,-1.2 (one argument per point) or --csv <file.csv>",
+      );
+    }
+    // Points are checked before the model is read: usage errors come first.
+    const points = args.positionals.map((text) => numberList("Point", text));
+    const { model, meta } = loadModel(modelPath);
+    let rows: number[][], actual: number[] | undefined;
+    if (csvPath !== undefined) {
+      ({ rows, actual } = readCsvInputs(csvPath, model, meta));
+    } else {
+      points.forEach((point, i) => {
+        if (point.length !== model.nin) {
+          throw new UsageError(
+            `Point ${quote(args.positionals[i])} has ${point.length} value${
+              point.length === 1 ? "" : "s"
+            }; the model takes ${model.nin} (${inputNames(model, meta)})`,
+          );
+        }
+      });
+      rows = points;
+    }
+    const predictions: Prediction[] = rows.map((input, i) => {
+      const outputs = model.predict(normalize(input, meta.normalization));
+      const scored = scoreOutputs(outputs, meta.loss);
+      const p: Prediction = {
+        input,
+        class: scored.cls,
+        score: scored.score,
+        outputs,
+      };
+      if (meta.labelNames) p.label = meta.labelNames[scored.cls];
+      if (scored.probabilities) p.probabilities = scored.probabilities;
+      if (actual) p.actual = actual[i];
+      return p;
+    });
+    const correct = actual
+      ? predictions.filter((p) => p.class === p.actual).length
+      : 0;
+    const accuracy = actual ? correct / predictions.length : undefined;
+    if (args.values.json) {
+      const out: { predictions: Prediction[]; accuracy?: number } = {
+        predictions,
+      };
+      if (accuracy !== undefined) out.accuracy = accuracy;
+      io.out(JSON.stringify(out) + "\n");
+      return 0;
+    }
+    const name = (k: number) => meta.labelNames?.[k] ?? String(k);
+    const header = ["input", "class", "score"];
+    if (actual) header.push("actual");
+    const body = predictions.map((p) => {
+      const row = [
+        p.input.map((x) => formatNumber(x)).join(", "),
+        name(p.class),
+        formatNumber(p.score, 4),
+      ];
+      if (p.actual !== undefined) {
+        row.push(`${name(p.actual)}${p.actual === p.class ? "" : "  ✗"}`);
+      }
+      return row;
+    });
+    const style = makeStyle(io.color);
+    const [head, ...lines] = table([header, ...body]);
+    const out = [style.dim(head), ...lines];
+    if (accuracy !== undefined) {
+      out.push(
+        "",
+        `accuracy ${
+          formatPercent(accuracy)
+        } (${correct}/${predictions.length})`,
+      );
+    }
+    io.out(out.join("\n") + "\n");
     return 0;
   },
 };

@@ -1,13 +1,857 @@
+/**
+ * `train`: builds a dataset (generated or from a CSV file), trains an MLP on
+ * it with live progress, and reports loss, accuracy and a picture of the
+ * decision boundary; optionally saves the model and an SVG plot.
+ *
+ * @module
+ */
+
+import {
+  type Activation,
+  ACTIVATIONS,
+  type Dataset,
+  fit,
+  type FitResult,
+  type Init,
+  INITS,
+  type LossName,
+  makeBlobs,
+  makeCircles,
+  makeMoons,
+  makeSpirals,
+  makeXor,
+  MLP,
+  type OptimizerName,
+  parseCsv,
+  SCHEDULE_NAMES,
+  type ScheduleName,
+  serializeModel,
+  type StepInfo,
+  Tape,
+  TrainingError,
+  trainValSplit,
+} from "../mod.ts";
+import {
+  choiceOption,
+  closest,
+  integerOption,
+  layersOption,
+  numberOption,
+  type ParsedArgs,
+} from "./args.ts";
 import type { Command } from "./command.ts";
+import { quote, RuntimeError, UsageError } from "./errors.ts";
+import {
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  formatRate,
+  makeStyle,
+} from "./format.ts";
+import { type Io, readText, requireWrite, writeTextAtomic } from "./io.ts";
+import {
+  type CliMeta,
+  fitNormalization,
+  LOSS_NAMES,
+  type Normalization,
+  normalize,
+  outputsFor,
+  scoreOutputs,
+} from "./model_meta.ts";
+import {
+  dataBounds,
+  renderSvg,
+  renderTerminal,
+  sampleBoundary,
+  squareBounds,
+  terminalGridSize,
+} from "./plot.ts";
+import { VERSION } from "./version.ts";
+
+/** The generated datasets `--dataset` accepts by name. */
+export const DATASET_NAMES = [
+  "moons",
+  "circles",
+  "spirals",
+  "xor",
+  "blobs",
+] as const;
+
+type DatasetName = typeof DATASET_NAMES[number];
+
+const OPTIMIZER_NAMES: readonly OptimizerName[] = ["sgd", "adam", "adamw"];
+
+// Noise defaults per dataset: what makes each a fair but learnable task.
+const DEFAULT_NOISE: Readonly<Record<DatasetName, number>> = {
+  moons: 0.1,
+  circles: 0.1,
+  spirals: 0.2,
+  xor: 0.1,
+  blobs: 0.5,
+};
+
+/** Everything `train` was asked to do, after validation. */
+export interface TrainPlan {
+  /** A generated dataset's name, or `undefined` for a CSV file. */
+  datasetName?: DatasetName;
+  /** The CSV file, for CSV data. */
+  csvPath?: string;
+  /** Samples to generate. */
+  samples: number;
+  /** Noise of the generated data (std for blobs). */
+  noise: number;
+  /** Classes for spirals and blobs. */
+  classes?: number;
+  /** CSV label column. */
+  label?: string | number;
+  /** Whether to standardise CSV features. */
+  normalize: boolean;
+  /** Hidden layer sizes. */
+  layers: number[];
+  /** Hidden activation. */
+  activation: Activation;
+  /** Weight initialisation. */
+  init: Init;
+  /** Loss, or `undefined` to pick by class count. */
+  loss?: LossName;
+  /** Optimizer. */
+  optimizer: OptimizerName;
+  /** Learning rate, or `undefined` for the optimizer's default. */
+  lr?: number;
+  /** Learning-rate schedule. */
+  schedule: ScheduleName;
+  /** Training steps. */
+  steps: number;
+  /** Mini-batch size, or `undefined` for the full batch. */
+  batchSize?: number;
+  /** Fraction held out for validation. */
+  valSplit: number;
+  /** L2 regularisation strength. */
+  l2: number;
+  /** Seed for data, weights, split and batches. */
+  seed: number;
+  /** Model output file. */
+  save?: string;
+  /** SVG output file. */
+  plot?: string;
+  /** JSON lines output. */
+  json: boolean;
+  /** Only the final line. */
+  quiet: boolean;
+  /** Log every this many steps (non-terminal output and JSON). */
+  logEvery?: number;
+}
+
+const str = (args: ParsedArgs, name: string): string | undefined => {
+  const v = args.values[name];
+  return typeof v === "string" ? v : undefined;
+};
+
+/**
+ * Validates `train`'s options into a plan (no file is touched).
+ *
+ * @param args Parsed arguments.
+ * @returns The plan.
+ * @throws {UsageError} For any bad option.
+ */
+export function planTraining(args: ParsedArgs): TrainPlan {
+  const datasetText = str(args, "dataset") ?? "moons";
+  let datasetName: DatasetName | undefined;
+  let csvPath: string | undefined;
+  if ((DATASET_NAMES as readonly string[]).includes(datasetText)) {
+    datasetName = datasetText as DatasetName;
+  } else if (/[\\/.]/.test(datasetText)) {
+    csvPath = datasetText;
+  } else {
+    const best = closest(datasetText, DATASET_NAMES);
+    throw new UsageError(
+      `--dataset must be one of ${
+        DATASET_NAMES.join(", ")
+      } or a path to a .csv file; got ${quote(datasetText)}${
+        best ? ` (did you mean ${best}?)` : ""
+      }`,
+    );
+  }
+  const forGenerated = (name: string) => {
+    if (csvPath !== undefined && str(args, name) !== undefined) {
+      throw new UsageError(
+        `--${name} applies to generated datasets (${
+          DATASET_NAMES.join(", ")
+        }), not to a CSV file`,
+      );
+    }
+  };
+  forGenerated("samples");
+  forGenerated("noise");
+  forGenerated("classes");
+  for (const name of ["label", "normalize"]) {
+    if (csvPath === undefined && args.values[name] !== undefined) {
+      throw new UsageError(
+        `--${
+          name === "normalize" && args.values[name] === false ? "no-" : ""
+        }${name} applies to CSV files only`,
+      );
+    }
+  }
+  const samples = integerOption("samples", str(args, "samples") ?? "100", {
+    min: 2,
+    max: 1_000_000,
+  });
+  const noise = numberOption(
+    "noise",
+    str(args, "noise") ?? String(datasetName ? DEFAULT_NOISE[datasetName] : 0),
+    { min: 0 },
+  );
+  let classes: number | undefined;
+  const classesText = str(args, "classes");
+  if (classesText !== undefined) {
+    if (datasetName !== "spirals" && datasetName !== "blobs") {
+      throw new UsageError(
+        `--classes applies to spirals and blobs; ${datasetName} always has 2 classes`,
+      );
+    }
+    classes = integerOption("classes", classesText, { min: 2, max: 26 });
+  }
+  const labelText = str(args, "label");
+  const label = labelText === undefined
+    ? undefined
+    : /^\d+$/.test(labelText)
+    ? Number(labelText)
+    : labelText;
+  const lossText = str(args, "loss");
+  const loss = lossText === undefined
+    ? undefined
+    : choiceOption("loss", lossText, LOSS_NAMES);
+  const optimizer = choiceOption(
+    "optimizer",
+    str(args, "optimizer") ?? "sgd",
+    OPTIMIZER_NAMES,
+  );
+  const lrText = str(args, "lr");
+  const lr = lrText === undefined ? undefined : numberOption("lr", lrText, {
+    min: 0,
+    minExclusive: true,
+  });
+  const batchText = str(args, "batch-size");
+  const save = str(args, "save"), plot = str(args, "plot");
+  if (save !== undefined && save === plot) {
+    throw new UsageError(`--save and --plot name the same file ${quote(save)}`);
+  }
+  for (const [name, path] of [["save", save], ["plot", plot]] as const) {
+    if (path !== undefined && (path.trim() === "" || /[\\/]$/.test(path))) {
+      throw new UsageError(`--${name} needs a file name, got ${quote(path)}`);
+    }
+  }
+  for (const [name, path] of [["save", save], ["plot", plot]] as const) {
+    if (path !== undefined && path === csvPath) {
+      throw new UsageError(
+        `--${name} would overwrite the dataset ${quote(path)}`,
+      );
+    }
+  }
+  const logText = str(args, "log-every");
+  return {
+    datasetName,
+    csvPath,
+    samples,
+    noise,
+    classes,
+    label,
+    normalize: args.values.normalize !== false,
+    layers: layersOption("layers", str(args, "layers") ?? "16,16"),
+    activation: choiceOption(
+      "activation",
+      str(args, "activation") ?? "relu",
+      ACTIVATIONS,
+    ),
+    init: choiceOption("init", str(args, "init") ?? "uniform", INITS),
+    loss,
+    optimizer,
+    lr,
+    schedule: choiceOption(
+      "schedule",
+      str(args, "schedule") ?? "linear",
+      SCHEDULE_NAMES,
+    ),
+    steps: integerOption("steps", str(args, "steps") ?? "100", {
+      min: 1,
+      max: 10_000_000,
+    }),
+    batchSize: batchText === undefined
+      ? undefined
+      : integerOption("batch-size", batchText, { min: 1 }),
+    valSplit: numberOption("val-split", str(args, "val-split") ?? "0", {
+      min: 0,
+      max: 1,
+      maxExclusive: true,
+    }),
+    l2: numberOption("l2", str(args, "l2") ?? "1e-4", { min: 0 }),
+    seed: integerOption("seed", str(args, "seed") ?? "1337", {
+      min: -(2 ** 31),
+      max: 2 ** 31 - 1,
+    }),
+    save,
+    plot,
+    json: args.values.json === true,
+    quiet: args.values.quiet === true,
+    logEvery: logText === undefined
+      ? undefined
+      : integerOption("log-every", logText, { min: 1 }),
+  };
+}
+
+/** A dataset ready for training, with what predict needs to reuse it. */
+interface PreparedData {
+  /** Raw data, for plots. */
+  raw: Dataset;
+  /** Training part, normalised. */
+  train: Dataset;
+  /** Validation part, normalised, if any. */
+  val?: Dataset;
+  /** Raw training part (for plots). */
+  rawTrain: Dataset;
+  /** Normalisation applied, if any. */
+  normalization?: Normalization;
+  /** A short description, e.g. `moons (100 samples, noise 0.1)`. */
+  description: string;
+}
+
+function generate(plan: TrainPlan): Dataset {
+  const { samples: n, noise, seed } = plan;
+  switch (plan.datasetName!) {
+    case "moons":
+      return makeMoons(n, { noise, seed });
+    case "circles":
+      return makeCircles(n, { noise, seed });
+    case "spirals":
+      return makeSpirals(n, { noise, seed, classes: plan.classes ?? 3 });
+    case "xor":
+      return makeXor(n, { noise, seed });
+    case "blobs":
+      return makeBlobs(n, { std: noise, seed, classes: plan.classes ?? 3 });
+  }
+}
+
+function loadCsv(plan: TrainPlan): Dataset {
+  const path = plan.csvPath!;
+  const text = readText(path, "CSV file");
+  try {
+    return parseCsv(
+      text,
+      plan.label === undefined ? {} : { label: plan.label },
+    );
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof RangeError) {
+      throw new RuntimeError(`Bad CSV file ${quote(path)}: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function prepare(plan: TrainPlan): PreparedData {
+  const raw = plan.csvPath === undefined ? generate(plan) : loadCsv(plan);
+  if (plan.csvPath !== undefined && raw.x.length < 2) {
+    throw new RuntimeError(
+      `CSV file ${
+        quote(plan.csvPath)
+      } has ${raw.x.length} data row; training needs at least 2`,
+    );
+  }
+  const split = plan.valSplit > 0
+    ? trainValSplit(raw, plan.valSplit, { seed: plan.seed })
+    : undefined;
+  const rawTrain = split?.train ?? raw;
+  const rawVal = split && split.val.x.length > 0 ? split.val : undefined;
+  const normalization = plan.csvPath !== undefined && plan.normalize
+    ? fitNormalization(rawTrain.x)
+    : undefined;
+  const apply = (ds: Dataset): Dataset =>
+    normalization
+      ? { ...ds, x: ds.x.map((row) => normalize(row, normalization)) }
+      : ds;
+  const description = plan.csvPath !== undefined
+    ? `${plan.csvPath} (${raw.x.length} rows, ${
+      raw.x[0].length
+    } features, ${raw.classes} classes${normalization ? ", standardised" : ""})`
+    : `${plan.datasetName} (${raw.x.length} samples, noise ${
+      formatNumber(plan.noise)
+    }${raw.classes > 2 ? `, ${raw.classes} classes` : ""})`;
+  return {
+    raw,
+    train: apply(rawTrain),
+    val: rawVal ? apply(rawVal) : undefined,
+    rawTrain,
+    normalization,
+    description,
+  };
+}
+
+function chooseLoss(plan: TrainPlan, classes: number): LossName {
+  const loss = plan.loss ?? (classes === 2 ? "hinge" : "cross-entropy");
+  if ((loss === "hinge" || loss === "bce") && classes !== 2) {
+    throw new UsageError(
+      `--loss ${loss} is for 2 classes and the data has ${classes}; use --loss cross-entropy or mse`,
+    );
+  }
+  return loss;
+}
+
+/** Writes progress: a live line on a terminal, plain lines or JSON otherwise. */
+class Progress {
+  private lastDraw = 0;
+  private firstStepSeconds = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly io: Io,
+    private readonly plan: TrainPlan,
+    private readonly live: boolean,
+    private readonly every: number,
+  ) {}
+
+  step(info: StepInfo): void {
+    const { plan, io } = this;
+    const logged = info.step % this.every === 0 || info.step === 1 ||
+      info.step === info.steps;
+    if (plan.json) {
+      if (!logged) return;
+      const record: Record<string, number> = {
+        step: info.step,
+        steps: info.steps,
+        loss: info.loss,
+        accuracy: info.accuracy,
+        lr: info.lr,
+      };
+      if (info.valAccuracy !== undefined) record.valAccuracy = info.valAccuracy;
+      record.seconds = info.seconds;
+      io.out(JSON.stringify(record) + "\n");
+      return;
+    }
+    if (plan.quiet) return;
+    if (this.live) {
+      // The first step includes recording or compiling the graph: measure
+      // the rate from its end, or the ETA starts far too high.
+      if (info.step === 1) this.firstStepSeconds = info.seconds;
+      const now = performance.now();
+      if (now - this.lastDraw < 80 && info.step !== info.steps) return;
+      this.lastDraw = now;
+      const rate = info.step === 1
+        ? 1 / Math.max(info.seconds, 1e-9)
+        : (info.step - 1) /
+          Math.max(info.seconds - this.firstStepSeconds, 1e-9);
+      const eta = (info.steps - info.step) / rate;
+      const line = `${this.line(info, true)}  ${
+        formatRate(rate)
+      } steps/s  ETA ${formatDuration(eta)}`;
+      io.out(`\r${line.slice(0, Math.max(20, io.columns - 1))}\x1b[K`);
+      this.drawn = true;
+      return;
+    }
+    if (logged) io.out(this.line(info) + "\n");
+  }
+
+  line(info: StepInfo, compact = false): string {
+    const width = String(info.steps).length;
+    const loss = formatNumber(info.loss, 4);
+    const accuracy = formatPercent(info.accuracy);
+    let text = `step ${String(info.step).padStart(width)}/${info.steps}  ` +
+      (compact
+        ? `loss ${loss}  acc ${accuracy}`
+        : `loss ${loss.padEnd(9)} accuracy ${accuracy.padStart(6)}`) +
+      `  lr ${formatNumber(info.lr, 3)}`;
+    if (info.valAccuracy !== undefined) {
+      text += `  val ${formatPercent(info.valAccuracy)}`;
+    }
+    return text;
+  }
+
+  /** Ends the live line so later output starts on a fresh line. */
+  finish(): void {
+    if (this.drawn) this.io.out("\r\x1b[K");
+    this.drawn = false;
+  }
+}
+
+/**
+ * Runs `train` with a validated plan.
+ *
+ * @param plan What to do.
+ * @param io Where to write.
+ * @returns The exit code.
+ */
+export function runTraining(plan: TrainPlan, io: Io): number {
+  // Fail before training, not after, on outputs that cannot be written.
+  if (plan.save !== undefined) requireWrite(plan.save);
+  if (plan.plot !== undefined) requireWrite(plan.plot);
+  const data = prepare(plan);
+  const classes = data.raw.classes;
+  const loss = chooseLoss(plan, classes);
+  const nin = data.raw.x[0].length;
+  const nouts = [...plan.layers, outputsFor(loss, classes)];
+  const model = new MLP(nin, nouts, {
+    activation: plan.activation,
+    init: plan.init,
+    seed: plan.seed,
+    tape: new Tape(),
+  });
+  const live = io.isTerminal && !plan.json && !plan.quiet;
+  const every = plan.logEvery ?? Math.max(1, Math.ceil(plan.steps / 10));
+  const progress = new Progress(io, plan, live, every);
+  const style = makeStyle(io.color);
+  if (!plan.json && !plan.quiet) {
+    io.out(
+      `Training MLP ${model.architecture} (${plan.activation}, ${model.parameterCount} parameters) on ${data.description}\n`,
+    );
+  }
+  let result: FitResult;
+  try {
+    result = fit(model, data.train, {
+      loss,
+      optimizer: plan.optimizer,
+      lr: plan.lr,
+      schedule: plan.schedule,
+      steps: plan.steps,
+      batchSize: plan.batchSize,
+      l2: plan.l2,
+      seed: plan.seed,
+      val: data.val,
+      evalEvery: Math.min(every, 10),
+      onStep: (info) => progress.step(info),
+    });
+  } catch (error) {
+    progress.finish();
+    if (error instanceof TrainingError) {
+      const report = error.report;
+      const where = report
+        ? `; it first appeared in op ${report.op} (node ${report.index}), which produced ${report.data}`
+        : "";
+      const loss = error.message.match(/Loss became (\S+)/)?.[1] ??
+        "non-finite";
+      throw new RuntimeError(
+        `Training diverged at step ${error.step}: the loss became ${loss}${where}; try a smaller --lr (or --optimizer adam)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  progress.finish();
+
+  const classify = (row: number[]) =>
+    scoreOutputs(model.predict(normalize(row, data.normalization)), loss);
+  // Everything to write is built in memory first: a failure leaves no file.
+  const meta: CliMeta = {
+    createdBy: `tapegrad ${VERSION} cli train`,
+    dataset: plan.datasetName ?? "csv",
+    classes,
+    loss,
+    steps: result.steps,
+    accuracy: result.accuracy,
+  };
+  if (plan.csvPath !== undefined) meta.source = plan.csvPath;
+  if (result.valAccuracy !== undefined) meta.valAccuracy = result.valAccuracy;
+  if (data.raw.labelNames) meta.labelNames = data.raw.labelNames;
+  if (data.raw.featureNames) meta.featureNames = data.raw.featureNames;
+  if (plan.label !== undefined) meta.labelColumn = plan.label;
+  if (data.normalization) meta.normalization = data.normalization;
+  model.meta = meta as unknown as MLP["meta"];
+  const modelText = plan.save === undefined
+    ? undefined
+    : serializeModel(model) + "\n";
+  const svgText = plan.plot === undefined
+    ? undefined
+    : svgFor(plan, data, model, loss, result, classify);
+  if (modelText !== undefined) writeTextAtomic(plan.save!, modelText);
+  if (svgText !== undefined) writeTextAtomic(plan.plot!, svgText);
+
+  const valAccuracy = result.valAccuracy ?? null;
+  if (plan.json) {
+    io.out(
+      JSON.stringify({
+        final: {
+          loss: result.loss,
+          accuracy: result.accuracy,
+          valAccuracy,
+          steps: result.steps,
+          parameters: model.parameterCount,
+          seconds: result.seconds,
+        },
+      }) + "\n",
+    );
+    return 0;
+  }
+  const accuracyText = `${formatPercent(result.accuracy)} train${
+    result.valAccuracy === undefined
+      ? ""
+      : ` · ${formatPercent(result.valAccuracy)} val`
+  }`;
+  if (plan.quiet) {
+    io.out(
+      `loss ${
+        formatNumber(result.loss, 4)
+      }  accuracy ${accuracyText}  steps ${result.steps}  parameters ${model.parameterCount}  time ${
+        formatDuration(result.seconds)
+      }\n`,
+    );
+    return 0;
+  }
+  const rate = result.steps / Math.max(result.seconds, 1e-9);
+  const lines = [
+    `${style.bold("Done")}: ${result.steps} steps in ${
+      formatDuration(result.seconds)
+    } (${formatRate(rate)} steps/s, ${result.mode})`,
+    `  loss        ${formatNumber(result.loss, 4)} (${loss}${
+      plan.l2 > 0 ? ` + l2 ${formatNumber(plan.l2)}` : ""
+    })`,
+    `  accuracy    ${style.bold(accuracyText)}`,
+    `  model       MLP ${model.architecture}, ${plan.activation}, ${model.parameterCount} parameters`,
+    `  optimizer   ${plan.optimizer}, ${lrText(plan)}${
+      plan.batchSize ? `, batch ${plan.batchSize}` : ", full batch"
+    }`,
+  ];
+  if (nin === 2) {
+    const bounds = dataBounds(data.raw.x, 0.08);
+    const width = Math.max(20, Math.min(72, io.columns - 2));
+    // Generated data shares one scale on both axes; a CSV file's features
+    // need not, so each axis then gets the whole picture.
+    const size = plan.csvPath === undefined
+      ? terminalGridSize(bounds, width)
+      : { cols: width, rows: Math.round(width / 4) };
+    const grid = sampleBoundary(classify, bounds, size.cols, size.rows);
+    lines.push(
+      "",
+      "Decision boundary (all data):",
+      ...renderTerminal(grid, data.raw.x, data.raw.y, classes, {
+        color: io.color,
+        labelNames: data.raw.labelNames,
+        axisNames: axisNames(data.raw),
+      }),
+    );
+  } else {
+    lines.push(
+      "",
+      `(No boundary picture: the data has ${nin} features, not 2.)`,
+    );
+  }
+  if (plan.save !== undefined) lines.push("", `Saved model to ${plan.save}`);
+  if (plan.plot !== undefined) {
+    lines.push(
+      `${plan.save === undefined ? "\n" : ""}Saved plot to ${plan.plot}`,
+    );
+  }
+  io.out(lines.join("\n") + "\n");
+  return 0;
+}
+
+function axisNames(data: Dataset): [string, string] {
+  const [x = "x1", y = "x2"] = data.featureNames ?? [];
+  return [x, y];
+}
+
+function lrText(plan: TrainPlan): string {
+  const lr = plan.lr ?? (plan.optimizer === "sgd" ? 1 : 0.01);
+  // The end points of fit's schedules: linear decays to lr/10, cosine to 0.
+  if (plan.schedule === "constant") return `lr ${formatNumber(lr)} (constant)`;
+  const end = plan.schedule === "linear" ? lr / 10 : 0;
+  return `lr ${formatNumber(lr)} → ${formatNumber(end)} (${plan.schedule})`;
+}
+
+function svgFor(
+  plan: TrainPlan,
+  data: PreparedData,
+  model: MLP,
+  loss: LossName,
+  result: FitResult,
+  classify: (row: number[]) => { cls: number; confidence: number },
+): string {
+  const name = plan.datasetName ?? plan.csvPath!;
+  const title =
+    `tapegrad · ${name} · MLP ${model.architecture} (${plan.activation}, ${loss}) · ${
+      formatPercent(result.accuracy)
+    } train accuracy${
+      result.valAccuracy === undefined
+        ? ""
+        : `, ${formatPercent(result.valAccuracy)} val`
+    }`;
+  const common = {
+    title,
+    classes: data.raw.classes,
+    labelNames: data.raw.labelNames,
+    losses: result.losses,
+    accuracies: result.accuracies,
+  };
+  if (data.raw.x[0].length !== 2) return renderSvg(common);
+  const box = dataBounds(data.raw.x, 0.08);
+  const bounds = plan.csvPath === undefined ? squareBounds(box) : box;
+  const grid = sampleBoundary(classify, bounds, 100, 100);
+  const predicted = data.raw.x.map((row) => classify(row).cls);
+  return renderSvg({
+    ...common,
+    axisNames: axisNames(data.raw),
+    grid,
+    points: data.raw.x,
+    labels: data.raw.y,
+    predicted,
+  });
+}
+
 /** The `train` command. */
 export const trainCommand: Command = {
   name: "train",
-  summary: "TODO",
-  usage: ["train"],
-  positionals: true,
-  options: {},
-  examples: [],
-  run() {
-    return 0;
+  summary: "Train an MLP on a toy dataset or a CSV file, and report",
+  usage: ["train [options]"],
+  positionals: false,
+  options: {
+    dataset: {
+      type: "string",
+      value: "<name|file.csv>",
+      default: "moons",
+      help: `${
+        DATASET_NAMES.join(", ")
+      }, or a CSV file (features, then the label)`,
+    },
+    samples: {
+      type: "string",
+      value: "<n>",
+      default: "100",
+      help: "Points to generate",
+    },
+    noise: {
+      type: "string",
+      value: "<x>",
+      default: "moons 0.1, circles 0.1, spirals 0.2, xor 0.1, blobs 0.5",
+      help: "Noise of generated data (std of each blob for blobs)",
+    },
+    classes: {
+      type: "string",
+      value: "<n>",
+      default: "3",
+      help: "Classes for spirals and blobs",
+    },
+    label: {
+      type: "string",
+      value: "<column>",
+      default: "last column",
+      help: "CSV label column: header name or 0-based index",
+    },
+    normalize: {
+      type: "boolean",
+      default: "on",
+      help:
+        "Standardise CSV features (saved in the model); --no-normalize to turn off",
+    },
+    layers: {
+      type: "string",
+      value: "<n,n,…>",
+      default: "16,16",
+      help: "Hidden layer sizes; the output layer is added to fit the loss",
+    },
+    activation: {
+      type: "string",
+      value: `<${ACTIVATIONS.join("|")}>`,
+      default: "relu",
+      help: "Hidden layers' activation (the output is linear)",
+    },
+    init: {
+      type: "string",
+      value: `<${INITS.join("|")}>`,
+      default: "uniform",
+      help: "Weight initialisation",
+    },
+    loss: {
+      type: "string",
+      value: `<${LOSS_NAMES.join("|")}>`,
+      default: "hinge for 2 classes, cross-entropy for more",
+      help: "Training loss",
+    },
+    optimizer: {
+      type: "string",
+      value: `<${OPTIMIZER_NAMES.join("|")}>`,
+      default: "sgd",
+      help: "Optimizer",
+    },
+    lr: {
+      type: "string",
+      value: "<x>",
+      default: "1.0 for sgd, 0.01 for adam and adamw",
+      help: "Initial learning rate",
+    },
+    schedule: {
+      type: "string",
+      value: `<${SCHEDULE_NAMES.join("|")}>`,
+      default: "linear",
+      help: "Learning-rate schedule (linear: down to lr/10, as micrograd)",
+    },
+    steps: {
+      type: "string",
+      value: "<n>",
+      default: "100",
+      help: "Training steps",
+    },
+    "batch-size": {
+      type: "string",
+      value: "<n>",
+      default: "full batch",
+      help: "Samples per step",
+    },
+    "val-split": {
+      type: "string",
+      value: "<x>",
+      default: "0",
+      help: "Fraction of the data held out for validation, in [0, 1)",
+    },
+    l2: {
+      type: "string",
+      value: "<x>",
+      default: "1e-4",
+      help: "L2 regularisation strength",
+    },
+    seed: {
+      type: "string",
+      value: "<n>",
+      default: "1337",
+      help: "Seed for the data, the weights, the split and the batches",
+    },
+    save: {
+      type: "string",
+      value: "<model.json>",
+      help: "Save the trained model (with what predict needs)",
+    },
+    plot: {
+      type: "string",
+      value: "<plot.svg>",
+      help: "Write an SVG: decision boundary over the data, and the loss curve",
+    },
+    json: {
+      type: "boolean",
+      help: 'JSON lines: one per logged step, then {"final": {…}}',
+    },
+    quiet: {
+      type: "boolean",
+      short: "q",
+      help: "Print only the final summary line",
+    },
+    "log-every": {
+      type: "string",
+      value: "<n>",
+      default: "steps/10",
+      help: "Log every n steps when not on a terminal, and with --json",
+    },
+  },
+  description: [
+    "On a terminal a live progress line is redrawn in place; otherwise a",
+    "line is printed every --log-every steps. Then a summary and, for 2-D",
+    "data, a picture of the decision boundary. Output files are written",
+    "only when training succeeds.",
+  ].join(" "),
+  permissions: "none for generated data; --allow-read=<file.csv> for CSV " +
+    "data; --allow-write=<file> (or its directory) for --save and --plot.",
+  examples: [
+    "train",
+    "train --dataset spirals --layers 32,32 --optimizer adam --lr 0.02 --steps 300",
+    "train --dataset data.csv --label species --val-split 0.2 --save model.json",
+    "train --json --steps 50 | tail -n 1",
+  ],
+  run(args, io) {
+    return runTraining(planTraining(args), io);
   },
 };

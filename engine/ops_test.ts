@@ -321,7 +321,10 @@ Deno.test("Value unary ops: values and gradients by closed form and finite diffe
         assertClose(v.grad, c.df(x), 1e-13, `d${c.name}(${x})`);
         assertClose(v.grad, numericDerivative(c.f, x), 1e-7, "FD");
         const check = gradCheck(([u]) => c.apply(u), [x]);
-        assert.ok(check.ok, `${c.name} gradCheck at ${x}: ${check.maxRelativeError}`);
+        assert.ok(
+          check.ok,
+          `${c.name} gradCheck at ${x}: ${check.maxRelativeError}`,
+        );
       }
     });
   }

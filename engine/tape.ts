@@ -306,7 +306,6 @@ export class Tape {
     return this.push(Op.DotRange, offset, n, total, anyNeed);
   }
 
-  /** Whether none, all or some of `n` nodes from `start` need gradients. */
   /** Appends one node, growing the arrays when full. */
   private push(
     op: number,
@@ -385,17 +384,15 @@ export class Tape {
         `Mark must be an integer from 0 to the tape size ${this.size}, got ${mark}`,
       );
     }
-    // Pool entries of dropped nodes come after those of kept nodes.
-    let poolEnd = 0;
-    for (let i = mark - 1; i >= 0; i--) {
-      const op = this.op[i];
-      if (op >= Op.Sum) {
-        poolEnd = this.arg0[i] + poolLength(op, this.arg1[i]);
+    // Pool entries of dropped nodes come after those of kept nodes: the
+    // first n-ary node at or after the mark says where they start.
+    for (let i = mark; i < this.size; i++) {
+      if (this.op[i] >= Op.Sum) {
+        this.poolSize = this.arg0[i];
         break;
       }
     }
     this.size = mark;
-    this.poolSize = poolEnd;
     this.generation = (this.generation + 1) >>> 0;
     if (this.labels.size > 0) {
       for (const index of this.labels.keys()) {
@@ -616,14 +613,9 @@ export class Tape {
   }
 }
 
+/** Whether none, all or some of `n` nodes need gradients, from how many do. */
 function needMode(count: number, n: number): number {
   return count === 0 ? NEED_NONE : count === n ? NEED_ALL : NEED_SOME;
-}
-
-function poolLength(op: number, count: number): number {
-  if (op === Op.Sum) return count;
-  if (op === Op.Dot) return 1 + 2 * count;
-  return 4;
 }
 
 function isRange(indices: ArrayLike<number>): boolean {

@@ -39,7 +39,8 @@ function assertNear(actual: number, expected: number, tol: number): void {
   );
 }
 
-const MIXED = "Cannot combine Values from different tapes; create them on one tape";
+const MIXED =
+  "Cannot combine Values from different tapes; create them on one tape";
 
 Deno.test("Value.backward() accumulates through shared nodes", () => {
   const tape = new Tape();
@@ -447,10 +448,16 @@ Deno.test("Ops reject non-number and non-finite operands", () => {
     [() => dot([a], [1], NaN), "NaN"],
   ];
   for (const [fn, shown] of bad) {
-    assertThrows(fn, TypeError, `Operand must be a finite number, got ${shown}`);
+    assertThrows(
+      fn,
+      TypeError,
+      `Operand must be a finite number, got ${shown}`,
+    );
   }
   // No op node was recorded (a constant from a valid entry may have been).
-  for (let i = size; i < tape.size; i++) assert.equal(Value.at(tape, i).op, "const");
+  for (let i = size; i < tape.size; i++) {
+    assert.equal(Value.at(tape, i).op, "const");
+  }
 });
 
 Deno.test("sum() and dot() check their arguments", () => {
@@ -514,7 +521,11 @@ Deno.test("indexOn() maps Values to their node and numbers to new constants", ()
   const mark = tape.mark();
   const gone = new Value(1, { tape });
   tape.rewind(mark);
-  assertThrows(() => indexOn(tape, gone), Error, /^Stale Value: node 2 was dropped/);
+  assertThrows(
+    () => indexOn(tape, gone),
+    Error,
+    /^Stale Value: node 2 was dropped/,
+  );
 });
 
 Deno.test("Value gradients agree with a plain-number finite difference", () => {

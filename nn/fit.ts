@@ -237,7 +237,7 @@ export class Trainer {
   /** Steps taken so far. */
   stepCount = 0;
   /** The training accuracy of the last step's batch (before its update). */
-  lastAccuracy = NaN;
+  lastAccuracy: number = NaN;
 
   private readonly kind: LossKind;
   private readonly parameters: Value[];
@@ -390,6 +390,7 @@ export class Trainer {
     this.tape.rewind(this.mark);
   }
 
+  /** Records one batch's step graph after the mark. */
   private record(batch: Dataset): BatchGraph {
     return recordBatch(
       this.tape,

@@ -161,9 +161,9 @@ export function binaryCrossEntropy(
     "0 or 1",
     (y) => y === 0 || y === 1,
   );
-  const losses = logits.map((z, i) =>
-    labels[i] === 1 ? z.softplus().sub(z) : z.softplus()
-  );
+  // softplus(z) - y·z, with y a constant so every sample's graph has the
+  // same shape (which lets a training step be compiled per sample).
+  const losses = logits.map((z, i) => z.softplus().sub(z.mul(labels[i])));
   return sum(losses).div(losses.length);
 }
 
@@ -239,12 +239,18 @@ export function crossEntropy(
     (y) => Number.isInteger(y) && y >= 0 && y < k,
   );
   const losses = logits.map((row: readonly Value[], i: number) => {
-    let max = -Infinity;
-    for (const z of row) max = Math.max(max, z.data);
+    // The max is a node of the graph, not a number frozen at recording time,
+    // so a replayed graph stays stable as the logits change. Its gradient
+    // cancels: d/dm [m + log Σ exp(z - m)] = 1 - Σ softmax = 0.
+    let max = row[0];
+    for (let k = 1; k < row.length; k++) max = max.max(row[k]);
     const logSumExp = sum(row.map((z: Value) => z.sub(max).exp())).log().add(
       max,
     );
-    return logSumExp.sub(row[labels[i]]);
+    // z_label as a dot with a one-hot constant: the graph's shape does not
+    // depend on the label.
+    const oneHot = row.map((_, k) => (k === labels[i] ? 1 : 0));
+    return logSumExp.sub(dot(oneHot, row as Value[]));
   });
   return sum(losses).div(losses.length);
 }
@@ -322,7 +328,12 @@ function squaredError(
       );
     }
   }
-  const diffs = predictions.map((p, i) => p.sub(targets[i]));
+  // Constants first, so that the differences are consecutive nodes and the
+  // sum of squares is a range dot.
+  const t = targets.map((x) =>
+    x instanceof Value ? x : Value.at(tape, tape.constant(x))
+  );
+  const diffs = predictions.map((p, i) => p.sub(t[i]));
   return dot(diffs, diffs);
 }
 

@@ -182,9 +182,9 @@ export class MLP extends ContiguousModule {
         "MLP nouts must be a non-empty array of positive integers, got an empty array",
       );
     }
-    nouts.forEach((n, l) =>
-      ContiguousModule.checkPositiveInteger(n, `MLP nouts[${l}]`)
-    );
+    for (let l = 0; l < nouts.length; l++) {
+      ContiguousModule.checkPositiveInteger(nouts[l], `MLP nouts[${l}]`);
+    }
     const activations = layerActivations(options, nouts.length);
     const init = parseInit(options.init ?? "uniform", "MLP init");
     const rng = rngFrom(options, "MLP");
@@ -549,7 +549,10 @@ function layerActivations(options: MLPOptions, layers: number): Activation[] {
       `MLP activations must be an array of ${layers} activation names (one per layer), got an array of length ${activations.length}`,
     );
   }
-  return activations.map((a, l) => parseActivation(a, `MLP activations[${l}]`));
+  return Array.from(
+    { length: layers },
+    (_, l) => parseActivation(activations[l], `MLP activations[${l}]`),
+  );
 }
 
 /**
@@ -621,19 +624,23 @@ function checkModelFile(json: unknown): ModelJSON {
       "Model file: layers must be a non-empty array, got an empty array",
     );
   }
-  const checked: ModelLayerJSON[] = layers.map((layer: unknown, l) => {
-    if (!isPlainObject(layer)) {
-      throw new TypeError(
-        `Model file: layers[${l}] must be an object, got ${show(layer)}`,
+  const checked: ModelLayerJSON[] = Array.from(
+    { length: layers.length },
+    (_, l) => {
+      const layer: unknown = layers[l];
+      if (!isPlainObject(layer)) {
+        throw new TypeError(
+          `Model file: layers[${l}] must be an object, got ${show(layer)}`,
+        );
+      }
+      checkSize(layer.nout, `Model file: layers[${l}].nout`);
+      const activation = parseActivation(
+        layer.activation,
+        `Model file: layers[${l}].activation`,
       );
-    }
-    checkSize(layer.nout, `Model file: layers[${l}].nout`);
-    const activation = parseActivation(
-      layer.activation,
-      `Model file: layers[${l}].activation`,
-    );
-    return { nout: layer.nout as number, activation };
-  });
+      return { nout: layer.nout as number, activation };
+    },
+  );
   const sizes = [nin as number, ...checked.map((l) => l.nout)];
   let count = 0;
   for (let l = 0; l < checked.length; l++) {
@@ -683,7 +690,10 @@ function copyJson(x: unknown, path: string, ancestors: Set<object>): JsonValue {
     ancestors.add(x);
     let copy: JsonValue;
     if (Array.isArray(x)) {
-      copy = x.map((v, k) => copyJson(v, `${path}[${k}]`, ancestors));
+      copy = Array.from(
+        { length: x.length },
+        (_, k) => copyJson(x[k], `${path}[${k}]`, ancestors),
+      );
     } else {
       const out: { [key: string]: JsonValue } = {};
       for (const key of Object.keys(x)) {

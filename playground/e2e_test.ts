@@ -1,0 +1,499 @@
+/// <reference lib="dom" />
+/**
+ * End-to-end tests of the playground in a real browser: Debian's Chromium,
+ * headless, driven by playwright-core, against the server started as a user
+ * starts it (`cli.ts serve --port 0`). Skipped only when Chromium is missing
+ * and CI is not set; under CI they always run (.ci/run installs Chromium).
+ *
+ * Permissions: --allow-run --allow-read --allow-write --allow-env
+ * (--allow-net=127.0.0.1 is not needed here: the browser does the fetching).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Page } from "npm:playwright-core@1.65.1";
+import {
+  type Browser,
+  CHROMIUM_PATH,
+  hasChromium,
+  launchBrowser,
+  type ServerProcess,
+  startServer,
+} from "./browser.ts";
+import { buildPlayground, toPath } from "./build.ts";
+
+const ROOT = toPath(new URL("../", import.meta.url));
+const ignore = !hasChromium() && !Deno.env.get("CI");
+if (ignore) {
+  console.warn(
+    `Skipping the playground's browser tests: no Chromium at ${CHROMIUM_PATH} ` +
+      "(install it with: apt-get install -y chromium; under CI=true they run and fail instead)",
+  );
+}
+
+// Playwright keeps timers and pipes of its own between calls.
+const options = { ignore, sanitizeOps: false, sanitizeResources: false };
+
+let built: Promise<unknown> | undefined;
+
+/** Builds once, starts a server and a browser, runs `body`, cleans up. */
+async function withPage(
+  body: (page: Page, server: ServerProcess, browser: Browser) => Promise<void>,
+  hash = "",
+): Promise<void> {
+  built ??= buildPlayground();
+  await built;
+  const server = await startServer();
+  let browser: Browser | undefined;
+  const problems: string[] = [];
+  try {
+    browser = await launchBrowser();
+    const page = browser.page;
+    page.setDefaultTimeout(30_000);
+    page.on(
+      "pageerror",
+      (error) => problems.push(`page error: ${error.message}`),
+    );
+    page.on("console", (message) => {
+      if (message.type() === "error") {
+        problems.push(`console error: ${message.text()}`);
+      }
+    });
+    page.on("request", (request) => {
+      const url = request.url();
+      if (!url.startsWith(server.url) && !/^(blob|data):/.test(url)) {
+        problems.push(`request outside the server: ${url}`);
+      }
+    });
+    await page.goto(server.url + hash);
+    await page.waitForSelector("body[data-ready=true]");
+    await body(page, server, browser);
+    assert.deepEqual(problems, [], "the page reported problems");
+  } finally {
+    await browser?.close();
+    await server.stop();
+  }
+}
+
+async function deno(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+function statValue(page: Page, id: string): Promise<number> {
+  return page.$eval(
+    `#${id}`,
+    (el) => Number((el as HTMLElement).dataset.value),
+  );
+}
+
+function canvasPixels(page: Page): Promise<string> {
+  return page.$eval("#boundary", (el) => (el as HTMLCanvasElement).toDataURL());
+}
+
+async function setField(
+  page: Page,
+  selector: string,
+  value: string,
+): Promise<void> {
+  await page.fill(selector, value);
+  await page.press(selector, "Tab"); // Leaving the field commits it (a change event).
+}
+
+Deno.test(
+  "playground: moons trains to 95% accuracy in the page, live and responsive",
+  options,
+  async () => {
+    await withPage(async (page) => {
+      await page.waitForSelector("#boundary[data-step='0']");
+      const before = await canvasPixels(page);
+      await page.selectOption("#speed", "0");
+      await page.click("#play");
+      await page.waitForSelector("#play[data-state='playing']");
+      // The worker trains; the page's own frames keep coming.
+      const frames = await page.evaluate(() =>
+        new Promise<number>((resolve) => {
+          let count = 0;
+          const start = performance.now();
+          const tick = () => {
+            count++;
+            if (performance.now() - start < 1000) requestAnimationFrame(tick);
+            else resolve(count);
+          };
+          requestAnimationFrame(tick);
+        })
+      );
+      assert.ok(
+        frames >= 20,
+        `the page drew only ${frames} frames in a second while training`,
+      );
+      await page.waitForFunction(() =>
+        /\d/.test(document.getElementById("stat-rate")!.textContent!)
+      );
+      await page.waitForFunction(
+        () =>
+          Number(document.getElementById("stat-train-acc")!.dataset.value) >=
+            0.95,
+        null,
+        { timeout: 60_000 },
+      );
+      await page.click("#play");
+      await page.waitForSelector("#play[data-state='paused']");
+      const accuracy = await statValue(page, "stat-train-acc");
+      assert.ok(accuracy >= 0.95, `train accuracy ${accuracy}`);
+      const step = Number(await page.textContent("#stat-step"));
+      assert.ok(step > 0);
+      assert.match((await page.textContent("#stat-loss"))!, /^\d/);
+      // The heat map was redrawn for the trained model.
+      await page.waitForSelector(`#boundary[data-step='${step}']`);
+      const after = await canvasPixels(page);
+      assert.notEqual(
+        after,
+        before,
+        "the decision boundary canvas did not change",
+      );
+      // Paused means paused: no steps are taken.
+      await page.waitForTimeout(300);
+      assert.equal(Number(await page.textContent("#stat-step")), step);
+      // One step advances by exactly one.
+      await page.click("#step");
+      await page.waitForFunction(
+        (s) =>
+          Number(document.getElementById("stat-step")!.textContent) === s + 1,
+        step,
+      );
+      // Reset starts over.
+      await page.click("#reset");
+      await page.waitForFunction(() =>
+        document.getElementById("stat-step")!.textContent === "0"
+      );
+    });
+  },
+);
+
+Deno.test(
+  "playground: the exported model is the CLI's model file and predict agrees with the page",
+  options,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tapegrad-e2e-" });
+    try {
+      await withPage(async (page) => {
+        for (let k = 0; k < 8; k++) {
+          await page.click("#step", { modifiers: ["Shift"] });
+        }
+        await page.waitForFunction(() =>
+          document.getElementById("stat-step")!.textContent === "80"
+        );
+        await setField(page, "#predict-x1", "0.5");
+        await setField(page, "#predict-x2", "-0.25");
+        await page.click("#predict");
+        await page.waitForSelector("#predict-output[data-outputs]");
+        const shown = await page.$eval("#predict-output", (el) => ({
+          outputs: JSON.parse((el as HTMLElement).dataset.outputs!) as number[],
+          cls: Number((el as HTMLElement).dataset.cls),
+        }));
+        const [download] = await Promise.all([
+          page.waitForEvent("download"),
+          page.click("#export"),
+        ]);
+        assert.match(
+          download.suggestedFilename(),
+          /^tapegrad-moons-2-16-16-1\.json$/,
+        );
+        const file = `${dir}/${download.suggestedFilename()}`;
+        await download.saveAs(file);
+        const command = await page.textContent("#export-command");
+        assert.match(
+          command!,
+          /cli\.ts predict --model tapegrad-moons-2-16-16-1\.json 0\.5,-0\.25/,
+        );
+
+        const text = await Deno.readTextFile(file);
+        const json = JSON.parse(text);
+        assert.equal(json.format, "tapegrad-mlp");
+        assert.equal(json.meta.dataset, "moons");
+        assert.equal(json.meta.loss, "hinge");
+        assert.equal(json.meta.classes, 2);
+        assert.equal(json.meta.steps, 80);
+        assert.match(json.meta.createdBy, /^tapegrad \S+ playground$/);
+
+        // The CLI reads it and computes the very same numbers.
+        const predicted = await deno([
+          "run",
+          "--allow-read",
+          "cli.ts",
+          "predict",
+          "--model",
+          file,
+          "--json",
+          "0.5,-0.25",
+        ]);
+        assert.equal(predicted.code, 0, predicted.stderr);
+        const [p] = JSON.parse(predicted.stdout).predictions;
+        assert.deepEqual(p.outputs, shown.outputs);
+        assert.equal(p.class, shown.cls);
+
+        // Same format as `cli.ts train --save`: same fields, same meta fields.
+        const saved = `${dir}/cli.json`;
+        const trained = await deno([
+          "run",
+          "--allow-read",
+          `--allow-write=${dir}`,
+          "cli.ts",
+          "train",
+          "--steps",
+          "2",
+          "--quiet",
+          "--save",
+          saved,
+        ]);
+        assert.equal(trained.code, 0, trained.stderr);
+        const cli = JSON.parse(await Deno.readTextFile(saved));
+        assert.deepEqual(Object.keys(json), Object.keys(cli));
+        assert.deepEqual(
+          Object.keys(json.meta).sort(),
+          Object.keys(cli.meta).sort(),
+        );
+        assert.deepEqual(json.layers, cli.layers);
+        assert.ok(text.endsWith("}\n"));
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  "playground: the graph view shows the gradients cli.ts grad computes, and steps backward",
+  options,
+  async () => {
+    await withPage(async (page) => {
+      await setField(page, "#expr", "x^2 + 3*x*y + tanh(y)");
+      await setField(page, "#bindings", "x=1.5 y=-2");
+      await page.waitForFunction(() =>
+        document.querySelectorAll("#grad-table tbody tr[data-name]").length ===
+          2
+      );
+      const shown = await page.$$eval(
+        "#grad-table tbody tr[data-name]",
+        (rows) =>
+          Object.fromEntries(
+            rows.map((row) => [
+              (row as HTMLElement).dataset.name!,
+              Number(
+                (row.querySelector("td.grad") as HTMLElement).dataset.value,
+              ),
+            ]),
+          ),
+      );
+      const value = Number(
+        await page.$eval(
+          "#graph-value",
+          (el) => (el as HTMLElement).dataset.value,
+        ),
+      );
+      const cli = await deno([
+        "run",
+        "cli.ts",
+        "grad",
+        "x^2 + 3*x*y + tanh(y)",
+        "x=1.5",
+        "y=-2",
+        "--json",
+      ]);
+      assert.equal(cli.code, 0, cli.stderr);
+      const expected = JSON.parse(cli.stdout);
+      assert.equal(value, expected.value);
+      assert.deepEqual(shown, expected.grad);
+      assert.equal(
+        await page.textContent("#cli-command"),
+        'deno run cli.ts grad "x^2 + 3*x*y + tanh(y)" x=1.5 y=-2',
+      );
+
+      // Every node shows its data and its grad.
+      const nodes = await page.$$eval("#graph g.node", (gs) =>
+        gs.map((g) => ({
+          index: Number((g as SVGGElement).dataset.index),
+          text: g.textContent!,
+        })));
+      assert.ok(nodes.length >= 9, `only ${nodes.length} nodes drawn`);
+      for (const node of nodes) {
+        assert.match(node.text, /data .*grad /, `node #${node.index}`);
+      }
+
+      // Step the backward pass from the start.
+      await page.click("#bw-first");
+      const total = Number(
+        (await page.textContent("#bw-counter"))!.split("/")[1],
+      );
+      assert.equal(await page.textContent("#bw-counter"), `step 0 / ${total}`);
+      for (const grad of Object.values(await gradsInTable(page))) {
+        assert.equal(grad, 0);
+      }
+      await page.click("#bw-next"); // The seed: the root's grad becomes 1.
+      const root = Math.max(...nodes.map((n) => n.index));
+      assert.equal(
+        await page.getAttribute(`#graph g.node[data-index='${root}']`, "class"),
+        "node op root accumulating",
+      );
+      await page.click("#bw-next"); // The root passes its grad on to its two inputs.
+      assert.match(
+        (await page.getAttribute(
+          `#graph g.node[data-index='${root}']`,
+          "class",
+        ))!,
+        /\bcurrent\b/,
+      );
+      assert.equal(await page.locator("#graph g.node.accumulating").count(), 2);
+      assert.match(
+        (await page.textContent("#bw-explain"))!,
+        new RegExp(`node #${root} \\(\\+\\)`),
+      );
+      // Keyboard stepping to the end gives the final gradients again.
+      await page.locator("#bw-slider").focus();
+      for (let k = 2; k < total; k++) {
+        await page.keyboard.press("ArrowRight");
+      }
+      await page.waitForFunction(
+        (t) =>
+          document.getElementById("bw-counter")!.textContent ===
+            `step ${t} / ${t}`,
+        total,
+      );
+      assert.deepEqual(await gradsInTable(page), expected.grad);
+      // Midway, x's grad was a partial sum: it accumulates from both uses.
+      const partials = new Set<number>();
+      for (let k = total; k >= 0; k--) {
+        await page.$eval("#bw-slider", (el, v) => {
+          (el as HTMLInputElement).value = String(v);
+          el.dispatchEvent(new Event("input"));
+        }, k);
+        partials.add((await gradsInTable(page)).x);
+      }
+      assert.ok(
+        partials.size >= 3,
+        `x's grad took the values ${[...partials]}`,
+      );
+    }, "#graph");
+  },
+);
+
+async function gradsInTable(page: Page): Promise<Record<string, number>> {
+  return await page.$$eval(
+    "#grad-table tbody tr[data-name]",
+    (rows) =>
+      Object.fromEntries(
+        rows.map((row) => [
+          (row as HTMLElement).dataset.name!,
+          Number((row.querySelector("td.grad") as HTMLElement).dataset.value),
+        ]),
+      ),
+  );
+}
+
+Deno.test(
+  "playground: bad expressions show a readable message, never a blank page",
+  options,
+  async () => {
+    await withPage(async (page) => {
+      const graphBefore = await page.locator("#graph g.node").count();
+      assert.ok(graphBefore > 0);
+      await setField(page, "#expr", "x1 + * w1");
+      await page.waitForSelector("#graph-message:not([hidden])");
+      assert.equal(
+        await page.textContent("#graph-message .title"),
+        'Syntax error at column 6: Unexpected "*": expected a number, a name or "("',
+      );
+      assert.equal(
+        await page.textContent("#graph-message pre"),
+        "x1 + * w1\n     ^",
+      );
+      assert.equal(await page.getAttribute("#expr", "aria-invalid"), "true");
+      // The last good graph stays on the page.
+      assert.equal(await page.locator("#graph g.node").count(), graphBefore);
+
+      await setField(page, "#expr", "x1*w1 + z");
+      await page.waitForFunction(() =>
+        /Unknown variable "z"/.test(
+          document.getElementById("graph-message")!.textContent!,
+        )
+      );
+      await setField(page, "#expr", "log(x1 - 2)");
+      await page.waitForFunction(() =>
+        /Value error: log\(0\) is -Infinity/.test(
+          document.getElementById("graph-message")!.textContent!,
+        )
+      );
+      await setField(page, "#expr", "x1 * w1");
+      await setField(page, "#bindings", "x1=2 w1=abc");
+      await page.waitForFunction(() =>
+        /Value of w1 must be a number, got "abc"/.test(
+          document.getElementById("graph-message")!.textContent!,
+        )
+      );
+      await setField(page, "#bindings", "x1=2 w1=-3");
+      await page.waitForSelector("#graph-message", { state: "hidden" });
+      assert.equal(
+        await page.$eval(
+          "#graph-value",
+          (el) => (el as HTMLElement).dataset.value,
+        ),
+        "-6",
+      );
+    }, "#graph");
+  },
+);
+
+Deno.test(
+  "playground: a learning rate that makes the loss explode shows a message, and training recovers",
+  options,
+  async () => {
+    await withPage(async (page) => {
+      await setField(page, "#lr", "abc");
+      await page.waitForSelector("#train-message:not([hidden])");
+      assert.match(
+        (await page.textContent("#train-message"))!,
+        /Learning rate must be a number, got "abc"/,
+      );
+      assert.equal(await page.getAttribute("#lr", "aria-invalid"), "true");
+
+      await page.selectOption("#optimizer", "sgd");
+      await setField(page, "#lr", "1e300");
+      await page.waitForSelector("#train-message", { state: "hidden" });
+      await page.selectOption("#speed", "0");
+      await page.click("#play");
+      await page.waitForSelector("#train-message:not([hidden])");
+      const message = (await page.textContent("#train-message"))!;
+      assert.match(
+        message,
+        /^Training diverged at step \d+: Loss became (NaN|-?Infinity)/,
+      );
+      assert.match(message, /Lower the learning rate and press Reset\.$/);
+      await page.waitForSelector("#play[data-state='paused']");
+
+      await setField(page, "#lr", "0.1");
+      await page.waitForSelector("#train-message", { state: "hidden" });
+      await page.click("#play");
+      await page.waitForFunction(
+        () =>
+          Number(document.getElementById("stat-train-acc")!.dataset.value) >=
+            0.9,
+      );
+      await page.click("#play");
+      assert.match((await page.textContent("#stat-loss"))!, /^\d/);
+    });
+  },
+);

@@ -1,0 +1,668 @@
+/// <reference no-default-lib="true" />
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/// <reference lib="esnext" />
+/**
+ * The train view: reads the settings, drives the training worker (play,
+ * pause, step, reset, export) and draws what it reports: the decision
+ * boundary, the loss and accuracy curves and the step rate.
+ *
+ * @module
+ */
+
+import { formatNumber, formatPercent } from "../cli/format.ts";
+import { byId, hideBanner, showBanner, typingInField } from "./dom.ts";
+import {
+  CLASS_COLORS,
+  drawBoundary,
+  drawChart,
+  drawThumbnail,
+} from "./draw.ts";
+import type {
+  DataMessage,
+  FromWorker,
+  GridMessage,
+  ToWorker,
+} from "./protocol.ts";
+import {
+  checkConfig,
+  classCount,
+  ConfigError,
+  type DatasetName,
+  DATASETS,
+  DEFAULT_CONFIG,
+  hasClassChoice,
+  lossFits,
+  makeData,
+  type TrainConfig,
+} from "./trainer.ts";
+import type { Activation, Dataset, LossName, OptimizerName } from "../mod.ts";
+
+const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+// Default noise per dataset, as `cli.ts train` uses.
+const DEFAULT_NOISE: Readonly<Record<DatasetName, number>> = {
+  moons: 0.1,
+  circles: 0.1,
+  spirals: 0.2,
+  xor: 0.1,
+  blobs: 0.5,
+};
+
+/** The ids of the controls, by the config field they set. */
+const FIELD_CONTROL: Partial<Record<keyof TrainConfig, string>> = {
+  samples: "samples",
+  noise: "noise",
+  classes: "classes",
+  layers: "layers",
+  activation: "activation",
+  loss: "loss",
+  optimizer: "optimizer",
+  lr: "lr",
+  batchSize: "batch-size",
+  l2: "l2",
+  seed: "seed",
+};
+
+/** Starts the train view. */
+export function startTrainView(): void {
+  new TrainView();
+}
+
+class TrainView {
+  readonly #worker: Worker;
+  #dataset: DatasetName = DEFAULT_CONFIG.dataset;
+  #playing = false;
+  #wantPlay = false;
+  #step = 0;
+  #losses: number[] = [];
+  #lossSteps: number[] = [];
+  #accSteps: number[] = [];
+  #trainAcc: number[] = [];
+  #testAcc: number[] = [];
+  #data: DataMessage | undefined;
+  #grid: GridMessage | undefined;
+  #drawPending = false;
+  #predictId = 0;
+  #probeId = 0;
+  #exportName = "model.json";
+  #config: TrainConfig | undefined;
+  readonly #thumbnails = new Map<DatasetName, Dataset>();
+
+  readonly #canvas = byId("boundary", HTMLCanvasElement);
+  readonly #message = byId("train-message");
+  readonly #play = byId("play", HTMLButtonElement);
+  readonly #speed = byId("speed", HTMLSelectElement);
+
+  constructor() {
+    this.#worker = new Worker(new URL("./worker.js", import.meta.url), {
+      type: "module",
+    });
+    this.#worker.onmessage = (event: MessageEvent<FromWorker>) =>
+      this.#receive(event.data);
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      this.#setPlaying(false);
+      showBanner(
+        this.#message,
+        "error",
+        `The training worker failed: ${
+          event.message || "it could not be loaded"
+        }. Reload the page to try again.`,
+      );
+    };
+    this.#applyDefaults();
+    this.#wireControls();
+    this.#restart();
+    // Redraw when a canvas gets its size: on resize, and when the view shows.
+    new ResizeObserver(() => this.#scheduleDraw()).observe(this.#canvas);
+    new ResizeObserver(() => this.#drawThumbnails()).observe(byId("datasets"));
+  }
+
+  #send(message: ToWorker): void {
+    this.#worker.postMessage(message);
+  }
+
+  // ---------------------------------------------------------------- settings
+
+  /** Sets every control from {@linkcode DEFAULT_CONFIG}, the one source of defaults. */
+  #applyDefaults(): void {
+    const c = DEFAULT_CONFIG;
+    const set = (id: string, value: string | number) => {
+      (byId(id) as HTMLInputElement | HTMLSelectElement).value = String(value);
+    };
+    set("samples", c.samples);
+    set("noise", c.noise);
+    byId("noise-value").textContent = String(c.noise);
+    set("classes", c.classes);
+    set("seed", c.seed);
+    set("layers", c.layers.length);
+    set("width", c.layers[0] ?? 16);
+    set("activation", c.activation);
+    set("loss", c.loss);
+    set("optimizer", c.optimizer);
+    set("lr", c.lr);
+    set("batch-size", c.batchSize);
+    set("l2", c.l2);
+    for (const b of document.querySelectorAll<HTMLButtonElement>(".dataset")) {
+      b.setAttribute("aria-pressed", String(b.dataset.dataset === c.dataset));
+    }
+  }
+
+  #wireControls(): void {
+    for (
+      const button of document.querySelectorAll<HTMLButtonElement>(".dataset")
+    ) {
+      button.addEventListener("click", () => {
+        const name = button.dataset.dataset as DatasetName;
+        if (name === this.#dataset) return;
+        this.#dataset = name;
+        for (
+          const b of document.querySelectorAll<HTMLButtonElement>(".dataset")
+        ) {
+          b.setAttribute("aria-pressed", String(b === button));
+        }
+        const noise = byId("noise", HTMLInputElement);
+        noise.value = String(DEFAULT_NOISE[name]);
+        this.#syncControls();
+        this.#restart();
+      });
+    }
+    const settings = [
+      "samples",
+      "noise",
+      "classes",
+      "layers",
+      "width",
+      "activation",
+      "loss",
+      "optimizer",
+      "lr",
+      "batch-size",
+      "l2",
+      "seed",
+    ];
+    for (const id of settings) {
+      byId(id).addEventListener("change", () => {
+        if (id === "optimizer") this.#suggestLr();
+        this.#restart();
+      });
+    }
+    byId("noise", HTMLInputElement).addEventListener("input", () => {
+      byId("noise-value").textContent = byId("noise", HTMLInputElement).value;
+    });
+    this.#play.addEventListener("click", () => this.#togglePlay());
+    byId("step").addEventListener("click", (event) => {
+      if (!this.#config) return;
+      this.#wantPlay = false;
+      this.#send({
+        type: "step",
+        count: (event as MouseEvent).shiftKey ? 10 : 1,
+      });
+    });
+    byId("reset").addEventListener("click", () => this.#restart(false));
+    this.#speed.addEventListener(
+      "change",
+      () => this.#send({ type: "speed", speed: Number(this.#speed.value) }),
+    );
+    byId("show-test", HTMLInputElement).addEventListener(
+      "change",
+      () => this.#scheduleDraw(),
+    );
+    byId("export").addEventListener("click", () => {
+      if (!this.#config) return;
+      this.#send({ type: "export" });
+    });
+    byId("predict-form", HTMLFormElement).addEventListener(
+      "submit",
+      (event) => {
+        event.preventDefault();
+        this.#predictFromFields();
+      },
+    );
+    this.#canvas.addEventListener("mousemove", (event) => this.#probe(event));
+    this.#canvas.addEventListener("mouseleave", () => {
+      byId("probe").hidden = true;
+    });
+    this.#canvas.addEventListener("click", (event) => {
+      const point = this.#pointAt(event);
+      if (!point) return;
+      byId("predict-x1", HTMLInputElement).value = point[0].toFixed(3);
+      byId("predict-x2", HTMLInputElement).value = point[1].toFixed(3);
+      this.#predictFromFields();
+    });
+    document.addEventListener("keydown", (event) => {
+      if (
+        byId("view-train").hidden || typingInField() || event.ctrlKey ||
+        event.metaKey || event.altKey
+      ) return;
+      if (event.key === " ") {
+        event.preventDefault();
+        this.#togglePlay();
+      } else if (event.key === "s" || event.key === "S") {
+        byId("step").click();
+      } else if (event.key === "r" || event.key === "R") {
+        this.#restart(false);
+      }
+    });
+    this.#syncControls();
+  }
+
+  /** Shows the class count only where it applies; keeps the loss valid. */
+  #syncControls(): void {
+    byId("classes-row").hidden = !hasClassChoice(this.#dataset);
+    const classes = classCount({
+      dataset: this.#dataset,
+      classes: Number(byId("classes", HTMLInputElement).value) || 3,
+    });
+    const loss = byId("loss", HTMLSelectElement);
+    for (const option of loss.options) {
+      option.disabled = !lossFits(option.value as LossName, classes);
+    }
+    if (!lossFits(loss.value as LossName, classes)) {
+      const from = loss.value;
+      loss.value = "cross-entropy";
+      showBanner(
+        this.#message,
+        "info",
+        `${this.#dataset} has ${classes} classes and the ${from} loss is for 2, so the loss is now cross-entropy.`,
+      );
+    } else if (
+      classes === 2 && loss.value === "cross-entropy" &&
+      !hasClassChoice(this.#dataset)
+    ) {
+      loss.value = "hinge";
+    }
+  }
+
+  #suggestLr(): void {
+    // SGD wants a larger step than Adam; switch between the usual defaults.
+    const lr = byId("lr", HTMLInputElement);
+    const optimizer = byId("optimizer", HTMLSelectElement).value;
+    if (optimizer === "sgd" && (lr.value === "0.01" || lr.value === "0.001")) {
+      lr.value = "0.1";
+    } else if (
+      optimizer !== "sgd" && (lr.value === "0.1" || lr.value === "1")
+    ) {
+      lr.value = "0.01";
+    }
+  }
+
+  #readConfig(): TrainConfig {
+    const text = (id: string) => byId(id, HTMLInputElement).value.trim();
+    const number = (
+      id: string,
+      field: keyof TrainConfig,
+      label: string,
+    ): number => {
+      const value = text(id);
+      if (!NUMBER.test(value)) {
+        throw new ConfigError(
+          field,
+          `${label} must be a number, got ${JSON.stringify(value)}`,
+        );
+      }
+      return Number(value);
+    };
+    const layers = number("layers", "layers", "Hidden layers");
+    const width = number("width", "layers", "Neurons per layer");
+    if (!Number.isInteger(layers) || layers < 0 || layers > 6) {
+      throw new ConfigError(
+        "layers",
+        `Hidden layers must be a whole number from 0 to 6, got ${
+          text("layers")
+        }`,
+      );
+    }
+    return checkConfig({
+      dataset: this.#dataset,
+      samples: number("samples", "samples", "Samples"),
+      noise: number("noise", "noise", "Noise"),
+      classes: number("classes", "classes", "Classes"),
+      layers: Array.from({ length: layers }, () => width),
+      activation: byId("activation", HTMLSelectElement).value as Activation,
+      loss: byId("loss", HTMLSelectElement).value as LossName,
+      optimizer: byId("optimizer", HTMLSelectElement).value as OptimizerName,
+      lr: number("lr", "lr", "Learning rate"),
+      batchSize: Number(byId("batch-size", HTMLSelectElement).value),
+      l2: number("l2", "l2", "L2"),
+      seed: number("seed", "seed", "Seed"),
+    });
+  }
+
+  #markInvalid(field?: string): void {
+    for (const id of [...Object.values(FIELD_CONTROL), "width"]) {
+      byId(id!).removeAttribute("aria-invalid");
+    }
+    if (field === undefined) return;
+    const id = FIELD_CONTROL[field as keyof TrainConfig];
+    if (id) byId(id).setAttribute("aria-invalid", "true");
+    if (field === "layers") byId("width").setAttribute("aria-invalid", "true");
+  }
+
+  /** Reads the settings and starts over with a fresh model. */
+  #restart(keepMessage = true): void {
+    this.#syncControls();
+    let config: TrainConfig;
+    try {
+      config = this.#readConfig();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.#markInvalid(error.field);
+      showBanner(
+        this.#message,
+        "error",
+        `${error.message}. Training is paused until this is fixed.`,
+      );
+      this.#wantPlay = false;
+      this.#send({ type: "pause" });
+      return;
+    }
+    this.#markInvalid();
+    if (!keepMessage || this.#message.dataset.kind === "error") {
+      hideBanner(this.#message);
+    }
+    this.#config = config;
+    const resume = this.#playing || this.#wantPlay;
+    this.#step = 0;
+    this.#losses = [];
+    this.#lossSteps = [];
+    this.#accSteps = [];
+    this.#trainAcc = [];
+    this.#testAcc = [];
+    byId("architecture").textContent = `MLP ${
+      [
+        2,
+        ...config.layers,
+        config.loss === "cross-entropy" ||
+          (config.loss === "mse" && classCount(config) > 2)
+          ? classCount(config)
+          : 1,
+      ].join("-")
+    }`;
+    this.#send({ type: "init", config });
+    if (resume) this.#send({ type: "play", speed: Number(this.#speed.value) });
+    this.#updateStats(undefined);
+  }
+
+  #togglePlay(): void {
+    if (!this.#config) return;
+    if (this.#playing) {
+      this.#wantPlay = false;
+      this.#send({ type: "pause" });
+    } else {
+      if (this.#message.dataset.kind === "error") {
+        // After divergence the parameters are not finite: start over.
+        this.#restart(false);
+      }
+      this.#wantPlay = true;
+      this.#send({ type: "play", speed: Number(this.#speed.value) });
+    }
+  }
+
+  #setPlaying(playing: boolean): void {
+    this.#playing = playing;
+    this.#play.classList.toggle("playing", playing);
+    this.#play.setAttribute("aria-label", playing ? "Pause" : "Play");
+    this.#play.dataset.state = playing ? "playing" : "paused";
+  }
+
+  // ------------------------------------------------------------- messages
+
+  #receive(message: FromWorker): void {
+    switch (message.type) {
+      case "ready": {
+        this.#data = message.data;
+        this.#grid = message.grid;
+        byId("architecture").textContent =
+          `MLP ${message.architecture} · ${message.parameters} parameters`;
+        this.#exportName = `tapegrad-${
+          this.#config?.dataset ?? "model"
+        }-${message.architecture}.json`;
+        this.#updateLegend(message.data.classes);
+        this.#accSteps.push(0);
+        this.#trainAcc.push(message.trainAccuracy);
+        this.#testAcc.push(message.testAccuracy);
+        this.#updateStats({
+          trainAccuracy: message.trainAccuracy,
+          testAccuracy: message.testAccuracy,
+          rate: 0,
+        });
+        this.#scheduleDraw();
+        this.#updateExportCommand();
+        return;
+      }
+      case "progress": {
+        const first = this.#step + 1;
+        this.#step = message.step;
+        for (let k = 0; k < message.losses.length; k++) {
+          this.#lossSteps.push(first + k);
+          this.#losses.push(message.losses[k]);
+        }
+        this.#accSteps.push(message.step);
+        this.#trainAcc.push(message.trainAccuracy);
+        this.#testAcc.push(message.testAccuracy);
+        if (message.grid) this.#grid = message.grid;
+        this.#updateStats(message);
+        this.#scheduleDraw();
+        return;
+      }
+      case "state":
+        this.#setPlaying(message.playing);
+        if (!message.playing) {
+          byId("stat-rate").textContent = "–";
+        }
+        return;
+      case "error":
+        this.#wantPlay = false;
+        this.#markInvalid(message.field);
+        showBanner(this.#message, "error", message.message);
+        this.#message.dataset.error = message.kind;
+        return;
+      case "model":
+        this.#download(message.text, message.filename);
+        return;
+      case "prediction":
+        this.#showPrediction(message);
+        return;
+    }
+  }
+
+  #updateStats(
+    info:
+      | { trainAccuracy: number; testAccuracy: number; rate: number }
+      | undefined,
+  ): void {
+    byId("stat-step").textContent = String(this.#step);
+    const loss = this.#losses.at(-1);
+    byId("stat-loss").textContent = loss === undefined
+      ? "–"
+      : formatNumber(loss, 4);
+    if (!info) {
+      byId("stat-train-acc").textContent = "–";
+      byId("stat-test-acc").textContent = "–";
+      byId("stat-rate").textContent = "–";
+      return;
+    }
+    const train = byId("stat-train-acc");
+    train.textContent = formatPercent(info.trainAccuracy);
+    train.dataset.value = String(info.trainAccuracy);
+    const test = byId("stat-test-acc");
+    test.textContent = formatPercent(info.testAccuracy);
+    test.dataset.value = String(info.testAccuracy);
+    byId("stat-rate").textContent = info.rate > 0 ? formatRate(info.rate) : "–";
+  }
+
+  #updateLegend(classes: number): void {
+    const legend = byId("legend");
+    legend.textContent = "";
+    for (let k = 0; k < classes; k++) {
+      const item = document.createElement("span");
+      const dot = document.createElement("i");
+      dot.className = "dot";
+      dot.style.background = CLASS_COLORS[k % CLASS_COLORS.length];
+      item.append(dot, `class ${k}`);
+      legend.append(item);
+    }
+  }
+
+  // --------------------------------------------------------------- drawing
+
+  #scheduleDraw(): void {
+    if (this.#drawPending) return;
+    this.#drawPending = true;
+    requestAnimationFrame(() => {
+      this.#drawPending = false;
+      this.#draw();
+    });
+  }
+
+  #draw(): void {
+    if (this.#data && this.#grid) {
+      const drawn = drawBoundary(this.#canvas, {
+        data: this.#data,
+        grid: this.#grid,
+        showTest: byId("show-test", HTMLInputElement).checked,
+      });
+      if (drawn) this.#canvas.dataset.step = String(this.#step);
+    }
+    drawChart(
+      byId("loss-chart", HTMLCanvasElement),
+      [{ x: this.#lossSteps, y: this.#losses, color: "#4f46e5" }],
+      {
+        log: true,
+        format: (y) => formatNumber(y, 2),
+        empty: "Press play to train",
+      },
+    );
+    drawChart(
+      byId("acc-chart", HTMLCanvasElement),
+      [
+        { x: this.#accSteps, y: this.#trainAcc, color: "#4f46e5" },
+        { x: this.#accSteps, y: this.#testAcc, color: "#f59e0b" },
+      ],
+      {
+        yRange: [0, 1],
+        format: (y) => `${Math.round(y * 100)}%`,
+        empty: "Press play to train",
+      },
+    );
+  }
+
+  #drawThumbnails(): void {
+    for (
+      const button of document.querySelectorAll<HTMLButtonElement>(".dataset")
+    ) {
+      const name = button.dataset.dataset as DatasetName;
+      if (!DATASETS.includes(name)) continue;
+      let data = this.#thumbnails.get(name);
+      if (!data) {
+        data = makeData({
+          ...DEFAULT_CONFIG,
+          dataset: name,
+          samples: 120,
+          noise: DEFAULT_NOISE[name],
+          classes: 3,
+        }, 3);
+        this.#thumbnails.set(name, data);
+      }
+      drawThumbnail(button.querySelector("canvas")!, data.x, data.y);
+    }
+  }
+
+  // ------------------------------------------------------ probe and predict
+
+  #pointAt(event: MouseEvent): [number, number] | undefined {
+    if (!this.#data) return undefined;
+    const rect = this.#canvas.getBoundingClientRect();
+    const [xMin, xMax, yMin, yMax] = this.#data.bounds;
+    const u = (event.clientX - rect.left) / rect.width;
+    const v = (event.clientY - rect.top) / rect.height;
+    if (!(u >= 0 && u <= 1 && v >= 0 && v <= 1)) return undefined;
+    return [xMin + u * (xMax - xMin), yMax - v * (yMax - yMin)];
+  }
+
+  #probe(event: MouseEvent): void {
+    const point = this.#pointAt(event);
+    const probe = byId("probe");
+    if (!point || !this.#config) {
+      probe.hidden = true;
+      return;
+    }
+    const rect = this.#canvas.getBoundingClientRect();
+    probe.style.left = `${event.clientX - rect.left}px`;
+    probe.style.top = `${event.clientY - rect.top}px`;
+    probe.dataset.x = point[0].toFixed(3);
+    probe.dataset.y = point[1].toFixed(3);
+    this.#probeId = -(++this.#predictId);
+    this.#send({ type: "predict", id: this.#probeId, point });
+  }
+
+  #predictFromFields(): void {
+    const out = byId("predict-output");
+    const x1 = byId("predict-x1", HTMLInputElement).value.trim();
+    const x2 = byId("predict-x2", HTMLInputElement).value.trim();
+    if (!NUMBER.test(x1) || !NUMBER.test(x2)) {
+      out.classList.remove("has");
+      out.textContent = `Enter two numbers, got ${JSON.stringify(x1)} and ${
+        JSON.stringify(x2)
+      }`;
+      return;
+    }
+    if (!this.#config) return;
+    this.#send({
+      type: "predict",
+      id: ++this.#predictId,
+      point: [Number(x1), Number(x2)],
+    });
+    this.#updateExportCommand();
+  }
+
+  #showPrediction(message: Extract<FromWorker, { type: "prediction" }>): void {
+    const text = `(${formatNumber(message.point[0], 4)}, ${
+      formatNumber(message.point[1], 4)
+    }) → class ${message.cls}`;
+    if (message.id < 0) {
+      if (message.id !== this.#probeId) return;
+      const probe = byId("probe");
+      probe.textContent = `${text} · ${
+        message.outputs.map((o) => formatNumber(o, 3)).join(", ")
+      }`;
+      probe.hidden = false;
+      return;
+    }
+    const out = byId("predict-output");
+    out.classList.add("has");
+    out.textContent = `${text} · output ${
+      message.outputs.map((o) => formatNumber(o, 6)).join(", ")
+    }`;
+    out.dataset.outputs = JSON.stringify(message.outputs);
+    out.dataset.cls = String(message.cls);
+  }
+
+  #updateExportCommand(): void {
+    const x1 = byId("predict-x1", HTMLInputElement).value.trim() || "0.5";
+    const x2 = byId("predict-x2", HTMLInputElement).value.trim() || "0.25";
+    byId("export-command").textContent =
+      `deno run --allow-read cli.ts predict --model ${this.#exportName} ${x1},${x2}`;
+  }
+
+  #download(text: string, filename: string): void {
+    const url = URL.createObjectURL(
+      new Blob([text], { type: "application/json" }),
+    );
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    this.#exportName = filename;
+    this.#updateExportCommand();
+  }
+}
+
+function formatRate(rate: number): string {
+  return rate >= 1000 ? `${(rate / 1000).toFixed(1)}k` : rate.toFixed(0);
+}

@@ -1,0 +1,399 @@
+/**
+ * The train view's model: a dataset, an MLP and a persistent optimizer,
+ * trained a slice at a time with the library's own `fit` so the worker can
+ * stop between slices for pause, step and reset. DOM-free, tested under Deno.
+ *
+ * @module
+ */
+
+import {
+  type Activation,
+  ACTIVATIONS,
+  Adam,
+  AdamW,
+  type Dataset,
+  evaluate,
+  fit,
+  type LossName,
+  makeBlobs,
+  makeCircles,
+  makeMoons,
+  makeSpirals,
+  makeXor,
+  MLP,
+  type Optimizer,
+  type OptimizerName,
+  serializeModel,
+  SGD,
+  Tape,
+} from "../mod.ts";
+import {
+  type CliMeta,
+  LOSS_NAMES,
+  outputsFor,
+  scoreOutputs,
+} from "../cli/model_meta.ts";
+import {
+  type BoundaryGrid,
+  dataBounds,
+  type PlotBounds,
+  sampleBoundary,
+  squareBounds,
+} from "../cli/plot.ts";
+import { VERSION } from "../cli/version.ts";
+
+/** The datasets the page offers, as `cli.ts train --dataset` names them. */
+export const DATASETS = [
+  "moons",
+  "circles",
+  "spirals",
+  "xor",
+  "blobs",
+] as const;
+
+/** One of {@linkcode DATASETS}. */
+export type DatasetName = typeof DATASETS[number];
+
+/** The optimizers the page offers. */
+export const OPTIMIZERS: readonly OptimizerName[] = ["sgd", "adam", "adamw"];
+
+/** Everything the train view lets the user choose. */
+export interface TrainConfig {
+  /** The dataset. */
+  dataset: DatasetName;
+  /** Number of training samples (a test set of the same size is drawn too). */
+  samples: number;
+  /** Noise (the standard deviation of each blob for blobs). */
+  noise: number;
+  /** Number of classes, for spirals and blobs (the others have 2). */
+  classes: number;
+  /** Hidden layer sizes. */
+  layers: number[];
+  /** The hidden layers' non-linearity. */
+  activation: Activation;
+  /** The loss. */
+  loss: LossName;
+  /** The optimizer. */
+  optimizer: OptimizerName;
+  /** The learning rate (constant). */
+  lr: number;
+  /** Samples per step; 0 for the full batch. */
+  batchSize: number;
+  /** L2 regularisation strength. */
+  l2: number;
+  /** Seed for data and weights. */
+  seed: number;
+}
+
+/** The page's starting configuration: micrograd's moons demo, trained with Adam. */
+export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
+  dataset: "moons",
+  samples: 200,
+  noise: 0.1,
+  classes: 3,
+  layers: [16, 16],
+  activation: "relu",
+  loss: "hinge",
+  optimizer: "adam",
+  lr: 0.01,
+  batchSize: 0,
+  l2: 1e-4,
+  seed: 1337,
+}) as Readonly<TrainConfig>;
+
+/** Thrown for a configuration the trainer cannot use; the message is for people. */
+export class ConfigError extends Error {
+  /** The field at fault, so the page can mark its control. */
+  readonly field: keyof TrainConfig;
+
+  /**
+   * Creates the error.
+   *
+   * @param field The field at fault.
+   * @param message One line.
+   */
+  constructor(field: keyof TrainConfig, message: string) {
+    super(message);
+    this.name = "ConfigError";
+    this.field = field;
+  }
+}
+
+/** Whether a dataset has a choice of class count. */
+export function hasClassChoice(dataset: DatasetName): boolean {
+  return dataset === "spirals" || dataset === "blobs";
+}
+
+/** The number of classes a configuration's data has. */
+export function classCount(
+  config: Pick<TrainConfig, "dataset" | "classes">,
+): number {
+  return hasClassChoice(config.dataset) ? config.classes : 2;
+}
+
+/** Whether a loss works with this many classes (hinge and bce need 2). */
+export function lossFits(loss: LossName, classes: number): boolean {
+  return classes === 2 || (loss !== "hinge" && loss !== "bce");
+}
+
+/**
+ * Checks a configuration field by field, with messages that name the field
+ * as the page labels it.
+ *
+ * @param config The configuration.
+ * @returns The same configuration.
+ * @throws {ConfigError} For the first bad field.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkConfig, ConfigError, DEFAULT_CONFIG } from "./trainer.ts";
+ * assert.throws(() => checkConfig({ ...DEFAULT_CONFIG, lr: -1 }), ConfigError);
+ * ```
+ */
+export function checkConfig(config: TrainConfig): TrainConfig {
+  const fail = (field: keyof TrainConfig, message: string): never => {
+    throw new ConfigError(field, message);
+  };
+  const integer = (
+    field: keyof TrainConfig,
+    label: string,
+    x: number,
+    min: number,
+    max: number,
+  ) => {
+    if (!Number.isInteger(x) || x < min || x > max) {
+      fail(
+        field,
+        `${label} must be a whole number from ${min} to ${max}, got ${show(x)}`,
+      );
+    }
+  };
+  if (!DATASETS.includes(config.dataset)) {
+    fail("dataset", `Unknown dataset ${show(config.dataset)}`);
+  }
+  integer("samples", "Samples", config.samples, 4, 5000);
+  if (!(config.noise >= 0 && config.noise <= 5)) {
+    fail(
+      "noise",
+      `Noise must be a number from 0 to 5, got ${show(config.noise)}`,
+    );
+  }
+  if (hasClassChoice(config.dataset)) {
+    integer("classes", "Classes", config.classes, 2, 8);
+  }
+  if (!Array.isArray(config.layers) || config.layers.length > 6) {
+    fail("layers", "Hidden layers must be from 0 to 6 layers");
+  }
+  for (const width of config.layers) {
+    integer("layers", "Layer width", width, 1, 128);
+  }
+  if (!ACTIVATIONS.includes(config.activation)) {
+    fail("activation", `Unknown activation ${show(config.activation)}`);
+  }
+  if (!LOSS_NAMES.includes(config.loss)) {
+    fail("loss", `Unknown loss ${show(config.loss)}`);
+  }
+  const classes = classCount(config);
+  if (!lossFits(config.loss, classes)) {
+    fail(
+      "loss",
+      `The ${config.loss} loss is for 2 classes and ${config.dataset} has ${classes}; choose cross-entropy or mse`,
+    );
+  }
+  if (!OPTIMIZERS.includes(config.optimizer)) {
+    fail("optimizer", `Unknown optimizer ${show(config.optimizer)}`);
+  }
+  if (!(config.lr > 0 && Number.isFinite(config.lr))) {
+    fail(
+      "lr",
+      `Learning rate must be a number above 0, got ${show(config.lr)}`,
+    );
+  }
+  integer("batchSize", "Batch size", config.batchSize, 0, 5000);
+  if (!(config.l2 >= 0 && Number.isFinite(config.l2))) {
+    fail("l2", `L2 must be a number of at least 0, got ${show(config.l2)}`);
+  }
+  integer("seed", "Seed", config.seed, 0, 2 ** 31 - 1);
+  return config;
+}
+
+/**
+ * Generates a configuration's data, as `cli.ts train` does for the same
+ * options (the test set uses a different seed).
+ *
+ * @param config The configuration.
+ * @param seed The data seed.
+ * @returns The dataset.
+ */
+export function makeData(config: TrainConfig, seed: number): Dataset {
+  const n = config.samples, noise = config.noise, classes = config.classes;
+  switch (config.dataset) {
+    case "moons":
+      return makeMoons(n, { noise, seed });
+    case "circles":
+      return makeCircles(n, { noise, seed });
+    case "spirals":
+      return makeSpirals(n, { noise, seed, classes });
+    case "xor":
+      return makeXor(n, { noise, seed });
+    case "blobs":
+      return makeBlobs(n, { std: noise, seed, classes });
+  }
+}
+
+/** What one slice of training did. */
+export interface SliceResult {
+  /** Steps taken in this slice. */
+  steps: number;
+  /** The loss of each step. */
+  losses: number[];
+  /** The batch accuracy of each step (before its update). */
+  accuracies: number[];
+}
+
+/** A seed far from the training seed, for the held-out test set. */
+const TEST_SEED_OFFSET = 7919;
+
+/**
+ * A model being trained: data, MLP, optimizer and the step count so far.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_CONFIG, Trainer } from "./trainer.ts";
+ * const trainer = new Trainer({ ...DEFAULT_CONFIG, samples: 40 });
+ * trainer.run(5);
+ * assert.equal(trainer.step, 5);
+ * ```
+ */
+export class Trainer {
+  /** The configuration. */
+  readonly config: TrainConfig;
+  /** The training data. */
+  readonly train: Dataset;
+  /** Held-out data from the same distribution. */
+  readonly test: Dataset;
+  /** The model. */
+  readonly model: MLP;
+  /** The optimizer, kept across slices so Adam's moments persist. */
+  readonly optimizer: Optimizer;
+  /** The plot area: the data's bounds, padded and made square. */
+  readonly bounds: PlotBounds;
+  /** Steps taken so far. */
+  step = 0;
+  #slices = 0;
+
+  /**
+   * Builds the data, the model and the optimizer.
+   *
+   * @param config The configuration (checked).
+   * @throws {ConfigError} For a bad configuration.
+   */
+  constructor(config: TrainConfig) {
+    this.config = checkConfig({ ...config, layers: [...config.layers] });
+    this.train = makeData(config, config.seed);
+    this.test = makeData(config, config.seed + TEST_SEED_OFFSET);
+    const classes = this.train.classes;
+    this.model = new MLP(2, [
+      ...config.layers,
+      outputsFor(config.loss, classes),
+    ], {
+      activation: config.activation,
+      seed: config.seed,
+      tape: new Tape(),
+    });
+    const parameters = this.model.parameters(), lr = config.lr;
+    this.optimizer = config.optimizer === "sgd"
+      ? new SGD(parameters, { lr })
+      : config.optimizer === "adam"
+      ? new Adam(parameters, { lr })
+      : new AdamW(parameters, { lr });
+    this.bounds = squareBounds(
+      dataBounds([...this.train.x, ...this.test.x], 0.08),
+    );
+  }
+
+  /**
+   * Trains up to `steps` steps, stopping early when `budgetMs` has passed.
+   *
+   * @param steps The most steps to take.
+   * @param budgetMs Stop after this many milliseconds (at least one step runs).
+   * @returns The steps taken and their losses and accuracies.
+   * @throws {TrainingError} When the loss becomes non-finite.
+   */
+  run(steps: number, budgetMs: number = Infinity): SliceResult {
+    const { config } = this;
+    const started = performance.now();
+    const lr = config.lr;
+    const batch = config.batchSize > 0 ? config.batchSize : undefined;
+    const result = fit(this.model, this.train, {
+      loss: config.loss,
+      optimizer: this.optimizer,
+      schedule: () => lr,
+      steps,
+      batchSize: batch,
+      l2: config.l2,
+      seed: config.seed + this.#slices++,
+      onStep: () => performance.now() - started < budgetMs,
+    });
+    this.step += result.steps;
+    return {
+      steps: result.steps,
+      losses: result.losses,
+      accuracies: result.accuracies,
+    };
+  }
+
+  /** Accuracy on the whole training set. */
+  trainAccuracy(): number {
+    return evaluate(this.model, this.train, this.config.loss);
+  }
+
+  /** Accuracy on the held-out test set. */
+  testAccuracy(): number {
+    return evaluate(this.model, this.test, this.config.loss);
+  }
+
+  /**
+   * The predicted class and its confidence over a grid spanning
+   * {@linkcode Trainer.bounds}, row 0 at the top.
+   *
+   * @param size Cells per side.
+   * @returns The grid.
+   */
+  grid(size: number): BoundaryGrid {
+    const loss = this.config.loss, model = this.model;
+    return sampleBoundary(
+      (point) => scoreOutputs(model.predict(point), loss),
+      this.bounds,
+      size,
+      size,
+    );
+  }
+
+  /**
+   * The model file `cli.ts train --save` would write for this model: the
+   * same serialisation and the same `meta` fields, so `cli.ts predict
+   * --model` reads it.
+   *
+   * @returns The file's text.
+   */
+  modelFile(): string {
+    const meta: CliMeta = {
+      createdBy: `tapegrad ${VERSION} playground`,
+      dataset: this.config.dataset,
+      classes: this.train.classes,
+      loss: this.config.loss,
+      steps: this.step,
+      accuracy: this.trainAccuracy(),
+    };
+    if (this.train.featureNames) meta.featureNames = this.train.featureNames;
+    this.model.meta = meta as unknown as MLP["meta"];
+    return serializeModel(this.model) + "\n";
+  }
+}
+
+function show(x: unknown): string {
+  return typeof x === "string" ? JSON.stringify(x) : String(x);
+}

@@ -1,0 +1,281 @@
+/**
+ * The worker's side of training: answers the page's messages, trains in
+ * short slices so that pause, step and reset are handled between them, and
+ * reports progress with the decision surface. No worker API is used here
+ * (messages go through `post`), so it runs under Deno's tests too.
+ *
+ * @module
+ */
+
+import { TrainingError } from "../mod.ts";
+import { scoreOutputs } from "../cli/model_meta.ts";
+import type { BoundaryGrid } from "../cli/plot.ts";
+import type { FromWorker, GridMessage, ToWorker } from "./protocol.ts";
+import { ConfigError, Trainer } from "./trainer.ts";
+
+/** Cells per side of the decision surface. */
+export const GRID_SIZE = 72;
+
+/** How long one slice of training may take, in milliseconds. */
+const SLICE_MS = 25;
+
+/** The least time between two decision-surface updates, in milliseconds. */
+const GRID_EVERY_MS = 60;
+
+/** Schedules the next slice; `setTimeout` in the worker. */
+export type Scheduler = (callback: () => void, delayMs: number) => void;
+
+/**
+ * The training loop behind the worker.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { FromWorker } from "./protocol.ts";
+ * import { TrainingLoop } from "./training_loop.ts";
+ * import { DEFAULT_CONFIG } from "./trainer.ts";
+ * const sent: FromWorker[] = [];
+ * const loop = new TrainingLoop((m) => sent.push(m), () => {});
+ * loop.handle({ type: "init", config: { ...DEFAULT_CONFIG, samples: 20 } });
+ * loop.handle({ type: "step", count: 3 });
+ * const last = sent.at(-1)!;
+ * assert.equal(last.type === "progress" && last.step, 3);
+ * ```
+ */
+export class TrainingLoop {
+  #trainer: Trainer | undefined;
+  #playing = false;
+  #speed = 0;
+  // Steps owed at a capped speed, carried between ticks (fractions too).
+  #owed = 0;
+  #lastTick = 0;
+  #lastGrid = 0;
+  #scheduled = false;
+  // Step counts and times of recent reports, for the rate.
+  #history: { step: number; time: number }[] = [];
+
+  /**
+   * Creates the loop.
+   *
+   * @param post Sends a message to the page.
+   * @param schedule Runs a callback later (the worker's `setTimeout`).
+   * @param now The clock, in milliseconds.
+   */
+  constructor(
+    private readonly post: (message: FromWorker) => void,
+    private readonly schedule: Scheduler,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Whether training is running. */
+  get playing(): boolean {
+    return this.#playing;
+  }
+
+  /**
+   * Handles one message from the page. Errors become `error` messages.
+   *
+   * @param message The message.
+   */
+  handle(message: ToWorker): void {
+    try {
+      this.#dispatch(message);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #dispatch(message: ToWorker): void {
+    switch (message.type) {
+      case "init":
+        this.#setPlaying(false);
+        this.#trainer = undefined;
+        this.#trainer = new Trainer(message.config);
+        this.#history = [];
+        this.#ready();
+        return;
+      case "play":
+        this.#speed = message.speed;
+        if (!this.#trainer) return;
+        this.#owed = 0;
+        this.#lastTick = this.now();
+        this.#setPlaying(true);
+        this.#kick();
+        return;
+      case "pause":
+        this.#setPlaying(false);
+        return;
+      case "speed":
+        this.#speed = message.speed;
+        this.#owed = 0;
+        return;
+      case "step": {
+        if (!this.#trainer) return;
+        this.#setPlaying(false);
+        this.#train(Math.max(1, message.count), Infinity, true);
+        return;
+      }
+      case "export": {
+        const trainer = this.#trainer;
+        if (!trainer) return;
+        const c = trainer.config;
+        this.post({
+          type: "model",
+          text: trainer.modelFile(),
+          filename: `tapegrad-${c.dataset}-${trainer.model.architecture}.json`,
+        });
+        return;
+      }
+      case "predict": {
+        const trainer = this.#trainer;
+        if (!trainer) return;
+        const outputs = trainer.model.predict(message.point);
+        const scored = scoreOutputs(outputs, trainer.config.loss);
+        this.post({
+          type: "prediction",
+          id: message.id,
+          point: message.point,
+          outputs,
+          cls: scored.cls,
+          score: scored.score,
+        });
+        return;
+      }
+    }
+  }
+
+  #ready(): void {
+    const t = this.#trainer!;
+    const flat = (rows: number[][]) => rows.flatMap((r) => [r[0], r[1]]);
+    const b = t.bounds;
+    this.post({
+      type: "ready",
+      data: {
+        train: flat(t.train.x),
+        trainLabels: t.train.y.slice(),
+        test: flat(t.test.x),
+        testLabels: t.test.y.slice(),
+        classes: t.train.classes,
+        bounds: [b.xMin, b.xMax, b.yMin, b.yMax],
+      },
+      architecture: t.model.architecture,
+      parameters: t.model.parameterCount,
+      grid: toGridMessage(t.grid(GRID_SIZE)),
+      trainAccuracy: t.trainAccuracy(),
+      testAccuracy: t.testAccuracy(),
+    });
+    this.#lastGrid = this.now();
+  }
+
+  #setPlaying(playing: boolean): void {
+    if (this.#playing === playing) return;
+    this.#playing = playing;
+    this.post({ type: "state", playing });
+  }
+
+  #kick(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.schedule(() => {
+      this.#scheduled = false;
+      this.#tick();
+    }, this.#speed > 0 ? 16 : 0);
+  }
+
+  #tick(): void {
+    if (!this.#playing || !this.#trainer) return;
+    try {
+      const now = this.now();
+      let steps = Infinity;
+      if (this.#speed > 0) {
+        // Capped: pay the steps owed since the last tick, at most a second's worth.
+        this.#owed = Math.min(
+          this.#owed + ((now - this.#lastTick) * this.#speed) / 1000,
+          this.#speed,
+        );
+        steps = Math.floor(this.#owed);
+        this.#owed -= steps;
+      }
+      this.#lastTick = now;
+      if (steps >= 1) {
+        this.#train(steps === Infinity ? 1e9 : steps, SLICE_MS, false);
+      }
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (this.#playing) this.#kick();
+  }
+
+  #train(steps: number, budgetMs: number, forceGrid: boolean): void {
+    const t = this.#trainer!;
+    const before = t.step;
+    let slice;
+    try {
+      slice = t.run(steps, budgetMs);
+    } catch (error) {
+      if (error instanceof TrainingError) {
+        const step = before + error.step;
+        this.#setPlaying(false);
+        this.post({
+          type: "error",
+          kind: "diverged",
+          step,
+          message: `Training diverged at step ${step}: ${
+            error.message.replace(/ at step \d+/, "")
+          }. Lower the learning rate and press Reset.`,
+        });
+        return;
+      }
+      throw error;
+    }
+    const now = this.now();
+    this.#history.push({ step: t.step, time: now });
+    while (this.#history.length > 2 && now - this.#history[0].time > 1000) {
+      this.#history.shift();
+    }
+    const first = this.#history[0];
+    const rate = this.#playing && now > first.time
+      ? ((t.step - first.step) * 1000) / (now - first.time)
+      : 0;
+    const gridDue = forceGrid || now - this.#lastGrid >= GRID_EVERY_MS;
+    if (gridDue) this.#lastGrid = now;
+    this.post({
+      type: "progress",
+      step: t.step,
+      losses: slice.losses,
+      accuracies: slice.accuracies,
+      trainAccuracy: t.trainAccuracy(),
+      testAccuracy: t.testAccuracy(),
+      rate,
+      grid: gridDue ? toGridMessage(t.grid(GRID_SIZE)) : undefined,
+    });
+  }
+
+  #fail(error: unknown): void {
+    this.#setPlaying(false);
+    if (error instanceof ConfigError) {
+      this.post({
+        type: "error",
+        kind: "config",
+        message: error.message,
+        field: error.field,
+      });
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.post({
+      type: "error",
+      kind: "internal",
+      message: `Internal error in the training worker: ${message}`,
+    });
+  }
+}
+
+function toGridMessage(grid: BoundaryGrid): GridMessage {
+  return {
+    size: grid.cols,
+    classes: grid.classes,
+    confidence: grid.confidence,
+  };
+}
