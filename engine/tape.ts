@@ -117,6 +117,9 @@ export class Tape {
   needsGrad: Uint8Array;
   /** The generation a node was created in; guards stale handles. */
   born: Uint32Array;
+  // needCount[i] = how many nodes before i need a gradient: a range's count
+  // is one subtraction, so recording a dot does not scan its inputs twice.
+  private needCount: Int32Array;
   /** Argument storage of n-ary nodes. */
   pool: Int32Array;
   /** Number of nodes on the tape. */
@@ -151,6 +154,7 @@ export class Tape {
     this.arg1 = new Int32Array(capacity);
     this.needsGrad = new Uint8Array(capacity);
     this.born = new Uint32Array(capacity);
+    this.needCount = new Int32Array(capacity + 1);
     this.pool = new Int32Array(capacity);
   }
 
@@ -290,20 +294,120 @@ export class Tape {
     pool[offset] = weightStart;
     pool[offset + 1] = inputStart;
     pool[offset + 2] = bias;
-    const data = this.data, need = this.needsGrad;
+    const data = this.data, count = this.needCount;
     let total = bias >= 0 ? data[bias] : 0;
-    let wCount = 0, xCount = 0;
     for (let k = 0; k < n; k++) {
       total += data[weightStart + k] * data[inputStart + k];
-      wCount += need[weightStart + k];
-      xCount += need[inputStart + k];
     }
+    const wCount = count[weightStart + n] - count[weightStart];
+    const xCount = count[inputStart + n] - count[inputStart];
     const wNeed = needMode(wCount, n), xNeed = needMode(xCount, n);
     pool[offset + 3] = wNeed | (xNeed << 2);
-    const anyNeed = wCount + xCount > 0 || (bias >= 0 && need[bias] === 1)
-      ? 1
-      : 0;
+    const anyNeed =
+      wCount + xCount > 0 || (bias >= 0 && this.needsGrad[bias] === 1) ? 1 : 0;
     return this.push(Op.DotRange, offset, n, total, anyNeed);
+  }
+
+  /**
+   * Records a dense layer's dots in one call: `count` {@linkcode Op.DotRange}
+   * nodes, node `j` computing `data[b_j] + Σ_k data[w_j + k]·data[x + k]`
+   * with `w_j = weightStart + j·weightStride` and `b_j = w_j + biasOffset`
+   * (no bias when `biasOffset` is negative). Same nodes as `count` calls to
+   * {@linkcode Tape.dotRange}, recorded with less overhead per node.
+   *
+   * @param weightStart Index of neuron 0's first weight.
+   * @param weightStride Distance between neurons' first weights.
+   * @param inputStart Index of the first input (shared by every neuron).
+   * @param n Inputs per neuron.
+   * @param count Number of neurons.
+   * @param biasOffset Bias index relative to each neuron's first weight, or -1.
+   * @returns The index of the first new node; the rest follow it.
+   */
+  denseRange(
+    weightStart: number,
+    weightStride: number,
+    inputStart: number,
+    n: number,
+    count: number,
+    biasOffset = -1,
+  ): number {
+    const first = this.size;
+    if (this.checkFinite) {
+      for (let j = 0; j < count; j++) {
+        const w = weightStart + j * weightStride;
+        this.dotRange(w, inputStart, n, biasOffset < 0 ? -1 : w + biasOffset);
+      }
+      return first;
+    }
+    while (this.size + count > this.data.length) this.grow();
+    const offset = this.reservePool(4 * count);
+    const pool = this.pool, data = this.data, need = this.needsGrad;
+    const needCount = this.needCount, op = this.op, arg0 = this.arg0;
+    const arg1 = this.arg1, grad = this.grad, born = this.born;
+    const xCount = needCount[inputStart + n] - needCount[inputStart];
+    const xNeed = needMode(xCount, n);
+    const generation = this.generation;
+    for (let j = 0; j < count; j++) {
+      const w = weightStart + j * weightStride;
+      const bias = biasOffset < 0 ? -1 : w + biasOffset;
+      let total = bias >= 0 ? data[bias] : 0;
+      for (let k = 0; k < n; k++) total += data[w + k] * data[inputStart + k];
+      const wCount = needCount[w + n] - needCount[w];
+      const p = offset + 4 * j;
+      pool[p] = w;
+      pool[p + 1] = inputStart;
+      pool[p + 2] = bias;
+      pool[p + 3] = needMode(wCount, n) | (xNeed << 2);
+      const i = first + j;
+      op[i] = Op.DotRange;
+      arg0[i] = p;
+      arg1[i] = n;
+      data[i] = total;
+      grad[i] = 0;
+      const anyNeed = wCount + xCount > 0 || (bias >= 0 && need[bias] === 1)
+        ? 1
+        : 0;
+      need[i] = anyNeed;
+      needCount[i + 1] = needCount[i] + anyNeed;
+      born[i] = generation;
+    }
+    this.size = first + count;
+    return first;
+  }
+
+  /**
+   * Records `count` unary ops of the same kind on consecutive inputs (a
+   * layer's activations): node `j` is `op(start + j)`. Same nodes as `count`
+   * calls to {@linkcode Tape.unary}, recorded with less overhead per node.
+   *
+   * @param op A unary op code.
+   * @param start Index of the first input.
+   * @param count Number of nodes.
+   * @returns The index of the first new node; the rest follow it.
+   */
+  unaryRange(op: number, start: number, count: number): number {
+    const first = this.size;
+    if (this.checkFinite) {
+      for (let j = 0; j < count; j++) this.unary(op, start + j);
+      return first;
+    }
+    while (this.size + count > this.data.length) this.grow();
+    const data = this.data, need = this.needsGrad, needCount = this.needCount;
+    const ops = this.op, arg0 = this.arg0, arg1 = this.arg1;
+    const grad = this.grad, born = this.born, generation = this.generation;
+    for (let j = 0; j < count; j++) {
+      const a = start + j, i = first + j;
+      ops[i] = op;
+      arg0[i] = a;
+      arg1[i] = -1;
+      data[i] = unaryForward(op, data[a]);
+      grad[i] = 0;
+      need[i] = need[a];
+      needCount[i + 1] = needCount[i] + need[a];
+      born[i] = generation;
+    }
+    this.size = first + count;
+    return first;
   }
 
   /** Appends one node, growing the arrays when full. */
@@ -322,6 +426,7 @@ export class Tape {
     this.data[i] = value;
     this.grad[i] = 0;
     this.needsGrad[i] = needsGrad;
+    this.needCount[i + 1] = this.needCount[i] + needsGrad;
     this.born[i] = this.generation;
     if (this.checkFinite && !Number.isFinite(value) && op > Op.Const) {
       const report = this.describeNonFinite(i);
@@ -357,6 +462,11 @@ export class Tape {
     this.arg1 = copyInto(new Int32Array(capacity), this.arg1, n);
     this.needsGrad = copyInto(new Uint8Array(capacity), this.needsGrad, n);
     this.born = copyInto(new Uint32Array(capacity), this.born, n);
+    this.needCount = copyInto(
+      new Int32Array(capacity + 1),
+      this.needCount,
+      n + 1,
+    );
   }
 
   // ------------------------------------------------------------ marks, rewind

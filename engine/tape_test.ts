@@ -713,3 +713,36 @@ Deno.test("findNonFinite() names a leaf that holds a non-finite value", () => {
   assert.equal(report?.message, 'Non-finite value: leaf node 0 "x" holds NaN');
   assert.deepEqual(report?.inputs, []);
 });
+
+Deno.test("Tape.denseRange() and unaryRange() record the same nodes as dotRange() and unary() one by one", () => {
+  for (const checkFinite of [false, true]) {
+    const build = (bulk: boolean) => {
+      const tape = new Tape(4); // small, so the bulk calls must grow it
+      tape.checkFinite = checkFinite;
+      for (let k = 0; k < 3 * 4; k++) tape.leaf(Math.sin(k + 1));
+      const x = tape.size;
+      for (let k = 0; k < 3; k++) tape.leaf(k - 1, false);
+      let first: number;
+      if (bulk) {
+        first = tape.denseRange(0, 4, x, 3, 3, 3);
+        tape.unaryRange(Op.Tanh, first, 3);
+      } else {
+        first = tape.size;
+        for (let j = 0; j < 3; j++) tape.dotRange(4 * j, x, 3, 4 * j + 3);
+        for (let j = 0; j < 3; j++) tape.unary(Op.Tanh, first + j);
+      }
+      const root = tape.sum([first + 3, first + 4, first + 5]);
+      tape.backward(root);
+      return tape;
+    };
+    const a = build(false), b = build(true);
+    assert.equal(b.size, a.size);
+    for (let i = 0; i < a.size; i++) {
+      assert.equal(b.op[i], a.op[i], `op ${i}`);
+      assert.deepEqual(b.inputsOf(i), a.inputsOf(i), `inputs ${i}`);
+      assert.equal(b.data[i], a.data[i], `data ${i}`);
+      assert.equal(b.grad[i], a.grad[i], `grad ${i}`);
+      assert.equal(b.needsGrad[i], a.needsGrad[i], `needsGrad ${i}`);
+    }
+  }
+});

@@ -147,15 +147,16 @@ export class TrainingError extends Error {
   }
 }
 
-/** Loss-specific parts: labels, the per-sample term and the predicted class. */
+/** Loss-specific parts: outputs per sample, the batch loss, the predicted class. */
 interface LossKind {
   outputs: number;
-  term(outputs: Value[], label: number): Value;
+  loss(outputs: Value[][], labels: readonly number[]): Value;
   classify(outputs: ArrayLike<number>, offset: number): number;
 }
 
 function lossKind(name: LossName, classes: number): LossKind {
-  const sign = (y: number) => (y === 1 ? 1 : -1);
+  const signs = (y: readonly number[]) => y.map((c) => (c === 1 ? 1 : -1));
+  const first = (out: Value[][]) => out.map((row) => row[0]);
   const binary = (x: ArrayLike<number>, o: number) => (x[o] > 0 ? 1 : 0);
   const argmax = (x: ArrayLike<number>, o: number) => {
     let best = 0;
@@ -166,31 +167,35 @@ function lossKind(name: LossName, classes: number): LossKind {
     case "hinge":
       return {
         outputs: 1,
-        term: (out, y) => hinge(out, [sign(y)]),
+        loss: (out, y) => hinge(first(out), signs(y)),
         classify: binary,
       };
     case "bce":
       return {
         outputs: 1,
-        term: (out, y) => binaryCrossEntropy(out, [y]),
+        loss: (out, y) => binaryCrossEntropy(first(out), y),
         classify: binary,
       };
     case "mse":
       return classes === 2
         ? {
           outputs: 1,
-          term: (out, y) => mse(out, [sign(y)]),
+          loss: (out, y) => mse(first(out), signs(y)),
           classify: binary,
         }
         : {
           outputs: classes,
-          term: (out, y) => mse(out, out.map((_, k) => (k === y ? 1 : 0))),
+          loss: (out, y) =>
+            mse(
+              out.flat(),
+              y.flatMap((c) => out[0].map((_, k) => (k === c ? 1 : 0))),
+            ),
           classify: argmax,
         };
     case "cross-entropy":
       return {
         outputs: classes,
-        term: (out, y) => crossEntropy([out], [y]),
+        loss: (out, y) => crossEntropy(out, y),
         classify: argmax,
       };
   }
@@ -542,9 +547,9 @@ interface BatchGraph {
 }
 
 /**
- * Records a batch sample by sample (inputs, forward pass, loss term), so that
- * every sample's subgraph is contiguous and alike, then the batch mean and
- * the L2 term.
+ * Records a batch: every sample's inputs and forward pass in turn (so each
+ * sample's subgraph is contiguous and alike, ready to compile), then the
+ * loss over the batch and the L2 term.
  */
 function recordBatch(
   tape: Tape,
@@ -556,22 +561,21 @@ function recordBatch(
 ): BatchGraph {
   const n = batch.x.length;
   const outputs = new Int32Array(n);
-  const terms: Value[] = [];
+  const outValues: Value[][] = [];
   const firstSample = tape.size;
   const nout = kind.outputs;
-  let sampleSize = 0;
   for (let s = 0; s < n; s++) {
     const start = tape.size;
     const x = batch.x[s];
     for (let k = 0; k < x.length; k++) tape.leaf(x[k], false);
     const out = model.record(tape, start);
     outputs[s] = out;
-    const outValues: Value[] = [];
-    for (let k = 0; k < nout; k++) outValues.push(Value.at(tape, out + k));
-    terms.push(kind.term(outValues, batch.y[s]));
-    if (s === 0) sampleSize = tape.size - start;
+    const row: Value[] = [];
+    for (let k = 0; k < nout; k++) row.push(Value.at(tape, out + k));
+    outValues.push(row);
   }
-  let loss = n === 1 ? terms[0] : sum(terms).mul(1 / n);
+  const sampleSize = (tape.size - firstSample) / n;
+  let loss = kind.loss(outValues, batch.y);
   if (alpha > 0) loss = loss.add(l2(parameters, alpha));
   const root = loss.index;
   return {

@@ -226,12 +226,14 @@ export class Layer extends ContiguousModule {
   #recordRange(inputStart: number): number {
     const tape = this.tape, nin = this.nin, nout = this.nout;
     const stride = nin + 1;
-    let w = this.parameterStart;
-    const first = tape.dotRange(w, inputStart, nin, w + nin);
-    for (let j = 1; j < nout; j++) {
-      w += stride;
-      tape.dotRange(w, inputStart, nin, w + nin);
-    }
+    const first = tape.denseRange(
+      this.parameterStart,
+      stride,
+      inputStart,
+      nin,
+      nout,
+      nin,
+    );
     return this.#activate(first);
   }
 
@@ -252,9 +254,6 @@ export class Layer extends ContiguousModule {
   #activate(firstDot: number): number {
     const op = this.#op;
     if (op < 0) return firstDot;
-    const tape = this.tape;
-    const first = tape.unary(op, firstDot);
-    for (let j = 1; j < this.nout; j++) tape.unary(op, firstDot + j);
-    return first;
+    return this.tape.unaryRange(op, firstDot, this.nout);
   }
 }

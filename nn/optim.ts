@@ -56,6 +56,11 @@ export abstract class Optimizer {
   readonly #born: Uint32Array;
   // The tape generation at which every parameter was last seen live.
   #checkedGeneration: number;
+  // The parameter with the largest node index: a rewind that drops any
+  // parameter drops this one (a rewind drops a suffix of the tape).
+  #last = 0;
+  /** The first node index when the parameters are contiguous on the tape, else -1. */
+  protected readonly contiguousStart: number;
   #lr: number;
   #stepCount = 0;
 
@@ -130,6 +135,12 @@ export abstract class Optimizer {
     this.#tape = tape as Tape;
     this.indices = indices;
     this.#born = born;
+    let contiguous = true;
+    for (let k = 0; k < n; k++) {
+      if (indices[k] > indices[this.#last]) this.#last = k;
+      if (indices[k] !== indices[0] + k) contiguous = false;
+    }
+    this.contiguousStart = contiguous ? indices[0] : -1;
     this.#checkedGeneration = this.#tape.generation;
     this.parameters = Object.freeze(parameters.slice());
   }
@@ -230,7 +241,9 @@ export abstract class Optimizer {
   zeroGrad(): void {
     this.#checkLive();
     const grad = this.#tape.grad, indices = this.indices;
-    for (let k = 0; k < indices.length; k++) grad[indices[k]] = 0;
+    const start = this.contiguousStart;
+    if (start >= 0) grad.fill(0, start, start + indices.length);
+    else for (let k = 0; k < indices.length; k++) grad[indices[k]] = 0;
   }
 
   /**
@@ -254,13 +267,16 @@ export abstract class Optimizer {
   #checkLive(): void {
     const tape = this.#tape;
     if (tape.generation === this.#checkedGeneration) return;
-    const indices = this.indices, born = this.#born;
+    const indices = this.indices, born = this.#born, last = this.#last;
+    if (tape.isLive(indices[last], born[last])) {
+      this.#checkedGeneration = tape.generation;
+      return;
+    }
     for (let k = 0; k < indices.length; k++) {
       if (!tape.isLive(indices[k], born[k])) {
         throw new RangeError(staleMessage(this.#name, k, indices[k]));
       }
     }
-    this.#checkedGeneration = tape.generation;
   }
 }
 
@@ -420,6 +436,13 @@ export class SGD extends Optimizer {
     const indices = this.indices, buffer = this.#buffer;
     const momentum = this.momentum, nesterov = this.nesterov;
     const weightDecay = this.weightDecay;
+    const start = this.contiguousStart;
+    if (start >= 0 && momentum === 0 && weightDecay === 0) {
+      // Plain SGD over a contiguous block (a model's parameters): the hot case.
+      const end = start + indices.length;
+      for (let i = start; i < end; i++) data[i] -= lr * grad[i];
+      return;
+    }
     for (let k = 0; k < indices.length; k++) {
       const i = indices[k];
       let g = grad[i];

@@ -68,6 +68,11 @@ export interface LaunchOptions {
 export async function launchBrowser(
   options: LaunchOptions = {},
 ): Promise<Browser> {
+  if (!hasChromium()) {
+    throw new Error(
+      `No Chromium at ${CHROMIUM_PATH}: install Debian's (apt-get update && apt-get install -y chromium), or set CHROMIUM_PATH`,
+    );
+  }
   const { chromium } = await loadPlaywright();
   const profile = await Deno.makeTempDir({ prefix: "tapegrad-chromium-" });
   const downloads = await Deno.makeTempDir({ prefix: "tapegrad-downloads-" });
@@ -147,8 +152,16 @@ const ROOT = new URL("../", import.meta.url);
  * @returns A path relative to the repository root.
  */
 export function serverEntry(): string {
-  const cli = Deno.readTextFileSync(new URL("cli.ts", ROOT));
-  return /serveCommand/.test(cli) ? "cli.ts" : "playground/serve.ts";
+  for (const file of ["cli.ts", "cli/main.ts"]) {
+    try {
+      if (/serveCommand/.test(Deno.readTextFileSync(new URL(file, ROOT)))) {
+        return "cli.ts";
+      }
+    } catch {
+      // Not there: look further.
+    }
+  }
+  return "playground/serve.ts";
 }
 
 /**

@@ -21,13 +21,15 @@ export const PLAYGROUND_DIR: URL = new URL("./", import.meta.url);
 /** Where the bundles go. */
 export const DIST_DIR: URL = new URL("./dist/", import.meta.url);
 
-// Sources whose changes make the bundles stale: the page and the library it inlines.
-const SOURCE_DIRS = ["playground/", "engine/", "nn/", "cli/"];
 const ROOT_DIR = new URL("../", import.meta.url);
 
 /** Options for {@linkcode buildPlayground}. */
 export interface BuildOptions {
-  /** Minify the bundles (default `false`: readable output for learners). */
+  /**
+   * Minify the bundles (default `true`). Minified bundles carry none of the
+   * library's doc comments, whose examples `deno test --doc` would otherwise
+   * find; the source maps lead back to the TypeScript.
+   */
   minify?: boolean;
   /** Where to write progress lines (default: nowhere). */
   log?: (line: string) => void;
@@ -76,7 +78,7 @@ export async function buildPlayground(
     "--format=esm",
     "--sourcemap=linked",
     `--outdir=${toPath(DIST_DIR)}`,
-    ...(options.minify ? ["--minify"] : []),
+    ...(options.minify ?? true ? ["--minify"] : []),
     ...entries,
   ];
   const output = await new Deno.Command(Deno.execPath(), {
@@ -110,51 +112,36 @@ export async function buildPlayground(
 }
 
 /**
- * Whether the bundles are missing or older than any source they come from.
+ * Whether the bundles are missing or older than any source they were built
+ * from (the sources listed in their source maps, so exactly what they hold).
  *
  * @returns `"missing"`, `"stale"` or `"fresh"`.
  */
 export async function bundleState(): Promise<"missing" | "stale" | "fresh"> {
-  let built = Infinity;
   for (const name of Object.keys(ENTRY_POINTS)) {
+    const bundle = new URL(name, DIST_DIR),
+      map = new URL(`${name}.map`, DIST_DIR);
+    let built: number, sources: string[];
     try {
-      const info = await Deno.stat(new URL(name, DIST_DIR));
-      built = Math.min(built, info.mtime?.getTime() ?? 0);
+      built = (await Deno.stat(bundle)).mtime?.getTime() ?? 0;
+      sources = JSON.parse(await Deno.readTextFile(map)).sources;
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return "missing";
+      if (error instanceof SyntaxError) return "stale";
       throw error;
     }
+    if (!Array.isArray(sources)) return "stale";
+    for (const source of sources) {
+      try {
+        const info = await Deno.stat(new URL(source, map));
+        if ((info.mtime?.getTime() ?? Infinity) > built) return "stale";
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return "stale";
+        throw error;
+      }
+    }
   }
-  const newest = Math.max(
-    await newestSource(new URL("../mod.ts", import.meta.url)),
-    await newestSource(new URL("../deno.json", import.meta.url)),
-    ...await Promise.all(
-      SOURCE_DIRS.map((dir) => newestSource(new URL(dir, ROOT_DIR))),
-    ),
-  );
-  return newest > built ? "stale" : "fresh";
-}
-
-async function newestSource(url: URL): Promise<number> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(url);
-  } catch {
-    return 0;
-  }
-  if (info.isFile) {
-    return /\.(ts|json)$/.test(url.pathname) && !/_test\.ts$/.test(url.pathname)
-      ? info.mtime?.getTime() ?? 0
-      : 0;
-  }
-  if (url.href === DIST_DIR.href) return 0;
-  let newest = 0;
-  for await (const entry of Deno.readDir(url)) {
-    if (entry.name.startsWith(".") || entry.name === "dist") continue;
-    const child = new URL(entry.name + (entry.isDirectory ? "/" : ""), url);
-    newest = Math.max(newest, await newestSource(child));
-  }
-  return newest;
+  return "fresh";
 }
 
 function relative(url: URL): string {
@@ -173,7 +160,7 @@ export function toPath(url: URL): string {
 if (import.meta.main) {
   try {
     await buildPlayground({
-      minify: Deno.args.includes("--minify"),
+      minify: !Deno.args.includes("--no-minify"),
       log: (line) => console.log(line),
     });
   } catch (error) {

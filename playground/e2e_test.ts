@@ -470,16 +470,31 @@ Deno.test(
       );
       assert.equal(await page.getAttribute("#lr", "aria-invalid"), "true");
 
+      // Too large but finite: the loss grows, and the page says so.
       await page.selectOption("#optimizer", "sgd");
-      await setField(page, "#lr", "1e300");
+      await setField(page, "#lr", "10");
       await page.waitForSelector("#train-message", { state: "hidden" });
       await page.selectOption("#speed", "0");
+      await page.click("#play");
+      await page.waitForSelector(
+        "#train-message[data-kind='warn']:not([hidden])",
+      );
+      assert.match(
+        (await page.textContent("#train-message"))!,
+        /^The loss has grown from 1\.501 to .+: the learning rate 10 is probably too high\./,
+      );
+      await page.click("#play");
+      await page.waitForSelector("#play[data-state='paused']");
+
+      // So large that the loss is no longer a number: training stops.
+      await setField(page, "#lr", "1e300");
+      await page.waitForSelector("#train-message", { state: "hidden" });
       await page.click("#play");
       await page.waitForSelector("#train-message:not([hidden])");
       const message = (await page.textContent("#train-message"))!;
       assert.match(
         message,
-        /^Training diverged at step \d+: Loss became (NaN|-?Infinity)/,
+        /^Training diverged at step \d+: the loss became (NaN|-?Infinity) \(\w+ produced/,
       );
       assert.match(message, /Lower the learning rate and press Reset\.$/);
       await page.waitForSelector("#play[data-state='paused']");

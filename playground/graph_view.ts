@@ -181,6 +181,7 @@ class GraphView {
     this.#layout = layoutGraph(graph.nodes);
     this.#slider.max = String(graph.steps.length);
     byId("graph").dataset.state = "ok";
+    document.querySelector(".graph-body")?.classList.remove("stale");
     this.#renderResult();
     this.#goto(graph.steps.length);
   }
@@ -193,7 +194,10 @@ class GraphView {
     showBanner(this.#message, "error", message, code);
     // The last good graph stays, dimmed, so the page never goes blank.
     byId("graph").dataset.state = "stale";
-    byId("graph").style.opacity = this.#graph ? "0.35" : "1";
+    document.querySelector(".graph-body")?.classList.toggle(
+      "stale",
+      this.#graph !== undefined,
+    );
   }
 
   #updateCommand(source: string, bindings: Record<string, number>): void {
@@ -238,7 +242,6 @@ class GraphView {
     if (!graph) return;
     this.#position = Math.max(0, Math.min(position, graph.steps.length));
     this.#slider.value = String(this.#position);
-    byId("graph").style.opacity = "1";
     const grads = gradsAfter(graph, this.#position);
     const step = this.#position > 0
       ? graph.steps[this.#position - 1]
@@ -274,7 +277,7 @@ class GraphView {
     const name = (i: number) => {
       const node = graph.nodes.find((n) => n.index === i)!;
       return node.kind === "op"
-        ? `#${i} (${node.label})`
+        ? `#${i} (${title(node)})`
         : `#${i} ${node.label}`;
     };
     const n = graph.steps.length;
@@ -411,7 +414,7 @@ class GraphView {
     const delta = receiving.get(node.index);
     const deltaText = delta === undefined
       ? ""
-      : `<tspan class="delta"> (${delta < 0 ? "−" : "+"}${
+      : `<tspan class="delta"> (${delta < 0 ? "-" : "+"}${
         escapeHtml(formatNumber(Math.abs(delta), 4))
       })</tspan>`;
     return `<text x="10" y="53" data-grad="${g}"><tspan class="k">grad </tspan><tspan${

@@ -11,6 +11,7 @@
  */
 
 import { formatNumber, formatPercent } from "../cli/format.ts";
+import { outputsFor } from "../cli/model_meta.ts";
 import { byId, hideBanner, showBanner, typingInField } from "./dom.ts";
 import {
   CLASS_COLORS,
@@ -164,6 +165,7 @@ class TrainView {
         }
         const noise = byId("noise", HTMLInputElement);
         noise.value = String(DEFAULT_NOISE[name]);
+        byId("noise-value").textContent = noise.value;
         this.#syncControls();
         this.#restart();
       });
@@ -267,11 +269,10 @@ class TrainView {
         "info",
         `${this.#dataset} has ${classes} classes and the ${from} loss is for 2, so the loss is now cross-entropy.`,
       );
-    } else if (
-      classes === 2 && loss.value === "cross-entropy" &&
-      !hasClassChoice(this.#dataset)
-    ) {
-      loss.value = "hinge";
+      const banner = this.#message, text = banner.textContent;
+      setTimeout(() => {
+        if (banner.textContent === text) hideBanner(banner);
+      }, 8000);
     }
   }
 
@@ -359,7 +360,7 @@ class TrainView {
       return;
     }
     this.#markInvalid();
-    if (!keepMessage || this.#message.dataset.kind === "error") {
+    if (!keepMessage || this.#message.dataset.kind !== "info") {
       hideBanner(this.#message);
     }
     this.#config = config;
@@ -371,14 +372,9 @@ class TrainView {
     this.#trainAcc = [];
     this.#testAcc = [];
     byId("architecture").textContent = `MLP ${
-      [
-        2,
-        ...config.layers,
-        config.loss === "cross-entropy" ||
-          (config.loss === "mse" && classCount(config) > 2)
-          ? classCount(config)
-          : 1,
-      ].join("-")
+      [2, ...config.layers, outputsFor(config.loss, classCount(config))].join(
+        "-",
+      )
     }`;
     this.#send({ type: "init", config });
     if (resume) this.#send({ type: "play", speed: Number(this.#speed.value) });
@@ -444,6 +440,7 @@ class TrainView {
         this.#testAcc.push(message.testAccuracy);
         if (message.grid) this.#grid = message.grid;
         this.#updateStats(message);
+        this.#checkLossGrowth();
         this.#scheduleDraw();
         return;
       }
@@ -465,6 +462,26 @@ class TrainView {
       case "prediction":
         this.#showPrediction(message);
         return;
+    }
+  }
+
+  /** Warns while the loss is far above where it started: a sign of a too-large step. */
+  #checkLossGrowth(): void {
+    const losses = this.#losses;
+    const first = losses[0], last = losses.at(-1);
+    if (first === undefined || last === undefined) return;
+    const growing = losses.length > 5 && last > 10 * first && last > 10;
+    const kind = this.#message.hidden ? undefined : this.#message.dataset.kind;
+    if (growing && kind === undefined) {
+      showBanner(
+        this.#message,
+        "warn",
+        `The loss has grown from ${formatNumber(first, 4)} to ${
+          formatNumber(last, 4)
+        }: the learning rate ${this.#config?.lr} is probably too high. Lower it (or try Adam) and press Reset.`,
+      );
+    } else if (!growing && kind === "warn") {
+      hideBanner(this.#message);
     }
   }
 

@@ -22,6 +22,12 @@ const SLICE_MS = 25;
 /** The least time between two decision-surface updates, in milliseconds. */
 const GRID_EVERY_MS = 60;
 
+/** Cells per side for big models, whose surface takes longer to sample. */
+const SMALL_GRID_SIZE = 40;
+
+/** Models with more parameters than this get the smaller grid. */
+const BIG_MODEL = 3000;
+
 /** Schedules the next slice; `setTimeout` in the worker. */
 export type Scheduler = (callback: () => void, delayMs: number) => void;
 
@@ -50,6 +56,8 @@ export class TrainingLoop {
   #owed = 0;
   #lastTick = 0;
   #lastGrid = 0;
+  // Sampling the surface may take at most a quarter of the time.
+  #gridEvery = GRID_EVERY_MS;
   #scheduled = false;
   // Step counts and times of recent reports, for the rate.
   #history: { step: number; time: number }[] = [];
@@ -160,11 +168,24 @@ export class TrainingLoop {
       },
       architecture: t.model.architecture,
       parameters: t.model.parameterCount,
-      grid: toGridMessage(t.grid(GRID_SIZE)),
+      grid: this.#sampleGrid(),
       trainAccuracy: t.trainAccuracy(),
       testAccuracy: t.testAccuracy(),
     });
-    this.#lastGrid = this.now();
+  }
+
+  /** Samples the decision surface, and spaces the next sampling by its cost. */
+  #sampleGrid(): GridMessage {
+    const t = this.#trainer!;
+    const started = this.now();
+    const size = t.model.parameterCount > BIG_MODEL
+      ? SMALL_GRID_SIZE
+      : GRID_SIZE;
+    const grid = toGridMessage(t.grid(size));
+    const end = this.now();
+    this.#gridEvery = Math.max(GRID_EVERY_MS, 3 * (end - started));
+    this.#lastGrid = end;
+    return grid;
   }
 
   #setPlaying(playing: boolean): void {
@@ -221,9 +242,7 @@ export class TrainingLoop {
           type: "error",
           kind: "diverged",
           step,
-          message: `Training diverged at step ${step}: ${
-            error.message.replace(/ at step \d+/, "")
-          }. Lower the learning rate and press Reset.`,
+          message: divergedMessage(error, step),
         });
         return;
       }
@@ -238,8 +257,7 @@ export class TrainingLoop {
     const rate = this.#playing && now > first.time
       ? ((t.step - first.step) * 1000) / (now - first.time)
       : 0;
-    const gridDue = forceGrid || now - this.#lastGrid >= GRID_EVERY_MS;
-    if (gridDue) this.#lastGrid = now;
+    const gridDue = forceGrid || now - this.#lastGrid >= this.#gridEvery;
     this.post({
       type: "progress",
       step: t.step,
@@ -248,7 +266,7 @@ export class TrainingLoop {
       trainAccuracy: t.trainAccuracy(),
       testAccuracy: t.testAccuracy(),
       rate,
-      grid: gridDue ? toGridMessage(t.grid(GRID_SIZE)) : undefined,
+      grid: gridDue ? this.#sampleGrid() : undefined,
     });
   }
 
@@ -270,6 +288,25 @@ export class TrainingLoop {
       message: `Internal error in the training worker: ${message}`,
     });
   }
+}
+
+/** One readable line on a loss that stopped being a number. */
+function divergedMessage(error: TrainingError, step: number): string {
+  const loss = /Loss became (\S+)/.exec(error.message)?.[1] ?? "not finite";
+  const report = error.report;
+  let where = "";
+  if (report) {
+    const largest = report.inputs.reduce(
+      (m, x) => Math.max(m, Math.abs(x.data)),
+      0,
+    );
+    where = ` (${report.op} produced ${report.data} at node ${report.index}${
+      report.inputs.length > 0 && Number.isFinite(largest)
+        ? `, from inputs as large as ${largest.toExponential(2)}`
+        : ""
+    })`;
+  }
+  return `Training diverged at step ${step}: the loss became ${loss}${where}. Lower the learning rate and press Reset.`;
 }
 
 function toGridMessage(grid: BoundaryGrid): GridMessage {

@@ -1,0 +1,78 @@
+/**
+ * Takes the README's screenshots of the playground with the browser tests'
+ * setup (Debian's Chromium, headless, through playwright-core):
+ * `docs/playground-train.png` and `docs/playground-graph.png`.
+ *
+ * Run: `deno run -A playground/screenshots.ts` (or `deno task playground:screenshots`).
+ *
+ * @module
+ */
+
+import { launchBrowser, startServer } from "./browser.ts";
+import { buildPlayground, toPath } from "./build.ts";
+
+const DOCS = new URL("../docs/", import.meta.url);
+
+/**
+ * Builds, serves, trains spirals in the page and steps a backward pass
+ * halfway, and saves one screenshot of each view.
+ *
+ * @returns The files written.
+ */
+export async function takeScreenshots(): Promise<string[]> {
+  await buildPlayground();
+  await Deno.mkdir(DOCS, { recursive: true });
+  const server = await startServer();
+  const browser = await launchBrowser({
+    viewport: { width: 1440, height: 900 },
+  });
+  const written: string[] = [];
+  try {
+    const page = browser.page;
+    page.setDefaultTimeout(60_000);
+    await page.goto(server.url + "#train");
+    await page.waitForSelector("body[data-ready=true]");
+
+    // Train view: three spirals, learned live.
+    await page.selectOption("#loss", "cross-entropy");
+    await page.click(".dataset[data-dataset='spirals']");
+    await page.selectOption("#activation", "tanh");
+    await page.fill("#lr", "0.02");
+    await page.press("#lr", "Tab");
+    await page.check("#show-test");
+    await page.selectOption("#speed", "1000");
+    await page.click("#play");
+    await page.waitForFunction(
+      () =>
+        Number(document.getElementById("stat-train-acc")!.dataset.value) >=
+          0.99 &&
+        Number(document.getElementById("stat-step")!.textContent) >= 1500,
+    );
+    // Keep it playing so the step rate shows; let the curves settle a moment.
+    await page.waitForTimeout(400);
+    await page.mouse.move(0, 0);
+    const train = toPath(new URL("playground-train.png", DOCS));
+    await page.screenshot({ path: train });
+    written.push(train);
+    await page.click("#play");
+
+    // Graph view: micrograd's neuron, its backward pass stopped halfway, as
+    // the first + passes its grad to both products.
+    await page.goto(server.url + "#graph");
+    await page.waitForSelector("#graph g.node");
+    await page.click("#bw-first");
+    for (let k = 0; k < 4; k++) await page.click("#bw-next");
+    await page.mouse.move(0, 0);
+    const graph = toPath(new URL("playground-graph.png", DOCS));
+    await page.screenshot({ path: graph });
+    written.push(graph);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+  return written;
+}
+
+if (import.meta.main) {
+  for (const file of await takeScreenshots()) console.log(`Wrote ${file}`);
+}

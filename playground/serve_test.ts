@@ -1,0 +1,165 @@
+/**
+ * The server and the build, without a browser. Permissions: --allow-read
+ * --allow-write --allow-run --allow-net=127.0.0.1.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { RuntimeError } from "../cli/errors.ts";
+import { startServer } from "./browser.ts";
+import { buildPlayground, bundleState, DIST_DIR } from "./build.ts";
+import { handle, HOSTNAME, serve } from "./serve.ts";
+
+let built: Promise<unknown> | undefined;
+const build = () => (built ??= buildPlayground());
+
+const get = (path: string, init?: RequestInit) =>
+  handle(new Request(`http://127.0.0.1:8000${path}`, init));
+
+Deno.test("buildPlayground() bundles the page and the worker, self-contained", async () => {
+  await build();
+  assert.equal(await bundleState(), "fresh");
+  for (const name of ["app.js", "worker.js"]) {
+    const code = await Deno.readTextFile(new URL(name, DIST_DIR));
+    assert.doesNotMatch(code, /^\s*import\s/m, `${name} imports something`);
+    assert.doesNotMatch(code, /\bDeno\.[a-z]/, `${name} uses a Deno API`);
+    assert.doesNotMatch(code, /\bimport\(/, `${name} loads code at run time`);
+  }
+  const sources = async (name: string): Promise<string[]> =>
+    JSON.parse(await Deno.readTextFile(new URL(`${name}.map`, DIST_DIR)))
+      .sources;
+  const worker = await sources("worker.js");
+  assert.ok(
+    worker.includes("../../nn/fit.ts"),
+    "the worker runs tapegrad's own fit()",
+  );
+  const app = await sources("app.js");
+  assert.ok(
+    app.includes("../../cli/expr.ts"),
+    "the page reuses the CLI's expression language",
+  );
+  assert.ok(
+    app.includes("../../engine/tape.ts"),
+    "and builds graphs on tapegrad's own tape",
+  );
+});
+
+Deno.test("bundleState() notices a source newer than the bundle", async () => {
+  await build();
+  assert.equal(await bundleState(), "fresh");
+  const source = new URL("../engine/ops.ts", import.meta.url);
+  const { atime, mtime } = await Deno.stat(source);
+  try {
+    await Deno.utime(source, new Date(), new Date(Date.now() + 60_000));
+    assert.equal(await bundleState(), "stale");
+  } finally {
+    await Deno.utime(source, atime!, mtime!);
+  }
+  assert.equal(await bundleState(), "fresh");
+});
+
+Deno.test("handle() serves the page with a strict content security policy", async () => {
+  await build();
+  const page = await get("/");
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
+  const csp = page.headers.get("content-security-policy")!;
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /connect-src 'self'/);
+  assert.equal(page.headers.get("cache-control"), "no-store");
+  const html = await page.text();
+  assert.match(html, /<script type="module" src="app\.js"><\/script>/);
+  assert.doesNotMatch(
+    html,
+    /https?:\/\//,
+    "the page links nothing outside the server",
+  );
+  for (
+    const [path, type] of [
+      ["/style.css", "text/css; charset=utf-8"],
+      ["/app.js", "text/javascript; charset=utf-8"],
+      ["/worker.js", "text/javascript; charset=utf-8"],
+      ["/favicon.svg", "image/svg+xml"],
+    ]
+  ) {
+    const response = await get(path);
+    assert.equal(response.status, 200, path);
+    assert.equal(response.headers.get("content-type"), type, path);
+    await response.body?.cancel();
+  }
+});
+
+Deno.test("handle() refuses everything else", async () => {
+  for (
+    const path of [
+      "/cli.ts",
+      "/deno.json",
+      "/../deno.json",
+      "/dist/app.js",
+      "/playground/index.html",
+      "/%2e%2e/mod.ts",
+    ]
+  ) {
+    const response = await get(path);
+    assert.equal(response.status, 404, path);
+    assert.match(await response.text(), /^Not found: /);
+  }
+  const post = await get("/", { method: "POST", body: "x" });
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get("allow"), "GET, HEAD");
+  await post.body?.cancel();
+  await build();
+  const head = await get("/app.js", { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(head.body, null);
+  assert.ok(Number(head.headers.get("content-length")) > 10_000);
+});
+
+Deno.test("serve() listens on 127.0.0.1 only, on a free port with port 0, and stops", async () => {
+  await build();
+  const lines: string[] = [];
+  const server = await serve({
+    port: 0,
+    log: (line) => lines.push(line),
+    build: "never",
+  });
+  try {
+    assert.equal(HOSTNAME, "127.0.0.1");
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.ok(server.port > 0);
+    assert.equal(lines[0], `tapegrad playground: ${server.url}`);
+    const response = await fetch(server.url);
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /<title>tapegrad playground<\/title>/);
+    // A second server on the same port gets a readable error.
+    await assert.rejects(
+      () => serve({ port: server.port, log: () => {}, build: "never" }),
+      (e) =>
+        e instanceof RuntimeError &&
+        e.message ===
+          `Port ${server.port} on 127.0.0.1 is already in use: choose another with --port, or --port 0 for any free port`,
+    );
+  } finally {
+    await server.shutdown();
+    await server.finished;
+  }
+  await assert.rejects(() => serve({ port: 70000, log: () => {} }), RangeError);
+});
+
+Deno.test("the serve command starts with only --allow-net=127.0.0.1 --allow-read and prints its URL", async () => {
+  await build();
+  const server = await startServer();
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.match(
+      server.output(),
+      /tapegrad playground: http:\/\/127\.0\.0\.1:\d+\//,
+    );
+    const response = await fetch(server.url + "worker.js");
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+  } finally {
+    await server.stop();
+  }
+});

@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { parseModel, TrainingError } from "../mod.ts";
+import { readMeta } from "../cli/model_meta.ts";
+import {
+  checkConfig,
+  ConfigError,
+  DATASETS,
+  DEFAULT_CONFIG,
+  type TrainConfig,
+  Trainer,
+} from "./trainer.ts";
+
+const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
+  ...DEFAULT_CONFIG,
+  layers: [...DEFAULT_CONFIG.layers],
+  ...over,
+});
+
+Deno.test("Trainer learns the default moons to 95% train accuracy", () => {
+  const trainer = new Trainer(config());
+  while (trainer.step < 300 && trainer.trainAccuracy() < 0.95) trainer.run(10);
+  assert.ok(
+    trainer.trainAccuracy() >= 0.95,
+    `accuracy ${trainer.trainAccuracy()} after ${trainer.step} steps`,
+  );
+  assert.ok(trainer.testAccuracy() >= 0.9);
+});
+
+Deno.test("Trainer keeps the optimizer across slices: 3 slices of 10 equal one run of 30", () => {
+  for (const optimizer of ["sgd", "adam", "adamw"] as const) {
+    const sliced = new Trainer(config({ optimizer, samples: 40 }));
+    const losses = [
+      ...sliced.run(10).losses,
+      ...sliced.run(10).losses,
+      ...sliced.run(10).losses,
+    ];
+    const whole = new Trainer(config({ optimizer, samples: 40 }));
+    assert.deepEqual(losses, whole.run(30).losses, optimizer);
+    assert.equal(sliced.step, 30);
+  }
+});
+
+Deno.test("Trainer.run() stops when its time budget is spent", () => {
+  const trainer = new Trainer(config({ samples: 40 }));
+  const slice = trainer.run(1e9, 20);
+  assert.ok(slice.steps >= 1 && slice.steps < 1e9);
+  assert.equal(slice.losses.length, slice.steps);
+  assert.equal(trainer.step, slice.steps);
+});
+
+Deno.test("Trainer builds every dataset, with one output per class where the loss needs it", () => {
+  for (const dataset of DATASETS) {
+    const multi = dataset === "spirals" || dataset === "blobs";
+    const trainer = new Trainer(config({
+      dataset,
+      samples: 30,
+      classes: 3,
+      loss: multi ? "cross-entropy" : "hinge",
+    }));
+    assert.equal(trainer.train.classes, multi ? 3 : 2, dataset);
+    assert.equal(trainer.model.nouts.at(-1), multi ? 3 : 1, dataset);
+    assert.equal(trainer.train.x.length, 30);
+    assert.notDeepEqual(
+      trainer.test.x,
+      trainer.train.x,
+      "the test set is drawn apart",
+    );
+    trainer.run(3);
+    const grid = trainer.grid(8);
+    assert.equal(grid.classes.length, 64);
+    assert.ok(grid.classes.every((k) => k >= 0 && k < trainer.train.classes));
+    assert.ok(grid.confidence.every((c) => c >= 0 && c <= 1));
+  }
+});
+
+Deno.test("Trainer.modelFile() is a model file that the CLI's predict reads", () => {
+  const trainer = new Trainer(config({ samples: 40 }));
+  trainer.run(25);
+  const text = trainer.modelFile();
+  assert.ok(text.endsWith("}\n"));
+  const model = parseModel(text);
+  const meta = readMeta(model, "model.json");
+  assert.equal(meta.loss, "hinge");
+  assert.equal(meta.classes, 2);
+  assert.equal(meta.dataset, "moons");
+  assert.match(meta.createdBy, /^tapegrad \S+ playground$/);
+  const json = JSON.parse(text);
+  assert.equal(json.meta.steps, 25);
+  assert.equal(json.meta.accuracy, trainer.trainAccuracy());
+  for (const point of [[0, 0], [0.5, -0.25], [2, 1]]) {
+    assert.deepEqual(model.predict(point), trainer.model.predict(point));
+  }
+});
+
+Deno.test("Trainer throws TrainingError when the loss explodes", () => {
+  const trainer = new Trainer(config({ optimizer: "sgd", lr: 1e300 }));
+  assert.throws(() => trainer.run(50), TrainingError);
+});
+
+Deno.test("checkConfig() names the field and says what is wrong", () => {
+  const cases: [Partial<TrainConfig>, string, string][] = [
+    [
+      { samples: 2 },
+      "samples",
+      "Samples must be a whole number from 4 to 5000, got 2",
+    ],
+    [
+      { samples: 10.5 },
+      "samples",
+      "Samples must be a whole number from 4 to 5000, got 10.5",
+    ],
+    [{ noise: -1 }, "noise", "Noise must be a number from 0 to 5, got -1"],
+    [
+      { dataset: "spirals", classes: 1, loss: "cross-entropy" },
+      "classes",
+      "Classes must be a whole number from 2 to 8, got 1",
+    ],
+    [
+      { layers: [16, 0] },
+      "layers",
+      "Layer width must be a whole number from 1 to 128, got 0",
+    ],
+    [
+      { layers: [1, 1, 1, 1, 1, 1, 1] },
+      "layers",
+      "Hidden layers must be from 0 to 6 layers",
+    ],
+    [{ lr: 0 }, "lr", "Learning rate must be a number above 0, got 0"],
+    [{ lr: NaN }, "lr", "Learning rate must be a number above 0, got NaN"],
+    [{ l2: -1 }, "l2", "L2 must be a number of at least 0, got -1"],
+    [
+      { batchSize: -1 },
+      "batchSize",
+      "Batch size must be a whole number from 0 to 5000, got -1",
+    ],
+    [
+      { dataset: "spirals", loss: "hinge" },
+      "loss",
+      "The hinge loss is for 2 classes and spirals has 3; choose cross-entropy or mse",
+    ],
+    [
+      { activation: "gelu" as never },
+      "activation",
+      'Unknown activation "gelu"',
+    ],
+    [{ optimizer: "lion" as never }, "optimizer", 'Unknown optimizer "lion"'],
+  ];
+  for (const [over, field, message] of cases) {
+    assert.throws(
+      () => checkConfig(config(over)),
+      (e) =>
+        e instanceof ConfigError && e.field === field && e.message === message,
+      `${JSON.stringify(over)} → ${message}`,
+    );
+  }
+  assert.doesNotThrow(() => checkConfig(config({ layers: [] })));
+  assert.doesNotThrow(() =>
+    checkConfig(config({ dataset: "blobs", loss: "mse", classes: 4 }))
+  );
+});
