@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { LossName, MLP } from "../mod.ts";
+import { type LossName, type MLP, outputsForLoss } from "../mod.ts";
 import { RuntimeError } from "./errors.ts";
 
 /** The losses a model can be trained with. */
@@ -81,7 +81,7 @@ export function readMeta(model: MLP, path: string): CliMeta {
   if (!Number.isInteger(classes) || (classes as number) < 2) {
     throw bad("classes", "an integer of at least 2");
   }
-  const expected = outputsFor(loss as LossName, classes as number);
+  const expected = outputsForLoss(loss as LossName, classes as number);
   if (expected !== nout) {
     throw new RuntimeError(
       `Model file ${
@@ -132,29 +132,6 @@ export function readMeta(model: MLP, path: string): CliMeta {
       : undefined,
     normalization: norm,
   };
-}
-
-/**
- * How many outputs a model needs for a loss and a number of classes (as
- * `fit` expects): one score for hinge, bce and 2-class mse, one per class
- * otherwise.
- *
- * @param loss The loss.
- * @param classes The number of classes.
- * @returns The output count.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { outputsFor } from "./model_meta.ts";
- * assert.equal(outputsFor("hinge", 2), 1);
- * assert.equal(outputsFor("cross-entropy", 3), 3);
- * ```
- */
-export function outputsFor(loss: LossName, classes: number): number {
-  if (loss === "cross-entropy") return classes;
-  if (loss === "mse" && classes > 2) return classes;
-  return 1;
 }
 
 /** A prediction read from raw outputs. */

@@ -22,6 +22,7 @@ import {
   makeXor,
   MLP,
   type OptimizerName,
+  outputsForLoss,
   parseCsv,
   SCHEDULE_NAMES,
   type ScheduleName,
@@ -55,7 +56,6 @@ import {
   LOSS_NAMES,
   type Normalization,
   normalize,
-  outputsFor,
   scoreOutputs,
 } from "./model_meta.ts";
 import {
@@ -487,7 +487,7 @@ export function runTraining(plan: TrainPlan, io: Io): number {
   const classes = data.raw.classes;
   const loss = chooseLoss(plan, classes);
   const nin = data.raw.x[0].length;
-  const nouts = [...plan.layers, outputsFor(loss, classes)];
+  const nouts = [...plan.layers, outputsForLoss(loss, classes)];
   const model = new MLP(nin, nouts, {
     activation: plan.activation,
     init: plan.init,
@@ -525,10 +525,8 @@ export function runTraining(plan: TrainPlan, io: Io): number {
       const where = report
         ? `; it first appeared in op ${report.op} (node ${report.index}), which produced ${report.data}`
         : "";
-      const loss = error.message.match(/Loss became (\S+)/)?.[1] ??
-        "non-finite";
       throw new RuntimeError(
-        `Training diverged at step ${error.step}: the loss became ${loss}${where}; try a smaller --lr (or --optimizer adam)`,
+        `Training diverged at step ${error.step}: the loss became ${error.loss}${where}; try a smaller --lr (or --optimizer adam)`,
         { cause: error },
       );
     }

@@ -9,7 +9,6 @@ import {
   codegenAvailable,
   CompiledStep,
   type NonFiniteReport,
-  sum,
   type Tape,
   Value,
 } from "../engine/mod.ts";
@@ -126,6 +125,8 @@ export interface FitResult {
 export class TrainingError extends Error {
   /** The step (from 1) whose loss was not finite. */
   readonly step: number;
+  /** The loss value: NaN, Infinity or -Infinity. */
+  readonly loss: number;
   /** Where the non-finite value first appeared, when it could be traced. */
   readonly report?: NonFiniteReport;
 
@@ -143,8 +144,32 @@ export class TrainingError extends Error {
     super(`Loss became ${loss} at step ${step}: ${where}`);
     this.name = "TrainingError";
     this.step = step;
+    this.loss = loss;
     this.report = report;
   }
+}
+
+/**
+ * How many outputs a model needs for `loss` on `classes` classes: one score
+ * for hinge, bce and 2-class mse; one per class for cross-entropy and
+ * multi-class mse.
+ *
+ * @param loss The loss.
+ * @param classes The number of classes (at least 2).
+ * @returns The size of the model's last layer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { outputsForLoss } from "./fit.ts";
+ * assert.equal(outputsForLoss("hinge", 2), 1);
+ * assert.equal(outputsForLoss("cross-entropy", 3), 3);
+ * ```
+ */
+export function outputsForLoss(loss: LossName, classes: number): number {
+  return loss === "cross-entropy" || (loss === "mse" && classes > 2)
+    ? classes
+    : 1;
 }
 
 /** Loss-specific parts: outputs per sample, the batch loss, the predicted class. */
@@ -177,7 +202,7 @@ function lossKind(name: LossName, classes: number): LossKind {
         classify: binary,
       };
     case "mse":
-      return classes === 2
+      return outputsForLoss(name, classes) === 1
         ? {
           outputs: 1,
           loss: (out, y) => mse(first(out), signs(y)),

@@ -97,9 +97,15 @@ export function drawBoundary(
   const image = gctx.createImageData(size, size);
   const px = image.data;
   for (let i = 0; i < size * size; i++) {
+    const confidence = grid.confidence[i];
+    if (!(confidence >= 0 && confidence <= 1)) {
+      // The model's output is not a number here (a diverged model): grey.
+      px.set([222, 224, 229, 255], 4 * i);
+      continue;
+    }
     const [r, g, b] = CLASS_RGB[grid.classes[i] % CLASS_RGB.length];
     // Mix the class colour into white: faint near the boundary, full when sure.
-    const a = 0.1 + 0.55 * grid.confidence[i];
+    const a = 0.1 + 0.55 * confidence;
     px[4 * i] = Math.round(255 + (r - 255) * a);
     px[4 * i + 1] = Math.round(255 + (g - 255) * a);
     px[4 * i + 2] = Math.round(255 + (b - 255) * a);
