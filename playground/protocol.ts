@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TrainConfig } from "./trainer.ts";
+import type { TrainConfig } from "./session.ts";
 
 /** What the page asks of the worker. */
 export type ToWorker =

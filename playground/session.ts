@@ -1,6 +1,6 @@
 /**
- * The train view's model: a dataset, an MLP and a persistent optimizer,
- * trained a slice at a time with the library's own `fit` so the worker can
+ * The train view's training session: a dataset, an MLP and the library's own
+ * step-at-a-time {@linkcode Trainer}, run a slice at a time so the worker can
  * stop between slices for pause, step and reset. DOM-free, tested under Deno.
  *
  * @module
@@ -9,11 +9,8 @@
 import {
   type Activation,
   ACTIVATIONS,
-  Adam,
-  AdamW,
   type Dataset,
   evaluate,
-  fit,
   type LossName,
   makeBlobs,
   makeCircles,
@@ -21,18 +18,14 @@ import {
   makeSpirals,
   makeXor,
   MLP,
-  type Optimizer,
   type OptimizerName,
+  outputsForLoss,
   serializeModel,
-  SGD,
   Tape,
+  Trainer,
+  TrainingError,
 } from "../mod.ts";
-import {
-  type CliMeta,
-  LOSS_NAMES,
-  outputsFor,
-  scoreOutputs,
-} from "../cli/model_meta.ts";
+import { type CliMeta, LOSS_NAMES, scoreOutputs } from "../cli/model_meta.ts";
 import {
   type BoundaryGrid,
   dataBounds,
@@ -101,7 +94,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   seed: 1337,
 }) as Readonly<TrainConfig>;
 
-/** Thrown for a configuration the trainer cannot use; the message is for people. */
+/** Thrown for a configuration a session cannot use; the message is for people. */
 export class ConfigError extends Error {
   /** The field at fault, so the page can mark its control. */
   readonly field: keyof TrainConfig;
@@ -147,7 +140,7 @@ export function lossFits(loss: LossName, classes: number): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { checkConfig, ConfigError, DEFAULT_CONFIG } from "./trainer.ts";
+ * import { checkConfig, ConfigError, DEFAULT_CONFIG } from "./session.ts";
  * assert.throws(() => checkConfig({ ...DEFAULT_CONFIG, lr: -1 }), ConfigError);
  * ```
  */
@@ -250,24 +243,31 @@ export interface SliceResult {
   losses: number[];
   /** The batch accuracy of each step (before its update). */
   accuracies: number[];
+  /**
+   * Set when the loss stopped being a number: the steps before it are
+   * reported, and the session can train no more (start a new one).
+   */
+  error?: TrainingError;
 }
 
 /** A seed far from the training seed, for the held-out test set. */
 const TEST_SEED_OFFSET = 7919;
 
 /**
- * A model being trained: data, MLP, optimizer and the step count so far.
+ * A model being trained: data, MLP, the library's {@linkcode Trainer} (which
+ * keeps the step's graph and the optimizer's state between slices) and the
+ * step count so far.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_CONFIG, Trainer } from "./trainer.ts";
- * const trainer = new Trainer({ ...DEFAULT_CONFIG, samples: 40 });
- * trainer.run(5);
- * assert.equal(trainer.step, 5);
+ * import { DEFAULT_CONFIG, TrainingSession } from "./session.ts";
+ * const session = new TrainingSession({ ...DEFAULT_CONFIG, samples: 40 });
+ * session.run(5);
+ * assert.equal(session.step, 5);
  * ```
  */
-export class Trainer {
+export class TrainingSession {
   /** The configuration. */
   readonly config: TrainConfig;
   /** The training data. */
@@ -276,16 +276,13 @@ export class Trainer {
   readonly test: Dataset;
   /** The model. */
   readonly model: MLP;
-  /** The optimizer, kept across slices so Adam's moments persist. */
-  readonly optimizer: Optimizer;
   /** The plot area: the data's bounds, padded and made square. */
   readonly bounds: PlotBounds;
-  /** Steps taken so far. */
-  step = 0;
-  #slices = 0;
+  readonly #trainer: Trainer;
+  #failed = false;
 
   /**
-   * Builds the data, the model and the optimizer.
+   * Builds the data, the model and the trainer.
    *
    * @param config The configuration (checked).
    * @throws {ConfigError} For a bad configuration.
@@ -297,21 +294,36 @@ export class Trainer {
     const classes = this.train.classes;
     this.model = new MLP(2, [
       ...config.layers,
-      outputsFor(config.loss, classes),
+      outputsForLoss(config.loss, classes),
     ], {
       activation: config.activation,
       seed: config.seed,
       tape: new Tape(),
     });
-    const parameters = this.model.parameters(), lr = config.lr;
-    this.optimizer = config.optimizer === "sgd"
-      ? new SGD(parameters, { lr })
-      : config.optimizer === "adam"
-      ? new Adam(parameters, { lr })
-      : new AdamW(parameters, { lr });
+    this.#trainer = new Trainer(this.model, this.train, {
+      loss: config.loss,
+      optimizer: config.optimizer,
+      lr: config.lr,
+      // Open-ended training: a constant rate over as many steps as it takes.
+      schedule: "constant",
+      steps: Number.MAX_SAFE_INTEGER,
+      batchSize: config.batchSize > 0 ? config.batchSize : undefined,
+      l2: config.l2,
+      seed: config.seed,
+    });
     this.bounds = squareBounds(
       dataBounds([...this.train.x, ...this.test.x], 0.08),
     );
+  }
+
+  /** Steps taken so far. */
+  get step(): number {
+    return this.#trainer.stepCount;
+  }
+
+  /** Whether the loss stopped being a number (no more training). */
+  get failed(): boolean {
+    return this.#failed;
   }
 
   /**
@@ -319,30 +331,33 @@ export class Trainer {
    *
    * @param steps The most steps to take.
    * @param budgetMs Stop after this many milliseconds (at least one step runs).
-   * @returns The steps taken and their losses and accuracies.
-   * @throws {TrainingError} When the loss becomes non-finite.
+   * @returns The steps taken, their losses and accuracies, and the
+   * {@linkcode TrainingError} if the loss stopped being a number.
    */
   run(steps: number, budgetMs: number = Infinity): SliceResult {
-    const { config } = this;
+    const losses: number[] = [], accuracies: number[] = [];
+    const trainer = this.#trainer;
+    if (this.#failed) {
+      throw new Error("This session's loss is not a number; start a new one");
+    }
     const started = performance.now();
-    const lr = config.lr;
-    const batch = config.batchSize > 0 ? config.batchSize : undefined;
-    const result = fit(this.model, this.train, {
-      loss: config.loss,
-      optimizer: this.optimizer,
-      schedule: () => lr,
-      steps,
-      batchSize: batch,
-      l2: config.l2,
-      seed: config.seed + this.#slices++,
-      onStep: () => performance.now() - started < budgetMs,
-    });
-    this.step += result.steps;
-    return {
-      steps: result.steps,
-      losses: result.losses,
-      accuracies: result.accuracies,
-    };
+    try {
+      while (losses.length < steps) {
+        losses.push(trainer.step());
+        accuracies.push(trainer.lastAccuracy);
+        if (performance.now() - started >= budgetMs) break;
+      }
+    } catch (error) {
+      if (!(error instanceof TrainingError)) throw error;
+      this.#failed = true;
+      return { steps: losses.length, losses, accuracies, error };
+    }
+    return { steps: losses.length, losses, accuracies };
+  }
+
+  /** Drops the trainer's graph from the tape; the model stays usable. */
+  close(): void {
+    this.#trainer.close();
   }
 
   /** Accuracy on the whole training set. */
@@ -357,7 +372,7 @@ export class Trainer {
 
   /**
    * The predicted class and its confidence over a grid spanning
-   * {@linkcode Trainer.bounds}, row 0 at the top.
+   * {@linkcode TrainingSession.bounds}, row 0 at the top.
    *
    * @param size Cells per side.
    * @returns The grid.

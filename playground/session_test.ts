@@ -8,7 +8,7 @@ import {
   DEFAULT_CONFIG,
   type TrainConfig,
   Trainer,
-} from "./trainer.ts";
+} from "./session.ts";
 
 const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
   ...DEFAULT_CONFIG,

@@ -11,7 +11,6 @@
  */
 
 import { formatNumber, formatPercent } from "../cli/format.ts";
-import { outputsFor } from "../cli/model_meta.ts";
 import { byId, hideBanner, showBanner, typingInField } from "./dom.ts";
 import {
   CLASS_COLORS,
@@ -36,8 +35,14 @@ import {
   lossFits,
   makeData,
   type TrainConfig,
-} from "./trainer.ts";
-import type { Activation, Dataset, LossName, OptimizerName } from "../mod.ts";
+} from "./session.ts";
+import {
+  type Activation,
+  type Dataset,
+  type LossName,
+  type OptimizerName,
+  outputsForLoss,
+} from "../mod.ts";
 
 const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
@@ -372,9 +377,10 @@ class TrainView {
     this.#trainAcc = [];
     this.#testAcc = [];
     byId("architecture").textContent = `MLP ${
-      [2, ...config.layers, outputsFor(config.loss, classCount(config))].join(
-        "-",
-      )
+      [2, ...config.layers, outputsForLoss(config.loss, classCount(config))]
+        .join(
+          "-",
+        )
     }`;
     this.#send({ type: "init", config });
     if (resume) this.#send({ type: "play", speed: Number(this.#speed.value) });

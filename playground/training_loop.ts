@@ -11,7 +11,7 @@ import { TrainingError } from "../mod.ts";
 import { scoreOutputs } from "../cli/model_meta.ts";
 import type { BoundaryGrid } from "../cli/plot.ts";
 import type { FromWorker, GridMessage, ToWorker } from "./protocol.ts";
-import { ConfigError, Trainer } from "./trainer.ts";
+import { ConfigError, TrainingSession } from "./session.ts";
 
 /** Cells per side of the decision surface. */
 export const GRID_SIZE = 72;
@@ -39,7 +39,7 @@ export type Scheduler = (callback: () => void, delayMs: number) => void;
  * import assert from "node:assert/strict";
  * import type { FromWorker } from "./protocol.ts";
  * import { TrainingLoop } from "./training_loop.ts";
- * import { DEFAULT_CONFIG } from "./trainer.ts";
+ * import { DEFAULT_CONFIG } from "./session.ts";
  * const sent: FromWorker[] = [];
  * const loop = new TrainingLoop((m) => sent.push(m), () => {});
  * loop.handle({ type: "init", config: { ...DEFAULT_CONFIG, samples: 20 } });
@@ -49,7 +49,7 @@ export type Scheduler = (callback: () => void, delayMs: number) => void;
  * ```
  */
 export class TrainingLoop {
-  #trainer: Trainer | undefined;
+  #session: TrainingSession | undefined;
   #playing = false;
   #speed = 0;
   // Steps owed at a capped speed, carried between ticks (fractions too).
@@ -97,14 +97,15 @@ export class TrainingLoop {
     switch (message.type) {
       case "init":
         this.#setPlaying(false);
-        this.#trainer = undefined;
-        this.#trainer = new Trainer(message.config);
+        this.#session?.close();
+        this.#session = undefined;
+        this.#session = new TrainingSession(message.config);
         this.#history = [];
         this.#ready();
         return;
       case "play":
         this.#speed = message.speed;
-        if (!this.#trainer) return;
+        if (!this.#session) return;
         this.#owed = 0;
         this.#lastTick = this.now();
         this.#setPlaying(true);
@@ -118,27 +119,27 @@ export class TrainingLoop {
         this.#owed = 0;
         return;
       case "step": {
-        if (!this.#trainer) return;
+        if (!this.#session) return;
         this.#setPlaying(false);
         this.#train(Math.max(1, message.count), Infinity, true);
         return;
       }
       case "export": {
-        const trainer = this.#trainer;
-        if (!trainer) return;
-        const c = trainer.config;
+        const session = this.#session;
+        if (!session) return;
+        const c = session.config;
         this.post({
           type: "model",
-          text: trainer.modelFile(),
-          filename: `tapegrad-${c.dataset}-${trainer.model.architecture}.json`,
+          text: session.modelFile(),
+          filename: `tapegrad-${c.dataset}-${session.model.architecture}.json`,
         });
         return;
       }
       case "predict": {
-        const trainer = this.#trainer;
-        if (!trainer) return;
-        const outputs = trainer.model.predict(message.point);
-        const scored = scoreOutputs(outputs, trainer.config.loss);
+        const session = this.#session;
+        if (!session) return;
+        const outputs = session.model.predict(message.point);
+        const scored = scoreOutputs(outputs, session.config.loss);
         this.post({
           type: "prediction",
           id: message.id,
@@ -153,7 +154,7 @@ export class TrainingLoop {
   }
 
   #ready(): void {
-    const t = this.#trainer!;
+    const t = this.#session!;
     const flat = (rows: number[][]) => rows.flatMap((r) => [r[0], r[1]]);
     const b = t.bounds;
     this.post({
@@ -176,7 +177,7 @@ export class TrainingLoop {
 
   /** Samples the decision surface, and spaces the next sampling by its cost. */
   #sampleGrid(): GridMessage {
-    const t = this.#trainer!;
+    const t = this.#session!;
     const started = this.now();
     const size = t.model.parameterCount > BIG_MODEL
       ? SMALL_GRID_SIZE
@@ -204,7 +205,7 @@ export class TrainingLoop {
   }
 
   #tick(): void {
-    if (!this.#playing || !this.#trainer) return;
+    if (!this.#playing || !this.#session) return;
     try {
       const now = this.now();
       let steps = Infinity;
@@ -229,25 +230,14 @@ export class TrainingLoop {
   }
 
   #train(steps: number, budgetMs: number, forceGrid: boolean): void {
-    const t = this.#trainer!;
-    const before = t.step;
-    let slice;
-    try {
-      slice = t.run(steps, budgetMs);
-    } catch (error) {
-      if (error instanceof TrainingError) {
-        const step = before + error.step;
-        this.#setPlaying(false);
-        this.post({
-          type: "error",
-          kind: "diverged",
-          step,
-          message: divergedMessage(error, step),
-        });
-        return;
-      }
-      throw error;
+    const t = this.#session!;
+    if (t.failed) {
+      // Diverged already: nothing more to train until a reset.
+      this.#setPlaying(false);
+      return;
     }
+    const slice = t.run(steps, budgetMs);
+    if (slice.error) this.#setPlaying(false);
     const now = this.now();
     this.#history.push({ step: t.step, time: now });
     while (this.#history.length > 2 && now - this.#history[0].time > 1000) {
@@ -266,8 +256,16 @@ export class TrainingLoop {
       trainAccuracy: t.trainAccuracy(),
       testAccuracy: t.testAccuracy(),
       rate,
-      grid: gridDue ? this.#sampleGrid() : undefined,
+      grid: gridDue || slice.error ? this.#sampleGrid() : undefined,
     });
+    if (slice.error) {
+      this.post({
+        type: "error",
+        kind: "diverged",
+        step: slice.error.step,
+        message: divergedMessage(slice.error, slice.error.step),
+      });
+    }
   }
 
   #fail(error: unknown): void {

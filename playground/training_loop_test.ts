@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { FromWorker } from "./protocol.ts";
-import { DEFAULT_CONFIG, type TrainConfig } from "./trainer.ts";
+import { DEFAULT_CONFIG, type TrainConfig } from "./session.ts";
 import { GRID_SIZE, TrainingLoop } from "./training_loop.ts";
 
 /** A loop with a hand-cranked scheduler and clock. */
