@@ -5,21 +5,7 @@ import assert from "node:assert/strict";
 import { displayGraph, toDot, toMermaid } from "./graph.ts";
 import { Tape } from "./tape.ts";
 import { dot, sum, Value } from "./value.ts";
-
-/** Asserts that `fn` throws an instance of exactly `Class` with a matching message. */
-function assertThrows(
-  fn: () => unknown,
-  Class: new (...args: never[]) => Error,
-  message: RegExp | string,
-): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof Class, `expected ${Class.name}, got ${error}`);
-    assert.equal(error.constructor, Class);
-    if (typeof message === "string") assert.equal(error.message, message);
-    else assert.match(error.message, message);
-    return true;
-  });
-}
+import { assertThrows } from "./_testing.ts";
 
 /** micrograd's first example, d = a*b + c, after backward. */
 function example(): Value {

@@ -6,6 +6,7 @@
  */
 
 import { Op, unaryForward } from "../engine/mod.ts";
+import { show } from "./_show.ts";
 
 /**
  * A neuron's non-linearity: `"relu"`, `"tanh"`, `"sigmoid"`, or `"linear"`
@@ -163,15 +164,4 @@ export function activationName(activation: Activation): string {
     case "linear":
       return "Linear";
   }
-}
-
-/** Quotes a value for an error message. */
-function show(x: unknown): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "bigint") return `${x}n`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (x === null) return "null";
-  if (typeof x === "object") return "an object";
-  if (typeof x === "function") return "a function";
-  return String(x);
 }

@@ -8,18 +8,7 @@ import {
   isActivation,
   parseActivation,
 } from "./activation.ts";
-
-function throwsExactly(
-  fn: () => unknown,
-  errorClass: TypeErrorConstructor | RangeErrorConstructor,
-  message: string,
-): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.equal((error as Error).constructor, errorClass);
-    assert.equal((error as Error).message, message);
-    return true;
-  });
-}
+import { throwsExactly } from "./_testing.ts";
 
 Deno.test("activationOp() maps relu, tanh, sigmoid to their ops and linear to none", () => {
   assert.equal(activationOp("relu"), Op.Relu);

@@ -1,6 +1,10 @@
 // parseCsv: turns the user's own numeric CSV text into a classification Dataset.
 
 import type { Dataset } from "./data.ts";
+import { show, type ShowOptions } from "./_show.ts";
+
+/** This module's messages name an array without its length: `got an array`. */
+const SHORT_ARRAYS: ShowOptions = { arrayLength: false };
 
 /**
  * Options of {@linkcode parseCsv}.
@@ -45,17 +49,6 @@ interface ResolvedCsvOptions {
 
 /** A decimal number: optional sign, digits with an optional point, optional exponent. */
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-/** Formats a bad argument for an error message: strings quoted, numbers as written. */
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "function") return "a function";
-  return String(value);
-}
 
 /** Returns the finite number a field spells, or undefined if it spells none. */
 function toNumber(field: string): number | undefined {
@@ -113,7 +106,7 @@ function tokenize(text: string, delimiter: string): CsvRecord[] {
         if (j < n && next !== delimiter && next !== "\n" && next !== "\r") {
           throw new SyntaxError(
             `Line ${line}, column ${column}: unexpected ${
-              show(next)
+              show(next, SHORT_ARRAYS)
             } after a closing quote, expected a delimiter or the end of the line`,
           );
         }
@@ -152,14 +145,18 @@ function readOptions(options: unknown): ResolvedCsvOptions {
     options !== undefined &&
     (typeof options !== "object" || options === null || Array.isArray(options))
   ) {
-    throw new TypeError(`Options must be an object, got ${show(options)}`);
+    throw new TypeError(
+      `Options must be an object, got ${show(options, SHORT_ARRAYS)}`,
+    );
   }
   const { label, header = "auto", delimiter = "," } =
     (options ?? {}) as CsvOptions;
   const delimiterRule = "a single character other than a quote or a line break";
   if (typeof delimiter !== "string") {
     throw new TypeError(
-      `Delimiter must be ${delimiterRule}, got ${show(delimiter)}`,
+      `Delimiter must be ${delimiterRule}, got ${
+        show(delimiter, SHORT_ARRAYS)
+      }`,
     );
   }
   if (
@@ -167,29 +164,37 @@ function readOptions(options: unknown): ResolvedCsvOptions {
     delimiter === "\r"
   ) {
     throw new RangeError(
-      `Delimiter must be ${delimiterRule}, got ${show(delimiter)}`,
+      `Delimiter must be ${delimiterRule}, got ${
+        show(delimiter, SHORT_ARRAYS)
+      }`,
     );
   }
   if (typeof header !== "boolean" && header !== "auto") {
     const Err = typeof header === "string" ? RangeError : TypeError;
-    throw new Err(`Header must be true, false or "auto", got ${show(header)}`);
+    throw new Err(
+      `Header must be true, false or "auto", got ${show(header, SHORT_ARRAYS)}`,
+    );
   }
   const labelRule = "a column name or a zero-based column index";
   if (
     label !== undefined && typeof label !== "string" &&
     typeof label !== "number"
   ) {
-    throw new TypeError(`Label must be ${labelRule}, got ${show(label)}`);
+    throw new TypeError(
+      `Label must be ${labelRule}, got ${show(label, SHORT_ARRAYS)}`,
+    );
   }
   if (
     typeof label === "number" && !(Number.isSafeInteger(label) && label >= 0)
   ) {
-    throw new RangeError(`Label must be ${labelRule}, got ${show(label)}`);
+    throw new RangeError(
+      `Label must be ${labelRule}, got ${show(label, SHORT_ARRAYS)}`,
+    );
   }
   if (typeof label === "string" && header === false) {
     throw new RangeError(
       `Label column name ${
-        show(label)
+        show(label, SHORT_ARRAYS)
       } needs a header row, but header is false; pass a zero-based index instead`,
     );
   }
@@ -251,7 +256,9 @@ function readOptions(options: unknown): ResolvedCsvOptions {
  */
 export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   if (typeof text !== "string") {
-    throw new TypeError(`CSV text must be a string, got ${show(text)}`);
+    throw new TypeError(
+      `CSV text must be a string, got ${show(text, SHORT_ARRAYS)}`,
+    );
   }
   const { label, header, delimiter } = readOptions(options);
   const records = tokenize(text, delimiter);
@@ -285,15 +292,17 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
     const matches = names.flatMap((name, j) => (name === label ? [j] : []));
     if (matches.length === 0) {
       throw new RangeError(
-        `Label column ${show(label)} not found; available columns: ${
-          names.map(show).join(", ")
+        `Label column ${
+          show(label, SHORT_ARRAYS)
+        } not found; available columns: ${
+          names.map((name) => show(name, SHORT_ARRAYS)).join(", ")
         }`,
       );
     }
     if (matches.length > 1) {
       throw new RangeError(
         `Label column ${
-          show(label)
+          show(label, SHORT_ARRAYS)
         } is ambiguous: the header has it at columns ${
           matches.map((j) => j + 1).join(" and ")
         }`,
@@ -310,7 +319,9 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const where = (line: number, column: number): string =>
     names === undefined
       ? `Line ${line}, column ${column + 1}`
-      : `Line ${line}, column ${column + 1} (${show(names[column])})`;
+      : `Line ${line}, column ${column + 1} (${
+        show(names[column], SHORT_ARRAYS)
+      })`;
   const x: number[][] = [];
   const rawLabels: string[] = [];
   for (const { line, fields } of rows) {
@@ -343,7 +354,9 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
           ? `; if line ${line} is a header, pass header: true`
           : "";
         throw new SyntaxError(
-          `${where(line, j)}: ${show(field)} is not ${what}${hint}`,
+          `${where(line, j)}: ${
+            show(field, SHORT_ARRAYS)
+          } is not ${what}${hint}`,
         );
       }
       row.push(value);

@@ -1,6 +1,10 @@
 // Toy classification datasets (moons, circles, spirals, xor, blobs) and helpers to label, split and batch them.
 
 import { Rng } from "./rng.ts";
+import { show, type ShowOptions } from "./_show.ts";
+
+/** This module's messages name an array without its length: `got an array`. */
+const SHORT_ARRAYS: ShowOptions = { arrayLength: false };
 
 /**
  * A labelled classification dataset: one feature row per sample and its
@@ -189,24 +193,15 @@ export interface BatchOptions {
   rng?: Rng;
 }
 
-/** Formats a bad argument for an error message: strings quoted, numbers as written. */
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "function") return "a function";
-  return String(value);
-}
-
 /** Throws unless `options` is an object (or undefined, meaning all defaults). */
 function checkOptions(options: unknown): void {
   if (
     options !== undefined &&
     (typeof options !== "object" || options === null || Array.isArray(options))
   ) {
-    throw new TypeError(`Options must be an object, got ${show(options)}`);
+    throw new TypeError(
+      `Options must be an object, got ${show(options, SHORT_ARRAYS)}`,
+    );
   }
 }
 
@@ -218,10 +213,14 @@ function checkInteger(
   rule: string,
 ): asserts value is number {
   if (typeof value !== "number") {
-    throw new TypeError(`${what} must be ${rule}, got ${show(value)}`);
+    throw new TypeError(
+      `${what} must be ${rule}, got ${show(value, SHORT_ARRAYS)}`,
+    );
   }
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`${what} must be ${rule}, got ${show(value)}`);
+    throw new RangeError(
+      `${what} must be ${rule}, got ${show(value, SHORT_ARRAYS)}`,
+    );
   }
 }
 
@@ -232,10 +231,14 @@ function checkNonNegative(
 ): asserts value is number {
   const rule = "a finite number of at least 0";
   if (typeof value !== "number") {
-    throw new TypeError(`${what} must be ${rule}, got ${show(value)}`);
+    throw new TypeError(
+      `${what} must be ${rule}, got ${show(value, SHORT_ARRAYS)}`,
+    );
   }
   if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${what} must be ${rule}, got ${show(value)}`);
+    throw new RangeError(
+      `${what} must be ${rule}, got ${show(value, SHORT_ARRAYS)}`,
+    );
   }
 }
 
@@ -249,7 +252,9 @@ function checkClassCount(classes: unknown): asserts classes is number {
 
 function checkLabels(what: string, labels: unknown): void {
   if (!Array.isArray(labels)) {
-    throw new TypeError(`${what} must be an array, got ${show(labels)}`);
+    throw new TypeError(
+      `${what} must be an array, got ${show(labels, SHORT_ARRAYS)}`,
+    );
   }
 }
 
@@ -257,13 +262,17 @@ function checkLabels(what: string, labels: unknown): void {
 function checkDataset(ds: unknown): asserts ds is Dataset {
   if (typeof ds !== "object" || ds === null || Array.isArray(ds)) {
     throw new TypeError(
-      `Dataset must be an object with x, y and classes, got ${show(ds)}`,
+      `Dataset must be an object with x, y and classes, got ${
+        show(ds, SHORT_ARRAYS)
+      }`,
     );
   }
   const { x, y } = ds as Partial<Dataset>;
   if (!Array.isArray(x) || !Array.isArray(y)) {
     throw new TypeError(
-      `Dataset x and y must be arrays, got ${show(x)} and ${show(y)}`,
+      `Dataset x and y must be arrays, got ${show(x, SHORT_ARRAYS)} and ${
+        show(y, SHORT_ARRAYS)
+      }`,
     );
   }
   if (x.length !== y.length) {
@@ -408,12 +417,16 @@ export function makeCircles(n: number, options: CirclesOptions = {}): Dataset {
   checkNonNegative("Noise", noise);
   if (typeof factor !== "number") {
     throw new TypeError(
-      `Circle factor must be a number in [0, 1), got ${show(factor)}`,
+      `Circle factor must be a number in [0, 1), got ${
+        show(factor, SHORT_ARRAYS)
+      }`,
     );
   }
   if (!(factor >= 0 && factor < 1)) {
     throw new RangeError(
-      `Circle factor must be a number in [0, 1), got ${show(factor)}`,
+      `Circle factor must be a number in [0, 1), got ${
+        show(factor, SHORT_ARRAYS)
+      }`,
     );
   }
   const rng = new Rng(seed);
@@ -535,7 +548,9 @@ export function makeXor(n: number, options: XorOptions = {}): Dataset {
 function checkCenters(centers: unknown): asserts centers is number[][] {
   if (!Array.isArray(centers)) {
     throw new TypeError(
-      `Centers must be an array of coordinate arrays, got ${show(centers)}`,
+      `Centers must be an array of coordinate arrays, got ${
+        show(centers, SHORT_ARRAYS)
+      }`,
     );
   }
   if (centers.length < 2) {
@@ -547,7 +562,7 @@ function checkCenters(centers: unknown): asserts centers is number[][] {
     if (!Array.isArray(center) || center.length === 0) {
       throw new TypeError(
         `Center ${k} must be a non-empty array of finite numbers, got ${
-          show(center)
+          show(center, SHORT_ARRAYS)
         }`,
       );
     }
@@ -563,7 +578,7 @@ function checkCenters(centers: unknown): asserts centers is number[][] {
         const Err = typeof c === "number" ? RangeError : TypeError;
         throw new Err(
           `Center ${k}, coordinate ${j} must be a finite number, got ${
-            show(c)
+            show(c, SHORT_ARRAYS)
           }`,
         );
       }
@@ -659,7 +674,7 @@ export function toSigned(y: readonly number[]): number[] {
   return y.map((label, i) => {
     if (label !== 0 && label !== 1) {
       throw new RangeError(
-        `Label at index ${i} must be 0 or 1, got ${show(label)}`,
+        `Label at index ${i} must be 0 or 1, got ${show(label, SHORT_ARRAYS)}`,
       );
     }
     return label === 1 ? 1 : -1;
@@ -691,7 +706,7 @@ export function oneHot(y: readonly number[], classes: number): number[][] {
     if (!Number.isInteger(label) || label < 0 || label >= classes) {
       throw new RangeError(
         `Label at index ${i} must be an integer from 0 to ${classes - 1}, got ${
-          show(label)
+          show(label, SHORT_ARRAYS)
         }`,
       );
     }
@@ -725,7 +740,7 @@ export function oneHot(y: readonly number[], classes: number): number[][] {
 export function shuffleDataset(ds: Dataset, rng: Rng): Dataset {
   checkDataset(ds);
   if (!(rng instanceof Rng)) {
-    throw new TypeError(`Shuffle needs an Rng, got ${show(rng)}`);
+    throw new TypeError(`Shuffle needs an Rng, got ${show(rng, SHORT_ARRAYS)}`);
   }
   return pick(ds, rng.permutation(ds.x.length));
 }
@@ -763,14 +778,14 @@ export function trainValSplit(
   if (typeof valFraction !== "number") {
     throw new TypeError(
       `Validation fraction must be a number in [0, 1), got ${
-        show(valFraction)
+        show(valFraction, SHORT_ARRAYS)
       }`,
     );
   }
   if (!(valFraction >= 0 && valFraction < 1)) {
     throw new RangeError(
       `Validation fraction must be a number in [0, 1), got ${
-        show(valFraction)
+        show(valFraction, SHORT_ARRAYS)
       }`,
     );
   }
@@ -817,7 +832,9 @@ export function batches(
   checkOptions(options);
   const rng = options.rng;
   if (rng !== undefined && !(rng instanceof Rng)) {
-    throw new TypeError(`Batch rng must be an Rng, got ${show(rng)}`);
+    throw new TypeError(
+      `Batch rng must be an Rng, got ${show(rng, SHORT_ARRAYS)}`,
+    );
   }
   const n = ds.x.length;
   const order = rng === undefined

@@ -6,6 +6,7 @@
  */
 
 import { Rng } from "./rng.ts";
+import { checkPositiveInteger, show } from "./_show.ts";
 
 /**
  * How a neuron's weights are drawn (biases always start at 0, as in
@@ -195,24 +196,4 @@ export function rngFrom(options: RandomOptions, name: string = "Model"): Rng {
     );
   }
   return new Rng(seed);
-}
-
-function checkPositiveInteger(x: unknown, name: string): void {
-  if (typeof x !== "number") {
-    throw new TypeError(`${name} must be a positive integer, got ${show(x)}`);
-  }
-  if (!Number.isInteger(x) || x < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${show(x)}`);
-  }
-}
-
-/** Quotes a value for an error message. */
-function show(x: unknown): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "bigint") return `${x}n`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (x === null) return "null";
-  if (typeof x === "object") return "an object";
-  if (typeof x === "function") return "a function";
-  return String(x);
 }

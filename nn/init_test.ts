@@ -8,18 +8,7 @@ import {
   rngFrom,
 } from "./init.ts";
 import { Rng } from "./rng.ts";
-
-function throwsExactly(
-  fn: () => unknown,
-  errorClass: TypeErrorConstructor | RangeErrorConstructor,
-  message: string,
-): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.equal((error as Error).constructor, errorClass);
-    assert.equal((error as Error).message, message);
-    return true;
-  });
-}
+import { throwsExactly } from "./_testing.ts";
 
 Deno.test("initialWeight() draws uniform(-1, 1), Xavier and He from the rng", () => {
   const a = new Rng(3), b = new Rng(3);

@@ -7,6 +7,7 @@
  */
 
 import { dot, sum, type Tape, Value } from "../engine/mod.ts";
+import { show } from "./_show.ts";
 
 /**
  * Mean squared error, `(1/n) Σ (pᵢ - tᵢ)²`, recorded as one difference node
@@ -413,15 +414,4 @@ function checkLabels(
       );
     }
   }
-}
-
-/** Quotes a value for an error message. */
-function show(x: unknown): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "bigint") return `${x}n`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (x === null) return "null";
-  if (typeof x === "object") return "an object";
-  if (typeof x === "function") return "a function";
-  return String(x);
 }

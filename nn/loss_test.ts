@@ -10,18 +10,7 @@ import {
   sumSquaredError,
 } from "./loss.ts";
 import { MLP } from "./mlp.ts";
-
-function throwsExactly(
-  fn: () => unknown,
-  errorClass: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor,
-  message: string,
-): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.equal((error as Error).constructor, errorClass);
-    assert.equal((error as Error).message, message);
-    return true;
-  });
-}
+import { throwsExactly } from "./_testing.ts";
 
 function close(actual: number, expected: number, tolerance = 1e-12): void {
   assert.ok(

@@ -15,6 +15,7 @@ import {
 import { type Init, parseInit, type RandomOptions, rngFrom } from "./init.ts";
 import { Layer } from "./layer.ts";
 import { ContiguousModule, type ContiguousModuleOptions } from "./module.ts";
+import { show } from "./_show.ts";
 
 /** A JSON value: what `JSON.parse` can return. */
 export type JsonValue =
@@ -722,15 +723,4 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   if (x === null || typeof x !== "object" || Array.isArray(x)) return false;
   const proto = Object.getPrototypeOf(x);
   return proto === Object.prototype || proto === null;
-}
-
-/** Quotes a value for an error message. */
-function show(x: unknown): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "bigint") return `${x}n`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (x === null) return "null";
-  if (typeof x === "object") return "an object";
-  if (typeof x === "function") return "a function";
-  return String(x);
 }

@@ -6,18 +6,7 @@ import * as naive from "../bench/naive_micrograd.ts";
 import { hinge, mse } from "./loss.ts";
 import { MLP } from "./mlp.ts";
 import { Rng } from "./rng.ts";
-
-function throwsExactly(
-  fn: () => unknown,
-  errorClass: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor,
-  message: string,
-): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.equal((error as Error).constructor, errorClass);
-    assert.equal((error as Error).message, message);
-    return true;
-  });
-}
+import { throwsExactly } from "./_testing.ts";
 
 /** The tape's state, to check that something left it untouched. */
 function snapshot(tape: Tape): unknown {

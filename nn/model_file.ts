@@ -6,6 +6,7 @@
  */
 
 import { MLP, type ModelLoadOptions } from "./mlp.ts";
+import { show } from "./_show.ts";
 
 /**
  * The model file text of an MLP: its {@linkcode MLP.toJSON} form as JSON.
@@ -77,15 +78,4 @@ export function parseModel(text: string, options: ModelLoadOptions = {}): MLP {
     throw new SyntaxError(`Model file is not valid JSON: ${reason}`);
   }
   return MLP.fromJSON(json, options);
-}
-
-/** Quotes a value for an error message. */
-function show(x: unknown): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "bigint") return `${x}n`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (x === null) return "null";
-  if (typeof x === "object") return "an object";
-  if (typeof x === "function") return "a function";
-  return String(x);
 }

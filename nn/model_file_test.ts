@@ -2,22 +2,7 @@ import assert from "node:assert/strict";
 import { defaultTape, Tape } from "../engine/mod.ts";
 import { MLP, type ModelJSON, type ModelMeta } from "./mlp.ts";
 import { parseModel, serializeModel } from "./model_file.ts";
-
-function throwsExactly(
-  fn: () => unknown,
-  errorClass:
-    | ErrorConstructor
-    | TypeErrorConstructor
-    | RangeErrorConstructor
-    | SyntaxErrorConstructor,
-  message: string,
-): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.equal((error as Error).constructor, errorClass);
-    assert.equal((error as Error).message, message);
-    return true;
-  });
-}
+import { throwsExactly } from "./_testing.ts";
 
 /** A valid model file for 2-16-16-1, as a fresh plain object. */
 function file337(): Record<string, unknown> {

@@ -7,6 +7,7 @@
  */
 
 import { defaultTape, indexOn, Tape, Value } from "../engine/mod.ts";
+import { checkPositiveInteger, show } from "./_show.ts";
 
 /**
  * The base of every model: it owns parameters and can reset their
@@ -434,28 +435,4 @@ export abstract class ContiguousModule extends Module {
       );
     }
   }
-}
-
-/**
- * Throws unless `x` is a positive integer (TypeError for a non-number,
- * RangeError otherwise).
- */
-function checkPositiveInteger(x: unknown, name: string): void {
-  if (typeof x !== "number") {
-    throw new TypeError(`${name} must be a positive integer, got ${show(x)}`);
-  }
-  if (!Number.isInteger(x) || x < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${show(x)}`);
-  }
-}
-
-/** Quotes a value for an error message. */
-function show(x: unknown): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "bigint") return `${x}n`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (x === null) return "null";
-  if (typeof x === "object") return "an object";
-  if (typeof x === "function") return "a function";
-  return String(x);
 }

@@ -2,18 +2,7 @@ import assert from "node:assert/strict";
 import { Op, Tape, Value } from "../engine/mod.ts";
 import { Neuron } from "./neuron.ts";
 import { Rng } from "./rng.ts";
-
-function throwsExactly(
-  fn: () => unknown,
-  errorClass: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor,
-  message: string,
-): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.equal((error as Error).constructor, errorClass);
-    assert.equal((error as Error).message, message);
-    return true;
-  });
-}
+import { throwsExactly } from "./_testing.ts";
 
 /** A neuron with known parameters. */
 function neuron(

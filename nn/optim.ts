@@ -1,6 +1,10 @@
 // Optimizers (SGD, Adam, AdamW) that update parameters in place on the tape's typed arrays.
 
 import { type Tape, Value } from "../engine/mod.ts";
+import { show, type ShowOptions } from "./_show.ts";
+
+/** Optimizer messages name a stray Value (`got a Value`), not just `an object`. */
+const NAMED_VALUES: ShowOptions = { value: true };
 
 /**
  * What every optimizer shares: the parameters, resolved once to tape node
@@ -87,7 +91,7 @@ export abstract class Optimizer {
     if (!Array.isArray(parameters)) {
       throw new TypeError(
         `${name} parameters must be a non-empty array of Values, got ${
-          show(parameters)
+          show(parameters, NAMED_VALUES)
         }`,
       );
     }
@@ -105,7 +109,9 @@ export abstract class Optimizer {
       const p: unknown = parameters[k];
       if (!(p instanceof Value)) {
         throw new TypeError(
-          `${name} parameters[${k}] must be a Value, got ${show(p)}`,
+          `${name} parameters[${k}] must be a Value, got ${
+            show(p, NAMED_VALUES)
+          }`,
         );
       }
       if (tape === undefined) tape = p.tape;
@@ -409,7 +415,9 @@ export class SGD extends Optimizer {
     this.momentum = nonNegative("SGD momentum", momentum);
     if (typeof nesterov !== "boolean") {
       throw new TypeError(
-        `SGD nesterov must be true or false, got ${show(nesterov)}`,
+        `SGD nesterov must be true or false, got ${
+          show(nesterov, NAMED_VALUES)
+        }`,
       );
     }
     if (nesterov && this.momentum === 0) {
@@ -821,14 +829,14 @@ function adamOptions(
   if (!Array.isArray(betas) || betas.length !== 2) {
     throw new TypeError(
       `${name} betas must be an array of two numbers in [0, 1), got ${
-        show(betas)
+        show(betas, NAMED_VALUES)
       }`,
     );
   }
   for (let k = 0; k < 2; k++) {
     const beta: unknown = betas[k];
     const message = `${name} betas[${k}] must be a number in [0, 1), got ${
-      show(beta)
+      show(beta, NAMED_VALUES)
     }`;
     if (typeof beta !== "number") throw new TypeError(message);
     if (!(beta >= 0 && beta < 1)) throw new RangeError(message);
@@ -851,7 +859,7 @@ function checkOptions(
     typeof options !== "object" || options === null || Array.isArray(options)
   ) {
     throw new TypeError(
-      `${name} options must be an object, got ${show(options)}`,
+      `${name} options must be an object, got ${show(options, NAMED_VALUES)}`,
     );
   }
   for (const key of Object.keys(options)) {
@@ -867,7 +875,9 @@ function checkOptions(
 
 /** Returns `value` if it is a finite number >= 0; throws otherwise. */
 function nonNegative(what: string, value: unknown): number {
-  const message = `${what} must be a finite number >= 0, got ${show(value)}`;
+  const message = `${what} must be a finite number >= 0, got ${
+    show(value, NAMED_VALUES)
+  }`;
   if (typeof value !== "number") throw new TypeError(message);
   if (!(value >= 0 && value < Infinity)) throw new RangeError(message);
   return value;
@@ -875,16 +885,4 @@ function nonNegative(what: string, value: unknown): number {
 
 function staleMessage(name: string, k: number, index: number): string {
   return `${name} parameters[${k}] is stale: node ${index} was dropped by tape.rewind(); create parameters before the mark you rewind to`;
-}
-
-/** Formats a bad argument for an error message: strings quoted, numbers as written. */
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null) return "null";
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (value instanceof Value) return "a Value";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "function") return "a function";
-  return String(value);
 }

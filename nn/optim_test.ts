@@ -1,27 +1,7 @@
 import assert from "node:assert/strict";
 import { Tape, Value } from "../engine/mod.ts";
 import { Adam, AdamW, type Optimizer, SGD } from "./optim.ts";
-
-/** Asserts |actual - expected| <= tolerance. */
-function assertClose(actual: number, expected: number, tolerance = 1e-12) {
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `expected ${expected}, got ${actual}`,
-  );
-}
-
-/** Asserts that `fn` throws an instance of `type` with exactly `message`. */
-function assertThrowsWith(
-  fn: () => unknown,
-  type: new (message?: string) => Error,
-  message: string,
-) {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof type, `expected a ${type.name}, got ${error}`);
-    assert.equal(error.message, message);
-    return true;
-  });
-}
+import { assertClose, assertThrowsWith } from "./_testing.ts";
 
 /** One training step: zero the gradients, backpropagate `loss()`, update. */
 function trainStep(optimizer: Optimizer, loss: () => Value) {

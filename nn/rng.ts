@@ -1,5 +1,10 @@
 // Rng: a seedable, deterministic xoshiro128** generator for weights, data and shuffles.
 
+import { show, type ShowOptions } from "./_show.ts";
+
+/** This module's messages name an array without its length: `got an array`. */
+const SHORT_ARRAYS: ShowOptions = { arrayLength: false };
+
 /** 2^32, the number of distinct outputs of {@linkcode Rng.uint32}. */
 const TWO_POW_32 = 4294967296;
 /** 2^26, shifts the high 27 bits of a double above the low 26. */
@@ -9,24 +14,17 @@ const TWO_POW_53 = 9007199254740992;
 /** The golden-ratio increment of splitmix32. */
 const GOLDEN = 0x9e3779b9;
 
-/** Formats a bad argument for an error message: strings quoted, numbers as written. */
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object";
-  if (typeof value === "function") return "a function";
-  return String(value);
-}
-
 /** Throws TypeError when `value` is not a number, RangeError when it is not finite. */
 function checkFinite(what: string, value: unknown): asserts value is number {
   if (typeof value !== "number") {
-    throw new TypeError(`${what} must be a finite number, got ${show(value)}`);
+    throw new TypeError(
+      `${what} must be a finite number, got ${show(value, SHORT_ARRAYS)}`,
+    );
   }
   if (!Number.isFinite(value)) {
-    throw new RangeError(`${what} must be a finite number, got ${show(value)}`);
+    throw new RangeError(
+      `${what} must be a finite number, got ${show(value, SHORT_ARRAYS)}`,
+    );
   }
 }
 
@@ -89,10 +87,14 @@ export class Rng {
    */
   constructor(seed: number = 0) {
     if (typeof seed !== "number") {
-      throw new TypeError(`Seed must be a safe integer, got ${show(seed)}`);
+      throw new TypeError(
+        `Seed must be a safe integer, got ${show(seed, SHORT_ARRAYS)}`,
+      );
     }
     if (!Number.isSafeInteger(seed)) {
-      throw new RangeError(`Seed must be a safe integer, got ${show(seed)}`);
+      throw new RangeError(
+        `Seed must be a safe integer, got ${show(seed, SHORT_ARRAYS)}`,
+      );
     }
     this.seed = seed;
     const low = seed >>> 0;
@@ -190,15 +192,17 @@ export class Rng {
     checkFinite("Upper bound", hi);
     if (lo > hi) {
       throw new RangeError(
-        `Lower bound must not exceed upper bound, got ${show(lo)} > ${
-          show(hi)
-        }`,
+        `Lower bound must not exceed upper bound, got ${
+          show(lo, SHORT_ARRAYS)
+        } > ${show(hi, SHORT_ARRAYS)}`,
       );
     }
     const width = hi - lo;
     if (!Number.isFinite(width)) {
       throw new RangeError(
-        `Range width must be finite, got ${show(lo)} to ${show(hi)}`,
+        `Range width must be finite, got ${show(lo, SHORT_ARRAYS)} to ${
+          show(hi, SHORT_ARRAYS)
+        }`,
       );
     }
     return lo + width * this.next();
@@ -232,7 +236,7 @@ export class Rng {
     checkFinite("Standard deviation", std);
     if (std < 0) {
       throw new RangeError(
-        `Standard deviation must be at least 0, got ${show(std)}`,
+        `Standard deviation must be at least 0, got ${show(std, SHORT_ARRAYS)}`,
       );
     }
     if (this.#hasSpare) {
@@ -268,12 +272,16 @@ export class Rng {
   int(n: number): number {
     if (typeof n !== "number") {
       throw new TypeError(
-        `Integer bound must be an integer from 1 to 2^32, got ${show(n)}`,
+        `Integer bound must be an integer from 1 to 2^32, got ${
+          show(n, SHORT_ARRAYS)
+        }`,
       );
     }
     if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
       throw new RangeError(
-        `Integer bound must be an integer from 1 to 2^32, got ${show(n)}`,
+        `Integer bound must be an integer from 1 to 2^32, got ${
+          show(n, SHORT_ARRAYS)
+        }`,
       );
     }
     return this.#below(n);
@@ -301,7 +309,9 @@ export class Rng {
    */
   shuffle<T>(array: T[]): T[] {
     if (!Array.isArray(array)) {
-      throw new TypeError(`Shuffle needs an array, got ${show(array)}`);
+      throw new TypeError(
+        `Shuffle needs an array, got ${show(array, SHORT_ARRAYS)}`,
+      );
     }
     for (let i = array.length - 1; i > 0; i--) {
       const j = this.#below(i + 1);
@@ -334,14 +344,14 @@ export class Rng {
     if (typeof n !== "number") {
       throw new TypeError(
         `Permutation length must be a non-negative integer below 2^32, got ${
-          show(n)
+          show(n, SHORT_ARRAYS)
         }`,
       );
     }
     if (!Number.isInteger(n) || n < 0 || n >= TWO_POW_32) {
       throw new RangeError(
         `Permutation length must be a non-negative integer below 2^32, got ${
-          show(n)
+          show(n, SHORT_ARRAYS)
         }`,
       );
     }

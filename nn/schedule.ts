@@ -1,5 +1,7 @@
 // Learning-rate schedules: functions from (step, totalSteps) to a learning rate, to set an optimizer's lr each step.
 
+import { show } from "./_show.ts";
+
 /**
  * A learning-rate schedule: the learning rate for step `step` (counted from
  * 0) of a run of `totalSteps` steps. A schedule throws a `TypeError` or
@@ -217,15 +219,4 @@ function checkStep(step: unknown, totalSteps: unknown): void {
   if (!Number.isInteger(step) || step < 0 || step > totalSteps) {
     throw new RangeError(message);
   }
-}
-
-/** Formats a bad argument for an error message: strings quoted, numbers as written. */
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null) return "null";
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === "object") return "an object";
-  if (typeof value === "function") return "a function";
-  return String(value);
 }

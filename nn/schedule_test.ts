@@ -9,27 +9,7 @@ import {
   SCHEDULE_NAMES,
   scheduleByName,
 } from "./schedule.ts";
-
-/** Asserts |actual - expected| <= tolerance. */
-function assertClose(actual: number, expected: number, tolerance = 1e-12) {
-  assert.ok(
-    Math.abs(actual - expected) <= tolerance,
-    `expected ${expected}, got ${actual}`,
-  );
-}
-
-/** Asserts that `fn` throws an instance of `type` with exactly `message`. */
-function assertThrowsWith(
-  fn: () => unknown,
-  type: new (message?: string) => Error,
-  message: string,
-) {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof type, `expected a ${type.name}, got ${error}`);
-    assert.equal(error.message, message);
-    return true;
-  });
-}
+import { assertClose, assertThrowsWith } from "./_testing.ts";
 
 /** The schedule's rates for steps 0 … totalSteps. */
 function rates(schedule: Schedule, totalSteps: number): number[] {
