@@ -369,7 +369,9 @@ export class SGD extends Optimizer {
    */
   readonly nesterov: boolean;
   /**
-   * The L2 penalty added to each gradient.
+   * The weight decay rate: for Adam an L2 penalty added to each gradient;
+   * for AdamW decoupled, each step multiplying every parameter by
+   * `1 - lr·weightDecay`.
    *
    * @example
    * ```ts
@@ -564,7 +566,9 @@ export class Adam extends Optimizer {
    */
   readonly eps: number;
   /**
-   * The L2 penalty added to each gradient.
+   * The weight decay rate: for Adam an L2 penalty added to each gradient;
+   * for AdamW decoupled, each step multiplying every parameter by
+   * `1 - lr·weightDecay`.
    *
    * @example
    * ```ts
@@ -578,6 +582,13 @@ export class Adam extends Optimizer {
   // First and second moment estimates, indexed like `indices`.
   readonly #m: Float64Array;
   readonly #v: Float64Array;
+  readonly #decoupled: boolean;
+  /** The name used in error messages. */
+  protected static readonly title: string = "Adam";
+  /** The `weightDecay` used when none is given. */
+  protected static readonly defaultWeightDecay: number = 0;
+  /** Whether weight decay is decoupled from the gradient (AdamW). */
+  protected static readonly decoupled: boolean = false;
 
   /**
    * Creates the optimizer.
@@ -600,8 +611,12 @@ export class Adam extends Optimizer {
    * ```
    */
   constructor(parameters: readonly Value[], options: AdamOptions = {}) {
-    const resolved = adamOptions("Adam", options, 0);
-    super("Adam", parameters, resolved.lr);
+    // AdamW reuses this class; its static settings pick its name, default
+    // decay and decoupled update.
+    const kind = new.target as typeof Adam;
+    const resolved = adamOptions(kind.title, options, kind.defaultWeightDecay);
+    super(kind.title, parameters, resolved.lr);
+    this.#decoupled = kind.decoupled;
     this.betas = resolved.betas;
     this.eps = resolved.eps;
     this.weightDecay = resolved.weightDecay;
@@ -634,7 +649,7 @@ export class Adam extends Optimizer {
       this.betas[1],
       this.eps,
       this.weightDecay,
-      false,
+      this.#decoupled,
       t,
     );
   }
@@ -663,107 +678,13 @@ export class Adam extends Optimizer {
  * assert.ok(Math.abs(unused.data - 2 * (1 - 0.1 * 0.5)) < 1e-15);
  * ```
  */
-export class AdamW extends Optimizer {
-  /**
-   * Decay rates of the first and second moment estimates.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { AdamW } from "./optim.ts";
-   * assert.deepEqual(new AdamW([new Value(1)]).betas, [0.9, 0.999]);
-   * ```
-   */
-  readonly betas: readonly [number, number];
-  /**
-   * The term added to the denominator for numerical stability.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { AdamW } from "./optim.ts";
-   * assert.equal(new AdamW([new Value(1)]).eps, 1e-8);
-   * ```
-   */
-  readonly eps: number;
-  /**
-   * The decoupled weight decay rate: each step multiplies every parameter
-   * by `1 - lr·weightDecay`.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { AdamW } from "./optim.ts";
-   * assert.equal(new AdamW([new Value(1)]).weightDecay, 0.01);
-   * ```
-   */
-  readonly weightDecay: number;
-  // First and second moment estimates, indexed like `indices`.
-  readonly #m: Float64Array;
-  readonly #v: Float64Array;
-
-  /**
-   * Creates the optimizer.
-   *
-   * @param parameters Live leaf Values on one tape, each at most once.
-   * @param options Learning rate, betas, eps and decoupled weight decay.
-   * @throws {TypeError} If `parameters` is not an array of Values, `options`
-   * not an object, an option unknown or of the wrong type.
-   * @throws {RangeError} If `parameters` is empty, spans two tapes, repeats a
-   * Value or holds a non-leaf or stale Value, if a number is negative or not
-   * finite, or a beta outside [0, 1).
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { AdamW } from "./optim.ts";
-   * const opt = new AdamW([new Value(1)], { lr: 0.01, weightDecay: 0.1 });
-   * assert.equal(opt.weightDecay, 0.1);
-   * ```
-   */
-  constructor(parameters: readonly Value[], options: AdamWOptions = {}) {
-    const resolved = adamOptions("AdamW", options, 0.01);
-    super("AdamW", parameters, resolved.lr);
-    this.betas = resolved.betas;
-    this.eps = resolved.eps;
-    this.weightDecay = resolved.weightDecay;
-    this.#m = new Float64Array(this.indices.length);
-    this.#v = new Float64Array(this.indices.length);
-  }
-
-  /**
-   * One AdamW update of every parameter.
-   *
-   * @param data The tape's node values.
-   * @param grad The tape's node gradients.
-   * @param lr The learning rate.
-   * @param t The step number, from 1.
-   */
-  protected override update(
-    data: Float64Array,
-    grad: Float64Array,
-    lr: number,
-    t: number,
-  ): void {
-    adamUpdate(
-      data,
-      grad,
-      this.indices,
-      this.#m,
-      this.#v,
-      lr,
-      this.betas[0],
-      this.betas[1],
-      this.eps,
-      this.weightDecay,
-      true,
-      t,
-    );
-  }
+export class AdamW extends Adam {
+  /** The name used in error messages. */
+  protected static override readonly title: string = "AdamW";
+  /** The `weightDecay` used when none is given: 0.01, as PyTorch. */
+  protected static override readonly defaultWeightDecay: number = 0.01;
+  /** Weight decay is decoupled from the gradient. */
+  protected static override readonly decoupled: boolean = true;
 }
 
 /** The Adam and AdamW update loop; `decoupled` picks AdamW's weight decay. */
