@@ -369,9 +369,7 @@ export class SGD extends Optimizer {
    */
   readonly nesterov: boolean;
   /**
-   * The weight decay rate: for Adam an L2 penalty added to each gradient;
-   * for AdamW decoupled, each step multiplying every parameter by
-   * `1 - lr·weightDecay`.
+   * The L2 penalty added to each gradient.
    *
    * @example
    * ```ts

@@ -125,7 +125,7 @@ async function loadPlaywright(): Promise<
     ) {
       throw new Error(
         "playwright-core needs all permissions under Deno (it reads /proc/sys as it loads): " +
-          "run the browser tests with -A, as `deno task test:e2e` does",
+          "run the browser tests with -A, as `deno task test:browser` does",
         { cause: error },
       );
     }

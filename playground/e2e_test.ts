@@ -364,7 +364,13 @@ Deno.test(
       );
       // Keyboard stepping to the end gives the final gradients again.
       await page.locator("#bw-slider").focus();
-      for (let k = 2; k < total; k++) {
+      await page.keyboard.press("ArrowRight");
+      assert.equal(
+        await page.textContent("#bw-counter"),
+        `step 3 / ${total}`,
+        "one key press, one step",
+      );
+      for (let k = 3; k < total; k++) {
         await page.keyboard.press("ArrowRight");
       }
       await page.waitForFunction(
@@ -498,6 +504,13 @@ Deno.test(
       );
       assert.match(message, /Lower the learning rate and press Reset\.$/);
       await page.waitForSelector("#play[data-state='paused']");
+      // A diverged model is not exported.
+      await page.click("#export");
+      await page.waitForFunction(() =>
+        /^This model cannot be exported: training diverged/.test(
+          document.getElementById("train-message")!.textContent!,
+        )
+      );
 
       await setField(page, "#lr", "0.1");
       await page.waitForSelector("#train-message", { state: "hidden" });

@@ -1,7 +1,9 @@
 /**
- * A layered left-to-right layout for small computation graphs: columns by
- * depth (inputs on the left, the root on the right), rows ordered by a few
- * barycenter sweeps so that edges cross as little as possible.
+ * A layered left-to-right layout for small computation graphs: op nodes in
+ * columns by depth (the root on the right), each input just left of its
+ * first user, and edges that span several columns routed through waypoints
+ * of their own (Sugiyama's virtual nodes), so that no edge runs behind a box.
+ * Rows are ordered by a few barycenter sweeps to cut crossings.
  *
  * @module
  */
@@ -10,9 +12,9 @@
 export interface LayoutInput {
   /** The node's id (its tape index). */
   index: number;
-  /** Whether it is a source with no inputs. */
+  /** Its inputs' ids, in order (repeats allowed, as in `x*x`). */
   inputs: readonly number[];
-  /** Variables go in the first column; constants next to their first user. */
+  /** Variables and constants go just left of their first user. */
   kind: "variable" | "constant" | "op";
 }
 
@@ -20,11 +22,21 @@ export interface LayoutInput {
 export interface Placement {
   /** Column, from 0. */
   column: number;
-  /** Row within the column, from 0. */
+  /** Row within the column, from 0 (waypoints count as rows). */
   row: number;
   /** Left edge in pixels. */
   x: number;
   /** Top edge in pixels. */
+  y: number;
+}
+
+/** Where a long edge passes a column: from `x1` to `x2` at height `y`. */
+export interface Waypoint {
+  /** Left end. */
+  x1: number;
+  /** Right end. */
+  x2: number;
+  /** Height of the edge there. */
   y: number;
 }
 
@@ -38,6 +50,8 @@ export interface LayoutSizes {
   gapX: number;
   /** Vertical gap between rows. */
   gapY: number;
+  /** Height a long edge takes where it passes a column. */
+  lane: number;
   /** Margin around the drawing. */
   margin: number;
 }
@@ -46,6 +60,11 @@ export interface LayoutSizes {
 export interface Layout {
   /** Placement by node index. */
   places: Map<number, Placement>;
+  /**
+   * Waypoints of the edges that span more than one column, by
+   * {@linkcode edgeKey}; edges between neighbouring columns have none.
+   */
+  routes: Map<string, Waypoint[]>;
   /** Drawing width in pixels. */
   width: number;
   /** Drawing height in pixels. */
@@ -58,15 +77,36 @@ export const DEFAULT_SIZES: LayoutSizes = {
   height: 62,
   gapX: 56,
   gapY: 18,
+  lane: 8,
   margin: 16,
 };
+
+/**
+ * The key of the edge into input slot `slot` of node `to`.
+ *
+ * @param to The user's index.
+ * @param slot Which of its inputs.
+ * @returns The key used in {@linkcode Layout.routes}.
+ */
+export function edgeKey(to: number, slot: number): string {
+  return `${to}:${slot}`;
+}
+
+/** A box or a waypoint in a column. */
+interface Item {
+  id: number;
+  height: number;
+  /** Neighbours on the left and on the right, by item id. */
+  left: number[];
+  right: number[];
+}
 
 /**
  * Lays out nodes given in tape order (every input before its users).
  *
  * @param nodes The nodes, inputs first.
  * @param sizes Box size and gaps.
- * @returns Each node's column, row and pixel position.
+ * @returns Each node's column, row and pixel position, and long edges' routes.
  *
  * @example
  * ```ts
@@ -91,82 +131,114 @@ export function layoutGraph(
   for (const node of nodes) {
     for (const j of node.inputs) users.get(j)?.push(node.index);
   }
-  // Op nodes: longest path from the sources.
+  // Op nodes: one column right of their rightmost op input.
+  const kindOf = new Map(nodes.map((n) => [n.index, n.kind]));
   for (const node of nodes) {
-    if (node.kind !== "op") {
-      column.set(node.index, 0);
-      continue;
-    }
     let c = 0;
-    for (const j of node.inputs) {
-      const input = nodes.find((n) => n.index === j);
-      // Constants do not push their users right: they will sit beside them.
-      const base = input?.kind === "constant" ? 0 : (column.get(j) ?? 0);
-      c = Math.max(c, base + 1);
+    if (node.kind === "op") {
+      for (const j of node.inputs) {
+        c = Math.max(c, (kindOf.get(j) === "op" ? column.get(j)! : 0) + 1);
+      }
     }
     column.set(node.index, c);
   }
-  // Constants: just left of their first (leftmost) user.
+  // Variables and constants: just left of their first (leftmost) user.
   for (const node of nodes) {
-    if (node.kind !== "constant") continue;
+    if (node.kind === "op") continue;
     const cols = (users.get(node.index) ?? []).map((u) => column.get(u)!);
-    column.set(
-      node.index,
-      cols.length ? Math.max(0, Math.min(...cols) - 1) : 0,
-    );
+    column.set(node.index, cols.length ? Math.min(...cols) - 1 : 0);
   }
+
+  // Items: the boxes, and a waypoint per column an edge passes.
+  const items = new Map<number, Item>();
   const columns: number[][] = [];
+  const add = (id: number, c: number, height: number) => {
+    items.set(id, { id, height, left: [], right: [] });
+    (columns[c] ??= []).push(id);
+  };
   for (const node of nodes) {
-    const c = column.get(node.index)!;
-    (columns[c] ??= []).push(node.index);
+    add(node.index, column.get(node.index)!, sizes.height);
+  }
+  const chains = new Map<string, number[]>();
+  let nextWaypoint = -1;
+  for (const node of nodes) {
+    node.inputs.forEach((j, slot) => {
+      const from = column.get(j)!, to = column.get(node.index)!;
+      let previous = j;
+      const chain: number[] = [];
+      for (let c = from + 1; c < to; c++) {
+        const id = nextWaypoint--;
+        add(id, c, sizes.lane);
+        chain.push(id);
+        items.get(previous)!.right.push(id);
+        items.get(id)!.left.push(previous);
+        previous = id;
+      }
+      items.get(previous)!.right.push(node.index);
+      items.get(node.index)!.left.push(previous);
+      if (chain.length > 0) chains.set(edgeKey(node.index, slot), chain);
+    });
   }
   for (let c = 0; c < columns.length; c++) columns[c] ??= [];
-  const inputsOf = new Map(nodes.map((n) => [n.index, n.inputs]));
-  const rowOf = new Map<number, number>();
-  const renumber = () =>
-    columns.forEach((col) => col.forEach((i, r) => rowOf.set(i, r)));
-  renumber();
-  const center = (list: readonly number[], fallback: number) => {
-    const rows = list.map((j) => rowOf.get(j)).filter((r) => r !== undefined);
-    return rows.length === 0
-      ? fallback
-      : rows.reduce((a, b) => a + b!, 0) / rows.length;
+
+  // Vertical centres, each column centred on the tallest.
+  const columnHeight = (col: number[]) =>
+    col.reduce((h, id) => h + items.get(id)!.height, 0) +
+    Math.max(0, col.length - 1) * sizes.gapY;
+  const tallest = Math.max(sizes.height, ...columns.map(columnHeight));
+  const top = new Map<number, number>();
+  const place = (c: number) => {
+    let y = sizes.margin + (tallest - columnHeight(columns[c])) / 2;
+    for (const id of columns[c]) {
+      top.set(id, y);
+      y += items.get(id)!.height + sizes.gapY;
+    }
   };
-  // Barycenter sweeps: right by inputs, left by users.
-  for (let sweep = 0; sweep < 4; sweep++) {
-    for (let c = 1; c < columns.length; c++) {
-      const keys = new Map(
-        columns[c].map((
-          i,
-        ) => [i, center(inputsOf.get(i) ?? [], rowOf.get(i)!)]),
-      );
-      columns[c].sort((a, b) => keys.get(a)! - keys.get(b)!);
-      renumber();
-    }
-    for (let c = columns.length - 2; c >= 0; c--) {
-      const keys = new Map(
-        columns[c].map((i) => [i, center(users.get(i) ?? [], rowOf.get(i)!)]),
-      );
-      columns[c].sort((a, b) => keys.get(a)! - keys.get(b)!);
-      renumber();
-    }
+  const centre = (id: number) => top.get(id)! + items.get(id)!.height / 2;
+  columns.forEach((_, c) => place(c));
+
+  // Barycenter sweeps: order each column by the mean height of what it
+  // connects to, rightwards by left neighbours, then leftwards by right ones.
+  const sortBy = (c: number, side: "left" | "right") => {
+    const keys = new Map(columns[c].map((id) => {
+      const near = items.get(id)![side];
+      const key = near.length === 0
+        ? centre(id)
+        : near.reduce((s, k) => s + centre(k), 0) / near.length;
+      return [id, key];
+    }));
+    // Stable: ties keep tape order.
+    columns[c].sort((a, b) => keys.get(a)! - keys.get(b)!);
+    place(c);
+  };
+  for (let sweep = 0; sweep < 6; sweep++) {
+    for (let c = 1; c < columns.length; c++) sortBy(c, "left");
+    for (let c = columns.length - 2; c >= 0; c--) sortBy(c, "right");
   }
-  const tallest = Math.max(1, ...columns.map((col) => col.length));
-  const pitch = sizes.height + sizes.gapY;
-  const height = 2 * sizes.margin + tallest * pitch - sizes.gapY;
-  const width = 2 * sizes.margin + columns.length * (sizes.width + sizes.gapX) -
-    sizes.gapX;
+
+  const x = (c: number) => sizes.margin + c * (sizes.width + sizes.gapX);
   const places = new Map<number, Placement>();
-  columns.forEach((col, c) => {
-    const top = sizes.margin + ((tallest - col.length) * pitch) / 2;
-    col.forEach((i, r) => {
-      places.set(i, {
-        column: c,
-        row: r,
-        x: sizes.margin + c * (sizes.width + sizes.gapX),
-        y: top + r * pitch,
-      });
-    });
-  });
-  return { places, width, height };
+  columns.forEach((col, c) =>
+    col.forEach((id, row) => {
+      if (id >= 0) places.set(id, { column: c, row, x: x(c), y: top.get(id)! });
+    })
+  );
+  const routes = new Map<string, Waypoint[]>();
+  for (const [key, chain] of chains) {
+    routes.set(
+      key,
+      chain.map((id) => {
+        const c = column.get(id) ??
+          columns.findIndex((col) => col.includes(id));
+        return { x1: x(c), x2: x(c) + sizes.width, y: centre(id) };
+      }),
+    );
+  }
+  return {
+    places,
+    routes,
+    width: 2 * sizes.margin + columns.length * (sizes.width + sizes.gapX) -
+      sizes.gapX,
+    height: 2 * sizes.margin + tallest,
+  };
 }

@@ -29,7 +29,12 @@ import {
   type GraphNode,
   parseBindings,
 } from "./expr_graph.ts";
-import { DEFAULT_SIZES, type Layout, layoutGraph } from "./graph_layout.ts";
+import {
+  DEFAULT_SIZES,
+  edgeKey,
+  type Layout,
+  layoutGraph,
+} from "./graph_layout.ts";
 
 /** Example expressions, with values. */
 const PRESETS: readonly { name: string; expr: string; bindings: string }[] = [
@@ -351,18 +356,31 @@ class GraphView {
         const x1 = from.x + W, y1 = from.y + H / 2;
         const x2 = to.x,
           y2 = to.y + H / 2 + (count > 1 ? (slot - (count - 1) / 2) * 12 : 0);
-        const mx = (x1 + x2) / 2;
+        // Horizontal tangents at both ends; long edges run along their lanes.
+        let d = `M${x1},${y1}`, px = x1, py = y1;
+        const curveTo = (x: number, y: number) => {
+          const mx = (px + x) / 2;
+          d += ` C${mx},${py} ${mx},${y} ${x},${y}`;
+          px = x;
+          py = y;
+        };
+        for (const w of layout.routes.get(edgeKey(node.index, slot)) ?? []) {
+          curveTo(w.x1, w.y);
+          d += ` L${w.x2},${w.y}`;
+          px = w.x2;
+        }
+        const lx = (px + x2) / 2, ly = (py + y2) / 2 - 4;
+        curveTo(x2 - 2, y2);
         const key = `${j}>${node.index}#${slot}`;
         const active = activeEdges.has(key);
         parts.push(
           `<path class="edge${
             active ? " active" : ""
-          }" d="M${x1},${y1} C${mx},${y1} ${mx},${y2} ${
-            x2 - 2
-          },${y2}" marker-end="url(#${active ? "arrow-active" : "arrow"})"/>`,
+          }" d="${d}" marker-end="url(#${
+            active ? "arrow-active" : "arrow"
+          })"/>`,
         );
         if (active) {
-          const lx = mx, ly = (y1 + y2) / 2 - 4;
           labels.push(
             `<text class="edge-label" x="${lx}" y="${ly}" text-anchor="middle">×${
               escapeHtml(formatNumber(activeEdges.get(key)!, 4))

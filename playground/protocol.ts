@@ -85,7 +85,7 @@ export type FromWorker =
   /** Something went wrong; the message is for people. */
   | {
     type: "error";
-    kind: "config" | "diverged" | "internal";
+    kind: "config" | "diverged" | "export" | "internal";
     message: string;
     /** The setting at fault, for config errors. */
     field?: string;

@@ -7,7 +7,7 @@ import {
   DATASETS,
   DEFAULT_CONFIG,
   type TrainConfig,
-  Trainer,
+  TrainingSession,
 } from "./session.ts";
 
 const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
@@ -16,67 +16,69 @@ const config = (over: Partial<TrainConfig> = {}): TrainConfig => ({
   ...over,
 });
 
-Deno.test("Trainer learns the default moons to 95% train accuracy", () => {
-  const trainer = new Trainer(config());
-  while (trainer.step < 300 && trainer.trainAccuracy() < 0.95) trainer.run(10);
+Deno.test("TrainingSession learns the default moons to 95% train accuracy", () => {
+  const session = new TrainingSession(config());
+  while (session.step < 300 && session.trainAccuracy() < 0.95) session.run(10);
   assert.ok(
-    trainer.trainAccuracy() >= 0.95,
-    `accuracy ${trainer.trainAccuracy()} after ${trainer.step} steps`,
+    session.trainAccuracy() >= 0.95,
+    `accuracy ${session.trainAccuracy()} after ${session.step} steps`,
   );
-  assert.ok(trainer.testAccuracy() >= 0.9);
+  assert.ok(session.testAccuracy() >= 0.9);
 });
 
-Deno.test("Trainer keeps the optimizer across slices: 3 slices of 10 equal one run of 30", () => {
+Deno.test("TrainingSession keeps the trainer across slices: 3 slices of 10 equal one run of 30", () => {
   for (const optimizer of ["sgd", "adam", "adamw"] as const) {
-    const sliced = new Trainer(config({ optimizer, samples: 40 }));
+    const sliced = new TrainingSession(config({ optimizer, samples: 40 }));
     const losses = [
       ...sliced.run(10).losses,
       ...sliced.run(10).losses,
       ...sliced.run(10).losses,
     ];
-    const whole = new Trainer(config({ optimizer, samples: 40 }));
+    const whole = new TrainingSession(config({ optimizer, samples: 40 }));
     assert.deepEqual(losses, whole.run(30).losses, optimizer);
     assert.equal(sliced.step, 30);
   }
 });
 
-Deno.test("Trainer.run() stops when its time budget is spent", () => {
-  const trainer = new Trainer(config({ samples: 40 }));
-  const slice = trainer.run(1e9, 20);
+Deno.test("TrainingSession.run() stops when its time budget is spent", () => {
+  const session = new TrainingSession(config({ samples: 40 }));
+  const slice = session.run(1e9, 20);
   assert.ok(slice.steps >= 1 && slice.steps < 1e9);
   assert.equal(slice.losses.length, slice.steps);
-  assert.equal(trainer.step, slice.steps);
+  assert.equal(session.step, slice.steps);
 });
 
-Deno.test("Trainer builds every dataset, with one output per class where the loss needs it", () => {
+Deno.test("TrainingSession builds every dataset, with one output per class where the loss needs it", () => {
   for (const dataset of DATASETS) {
     const multi = dataset === "spirals" || dataset === "blobs";
-    const trainer = new Trainer(config({
+    const session = new TrainingSession(config({
       dataset,
       samples: 30,
       classes: 3,
       loss: multi ? "cross-entropy" : "hinge",
     }));
-    assert.equal(trainer.train.classes, multi ? 3 : 2, dataset);
-    assert.equal(trainer.model.nouts.at(-1), multi ? 3 : 1, dataset);
-    assert.equal(trainer.train.x.length, 30);
+    assert.equal(session.train.classes, multi ? 3 : 2, dataset);
+    assert.equal(session.model.nouts.at(-1), multi ? 3 : 1, dataset);
+    assert.equal(session.train.x.length, 30);
     assert.notDeepEqual(
-      trainer.test.x,
-      trainer.train.x,
+      session.test.x,
+      session.train.x,
       "the test set is drawn apart",
     );
-    trainer.run(3);
-    const grid = trainer.grid(8);
+    session.run(3);
+    const grid = session.grid(8);
     assert.equal(grid.classes.length, 64);
-    assert.ok(grid.classes.every((k) => k >= 0 && k < trainer.train.classes));
-    assert.ok(grid.confidence.every((c) => c >= 0 && c <= 1));
+    assert.ok(
+      grid.classes.every((k: number) => k >= 0 && k < session.train.classes),
+    );
+    assert.ok(grid.confidence.every((c: number) => c >= 0 && c <= 1));
   }
 });
 
-Deno.test("Trainer.modelFile() is a model file that the CLI's predict reads", () => {
-  const trainer = new Trainer(config({ samples: 40 }));
-  trainer.run(25);
-  const text = trainer.modelFile();
+Deno.test("TrainingSession.modelFile() is a model file that the CLI's predict reads", () => {
+  const session = new TrainingSession(config({ samples: 40 }));
+  session.run(25);
+  const text = session.modelFile();
   assert.ok(text.endsWith("}\n"));
   const model = parseModel(text);
   const meta = readMeta(model, "model.json");
@@ -86,15 +88,21 @@ Deno.test("Trainer.modelFile() is a model file that the CLI's predict reads", ()
   assert.match(meta.createdBy, /^tapegrad \S+ playground$/);
   const json = JSON.parse(text);
   assert.equal(json.meta.steps, 25);
-  assert.equal(json.meta.accuracy, trainer.trainAccuracy());
+  assert.equal(json.meta.accuracy, session.trainAccuracy());
   for (const point of [[0, 0], [0.5, -0.25], [2, 1]]) {
-    assert.deepEqual(model.predict(point), trainer.model.predict(point));
+    assert.deepEqual(model.predict(point), session.model.predict(point));
   }
 });
 
-Deno.test("Trainer throws TrainingError when the loss explodes", () => {
-  const trainer = new Trainer(config({ optimizer: "sgd", lr: 1e300 }));
-  assert.throws(() => trainer.run(50), TrainingError);
+Deno.test("TrainingSession reports the steps before the loss explodes, then stops", () => {
+  const session = new TrainingSession(config({ optimizer: "sgd", lr: 1e300 }));
+  const slice = session.run(50);
+  assert.ok(slice.error instanceof TrainingError);
+  assert.equal(slice.steps, slice.error.step - 1);
+  assert.equal(slice.losses.length, slice.steps);
+  assert.equal(session.step, slice.steps);
+  assert.ok(session.failed);
+  assert.throws(() => session.run(1), /start a new one/);
 });
 
 Deno.test("checkConfig() names the field and says what is wrong", () => {

@@ -243,7 +243,8 @@ class TrainView {
         byId("view-train").hidden || typingInField() || event.ctrlKey ||
         event.metaKey || event.altKey
       ) return;
-      if (event.key === " ") {
+      // Space on a focused button presses that button; elsewhere it plays.
+      if (event.key === " " && !(event.target instanceof HTMLButtonElement)) {
         event.preventDefault();
         this.#togglePlay();
       } else if (event.key === "s" || event.key === "S") {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { TrainingError } from "../mod.ts";
+import type { TrainingError } from "../mod.ts";
 import { scoreOutputs } from "../cli/model_meta.ts";
 import type { BoundaryGrid } from "../cli/plot.ts";
 import type { FromWorker, GridMessage, ToWorker } from "./protocol.ts";
@@ -127,6 +127,18 @@ export class TrainingLoop {
       case "export": {
         const session = this.#session;
         if (!session) return;
+        if (
+          session.failed ||
+          !session.model.toJSON().parameters.every(Number.isFinite)
+        ) {
+          this.post({
+            type: "error",
+            kind: "export",
+            message:
+              "This model cannot be exported: training diverged, so its outputs are not numbers. Lower the learning rate, press Reset and train again.",
+          });
+          return;
+        }
         const c = session.config;
         this.post({
           type: "model",
@@ -290,7 +302,7 @@ export class TrainingLoop {
 
 /** One readable line on a loss that stopped being a number. */
 function divergedMessage(error: TrainingError, step: number): string {
-  const loss = /Loss became (\S+)/.exec(error.message)?.[1] ?? "not finite";
+  const loss = String(error.loss);
   const report = error.report;
   let where = "";
   if (report) {

@@ -123,6 +123,11 @@ Deno.test("TrainingLoop stops and explains when the loss explodes", () => {
   );
   assert.equal(h.loop.playing, false);
   assert.equal(h.last("state").playing, false);
+  // The steps before the failure were reported; the model cannot be exported.
+  assert.equal(h.last("progress").step, error.step! - 1);
+  h.loop.handle({ type: "export" });
+  assert.equal(h.last("error").kind, "export");
+  assert.ok(!h.sent.some((m) => m.type === "model"));
 });
 
 Deno.test("TrainingLoop reports a bad configuration with its field", () => {
