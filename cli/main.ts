@@ -15,6 +15,7 @@ import { graphCommand } from "./graph.ts";
 import { type Io, processIo } from "./io.ts";
 import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
+import { serveCommand } from "../playground/serve.ts";
 import { VERSION } from "./version.ts";
 
 const COMMANDS: readonly Command[] = [
@@ -23,6 +24,7 @@ const COMMANDS: readonly Command[] = [
   gradCommand,
   graphCommand,
   demoCommand,
+  serveCommand,
 ];
 
 function mainHelp(): string {
