@@ -363,7 +363,6 @@ export class Tape {
       arg0[i] = p;
       arg1[i] = n;
       data[i] = total;
-      grad[i] = 0;
       const anyNeed = wCount + xCount > 0 || (bias >= 0 && need[bias] === 1)
         ? 1
         : 0;
@@ -401,7 +400,6 @@ export class Tape {
       arg0[i] = a;
       arg1[i] = -1;
       data[i] = unaryForward(op, data[a]);
-      grad[i] = 0;
       need[i] = need[a];
       needCount[i + 1] = needCount[i] + need[a];
       born[i] = generation;
@@ -424,7 +422,6 @@ export class Tape {
     this.arg0[i] = a0;
     this.arg1[i] = a1;
     this.data[i] = value;
-    this.grad[i] = 0;
     this.needsGrad[i] = needsGrad;
     this.needCount[i + 1] = this.needCount[i] + needsGrad;
     this.born[i] = this.generation;
@@ -502,6 +499,9 @@ export class Tape {
         break;
       }
     }
+    // New nodes start with grad 0 without a store per node: the slots of
+    // dropped nodes are cleared here, and grown arrays start zeroed.
+    this.grad.fill(0, mark, this.size);
     this.size = mark;
     this.generation = (this.generation + 1) >>> 0;
     if (this.labels.size > 0) {
