@@ -210,9 +210,9 @@ function describeNode(
     const p = tape.arg0[i], pool = tape.pool;
     const w = pool[p], x = pool[p + 1], bias = pool[p + 2];
     return {
-      key: `r${b}:${pool[p + 3]}:${need[i]}:${where(w)}${where(x)}${
-        where(bias)
-      }`,
+      key: `r${b}:${pool[p + 3]}:${need[i]}:${bias >= 0 ? need[bias] : "-"}:${
+        where(w)
+      }${where(x)}${where(bias)}`,
       refs: [w, x, bias],
     };
   }
@@ -270,7 +270,8 @@ function nodeRef(run: Run): string {
 function loop(run: Run, body: string[], reverse: boolean): string {
   const inner = body.map((line) => `      ${line}`).join("\n");
   if (run.count === 1) {
-    return `    {\n      const j = 0;\n${inner}\n    }`;
+    // A labelled block, so that `break node` skips the rest of one node.
+    return `    node: {\n${inner}\n    }`;
   }
   const head = reverse
     ? `for (let j = ${run.count - 1}; j >= 0; j--)`
@@ -333,20 +334,17 @@ function emitBackward(tape: Tape, from: number, run: Run): string {
   if (op <= Op.Const || tape.needsGrad[run.start] === 0) return "";
   const need = tape.needsGrad;
   const head = [`const i = ${nodeRef(run)};`, `const g = gr[i];`];
-  const skip = run.count > 1 ? "continue;" : "break;";
+  const skip = run.count > 1 ? "continue;" : "break node;";
   const guard = `if (g === 0) ${skip}`;
   if (isUnary(op)) {
     const a = ref(from, run, 0);
     if (!need[run.refs[0]]) return "";
-    return labelled(
-      run,
-      loop(run, [
-        ...head,
-        guard,
-        `const a = ${a};`,
-        `gr[a] += g * UD(${op}, d[a], d[i]);`,
-      ], true),
-    );
+    return loop(run, [
+      ...head,
+      guard,
+      `const a = ${a};`,
+      `gr[a] += g * UD(${op}, d[a], d[i]);`,
+    ], true);
   }
   if (isBinary(op)) {
     const body = [
@@ -357,7 +355,7 @@ function emitBackward(tape: Tape, from: number, run: Run): string {
     ];
     if (need[run.refs[0]]) body.push(`gr[a] += g * BA(${op}, x, y, out);`);
     if (need[run.refs[1]]) body.push(`gr[b] += g * BB(${op}, x, y, out);`);
-    return labelled(run, loop(run, body, true));
+    return loop(run, body, true);
   }
   if (op === Op.DotRange) {
     const n = tape.arg1[run.start];
@@ -368,7 +366,8 @@ function emitBackward(tape: Tape, from: number, run: Run): string {
       guard,
       `const w = ${ref(from, run, 0)}, x = ${ref(from, run, 1)};`,
     ];
-    if (run.refs[2] >= 0) body.push(`gr[${ref(from, run, 2)}] += g;`);
+    const bias = run.refs[2];
+    if (bias >= 0 && need[bias]) body.push(`gr[${ref(from, run, 2)}] += g;`);
     if (wNeed === 1) body.push(...dotTerms(n, "gr[w + K] += g * d[x + K];"));
     if (wNeed === 2) {
       body.push(...dotTerms(n, "if (need[w + K]) gr[w + K] += g * d[x + K];"));
@@ -377,17 +376,18 @@ function emitBackward(tape: Tape, from: number, run: Run): string {
     if (xNeed === 2) {
       body.push(...dotTerms(n, "if (need[x + K]) gr[x + K] += g * d[w + K];"));
     }
-    return labelled(run, loop(run, body, true));
+    return loop(run, body, true);
   }
   const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
   const lines = [...head, guard];
   if (op === Op.Sum) {
     for (let k = 0; k < n; k++) {
-      lines.push(`gr[${local(from, pool[p + k])}] += g;`);
+      const j = pool[p + k];
+      if (need[j]) lines.push(`gr[${local(from, j)}] += g;`);
     }
   } else {
     const bias = pool[p];
-    if (bias >= 0) lines.push(`gr[${local(from, bias)}] += g;`);
+    if (bias >= 0 && need[bias]) lines.push(`gr[${local(from, bias)}] += g;`);
     for (let k = 1; k <= n; k++) {
       const w = pool[p + k], x = pool[p + n + k];
       if (need[w]) {
@@ -398,14 +398,7 @@ function emitBackward(tape: Tape, from: number, run: Run): string {
       }
     }
   }
-  return labelled(run, loop(run, lines, true));
-}
-
-// A single-node block uses `break` to skip; it needs a labelled block.
-function labelled(run: Run, code: string): string {
-  return run.count === 1
-    ? code.replace("    {", "    node: {").replaceAll("break;", "break node;")
-    : code;
+  return loop(run, lines, true);
 }
 
 /** Small dots are unrolled; longer ones stay loops (V8 optimises those). */

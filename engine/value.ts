@@ -396,9 +396,30 @@ export function indexOn(tape: Tape, x: Value | number): number {
   return tape.constant(x);
 }
 
-function tapeOf(xs: readonly (Value | number)[]): Tape {
-  for (const x of xs) if (x instanceof Value) return x.tape;
+/** The tape of the first Value in the lists, else the default tape. */
+function tapeOf(...lists: (readonly (Value | number)[])[]): Tape {
+  for (const xs of lists) {
+    for (const x of xs) if (x instanceof Value) return x.tape;
+  }
   return sharedTape;
+}
+
+/**
+ * The first index when `xs` are live Values on `tape` at consecutive
+ * indices, else -1.
+ */
+function rangeStart(tape: Tape, xs: readonly (Value | number)[]): number {
+  const first = xs[0];
+  if (!(first instanceof Value) || first.tape !== tape) return -1;
+  const start = first.index;
+  for (let k = 0; k < xs.length; k++) {
+    const x = xs[k];
+    if (
+      !(x instanceof Value) || x.tape !== tape || x.index !== start + k ||
+      !tape.isLive(x.index, x.generation)
+    ) return -1;
+  }
+  return start;
 }
 
 /**
@@ -577,7 +598,13 @@ export function dot(
       `dot() needs two non-empty arrays of the same length, got ${a.length} and ${b.length}`,
     );
   }
-  const tape = tapeOf(bias === undefined ? [...a, ...b] : [bias, ...a, ...b]);
+  const tape = bias instanceof Value ? bias.tape : tapeOf(a, b);
+  // Contiguous live Values (a layer's weights, its inputs) need no index lists.
+  const wStart = rangeStart(tape, a), xStart = rangeStart(tape, b);
+  if (wStart >= 0 && xStart >= 0) {
+    const biasIndex = bias === undefined ? -1 : indexOn(tape, bias);
+    return Value.at(tape, tape.dotRange(wStart, xStart, a.length, biasIndex));
+  }
   const weights = a.map((x) => indexOn(tape, x));
   const inputs = b.map((x) => indexOn(tape, x));
   const biasIndex = bias === undefined ? -1 : indexOn(tape, bias);

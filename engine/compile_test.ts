@@ -1,0 +1,261 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { assertThrows } from "./_testing.ts";
+import {
+  codegenAvailable,
+  CompiledStep,
+  compileRange,
+  sameStructure,
+} from "./compile.ts";
+import { Op } from "./ops.ts";
+import { Tape } from "./tape.ts";
+
+/** One sample's recipe: which op each node applies to which earlier nodes. */
+interface Recipe {
+  ops: { kind: number; picks: number[]; c: number }[];
+}
+
+const KINDS = 12;
+
+/**
+ * Records one sample on `tape`: two input leaves (no gradient), a dense
+ * "layer" of dots over the shared weights, then random ops over every node
+ * of the sample so far (and the weights), in safe domains.
+ */
+function recordSample(
+  tape: Tape,
+  weights: number,
+  inputs: number[],
+  recipe: Recipe,
+): number {
+  const local: number[] = inputs.map((x) => tape.leaf(x, false));
+  const first = tape.denseRange(0, 3, local[0], 2, 3, 2);
+  local.push(first, first + 1, first + 2);
+  const act = tape.unaryRange(Op.Tanh, first, 3);
+  local.push(act, act + 1, act + 2);
+  const pick = (k: number) => local[k % local.length];
+  for (const { kind, picks, c } of recipe.ops) {
+    const a = pick(picks[0]), b = pick(picks[1]);
+    let node: number;
+    switch (kind % KINDS) {
+      case 0:
+        node = tape.binary(Op.Add, a, b);
+        break;
+      case 1:
+        node = tape.binary(Op.Mul, a, tape.constant(c));
+        break;
+      case 2:
+        node = tape.binary(Op.Sub, a, b);
+        break;
+      case 3:
+        node = tape.unary(Op.Sigmoid, a);
+        break;
+      case 4:
+        node = tape.unary(Op.Relu, a);
+        break;
+      case 5:
+        node = tape.sum([a, b, pick(picks[2]), tape.constant(c)]);
+        break;
+      case 6:
+        node = tape.dot([a, b], [pick(picks[2]), weights + (picks[3] % 9)]);
+        break;
+      case 7:
+        node = tape.dot([a], [b], tape.constant(c));
+        break;
+      case 8:
+        node = tape.binary(Op.Max, a, b);
+        break;
+      case 9:
+        node = tape.binary(
+          Op.Div,
+          a,
+          tape.binary(Op.Add, tape.constant(1), tape.binary(Op.Mul, b, b)),
+        );
+        break;
+      case 10:
+        node = tape.unary(Op.Softplus, a);
+        break;
+      default:
+        node = tape.binary(Op.Pow, tape.unary(Op.Exp, a), tape.constant(0.5));
+    }
+    local.push(node);
+  }
+  return tape.sum(local.slice(8));
+}
+
+/** A batch of `samples` alike samples and a loss over them, recorded. */
+function recordBatch(recipe: Recipe, inputs: number[][]) {
+  const tape = new Tape(64);
+  for (let k = 0; k < 9; k++) tape.leaf(Math.cos(k + 1) / 2);
+  const firstSample = tape.size;
+  const outputs = inputs.map((x) => recordSample(tape, 0, x, recipe));
+  const sampleSize = (tape.size - firstSample) / inputs.length;
+  const root = tape.binary(
+    Op.Mul,
+    tape.sum(outputs),
+    tape.constant(1 / inputs.length),
+  );
+  return {
+    tape,
+    layout: { firstSample, sampleSize, samples: inputs.length, root },
+  };
+}
+
+const recipe: fc.Arbitrary<Recipe> = fc.record({
+  ops: fc.array(
+    fc.record({
+      kind: fc.nat({ max: KINDS - 1 }),
+      picks: fc.array(fc.nat({ max: 50 }), { minLength: 4, maxLength: 4 }),
+      c: fc.double({ min: -2, max: 2, noNaN: true }),
+    }),
+    { minLength: 1, maxLength: 25 },
+  ),
+});
+
+const batchInputs = fc.array(
+  fc.tuple(
+    fc.double({ min: -2, max: 2, noNaN: true }),
+    fc.double({ min: -2, max: 2, noNaN: true }),
+  ),
+  { minLength: 1, maxLength: 5 },
+);
+
+Deno.test("codegenAvailable() is true under Deno", () => {
+  assert.equal(codegenAvailable(), true);
+});
+
+Deno.test("CompiledStep gives bit-identical values and gradients to replay + backward (random graphs)", () => {
+  fc.assert(
+    fc.property(recipe, batchInputs, (r, inputs) => {
+      const a = recordBatch(r, inputs), b = recordBatch(r, inputs);
+      const step = new CompiledStep(b.tape, b.layout);
+      // Move the parameters, then recompute both ways.
+      for (let k = 0; k < 9; k++) {
+        a.tape.data[k] += 0.25;
+        b.tape.data[k] += 0.25;
+      }
+      a.tape.replay(a.layout.firstSample);
+      a.tape.backward(a.layout.root);
+      step.forward();
+      step.backward();
+      assert.equal(b.tape.size, a.tape.size);
+      for (let i = 0; i < a.tape.size; i++) {
+        assert.ok(Object.is(b.tape.data[i], a.tape.data[i]), `data ${i}`);
+        assert.ok(Object.is(b.tape.grad[i], a.tape.grad[i]), `grad ${i}`);
+      }
+    }),
+    { numRuns: 150 },
+  );
+});
+
+Deno.test("CompiledStep leaves constants and no-gradient inputs without gradient, like the interpreter", () => {
+  const { tape, layout } = recordBatch(
+    {
+      ops: [{ kind: 5, picks: [0, 1, 3, 0], c: 2 }, {
+        kind: 7,
+        picks: [2, 4, 0, 0],
+        c: 3,
+      }],
+    },
+    [[1, 2], [3, 4]],
+  );
+  const step = new CompiledStep(tape, layout);
+  step.forward();
+  step.backward();
+  let checked = 0;
+  for (let i = 0; i < tape.size; i++) {
+    if (tape.needsGrad[i] === 0) {
+      assert.equal(tape.grad[i], 0, `node ${i} (${tape.op[i]})`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 8, `${checked} nodes without gradient checked`);
+});
+
+Deno.test("compileRange() turns a layer's dots and activations into loops", () => {
+  const tape = new Tape();
+  for (let k = 0; k < 16 * 3; k++) tape.leaf(k / 100);
+  const x = tape.leaf(1, false);
+  tape.leaf(2, false);
+  const dots = tape.denseRange(0, 3, x, 2, 16, 2);
+  tape.unaryRange(Op.Relu, dots, 16);
+  const program = compileRange(tape, x, tape.size);
+  assert.match(program.source, /for \(let j = 0; j < 16; j\+\+\)/);
+  assert.match(program.source, /U\(6, /);
+  // Forward at offset 0 reproduces the recorded values.
+  const before = Array.from(tape.data.subarray(0, tape.size));
+  tape.data.fill(0, dots, tape.size);
+  program.forward(0);
+  assert.deepEqual(Array.from(tape.data.subarray(0, tape.size)), before);
+});
+
+Deno.test("compileRange() runs a sample's program on a later sample by offset", () => {
+  const tape = new Tape();
+  const w = tape.leaf(0.5);
+  const ys: number[] = [];
+  for (const x of [1, 2, 3]) {
+    ys.push(tape.unary(Op.Exp, tape.binary(Op.Mul, w, tape.leaf(x, false))));
+  }
+  const program = compileRange(tape, 1, 4); // sample 0: leaf, mul, exp
+  tape.data[w] = 1;
+  program.forward(6); // sample 2
+  assert.equal(tape.data[ys[2]], Math.exp(3));
+  assert.equal(tape.data[ys[0]], Math.exp(0.5), "sample 0 untouched");
+});
+
+Deno.test("sameStructure() compares ops, gradient flags and input positions", () => {
+  const tape = new Tape();
+  const w = tape.leaf(1);
+  const a0 = tape.leaf(1, false);
+  tape.binary(Op.Mul, w, a0); // 2
+  const a1 = tape.leaf(2, false);
+  tape.binary(Op.Mul, w, a1); // 4
+  const a2 = tape.leaf(3, false);
+  tape.binary(Op.Add, w, a2); // 6: another op
+  const a3 = tape.leaf(4); // needs a gradient
+  tape.binary(Op.Mul, w, a3); // 8
+  const a4 = tape.leaf(5, false);
+  tape.binary(Op.Mul, a4, w); // 10: inputs swapped
+  assert.equal(sameStructure(tape, 1, 3, 2), true);
+  assert.equal(sameStructure(tape, 1, 3, 4), false);
+  assert.equal(sameStructure(tape, 1, 3, 6), false);
+  assert.equal(sameStructure(tape, 1, 3, 8), false);
+  assert.equal(sameStructure(tape, 1, 3, 100), false, "beyond the tape");
+});
+
+Deno.test("CompiledStep rejects layouts that do not fit the tape", () => {
+  const tape = new Tape();
+  const w = tape.leaf(1);
+  const first = tape.size;
+  const terms = [1, 2].map((x) => tape.binary(Op.Mul, w, tape.leaf(x, false)));
+  const root = tape.sum(terms);
+  const ok = { firstSample: first, sampleSize: 2, samples: 2, root };
+  assertThrows(
+    () => new CompiledStep(tape, { ...ok, samples: 1.5 }),
+    RangeError,
+    "Step layout samples must be a non-negative integer, got 1.5",
+  );
+  assertThrows(
+    () => new CompiledStep(tape, { ...ok, samples: 5 }),
+    RangeError,
+    "Step layout does not fit the tape: samples end at 11, root 5, tape size 6",
+  );
+  assertThrows(
+    () => new CompiledStep(tape, { ...ok, root: 1 }),
+    RangeError,
+    "Step layout root 1 must be the last sample node or come after the samples (from 5)",
+  );
+  tape.rewind(first);
+  tape.binary(Op.Mul, w, tape.leaf(1, false));
+  tape.binary(Op.Add, w, tape.leaf(2, false));
+  assertThrows(
+    () => new CompiledStep(tape, { ...ok, root: tape.size - 1 }),
+    RangeError,
+    "Sample 1 differs in structure from sample 0; compile needs identical per-sample graphs",
+  );
+  assertThrows(
+    () => compileRange(tape, 3, 99),
+    RangeError,
+    "Range must satisfy 0 <= from <= to <= tape size 5, got [3, 99)",
+  );
+});
