@@ -10,16 +10,15 @@ import {
   type Activation,
   ACTIVATIONS,
   type Dataset,
+  DATASET_NAMES,
+  type DatasetName,
+  DEFAULT_NOISE,
   fit,
   type FitResult,
   type Init,
   INITS,
   type LossName,
-  makeBlobs,
-  makeCircles,
-  makeMoons,
-  makeSpirals,
-  makeXor,
+  makeDataset,
   MLP,
   type OptimizerName,
   outputsForLoss,
@@ -68,27 +67,7 @@ import {
 } from "./plot.ts";
 import { VERSION } from "./version.ts";
 
-/** The generated datasets `--dataset` accepts by name. */
-export const DATASET_NAMES = [
-  "moons",
-  "circles",
-  "spirals",
-  "xor",
-  "blobs",
-] as const;
-
-type DatasetName = typeof DATASET_NAMES[number];
-
 const OPTIMIZER_NAMES: readonly OptimizerName[] = ["sgd", "adam", "adamw"];
-
-// Noise defaults per dataset: what makes each a fair but learnable task.
-const DEFAULT_NOISE: Readonly<Record<DatasetName, number>> = {
-  moons: 0.1,
-  circles: 0.1,
-  spirals: 0.2,
-  xor: 0.1,
-  blobs: 0.5,
-};
 
 /** Everything `train` was asked to do, after validation. */
 export interface TrainPlan {
@@ -317,19 +296,12 @@ interface PreparedData {
 }
 
 function generate(plan: TrainPlan): Dataset {
-  const { samples: n, noise, seed } = plan;
-  switch (plan.datasetName!) {
-    case "moons":
-      return makeMoons(n, { noise, seed });
-    case "circles":
-      return makeCircles(n, { noise, seed });
-    case "spirals":
-      return makeSpirals(n, { noise, seed, classes: plan.classes ?? 3 });
-    case "xor":
-      return makeXor(n, { noise, seed });
-    case "blobs":
-      return makeBlobs(n, { std: noise, seed, classes: plan.classes ?? 3 });
-  }
+  const { samples, noise, seed } = plan;
+  return makeDataset(plan.datasetName!, samples, {
+    noise,
+    seed,
+    classes: plan.classes ?? 3,
+  });
 }
 
 function loadCsv(plan: TrainPlan): Dataset {

@@ -343,7 +343,7 @@ export class Tape {
     const offset = this.reservePool(4 * count);
     const pool = this.pool, data = this.data, need = this.needsGrad;
     const needCount = this.needCount, op = this.op, arg0 = this.arg0;
-    const arg1 = this.arg1, grad = this.grad, born = this.born;
+    const arg1 = this.arg1, born = this.born;
     const xCount = needCount[inputStart + n] - needCount[inputStart];
     const xNeed = needMode(xCount, n);
     const generation = this.generation;
@@ -393,7 +393,7 @@ export class Tape {
     while (this.size + count > this.data.length) this.grow();
     const data = this.data, need = this.needsGrad, needCount = this.needCount;
     const ops = this.op, arg0 = this.arg0, arg1 = this.arg1;
-    const grad = this.grad, born = this.born, generation = this.generation;
+    const born = this.born, generation = this.generation;
     for (let j = 0; j < count; j++) {
       const a = start + j, i = first + j;
       ops[i] = op;

@@ -885,3 +885,93 @@ export function accuracy(
   }
   return hits / predicted.length;
 }
+
+/**
+ * The names {@linkcode makeDataset} accepts, one per generator.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DATASET_NAMES } from "./data.ts";
+ * assert.deepEqual(DATASET_NAMES, ["moons", "circles", "spirals", "xor", "blobs"]);
+ * ```
+ */
+export const DATASET_NAMES: readonly [
+  "moons",
+  "circles",
+  "spirals",
+  "xor",
+  "blobs",
+] = Object.freeze(["moons", "circles", "spirals", "xor", "blobs"] as const);
+
+/** One of {@linkcode DATASET_NAMES}. */
+export type DatasetName = typeof DATASET_NAMES[number];
+
+/**
+ * The noise each generator is fair but learnable at (for blobs, the std of
+ * each blob): what the CLI and the playground default to.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_NOISE } from "./data.ts";
+ * assert.equal(DEFAULT_NOISE.moons, 0.1);
+ * ```
+ */
+export const DEFAULT_NOISE: Readonly<Record<DatasetName, number>> = Object
+  .freeze({ moons: 0.1, circles: 0.1, spirals: 0.2, xor: 0.1, blobs: 0.5 });
+
+/** Options of {@linkcode makeDataset}. */
+export interface DatasetOptions {
+  /** Noise (for blobs, each blob's std); defaults to {@linkcode DEFAULT_NOISE}. */
+  noise?: number;
+  /** Seed of the generator; defaults to 0. */
+  seed?: number;
+  /** Classes for spirals and blobs (default 3); the others have 2. */
+  classes?: number;
+}
+
+/**
+ * Generates a 2-D dataset by name: moons, circles, spirals, xor or blobs.
+ *
+ * @param name One of {@linkcode DATASET_NAMES}.
+ * @param n Number of samples.
+ * @param options Noise, seed and (spirals, blobs) classes.
+ * @returns The dataset.
+ * @throws {RangeError} For an unknown name or bad options.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { makeDataset } from "./data.ts";
+ * const spirals = makeDataset("spirals", 90, { classes: 3, seed: 1 });
+ * assert.equal(spirals.classes, 3);
+ * assert.equal(spirals.x.length, 90);
+ * ```
+ */
+export function makeDataset(
+  name: DatasetName,
+  n: number,
+  options: DatasetOptions = {},
+): Dataset {
+  const noise = options.noise ?? DEFAULT_NOISE[name];
+  const { seed, classes } = options;
+  switch (name) {
+    case "moons":
+      return makeMoons(n, { noise, seed });
+    case "circles":
+      return makeCircles(n, { noise, seed });
+    case "spirals":
+      return makeSpirals(n, { noise, seed, classes });
+    case "xor":
+      return makeXor(n, { noise, seed });
+    case "blobs":
+      return makeBlobs(n, { std: noise, seed, classes });
+    default:
+      throw new RangeError(
+        `Unknown dataset ${show(name, SHORT_ARRAYS)}; expected one of ${
+          DATASET_NAMES.join(", ")
+        }`,
+      );
+  }
+}

@@ -5,8 +5,11 @@ import {
   accuracy,
   batches,
   type Dataset,
+  DATASET_NAMES,
+  DEFAULT_NOISE,
   makeBlobs,
   makeCircles,
+  makeDataset,
   makeMoons,
   makeSpirals,
   makeXor,
@@ -579,5 +582,26 @@ Deno.test("accuracy() rejects mismatched, empty or non-array input", () => {
   assert.throws(() => accuracy(undefined as unknown as number[], [0]), {
     name: "TypeError",
     message: "Predicted labels must be an array, got undefined",
+  });
+});
+
+Deno.test("makeDataset() generates each dataset by name, with the default noise", () => {
+  for (const name of DATASET_NAMES) {
+    const byName = makeDataset(name, 60, { seed: 4, classes: 3 });
+    const direct = name === "moons"
+      ? makeMoons(60, { noise: DEFAULT_NOISE.moons, seed: 4 })
+      : name === "circles"
+      ? makeCircles(60, { noise: DEFAULT_NOISE.circles, seed: 4 })
+      : name === "spirals"
+      ? makeSpirals(60, { noise: DEFAULT_NOISE.spirals, seed: 4, classes: 3 })
+      : name === "xor"
+      ? makeXor(60, { noise: DEFAULT_NOISE.xor, seed: 4 })
+      : makeBlobs(60, { std: DEFAULT_NOISE.blobs, seed: 4, classes: 3 });
+    assert.deepEqual(byName, direct, name);
+  }
+  assert.throws(() => makeDataset("rings" as "moons", 10), {
+    name: "RangeError",
+    message:
+      'Unknown dataset "rings"; expected one of moons, circles, spirals, xor, blobs',
   });
 });

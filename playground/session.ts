@@ -10,13 +10,11 @@ import {
   type Activation,
   ACTIVATIONS,
   type Dataset,
+  DATASET_NAMES,
+  type DatasetName,
   evaluate,
   type LossName,
-  makeBlobs,
-  makeCircles,
-  makeMoons,
-  makeSpirals,
-  makeXor,
+  makeDataset,
   MLP,
   type OptimizerName,
   outputsForLoss,
@@ -36,16 +34,7 @@ import {
 import { VERSION } from "../cli/version.ts";
 
 /** The datasets the page offers, as `cli.ts train --dataset` names them. */
-export const DATASETS = [
-  "moons",
-  "circles",
-  "spirals",
-  "xor",
-  "blobs",
-] as const;
-
-/** One of {@linkcode DATASETS}. */
-export type DatasetName = typeof DATASETS[number];
+export const DATASETS: readonly DatasetName[] = DATASET_NAMES;
 
 /** The optimizers the page offers. */
 export const OPTIMIZERS: readonly OptimizerName[] = ["sgd", "adam", "adamw"];
@@ -220,19 +209,11 @@ export function checkConfig(config: TrainConfig): TrainConfig {
  * @returns The dataset.
  */
 export function makeData(config: TrainConfig, seed: number): Dataset {
-  const n = config.samples, noise = config.noise, classes = config.classes;
-  switch (config.dataset) {
-    case "moons":
-      return makeMoons(n, { noise, seed });
-    case "circles":
-      return makeCircles(n, { noise, seed });
-    case "spirals":
-      return makeSpirals(n, { noise, seed, classes });
-    case "xor":
-      return makeXor(n, { noise, seed });
-    case "blobs":
-      return makeBlobs(n, { std: noise, seed, classes });
-  }
+  return makeDataset(config.dataset, config.samples, {
+    noise: config.noise,
+    seed,
+    classes: config.classes,
+  });
 }
 
 /** What one slice of training did. */

@@ -28,7 +28,6 @@ import {
   checkConfig,
   classCount,
   ConfigError,
-  type DatasetName,
   DATASETS,
   DEFAULT_CONFIG,
   hasClassChoice,
@@ -39,21 +38,14 @@ import {
 import {
   type Activation,
   type Dataset,
+  type DatasetName,
+  DEFAULT_NOISE,
   type LossName,
   type OptimizerName,
   outputsForLoss,
 } from "../mod.ts";
 
 const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
-
-// Default noise per dataset, as `cli.ts train` uses.
-const DEFAULT_NOISE: Readonly<Record<DatasetName, number>> = {
-  moons: 0.1,
-  circles: 0.1,
-  spirals: 0.2,
-  xor: 0.1,
-  blobs: 0.5,
-};
 
 /** The ids of the controls, by the config field they set. */
 const FIELD_CONTROL: Partial<Record<keyof TrainConfig, string>> = {
