@@ -80,13 +80,19 @@ const groups: [string, WorkloadSpec, Rival[]][] = [
 for (const [group, spec, rivals] of groups) {
   const runners = await prepare(spec, rivals);
   runners.forEach(([name, runner], r) => {
-    const slow = name === NAIVE[0] && group !== "W";
+    // Runs long enough to reach optimised code; the naive port is slow.
+    const naive = name === NAIVE[0];
+    const steps = naive
+      ? (group === "W" ? 50 : 10)
+      : group === "wide"
+      ? 100
+      : 1000;
     Deno.bench({
       name: `${name} [${spec.sizes}]`,
       group,
       baseline: r === 0,
-      n: slow ? 10 : 200,
-      warmup: slow ? 2 : 200,
+      n: steps,
+      warmup: naive ? 2 : steps,
       fn: () => {
         runner.step(LR);
       },

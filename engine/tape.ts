@@ -105,7 +105,10 @@ export class NonFiniteError extends RangeError {
 export class Tape {
   /** Node values. */
   data: Float64Array;
-  /** Node gradients: d(root)/d(node) after {@linkcode Tape.backward}. */
+  /**
+   * Node gradients: d(root)/d(node) after {@linkcode Tape.backward}. Read
+   * freely; write interior nodes' gradients with {@linkcode Tape.setGrad}.
+   */
   grad: Float64Array;
   /** Node op codes (see {@linkcode Op}). */
   op: Uint8Array;
@@ -117,6 +120,9 @@ export class Tape {
   needsGrad: Uint8Array;
   /** The generation a node was created in; guards stale handles. */
   born: Uint32Array;
+  // Interior nodes at or after this index have gradient 0: backward only
+  // resets interior gradients below it (see setGrad).
+  private gradsDirtyEnd = 0;
   // needCount[i] = how many nodes before i need a gradient: a range's count
   // is one subtraction, so recording a dot does not scan its inputs twice.
   private needCount: Int32Array;
@@ -502,6 +508,7 @@ export class Tape {
     // New nodes start with grad 0 without a store per node: the slots of
     // dropped nodes are cleared here, and grown arrays start zeroed.
     this.grad.fill(0, mark, this.size);
+    if (this.gradsDirtyEnd > mark) this.gradsDirtyEnd = mark;
     this.size = mark;
     this.generation = (this.generation + 1) >>> 0;
     if (this.labels.size > 0) {
@@ -584,9 +591,13 @@ export class Tape {
     const data = this.data, grad = this.grad, opCodes = this.op;
     const arg0 = this.arg0, arg1 = this.arg1, pool = this.pool;
     const need = this.needsGrad;
-    for (let i = stop; i < root; i++) {
+    // Interior gradients left by an earlier pass are reset; nodes from
+    // `gradsDirtyEnd` on have never had one (new nodes start at 0).
+    const dirtyEnd = root < this.gradsDirtyEnd ? root : this.gradsDirtyEnd;
+    for (let i = stop; i < dirtyEnd; i++) {
       if (opCodes[i] > Op.Const) grad[i] = 0;
     }
+    if (root >= this.gradsDirtyEnd) this.gradsDirtyEnd = root + 1;
     if (opCodes[root] > Op.Const) grad[root] = 1;
     else grad[root] += need[root];
     for (let i = root; i >= stop; i--) {
@@ -647,6 +658,19 @@ export class Tape {
    */
   zeroGrad(from = 0, to: number = this.size): void {
     this.grad.fill(0, from, to);
+  }
+
+  /**
+   * Sets node `i`'s gradient. Write interior gradients through this method
+   * (or `Value.grad`), not the `grad` array: backward resets only the
+   * interior gradients it knows may be nonzero.
+   *
+   * @param i A node index.
+   * @param value The gradient.
+   */
+  setGrad(i: number, value: number): void {
+    this.grad[i] = value;
+    if (i >= this.gradsDirtyEnd) this.gradsDirtyEnd = i + 1;
   }
 
   // ------------------------------------------------------------- inspection

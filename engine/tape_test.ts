@@ -732,3 +732,26 @@ Deno.test("Tape.denseRange() and unaryRange() record the same nodes as dotRange(
     }
   }
 });
+
+Deno.test("Tape.backward() resets interior gradients written with setGrad() or Value.grad", () => {
+  const tape = new Tape();
+  const x = tape.leaf(3);
+  const y = tape.binary(Op.Mul, x, x); // 9
+  const z = tape.unary(Op.Neg, y); // -9
+  tape.setGrad(y, 100); // before any backward
+  tape.backward(z);
+  assert.equal(tape.grad[y], -1);
+  assert.equal(tape.grad[x], -6);
+  Value.at(tape, y).grad = 50; // after one
+  tape.grad[x] = 0;
+  tape.backward(z);
+  assert.equal(tape.grad[y], -1);
+  assert.equal(tape.grad[x], -6);
+  // New nodes after a rewind start at 0 and need no reset.
+  tape.rewind(y);
+  const w = tape.binary(Op.Add, x, x);
+  assert.equal(tape.grad[w], 0);
+  tape.grad[x] = 0;
+  tape.backward(w);
+  assert.equal(tape.grad[x], 2);
+});

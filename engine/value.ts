@@ -184,7 +184,7 @@ export class Value {
     if (typeof x !== "number") {
       throw new TypeError(`Value grad must be a number, got ${describe(x)}`);
     }
-    this.tape.grad[i] = x;
+    this.tape.setGrad(i, x);
   }
 
   /** The op that produced this value: `"leaf"`, `"+"`, `"*"`, `"tanh"`… */
