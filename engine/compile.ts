@@ -52,9 +52,24 @@ export interface RangeProgram {
   forward(offset: number): void;
   /**
    * Propagates the gradients of the range shifted by `offset` nodes to their
-   * inputs, exactly as {@linkcode Tape.backward} would.
+   * inputs, exactly as {@linkcode Tape.backward} would. Leaves of a
+   * {@linkcode DescentBlock} are updated in place with `lr` instead.
    */
-  backward(offset: number): void;
+  backward(offset: number, lr?: number): void;
+}
+
+/**
+ * Leaves `[start, start + count)` (a model's parameters) that a compiled
+ * backward pass updates in place, `data -= lr · gradient`, as each gradient is
+ * produced, instead of storing the gradient for an optimizer to read in a
+ * second pass. Valid when every one of them gets exactly one gradient
+ * contribution in the step, as a dot's weight or bias (one sample).
+ */
+export interface DescentBlock {
+  /** First leaf of the block. */
+  start: number;
+  /** Number of leaves. */
+  count: number;
 }
 
 /**
@@ -122,6 +137,8 @@ interface Run {
  * @param tape The tape.
  * @param from First node of the range.
  * @param to One past its last node.
+ * @param descent Leaves to update in place in backward (see
+ * {@linkcode DescentBlock}; {@linkcode CompiledStep} checks it is valid).
  * @returns The compiled program.
  * @throws {Error} When code generation is forbidden on this platform.
  *
@@ -143,6 +160,7 @@ export function compileRange(
   tape: Tape,
   from: number,
   to: number,
+  descent?: DescentBlock,
 ): RangeProgram {
   if (
     !Number.isInteger(from) || !Number.isInteger(to) || from < 0 ||
@@ -162,7 +180,7 @@ export function compileRange(
   const backward: string[] = [];
   for (const run of runs) forward.push(emitForward(tape, from, run));
   for (let r = runs.length - 1; r >= 0; r--) {
-    backward.push(emitBackward(tape, from, runs[r]));
+    backward.push(emitBackward(tape, from, runs[r], descent));
   }
   const source = `"use strict";
 return {
@@ -170,7 +188,7 @@ return {
     const d = T.data, gr = T.grad;
 ${forward.join("\n")}
   },
-  backward(o) {
+  backward(o, lr) {
     const d = T.data, gr = T.grad, need = T.needsGrad;
 ${backward.join("\n")}
   },
@@ -329,7 +347,12 @@ function emitForward(tape: Tape, from: number, run: Run): string {
   return `    d[${i}] = ${start} + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
 }
 
-function emitBackward(tape: Tape, from: number, run: Run): string {
+function emitBackward(
+  tape: Tape,
+  from: number,
+  run: Run,
+  descent?: DescentBlock,
+): string {
   const op = tape.op[run.start];
   if (op <= Op.Const || tape.needsGrad[run.start] === 0) return "";
   const need = tape.needsGrad;
@@ -367,8 +390,19 @@ function emitBackward(tape: Tape, from: number, run: Run): string {
       `const w = ${ref(from, run, 0)}, x = ${ref(from, run, 1)};`,
     ];
     const bias = run.refs[2];
-    if (bias >= 0 && need[bias]) body.push(`gr[${ref(from, run, 2)}] += g;`);
-    if (wNeed === 1) body.push(...dotTerms(n, "gr[w + K] += g * d[x + K];"));
+    const last = run.count - 1;
+    const wFirst = run.refs[0], wLast = wFirst + run.strides[0] * last + n;
+    const bLast = bias + run.strides[2] * last;
+    const descendW = descent !== undefined && wNeed === 1 &&
+      covers(descent, wFirst, wLast);
+    const descendB = descent !== undefined && bias >= 0 &&
+      covers(descent, Math.min(bias, bLast), Math.max(bias, bLast) + 1);
+    if (bias >= 0 && need[bias] && !descendB) {
+      body.push(`gr[${ref(from, run, 2)}] += g;`);
+    }
+    if (wNeed === 1 && !descendW) {
+      body.push(...dotTerms(n, "gr[w + K] += g * d[x + K];"));
+    }
     if (wNeed === 2) {
       body.push(...dotTerms(n, "if (need[w + K]) gr[w + K] += g * d[x + K];"));
     }
@@ -376,6 +410,10 @@ function emitBackward(tape: Tape, from: number, run: Run): string {
     if (xNeed === 2) {
       body.push(...dotTerms(n, "if (need[x + K]) gr[x + K] += g * d[w + K];"));
     }
+    // In-place descent comes last: the input gradients above read the
+    // weights as they were in the forward pass.
+    if (descendW) body.push(...dotTerms(n, "d[w + K] -= lr * (g * d[x + K]);"));
+    if (descendB) body.push(`d[${ref(from, run, 2)}] -= lr * g;`);
     return loop(run, body, true);
   }
   const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
@@ -399,6 +437,16 @@ function emitBackward(tape: Tape, from: number, run: Run): string {
     }
   }
   return loop(run, lines, true);
+}
+
+/** Whether `[first, end)` lies inside the block (a partial overlap throws). */
+function covers(block: DescentBlock, first: number, end: number): boolean {
+  const blockEnd = block.start + block.count;
+  if (end <= block.start || first >= blockEnd) return false;
+  if (first >= block.start && end <= blockEnd) return true;
+  throw new RangeError(
+    `Descent block [${block.start}, ${blockEnd}) covers only part of nodes [${first}, ${end}); it must cover whole layers`,
+  );
 }
 
 /** Small dots are unrolled; longer ones stay loops (V8 optimises those). */
@@ -454,6 +502,8 @@ export class CompiledStep {
   readonly layout: StepLayout;
   /** The per-sample program. */
   readonly program: RangeProgram;
+  /** The leaves updated in place by {@linkcode CompiledStep.backwardAndDescend}. */
+  readonly descent?: DescentBlock;
   private readonly tailStart: number;
 
   /**
@@ -461,10 +511,16 @@ export class CompiledStep {
    *
    * @param tape The tape holding the recorded step.
    * @param layout Where the samples and the loss lie.
-   * @throws {RangeError} When the layout does not fit the tape or the samples
-   * differ in structure.
+   * @param options `descent`: leaves to update in place during backward
+   * (see {@linkcode CompiledStep.backwardAndDescend}).
+   * @throws {RangeError} When the layout does not fit the tape, the samples
+   * differ in structure, or the descent block is not valid for this step.
    */
-  constructor(tape: Tape, layout: StepLayout) {
+  constructor(
+    tape: Tape,
+    layout: StepLayout,
+    options: { descent?: DescentBlock } = {},
+  ) {
     const { firstSample, sampleSize, samples, root } = layout;
     for (const [name, x] of Object.entries(layout)) {
       if (!Number.isInteger(x) || x < 0) {
@@ -498,10 +554,18 @@ export class CompiledStep {
         );
       }
     }
+    const descent = options.descent;
+    if (descent !== undefined) checkDescent(tape, layout, descent);
     this.tape = tape;
     this.layout = { firstSample, sampleSize, samples, root };
     this.tailStart = end;
-    this.program = compileRange(tape, firstSample, firstSample + sampleSize);
+    this.descent = descent && { start: descent.start, count: descent.count };
+    this.program = compileRange(
+      tape,
+      firstSample,
+      firstSample + sampleSize,
+      this.descent,
+    );
   }
 
   /** Recomputes every value of the step from the current leaves. */
@@ -516,10 +580,103 @@ export class CompiledStep {
    * gradients accumulate: zero the parameters' gradients first.
    */
   backward(): void {
+    if (this.descent !== undefined) {
+      throw new Error(
+        "This step was compiled with a descent block; call backwardAndDescend(lr)",
+      );
+    }
     const { sampleSize, samples, root } = this.layout;
     this.tape.backward(root, this.tailStart);
     for (let k = samples - 1; k >= 0; k--) {
       this.program.backward(k * sampleSize);
+    }
+  }
+
+  /**
+   * Backpropagates from the loss and, in the same pass, applies plain
+   * gradient descent `data -= lr · gradient` to the descent block's leaves
+   * (their gradients are not stored). The result is bit-identical to zeroing
+   * their gradients, {@linkcode CompiledStep.backward} and an SGD step, with
+   * one pass over the parameters instead of three.
+   *
+   * @param lr The learning rate.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { CompiledStep, Op, Tape } from "./mod.ts";
+   * const tape = new Tape();
+   * const w = tape.leaf(0.5), b = tape.leaf(0.1);
+   * const x = tape.leaf(2, false);
+   * const y = tape.dotRange(w, x, 1, b); // b + w·x
+   * const step = new CompiledStep(
+   *   tape,
+   *   { firstSample: x, sampleSize: 2, samples: 1, root: y },
+   *   { descent: { start: w, count: 2 } },
+   * );
+   * step.backwardAndDescend(0.1); // dy/dw = x = 2, dy/db = 1
+   * assert.equal(tape.data[w], 0.5 - 0.1 * 2);
+   * assert.equal(tape.data[b], 0.1 - 0.1 * 1);
+   * ```
+   */
+  backwardAndDescend(lr: number): void {
+    if (this.descent === undefined) {
+      throw new Error(
+        "This step has no descent block; call backward() and update the parameters",
+      );
+    }
+    if (typeof lr !== "number" || !Number.isFinite(lr)) {
+      throw new RangeError(`Learning rate must be a finite number, got ${lr}`);
+    }
+    this.tape.backward(this.layout.root, this.tailStart);
+    this.program.backward(0, lr);
+  }
+}
+
+/**
+ * Throws unless every leaf of `block` gets at most one gradient contribution
+ * in the step, as the weight or bias of a dot in the (single) sample.
+ */
+function checkDescent(tape: Tape, layout: StepLayout, block: DescentBlock) {
+  const { start, count } = block;
+  const fail = (why: string) => {
+    throw new RangeError(
+      `Cannot descend in place on nodes [${start}, ${start + count}): ${why}`,
+    );
+  };
+  if (
+    !Number.isInteger(start) || !Number.isInteger(count) || start < 0 ||
+    count < 1 || start + count > tape.size
+  ) {
+    fail("the block must be a non-empty range of the tape");
+  }
+  if (layout.samples !== 1) {
+    fail(`the step has ${layout.samples} samples sharing them, not 1`);
+  }
+  for (let j = start; j < start + count; j++) {
+    if (tape.op[j] !== Op.Leaf || tape.needsGrad[j] !== 1) {
+      fail(`node ${j} is not a leaf that needs a gradient`);
+    }
+  }
+  const sampleEnd = layout.firstSample + layout.sampleSize;
+  const uses = new Uint8Array(count);
+  for (let i = layout.firstSample; i <= layout.root; i++) {
+    if (tape.op[i] <= Op.Const || tape.needsGrad[i] === 0) continue;
+    for (const j of tape.inputsOf(i)) {
+      if (j < start || j >= start + count) continue;
+      const p = tape.arg0[i], n = tape.arg1[i];
+      const w = tape.pool[p], bias = tape.pool[p + 2];
+      const asWeight = tape.op[i] === Op.DotRange && j >= w && j < w + n &&
+        (tape.pool[p + 3] & 3) === 1;
+      const asBias = tape.op[i] === Op.DotRange && j === bias;
+      if (i >= sampleEnd || !(asWeight || asBias)) {
+        fail(
+          `node ${j} is used by node ${i} (${
+            tape.op[i] === Op.DotRange ? "as a dot input" : "not a dot"
+          })`,
+        );
+      }
+      if (++uses[j - start] > 1) fail(`node ${j} gets more than one gradient`);
     }
   }
 }

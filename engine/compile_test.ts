@@ -259,3 +259,109 @@ Deno.test("CompiledStep rejects layouts that do not fit the tape", () => {
     "Range must satisfy 0 <= from <= to <= tape size 5, got [3, 99)",
   );
 });
+
+/** One sample through a 3-4-2 "MLP" and a squared-error loss, recorded. */
+function recordMlpSample(tape: Tape, x: number[]) {
+  for (let k = 0; k < 4 * 4 + 2 * 5; k++) tape.leaf(Math.sin(3 * k + 1) / 2);
+  const firstSample = tape.size;
+  const input = tape.size;
+  for (const v of x) tape.leaf(v, false);
+  const hidden = tape.unaryRange(
+    Op.Tanh,
+    tape.denseRange(0, 4, input, 3, 4, 3),
+    4,
+  );
+  const out = tape.denseRange(16, 5, hidden, 4, 2, 4);
+  const e0 = tape.binary(Op.Sub, out, tape.constant(0.5));
+  const e1 = tape.binary(Op.Sub, out + 1, tape.constant(-0.25));
+  const root = tape.dot([e0, e1], [e0, e1]);
+  const sampleSize = tape.size - firstSample;
+  return { firstSample, sampleSize, samples: 1, root };
+}
+
+Deno.test("CompiledStep.backwardAndDescend() equals zeroing, backward and an SGD step, bit for bit", () => {
+  const a = new Tape(), b = new Tape();
+  const layoutA = recordMlpSample(a, [0.3, -1.2, 2]);
+  const layoutB = recordMlpSample(b, [0.3, -1.2, 2]);
+  const plain = new CompiledStep(a, layoutA);
+  const fused = new CompiledStep(b, layoutB, {
+    descent: { start: 0, count: 26 },
+  });
+  assert.match(
+    fused.program.source,
+    /d\[w \+ \d\] -= lr \* \(g \* d\[x \+ \d\]\);/,
+  );
+  for (let step = 0; step < 5; step++) {
+    const lr = 0.1 / (step + 1);
+    plain.forward();
+    a.zeroGrad(0, 26);
+    plain.backward();
+    for (let i = 0; i < 26; i++) a.data[i] -= lr * a.grad[i];
+    fused.forward();
+    fused.backwardAndDescend(lr);
+    for (let i = 0; i < b.size; i++) {
+      assert.ok(Object.is(b.data[i], a.data[i]), `step ${step}, data ${i}`);
+    }
+  }
+  assertThrows(
+    () => fused.backward(),
+    Error,
+    "This step was compiled with a descent block; call backwardAndDescend(lr)",
+  );
+  assertThrows(
+    () => plain.backwardAndDescend(0.1),
+    Error,
+    "This step has no descent block; call backward() and update the parameters",
+  );
+});
+
+Deno.test("CompiledStep refuses a descent block its step cannot update in place", () => {
+  const tape = new Tape();
+  const layout = recordMlpSample(tape, [1, 2, 3]);
+  const cases: [{ start: number; count: number }, string][] = [
+    [{ start: 0, count: 0 }, "the block must be a non-empty range of the tape"],
+    [{ start: 0, count: 27 }, "node 26 is not a leaf that needs a gradient"],
+    [
+      { start: 0, count: 10 },
+      "Descent block [0, 10) covers only part of nodes [0, 15); it must cover whole layers",
+    ],
+  ];
+  for (const [descent, why] of cases) {
+    assert.throws(() => new CompiledStep(tape, layout, { descent }), {
+      name: "RangeError",
+      message: why.startsWith("Descent")
+        ? why
+        : `Cannot descend in place on nodes [${descent.start}, ${
+          descent.start + descent.count
+        }): ${why}`,
+    });
+  }
+  // A parameter used twice (an L2 term after the sample) cannot be fused.
+  const reg = new Tape();
+  const base = recordMlpSample(reg, [1, 2, 3]);
+  const l2 = reg.dotRange(0, 0, 26);
+  const root = reg.binary(Op.Add, base.root, l2);
+  assert.throws(
+    () =>
+      new CompiledStep(reg, { ...base, root }, {
+        descent: { start: 0, count: 26 },
+      }),
+    {
+      name: "RangeError",
+      message:
+        /^Cannot descend in place on nodes \[0, 26\): node 0 is used by node \d+ \(as a dot input\)$/,
+    },
+  );
+  // Samples share the parameters.
+  const { tape: two, layout: twoLayout } = recordBatch({ ops: [] }, [[1, 2], [
+    3,
+    4,
+  ]]);
+  assert.throws(
+    () => new CompiledStep(two, twoLayout, { descent: { start: 0, count: 9 } }),
+    {
+      name: "RangeError",
+      message: /the step has 2 samples sharing them, not 1$/,
+    },
+  );
+});

@@ -365,7 +365,7 @@ export class Trainer {
       this.graph = this.record(data);
       if (mode === "compiled") {
         try {
-          this.compiled = new CompiledStep(this.tape, this.graph.layout);
+          this.compiled = this.compile(this.graph);
         } catch (error) {
           if (requested === "compiled") throw error;
           mode = "replay";
@@ -398,16 +398,19 @@ export class Trainer {
       this.close();
       throw new TrainingError(step, loss, report);
     }
-    this.optimizer.zeroGrad();
-    if (this.compiled) this.compiled.backward();
-    else tape.backward(batch.root);
+    const lr = this.schedule(Math.min(step - 1, this.steps), this.steps);
+    this.optimizer.lr = lr;
+    if (this.compiled?.descent) {
+      // Plain SGD fused into the backward pass: same numbers, one pass.
+      this.compiled.backwardAndDescend(lr);
+    } else {
+      this.optimizer.zeroGrad();
+      if (this.compiled) this.compiled.backward();
+      else tape.backward(batch.root);
+      this.optimizer.step();
+    }
     this.lastAccuracy = countCorrect(tape, batch, this.kind) /
       batch.labels.length;
-    this.optimizer.lr = this.schedule(
-      Math.min(step - 1, this.steps),
-      this.steps,
-    );
-    this.optimizer.step();
     if (this.graph === undefined) tape.rewind(this.mark);
     this.stepCount = step;
     return loss;
@@ -418,6 +421,32 @@ export class Trainer {
     if (this.closed) return;
     this.closed = true;
     this.tape.rewind(this.mark);
+  }
+
+  /**
+   * Compiles the full-batch step. With plain SGD (no momentum or weight
+   * decay) on one sample without L2, the update is fused into the backward
+   * pass, as hand-written single-sample code does it; the optimizer then only
+   * holds the learning rate, and the parameters' gradients are not kept.
+   */
+  private compile(graph: BatchGraph): CompiledStep {
+    const sgd = this.optimizer;
+    const plain = sgd instanceof SGD && sgd.momentum === 0 &&
+      sgd.weightDecay === 0 && graph.layout.samples === 1 && this.alpha === 0;
+    const start = this.model.parameterStart;
+    const count = this.model.parameterCount;
+    const same = sgd.parameters.length === count &&
+      sgd.parameters.every((p, k) => p.index === start + k);
+    if (plain && same) {
+      try {
+        return new CompiledStep(this.tape, graph.layout, {
+          descent: { start, count },
+        });
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+      }
+    }
+    return new CompiledStep(this.tape, graph.layout);
   }
 
   /** Records one batch's step graph after the mark. */

@@ -301,3 +301,32 @@ Deno.test("fit() rejects options that do not fit the model or the data", () => {
     message: /^Training data sample 0 has 2 features, the model takes 3$/,
   });
 });
+
+Deno.test("Trainer fuses plain SGD on one sample into the compiled backward pass, bit-identical to the other paths", () => {
+  const data = { x: [[0.3, -0.7, 1.1]], y: [2], classes: 3 };
+  const runs = (["record", "replay", "compiled"] as const).map((mode) => {
+    const tape = new Tape();
+    const model = new MLP(3, [8, 3], { seed: 21, tape });
+    const trainer = new Trainer(model, data, {
+      loss: "cross-entropy",
+      optimizer: "sgd",
+      lr: 0.05,
+      schedule: "linear",
+      l2: 0,
+      steps: 20,
+      mode,
+    });
+    const losses: number[] = [];
+    while (trainer.stepCount < 20) losses.push(trainer.step());
+    const grads = model.parameters().map((p) => p.grad);
+    trainer.close();
+    return { losses, parameters: model.parameters().map((p) => p.data), grads };
+  });
+  assert.deepEqual(runs[1].losses, runs[0].losses);
+  assert.deepEqual(runs[2].losses, runs[0].losses);
+  assert.deepEqual(runs[2].parameters, runs[0].parameters);
+  assert.deepEqual(runs[1].parameters, runs[0].parameters);
+  // The fused update applies gradients without storing them.
+  assert.ok(runs[0].grads.some((g) => g !== 0));
+  assert.ok(runs[2].grads.every((g) => g === 0));
+});
