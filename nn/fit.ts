@@ -401,7 +401,9 @@ export class Trainer {
     const lr = this.schedule(Math.min(step - 1, this.steps), this.steps);
     this.optimizer.lr = lr;
     if (this.compiled?.descent) {
-      // Plain SGD fused into the backward pass: same numbers, one pass.
+      // Plain SGD fused into the backward pass: same numbers, one pass. The
+      // parameters' gradients are not kept; clear any left from before.
+      if (step === 1) this.optimizer.zeroGrad();
       this.compiled.backwardAndDescend(lr);
     } else {
       this.optimizer.zeroGrad();
