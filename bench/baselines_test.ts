@@ -7,8 +7,18 @@ import {
   HandwrittenSampleMlp,
   handwrittenSampleRunner,
 } from "./handwritten_mlp.ts";
-import { naiveRunner, Value } from "./naive_micrograd.ts";
-import { tfjsCpuRunner, tfjsWasmRunner } from "./tfjs_mlp.ts";
+import {
+  naiveRunner,
+  naiveSampleRunner,
+  naiveWorkerRunner,
+  Value,
+} from "./naive_micrograd.ts";
+import {
+  tfjsCpuRunner,
+  tfjsCpuSampleRunner,
+  tfjsWasmRunner,
+  tfjsWasmSampleRunner,
+} from "./tfjs_mlp.ts";
 import {
   demoLearningRate,
   initialParams,
@@ -18,6 +28,7 @@ import {
   mulberry32,
   paramCount,
   type RunnerFactory,
+  type SampleRunnerFactory,
   validateWorkload,
   W,
   W2,
@@ -36,6 +47,19 @@ async function trajectory(
   const runner = await factory(w.sizes, w.params, w.x, w.y);
   const losses: number[] = [];
   for (let k = 0; k < steps; k++) losses.push(runner.step(demoLearningRate(k)));
+  return { losses, params: runner.parameters() };
+}
+
+/** Runs `steps` steps of the MNIST-sized workload; returns the losses and final parameters. */
+async function sampleTrajectory(
+  factory: SampleRunnerFactory,
+  steps = 3,
+): Promise<{ losses: number[]; params: Float64Array }> {
+  const { sizes, lr, paramSeed, sampleSeed } = WorkloadMnist;
+  const runner = await factory(sizes, initialParams(sizes, paramSeed));
+  const { x, label } = makeMnistSample(sampleSeed);
+  const losses: number[] = [];
+  for (let k = 0; k < steps; k++) losses.push(runner.step(x, label, lr));
   return { losses, params: runner.parameters() };
 }
 
@@ -196,6 +220,119 @@ Deno.test("Value matches micrograd's README example (sub, div, pow, rdiv)", () =
   assert.equal(String(new Value(1.5)), "Value(data=1.5, grad=0)");
 });
 
+Deno.test("Value.exp() and Value.log() match their closed forms", () => {
+  const a = new Value(0.5);
+  const e = a.exp();
+  e.backward();
+  assert.equal(e.data, Math.exp(0.5));
+  assert.equal(a.grad, Math.exp(0.5));
+  const b = new Value(4);
+  const l = b.log();
+  l.backward();
+  assert.equal(l.data, Math.log(4));
+  assert.equal(b.grad, 0.25);
+  assert.equal(String(l), `Value(data=${Math.log(4)}, grad=1)`);
+});
+
+Deno.test("Value.exp() and Value.log() gradients match finite differences", () => {
+  // f(a, b) = log(exp(a) * b + exp(a * b)) + exp(log(b) * a), with a and b
+  // used more than once so that gradients accumulate through shared nodes
+  const f = (a: number, b: number): number =>
+    Math.log(Math.exp(a) * b + Math.exp(a * b)) + Math.exp(Math.log(b) * a);
+  for (const [a0, b0] of [[0.3, 1.7], [-1.2, 0.4], [2, 3]]) {
+    const a = new Value(a0), b = new Value(b0);
+    const out = a.exp().mul(b).add(a.mul(b).exp()).log()
+      .add(b.log().mul(a).exp());
+    out.backward();
+    assertClose(out.data, f(a0, b0), 1e-14 * Math.abs(f(a0, b0)), "f");
+    const h = 1e-6;
+    const da = (f(a0 + h, b0) - f(a0 - h, b0)) / (2 * h);
+    const db = (f(a0, b0 + h) - f(a0, b0 - h)) / (2 * h);
+    assertClose(a.grad, da, 1e-7 + 1e-6 * Math.abs(da), `df/da at ${a0}`);
+    assertClose(b.grad, db, 1e-7 + 1e-6 * Math.abs(db), `df/db at ${b0}`);
+  }
+});
+
+Deno.test("naiveSampleRunner follows handwrittenSampleRunner on the MNIST-sized workload", async () => {
+  const naive = await sampleTrajectory(naiveSampleRunner);
+  const hand = await sampleTrajectory(handwrittenSampleRunner);
+  // the forward pass performs the documented float64 operations
+  assert.equal(naive.losses[0], hand.losses[0]);
+  // the backward pass may round one division differently (see
+  // naiveSampleRunner), so later steps are compared with a tolerance
+  for (let k = 0; k < 3; k++) {
+    const expected = hand.losses[k];
+    assertClose(
+      naive.losses[k],
+      expected,
+      1e-9 * Math.abs(expected),
+      `loss ${k}`,
+    );
+  }
+  assert.equal(naive.params.length, 39760);
+  for (let k = 0; k < hand.params.length; k++) {
+    assertClose(naive.params[k], hand.params[k], 1e-12, `parameter ${k}`);
+  }
+  assert.ok(naive.losses[1] < naive.losses[0], "the loss falls");
+});
+
+Deno.test("naiveSampleRunner's gradient is the hand-written one up to rounding", async () => {
+  // With lr = 1, the gradient is the parameters' change. It may differ from
+  // the hand-written gradient only by float64 rounding.
+  const sizes = [6, 5, 4];
+  for (let seed = 1; seed <= 20; seed++) {
+    const params = initialParams(sizes, seed);
+    const { x, label } = makeMnistSample(100 + seed, 6, 4);
+    const hand = new HandwrittenSampleMlp(sizes, params);
+    const naive = await naiveSampleRunner(sizes, params);
+    assert.equal(naive.step(x, label, 1), hand.step(x, label, 1));
+    const grad = hand.gradient(), after = naive.parameters();
+    for (let k = 0; k < grad.length; k++) {
+      assertClose(
+        params[k] - after[k],
+        grad[k],
+        1e-14 * (1 + Math.abs(grad[k])),
+        `seed ${seed}, grad ${k}`,
+      );
+    }
+  }
+});
+
+Deno.test("naiveWorkerRunner follows naiveRunner bit for bit in its worker thread", async () => {
+  const w = makeWorkload(W);
+  const inline = await naiveRunner(w.sizes, w.params, w.x, w.y);
+  const worker = await naiveWorkerRunner(1024)(w.sizes, w.params, w.x, w.y);
+  try {
+    for (let k = 0; k < 3; k++) {
+      const lr = demoLearningRate(k);
+      assert.equal(worker.step(lr), inline.step(lr), `loss ${k}`);
+    }
+    assert.deepEqual(worker.parameters(), inline.parameters());
+  } finally {
+    await worker.close();
+  }
+  assert.throws(() => worker.step(0.1), {
+    name: "Error",
+    message: "Cannot use a closed NaiveWorkerRunner",
+  });
+  await worker.close(); // closing twice is harmless
+});
+
+Deno.test("naiveWorkerRunner rejects inconsistent arguments before starting a worker", async () => {
+  await assert.rejects(
+    naiveWorkerRunner(1024)(
+      [2, 1],
+      new Float64Array(2),
+      new Float64Array(0),
+      new Float64Array(0),
+    ),
+    {
+      name: "RangeError",
+      message: 'Expected 3 parameters for sizes "2,1": got "2"',
+    },
+  );
+});
+
 Deno.test("naive and handwritten follow the same W trajectory bit for bit", async () => {
   const naive = await trajectory(naiveRunner);
   const hand = await trajectory(handwrittenRunner);
@@ -245,6 +382,33 @@ for (
       }
     });
   }
+}
+
+for (
+  const [name, factory] of [
+    ["cpu", tfjsCpuSampleRunner],
+    ["wasm", tfjsWasmSampleRunner],
+  ] as const
+) {
+  Deno.test(`tfjs ${name} follows the float64 MNIST-sized trajectory to 1e-3`, async () => {
+    const reference = await sampleTrajectory(handwrittenSampleRunner);
+    const tfjs = await sampleTrajectory(factory);
+    for (let k = 0; k < 3; k++) {
+      const expected = reference.losses[k];
+      // After one step the loss is 3e-5, the difference (m + log(s)) -
+      // z_label of terms near the largest logit m ≈ 38, so float32 knows it
+      // only to about one float32 ulp of m (4e-6): the scale's floor is 1e-2.
+      assertClose(
+        tfjs.losses[k],
+        expected,
+        1e-3 * Math.max(Math.abs(expected), 1e-2),
+        `loss ${k}`,
+      );
+    }
+    for (let k = 0; k < tfjs.params.length; k++) {
+      assertClose(tfjs.params[k], reference.params[k], 1e-4, `parameter ${k}`);
+    }
+  });
 }
 
 Deno.test("tfjs runners share the engine, switching backends per step", async () => {
@@ -399,4 +563,13 @@ Deno.test("handwrittenSampleRunner runs the MNIST-sized workload with a falling 
   const second = runner.step(x, label, lr);
   assert.ok(Number.isFinite(first) && Number.isFinite(second));
   assert.ok(second < first, `${second} < ${first}`);
+});
+
+Deno.test("naive port: backward() handles graphs deeper than the call stack, in micrograd's order", () => {
+  const x = new Value(0.5);
+  let y = x;
+  for (let k = 0; k < 50_000; k++) y = y.add(x);
+  y.backward();
+  assert.equal(x.grad, 50_001);
+  assert.equal(y.data, 0.5 * 50_001);
 });
