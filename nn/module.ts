@@ -34,6 +34,15 @@ import { checkPositiveInteger, show } from "./_show.ts";
  */
 export abstract class Module {
   /**
+   * Declares everything already on the default tape persistent
+   * ({@linkcode Tape.keep}), so the Values a subclass creates as fields
+   * (its parameters) are never released by a training step's `backward()`.
+   */
+  constructor() {
+    defaultTape().keep();
+  }
+
+  /**
    * The trainable parameters, as Values (new handles on every call).
    *
    * @returns The parameters, in a fixed order.
@@ -84,6 +93,49 @@ export abstract class Module {
    */
   get parameterCount(): number {
     return this.parameters().length;
+  }
+
+  /**
+   * A short description: `Scale(1 parameter)` unless the subclass says
+   * more (`MLP`, `Layer` and `Neuron` print like micrograd).
+   *
+   * @returns The text.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Value } from "../engine/mod.ts";
+   * import { Module } from "./module.ts";
+   * class Scale extends Module {
+   *   readonly k = new Value(2);
+   *   parameters(): Value[] {
+   *     return [this.k];
+   *   }
+   * }
+   * assert.equal(String(new Scale()), "Scale(1 parameter)");
+   * ```
+   */
+  toString(): string {
+    const n = this.parameterCount;
+    return `${this.constructor.name}(${n} parameter${n === 1 ? "" : "s"})`;
+  }
+
+  /**
+   * Deno's `console.log` / `Deno.inspect` hook: {@linkcode Module.toString}.
+   *
+   * @returns The text.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /**
+   * Node's `console.log` / `util.inspect` hook: {@linkcode Module.toString}.
+   *
+   * @returns The text.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 }
 
@@ -170,6 +222,19 @@ export abstract class ContiguousModule extends Module {
     this.#start = start;
     this.#count = count;
     this.#generation = this.tape.generation;
+    // Parameters outlive every training step's release.
+    this.tape.keep();
+  }
+
+  /**
+   * Applies a pending release of the previous step before a forward pass
+   * on `x` records anything (see {@linkcode Tape.settle}).
+   *
+   * @param x The forward-pass inputs.
+   */
+  protected settle(x: readonly (Value | number)[]): void {
+    const first: unknown = Array.isArray(x) ? x[0] : undefined;
+    this.tape.settle(first instanceof Value ? first.index : -1);
   }
 
   /**
