@@ -778,7 +778,7 @@ export class Tape {
       case DROP_REWIND:
         return `Stale Value: ${node} was dropped by tape.rewind(); create values after the mark again`;
       default:
-        return `Stale Value: ${node} was dropped by tape.rewind() or released after backward(); keep numbers (v.data), or call backward({ retainGraph: true })`;
+        return `Stale Value: ${node} was released after backward() or dropped by tape.rewind(); keep numbers (v.data) instead of Values, or call backward({ retainGraph: true })`;
     }
   }
 
