@@ -830,7 +830,9 @@ export class Tape {
   /** Bookkeeping after a rewind to `mark`: pending release, step, log. */
   private noteDrop(mark: number): void {
     if (this.pendingRelease >= mark) this.pendingRelease = -1;
-    if (this.stepStart >= mark) this.stepStart = -1;
+    // Nodes recorded after a rewind into the current step start a new step
+    // there (a manual mark/rewind loop's inputs belong to its steps).
+    if (this.stepStart > mark) this.stepStart = mark;
     const slot = this.generation % DROP_LOG;
     this.dropMarks[slot] = mark;
     this.dropCauses[slot] = this.dropCause;

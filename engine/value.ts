@@ -82,6 +82,11 @@ export function noGrad<T>(fn: () => T, tape: Tape = sharedTape): T {
   return tape.noGrad(fn);
 }
 
+const NO_OPTIONS: ValueOptions = Object.freeze({});
+// Set by Value.at() for the constructor to adopt an existing node.
+let adopting: Tape | undefined;
+let adoptIndex = 0;
+
 /** Options for {@linkcode Value}'s constructor. */
 export interface ValueOptions {
   /** The tape to record on (default: {@linkcode defaultTape}). */
@@ -139,7 +144,17 @@ export class Value {
    * @param options Tape, label and whether it needs a gradient.
    * @throws {TypeError} If `data` is not a finite number.
    */
-  constructor(data: number, options: ValueOptions = {}) {
+  constructor(data: number, options: ValueOptions = NO_OPTIONS) {
+    if (adopting !== undefined) {
+      // Value.at(): a handle to an existing node, built here so that every
+      // Value has the same shape (property accesses stay monomorphic).
+      const tape: Tape = adopting;
+      adopting = undefined;
+      this.tape = tape;
+      this.index = adoptIndex;
+      this.generation = tape.born[adoptIndex];
+      return;
+    }
     const tape = options.tape ?? sharedTape;
     if (!(tape instanceof Tape)) {
       throw new TypeError(`Value tape must be a Tape, got ${describe(tape)}`);
@@ -174,15 +189,7 @@ export class Value {
         `Node index must be an integer below the tape size ${tape.size}, got ${index}`,
       );
     }
-    const value = Object.create(Value.prototype) as {
-      tape: Tape;
-      index: number;
-      generation: number;
-    };
-    value.tape = tape;
-    value.index = index;
-    value.generation = tape.born[index];
-    return value as Value;
+    return handle(tape, index);
   }
 
   /** The node's index after checking that the handle is still live. */
@@ -508,18 +515,32 @@ export class Value {
 
   /** Records a unary op on this node. */
   private unary(op: number): Value {
-    this.tape.settle(this.index);
-    return Value.at(this.tape, this.tape.unary(op, this.node()));
+    const tape = this.tape;
+    tape.settle(this.index);
+    return handle(tape, tape.unary(op, this.node()));
   }
 
   /** Records a binary op on this node and `other`. */
   private binary(op: number, other: Value | number): Value {
     const tape = this.tape;
+    if (typeof other === "number") {
+      tape.settle(this.index);
+      const a = this.node();
+      checkNumber(other, "Operand");
+      return handle(tape, tape.binary(op, a, tape.constant(other)));
+    }
     tape.settle(this.index, other instanceof Value ? other.index : -1);
     const a = this.node();
     const b = indexOn(tape, other);
-    return Value.at(tape, tape.binary(op, a, b));
+    return handle(tape, tape.binary(op, a, b));
   }
+}
+
+/** A Value for node `index` of `tape`, unchecked (see Value.at). */
+function handle(tape: Tape, index: number): Value {
+  adopting = tape;
+  adoptIndex = index;
+  return new Value(0);
 }
 
 /**
@@ -694,7 +715,7 @@ function binaryOf(op: number, a: Value | number, b: Value | number): Value {
   );
   const i = indexOn(tape, a);
   const j = indexOn(tape, b);
-  return Value.at(tape, tape.binary(op, i, j));
+  return handle(tape, tape.binary(op, i, j));
 }
 
 /**
@@ -732,7 +753,7 @@ export function sum(values: readonly (Value | number)[]): Value {
   const tape = tapeOf(values);
   tape.settle(firstIndex(values));
   const indices = values.map((x) => indexOn(tape, x));
-  return Value.at(tape, tape.sum(indices));
+  return handle(tape, tape.sum(indices));
 }
 
 /**
@@ -775,12 +796,12 @@ export function dot(
   const wStart = rangeStart(tape, a), xStart = rangeStart(tape, b);
   if (wStart >= 0 && xStart >= 0) {
     const biasIndex = bias === undefined ? -1 : indexOn(tape, bias);
-    return Value.at(tape, tape.dotRange(wStart, xStart, a.length, biasIndex));
+    return handle(tape, tape.dotRange(wStart, xStart, a.length, biasIndex));
   }
   const weights = a.map((x) => indexOn(tape, x));
   const inputs = b.map((x) => indexOn(tape, x));
   const biasIndex = bias === undefined ? -1 : indexOn(tape, bias);
-  return Value.at(tape, tape.dot(weights, inputs, biasIndex));
+  return handle(tape, tape.dot(weights, inputs, biasIndex));
 }
 
 function checkNumber(x: unknown, what: string): asserts x is number {

@@ -175,6 +175,7 @@ export abstract class ContiguousModule extends Module {
   #start = 0;
   #count = 0;
   #generation = 0;
+  #parameters: Value[] | undefined = undefined;
 
   /**
    * Validates the arguments every contiguous model shares. Subclasses check
@@ -273,7 +274,7 @@ export abstract class ContiguousModule extends Module {
    * The parameters in micrograd's order, as Values: the tape nodes
    * `parameterStart … parameterStart + parameterCount - 1`.
    *
-   * @returns New handles to the parameters.
+   * @returns The parameters' handles, in a new array.
    *
    * @example
    * ```ts
@@ -291,11 +292,15 @@ export abstract class ContiguousModule extends Module {
    */
   parameters(): Value[] {
     this.checkLive();
-    const out = new Array<Value>(this.#count);
-    for (let k = 0; k < this.#count; k++) {
-      out[k] = Value.at(this.tape, this.#start + k);
+    if (this.#parameters === undefined) {
+      const out = new Array<Value>(this.#count);
+      for (let k = 0; k < this.#count; k++) {
+        out[k] = Value.at(this.tape, this.#start + k);
+      }
+      this.#parameters = out;
     }
-    return out;
+    // Handles are immutable: the same ones, in a new array.
+    return this.#parameters.slice();
   }
 
   /**
