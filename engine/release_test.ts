@@ -216,7 +216,9 @@ Deno.test("noGrad() and step() release what they record, even on a throw", () =>
   assertThrows(
     () => inner!.data,
     Error,
-    `Released Value: node ${inner!.index} was made inside tape.step(), which releases its nodes on exit; return numbers (v.data) from the step instead`,
+    `Released Value: node ${
+      inner!.index
+    } was made inside tape.step(), which releases its nodes on exit; return numbers (v.data) from the step instead`,
   );
   const kept = tape.noGrad(() => w.exp());
   assertThrows(
@@ -298,7 +300,10 @@ Deno.test("a rewound Value keeps the rewind message", () => {
     `Stale Value: node ${x.index} was dropped by tape.rewind(); create values after the mark again`,
   );
   const y = new Value(2, { tape });
-  assert.deepEqual(tape.staleMessage(y.index, y.generation), "Value node 0 is live");
+  assert.deepEqual(
+    tape.staleMessage(y.index, y.generation),
+    "Value node 0 is live",
+  );
 });
 
 Deno.test("a tape warns once past liveNodeWarning nodes without a release", () => {
