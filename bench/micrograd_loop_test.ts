@@ -2,7 +2,15 @@
 // example) runs in flat memory and follows today's numbers bit for bit.
 
 import assert from "node:assert/strict";
-import { defaultTape, makeMoons, MLP, setDefaultTape, Tape } from "../mod.ts";
+import {
+  defaultTape,
+  makeMoons,
+  MLP,
+  setDefaultTape,
+  Tape,
+  Trainer,
+  Value,
+} from "../mod.ts";
 import {
   NATURAL_LOOP_LINES,
   naturalRunner,
@@ -114,3 +122,27 @@ Deno.test("the README's loop reaches 100% accuracy on its moons", () => {
     setDefaultTape(previous);
   }
 });
+
+for (const mode of ["record", "replay", "compiled"] as const) {
+  Deno.test(`a Value step's release never drops a Trainer's graph (${mode})`, () => {
+    const data = makeMoons(20, { noise: 0.1, seed: 5 });
+    const run = (interfere: boolean) => {
+      const tape = new Tape();
+      const model = new MLP(2, [4, 1], { seed: 7, tape });
+      const trainer = new Trainer(model, data, { mode, steps: 5 });
+      const losses = [trainer.step()];
+      for (let k = 0; k < 4; k++) {
+        if (interfere) {
+          const v = new Value(2, { tape });
+          v.mul(3).backward();
+          new Value(1, { tape }); // applies the release
+        }
+        losses.push(trainer.step());
+      }
+      return losses;
+    };
+    const losses = run(false);
+    assert.ok(losses[4] < losses[0]);
+    assert.deepEqual(run(true), losses);
+  });
+}

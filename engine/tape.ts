@@ -525,6 +525,8 @@ export class Tape {
    */
   mark(): number {
     if (this.pendingRelease >= 0) this.applyRelease();
+    // The caller manages what follows its mark: no step spans it.
+    this.stepStart = -1;
     return this.size;
   }
 
@@ -607,8 +609,8 @@ export class Tape {
   /**
    * Schedules the release of the current step's graph, as
    * `Value.backward()` does unless given `{ retainGraph: true }`: every node
-   * from the step's start (the first op recorded since the last release or
-   * keep point, or the last release's mark) to the end is dropped at the
+   * from the step's start (the first façade op since the last release, keep
+   * point or mark, or the last release's mark) to the end is dropped at the
    * next recording call or {@linkcode Tape.mark}, so the step's results stay
    * readable until then. Does nothing inside {@linkcode Tape.step} and
    * {@linkcode Tape.noGrad} scopes, which release on exit.
@@ -616,13 +618,13 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "./tape.ts";
+   * import { Tape, Value } from "./mod.ts";
    * const tape = new Tape();
-   * const w = tape.leaf(2);
-   * tape.unary(1, tape.unary(1, w));
+   * const w = new Value(2, { tape });
+   * w.exp().exp(); // a step of two ops
    * tape.releaseStep();
    * assert.equal(tape.size, 3); // still readable
-   * tape.constant(1); // the next step starts: the old graph is dropped
+   * new Value(1, { tape }); // the next step starts: the old graph is dropped
    * assert.equal(tape.size, 2);
    * ```
    */
@@ -633,11 +635,15 @@ export class Tape {
   }
 
   /**
-   * Applies a pending release before new nodes are recorded on nodes `a`
-   * and `b` (the Value façade calls it before checking its handles). When
-   * the new step uses a leaf that the released step created before its
-   * first op (`w = new Value(0.4)` made before a loop), those leading leaves
-   * are kept: they belong to the user, not to the step.
+   * Called by the Value façade (Value ops, `sum`, `dot`, model `forward`)
+   * before it records on nodes `a` and `b`: applies a pending release, and
+   * notes where the current step starts. Only the façade starts steps:
+   * nodes recorded through the tape's own methods (as `fit`, replay and
+   * compiled steps do, with their own marks) are never released by
+   * `Value.backward()` unless a façade step started before them. When the
+   * new step uses a leaf that the released step created before its first
+   * op (`w = new Value(0.4)` made before a loop), those leading leaves are
+   * kept: they belong to the user, not to the step.
    *
    * @param a A node about to be used, or -1.
    * @param b Another node about to be used, or -1.
@@ -655,8 +661,13 @@ export class Tape {
    * ```
    */
   settle(a = -1, b = -1): void {
+    if (this.pendingRelease >= 0) this.releaseBefore(a, b);
+    if (this.stepStart < 0) this.stepStart = this.size;
+  }
+
+  /** Applies the pending release, keeping leading leaves `a` or `b` use. */
+  private releaseBefore(a: number, b: number): void {
     const from = this.pendingRelease;
-    if (from < 0) return;
     let end = from;
     const size = this.size, op = this.op;
     while (end < size && op[end] === Op.Leaf) end++;
@@ -811,10 +822,9 @@ export class Tape {
     return result;
   }
 
-  /** Called before recording an op: pending release, step start, size. */
+  /** Called before recording an op: pending release, size warning. */
   private beginOp(): void {
     if (this.pendingRelease >= 0) this.applyRelease();
-    if (this.stepStart < 0) this.stepStart = this.size;
     if (this.size >= this.liveNodeWarning) this.warnLarge();
   }
 
