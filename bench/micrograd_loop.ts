@@ -10,7 +10,7 @@
  * @module
  */
 
-import { MLP, sum, Value } from "../mod.ts";
+import { dot, MLP, sum, Value } from "../mod.ts";
 import { ALPHA, type RunnerFactory, type StepRunner } from "./workload.ts";
 
 /**
@@ -53,14 +53,42 @@ export const NATURAL_LOOP_LINES: readonly string[] = [
 ];
 
 /**
+ * {@linkcode naturalStep} with the L2 term as one `dot` node, the same
+ * numbers bit for bit (`0 + p₀·p₀ + p₁·p₁ + …` either way).
+ */
+export function naturalDotStep(
+  model: MLP,
+  X: number[][],
+  y: number[],
+  lr: number,
+): number {
+  const inputs = X.map((row) => row.map((x) => new Value(x)));
+  const scores = inputs.map((x) => model.forward(x)[0]);
+  const losses = scores.map((s, i) => s.mul(-y[i]).add(1).relu());
+  const dataLoss = sum(losses).mul(1 / losses.length);
+  const params = model.parameters();
+  const regLoss = dot(params, params).mul(1e-4);
+  const loss = dataLoss.add(regLoss);
+  model.zeroGrad();
+  loss.backward();
+  for (const p of params) p.data -= lr * p.grad;
+  return loss.data;
+}
+
+/** How {@linkcode naturalRunner} runs the loop. */
+export type NaturalKind = "natural" | "manual" | "dot";
+
+/**
  * Workload W on the natural loop. The model lives on the default tape, as
  * in the README.
  *
- * @param manual Drop each step's graph with `mark()`/`rewind()` and
- * `backward({ retainGraph: true })`, as before the automatic release.
+ * @param kind `"natural"`: the README's loop; `"manual"`: the same, keeping
+ * the graph (`backward({ retainGraph: true })`) and dropping it with
+ * `mark()`/`rewind()` as before the automatic release; `"dot"`: the L2
+ * term as one `dot` node ({@linkcode naturalDotStep}).
  * @returns A runner factory.
  */
-export function naturalRunner(manual = false): RunnerFactory {
+export function naturalRunner(kind: NaturalKind = "natural"): RunnerFactory {
   return (sizes, initialParams, x, y) => {
     const model = new MLP(sizes[0], sizes.slice(1), {
       parameters: Array.from(initialParams),
@@ -74,7 +102,8 @@ export function naturalRunner(manual = false): RunnerFactory {
     const tape = model.tape;
     const runner: StepRunner = {
       step(lr: number): number {
-        if (!manual) return naturalStep(model, X, labels, lr);
+        if (kind === "natural") return naturalStep(model, X, labels, lr);
+        if (kind === "dot") return naturalDotStep(model, X, labels, lr);
         const mark = tape.mark();
         const loss = manualStep(model, X, labels, lr);
         tape.rewind(mark);
@@ -87,7 +116,12 @@ export function naturalRunner(manual = false): RunnerFactory {
 }
 
 /** {@linkcode naturalStep} keeping its graph (for a manual rewind). */
-function manualStep(model: MLP, X: number[][], y: number[], lr: number) {
+function manualStep(
+  model: MLP,
+  X: number[][],
+  y: number[],
+  lr: number,
+): number {
   const inputs = X.map((row) => row.map((x) => new Value(x)));
   const scores = inputs.map((x) => model.forward(x)[0]);
   const losses = scores.map((s, i) => s.mul(-y[i]).add(1).relu());

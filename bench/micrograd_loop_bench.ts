@@ -1,8 +1,9 @@
 /**
  * The "micrograd loop" groups: micrograd's demo loop written the natural
  * way with Values (as in the README), against the hand-written
- * Float64Array step (the baseline) and tapegrad's Trainer re-recording
- * every step, on workloads W (2-16-16-1) and W2 (2-64-64-1). Before timing,
+ * Float64Array step (the baseline), the same loop with a manual
+ * mark/rewind or with the L2 term as one `dot` node, and tapegrad's Trainer
+ * re-recording every step, on workloads W (2-16-16-1) and W2 (2-64-64-1). Before timing,
  * every runner is checked to follow the hand-written losses bit for bit.
  *
  * Run: `deno bench --allow-read --allow-env bench/micrograd_loop_bench.ts`.
@@ -28,7 +29,8 @@ const CHECKED_STEPS = 3;
 const RIVALS: [string, RunnerFactory, boolean][] = [
   ["hand-written Float64Array", handwrittenRunner, true],
   ["natural Value loop (README)", naturalRunner(), false],
-  ["natural Value loop, manual rewind", naturalRunner(true), false],
+  ["natural Value loop, manual rewind", naturalRunner("manual"), false],
+  ["natural Value loop, L2 as one dot", naturalRunner("dot"), false],
   ["Trainer re-recorded", tapegradRunner("record"), false],
 ];
 

@@ -37,12 +37,18 @@ Deno.test("the README's first training example is the benchmarked natural loop",
   assert.equal(ALPHA, 1e-4);
 });
 
-Deno.test("the natural loop runs 10,000 steps in flat memory, bit for bit as mark/rewind and the Trainer", async () => {
+Deno.test("the natural loop runs 10,000 steps in flat memory, bit for bit as mark/rewind, L2 as a dot and the Trainer", async () => {
   const previous = setDefaultTape(new Tape());
   try {
     const w = makeWorkload(W);
     const natural = await naturalRunner()(w.sizes, w.params, w.x, w.y);
-    const manual = await naturalRunner(true)(w.sizes, w.params, w.x, w.y);
+    const manual = await naturalRunner("manual")(
+      w.sizes,
+      w.params,
+      w.x,
+      w.y,
+    );
+    const dotted = await naturalRunner("dot")(w.sizes, w.params, w.x, w.y);
     const trainer = await tapegradRunner("record")(
       w.sizes,
       w.params,
@@ -58,6 +64,7 @@ Deno.test("the natural loop runs 10,000 steps in flat memory, bit for bit as mar
     for (let step = 0; step < 10_000; step++) {
       const loss = natural.step(LR);
       assert.equal(manual.step(LR), loss, `step ${step}: manual rewind`);
+      assert.equal(dotted.step(LR), loss, `step ${step}: L2 as a dot`);
       assert.equal(trainer.step(LR), loss, `step ${step}: Trainer`);
       if (step === 1) {
         size = tape.size;
