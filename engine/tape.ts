@@ -158,8 +158,9 @@ export class Tape {
    */
   liveNodeWarning = 5_000_000;
   private warned = false;
-  // The current step's graph starts here: the first op recorded since the
-  // last keep point, or the last release's mark; -1 before either.
+  // The current step's graph starts here: the first façade op (see settle)
+  // since the last keep point or mark, or the last release's mark; -1 when
+  // no step is open.
   private stepStart = -1;
   // Where the release scheduled by Value.backward() will rewind to at the
   // next recording call, or -1.
@@ -211,8 +212,7 @@ export class Tape {
    * @returns The new node's index.
    */
   leaf(value: number, requiresGrad = true): number {
-    if (this.pendingRelease >= 0) this.applyRelease();
-    if (this.size >= this.liveNodeWarning) this.warnLarge();
+    this.beginOp();
     return this.push(Op.Leaf, -1, -1, value, requiresGrad ? 1 : 0);
   }
 
