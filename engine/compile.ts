@@ -18,6 +18,7 @@ import {
   Need,
   Op,
   opArity,
+  opName,
   unaryDerivative,
   unaryForward,
 } from "./ops.ts";
@@ -225,10 +226,9 @@ ${forward.join("\n")}
 ${backward.join("\n")}
   },
 };`;
-  const make = new Function("T", "Op", "U", "UD", "B", "BA", "BB", source);
+  const make = new Function("T", "U", "UD", "B", "BA", "BB", source);
   const program = make(
     tape,
-    Op,
     unaryForward,
     unaryDerivative,
     binaryForward,
@@ -337,11 +337,14 @@ function local(from: number, index: number): string {
   return index >= from ? `o + ${index}` : `${index}`;
 }
 
-/** The op's name in generated code: `Op.Relu`, not `6`. */
+/**
+ * An op in generated code: its code, named (`/* Op.Relu *\/ 6`). A literal,
+ * not a property read, so that V8 folds the op's switch into the call.
+ */
 function opRef(op: number): string {
   const key = OP_KEYS[op];
   if (key === undefined) throw new RangeError(`Unknown op code ${op}`);
-  return `Op.${key}`;
+  return `/* Op.${key} */ ${op}`;
 }
 
 const OP_KEYS: string[] = [];
@@ -381,6 +384,13 @@ function emitForward(tape: Tape, from: number, run: Run): string {
     ], false);
   }
   // Sum or gathered Dot: one node, every index written out.
+  if (op !== Op.Sum && op !== Op.Dot) {
+    throw new RangeError(
+      `Cannot compile op ${
+        opName(op)
+      } (code ${op}): compile.ts has no code generator for it; use tape.replay() and tape.backward()`,
+    );
+  }
   const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
   let terms: string[];
   if (op === Op.Sum) {

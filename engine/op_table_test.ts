@@ -44,7 +44,7 @@ tape.backward(y);
 out.replayGradX = tape.grad[x];
 // Compiled: one program over the atan node and its user.
 const program = compileRange(tape, mark, tape.size);
-out.namesOp = program.source.includes("Op.Atan");
+out.namesOp = program.source.includes("U(/* Op.Atan */ 21, ");
 tape.data[x] = 1;
 program.forward(0);
 out.compiled = tape.data[a];
@@ -67,6 +67,14 @@ out.dotInputsKept = JSON.stringify(tape.inputsOf(dot)) === JSON.stringify(dotInp
 tape.data[x] = 0.5;
 tape.replay(0);
 out.dotValue = tape.data[dot];
+// An n-ary op without a code generator: the compiler says so.
+const s = tape.sum([x, w]);
+tape.op[s] = Op.Prod;
+try {
+  compileRange(tape, s, s + 1);
+} catch (error) {
+  out.compileError = \`\${error.name}: \${error.message}\`;
+}
 console.log(JSON.stringify(out));
 `;
 
@@ -82,12 +90,17 @@ Deno.test("An op appended at the end of the op table works recorded, replayed an
     ops = insertAfter(
       ops,
       '["DotRange",',
-      '  ["Atan", "atan", Arity.Unary],',
+      '  ["Atan", "atan", Arity.Unary],\n  ["Prod", "prod", Arity.Nary],',
     );
     ops = insertAfter(
       ops,
-      "case Op.Softplus: return",
-      "    case Op.Atan: return forward ? Math.atan(x) : 1 / (1 + x * x);",
+      "case Op.Softplus: return softplus(x);",
+      "    case Op.Atan: return Math.atan(x);",
+    );
+    ops = insertAfter(
+      ops,
+      "case Op.Softplus: return sigmoid(x);",
+      "    case Op.Atan: return 1 / (1 + x * x);",
     );
     await Deno.writeTextFile(join(dir, "ops.ts"), ops);
     await Deno.writeTextFile(join(dir, "atan_check.ts"), SCRIPT);
@@ -113,6 +126,10 @@ Deno.test("An op appended at the end of the op table works recorded, replayed an
     assert.equal(out.stepGradX, slope(3) * -1.5);
     assert.equal(out.dotInputsKept, true);
     assert.equal(out.dotValue, -1.5 * 0.5 + 2 * -1.5);
+    assert.equal(
+      out.compileError,
+      "RangeError: Cannot compile op prod (code 22): compile.ts has no code generator for it; use tape.replay() and tape.backward()",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,6 +1,8 @@
 /**
- * Op codes and the math of every op: each op's forward formula sits on the
- * same line as its backward rule, so the two can be read (and checked) together.
+ * The op table (every op's code, name, arity and argument layout) and the
+ * math of every op: per arity, the forward formulas and beside them the
+ * derivatives, one line per op in op order; the n-ary ops' rules sit with
+ * the one decoder of their argument pool.
  *
  * @module
  */
@@ -31,18 +33,28 @@ export type ArityKind = typeof Arity[keyof typeof Arity];
  *
  * **Adding an op.** Append a row at the end of this table (codes of existing
  * ops must not move: saved tapes and generated code use them). Add its
- * forward formula and derivative as one line in `unary` or `binary` below
- * (an n-ary op also needs its case in {@linkcode naryForward},
- * {@linkcode naryBackward} and `inputsOf`'s decoder), then a `Value` method
+ * forward formula and its derivative, one line each, in `unaryValue` and
+ * `unarySlope` (or `binaryValue` and `binarySlope`) below. An n-ary op also
+ * needs its pool layout and its cases in {@linkcode naryPoolSize},
+ * {@linkcode naryInputs}, {@linkcode naryForward} and
+ * {@linkcode naryBackward}, and a code generator in `compile.ts`. Then a
+ * `Value` method
  * that records it (`x.atan()` calls `tape.unary(Op.Atan, …)`), and a row in
  * `ops_test.ts`'s `UNARY` or `BINARY` cases, which checks the value and the
  * gradient against a closed form and finite differences. The tape, the
  * compiler and the graph views need no change: they ask {@linkcode opArity}
- * and {@linkcode opName}. `ops_test.ts` proves this by appending an op to a
- * copy of the engine and running it recorded, replayed and compiled.
+ * and {@linkcode opName}. `op_table_test.ts` proves this by appending an op
+ * to a copy of the engine and running it recorded, replayed and compiled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Arity, Op, OP_TABLE } from "./ops.ts";
+ * assert.deepEqual(OP_TABLE[Op.Tanh], ["Tanh", "tanh", Arity.Unary]);
+ * ```
  */
 // deno-fmt-ignore
-const OP_TABLE = [
+export const OP_TABLE = [
   // key         name        arity          argument layout
   ["Leaf",      "leaf",     Arity.Leaf],   // a parameter or an input; its data is set from outside
   ["Const",     "const",    Arity.Leaf],   // a plain number used in an op; never needs a gradient
@@ -67,7 +79,8 @@ const OP_TABLE = [
   ["DotRange",  "dot",      Arity.Nary],   // bias + Σ wₖxₖ over two ranges: see dotRangeArgs()
 ] as const;
 
-type OpRow = typeof OP_TABLE[number];
+/** One row of {@linkcode OP_TABLE}: key in {@linkcode Op}, name, arity. */
+export type OpRow = typeof OP_TABLE[number];
 
 /**
  * The type of {@linkcode Op}: each op's key mapped to its code, the
@@ -195,7 +208,7 @@ export function isBinary(op: number): boolean {
  * ```
  */
 export function unaryForward(op: number, x: number): number {
-  return unary(op, x, 0, true);
+  return unaryValue(op, x);
 }
 
 /**
@@ -214,23 +227,43 @@ export function unaryForward(op: number, x: number): number {
  * ```
  */
 export function unaryDerivative(op: number, x: number, y: number): number {
-  return unary(op, x, y, false);
+  return unarySlope(op, x, y);
 }
 
-// One line per op: forward value | derivative dy/dx (given x and y = f(x)).
+// The unary rules: two tables in op order, one line per op, the forward
+// value y = f(x) and then the derivative dy/dx (given x and y). Two small
+// switches rather than one with both: V8 inlines a callee whole, and only
+// small ones fit its budget in Tape.replay and Tape.backward beside the
+// n-ary rules (measured: one combined switch cost replay about 10%).
 // relu is micrograd's `0 if x < 0 else x`, so a NaN input stays NaN.
 // deno-fmt-ignore
-function unary(op: number, x: number, y: number, forward: boolean): number {
+function unaryValue(op: number, x: number): number {
   switch (op) {
-    case Op.Neg: return forward ? -x : -1;
-    case Op.Exp: return forward ? Math.exp(x) : y;
-    case Op.Log: return forward ? Math.log(x) : 1 / x;
-    case Op.Tanh: return forward ? Math.tanh(x) : 1 - y * y;
-    case Op.Relu: return forward ? (x < 0 ? 0 : x) : (x > 0 ? 1 : 0);
-    case Op.Sigmoid: return forward ? sigmoid(x) : y * (1 - y);
-    case Op.Sqrt: return forward ? Math.sqrt(x) : 0.5 / y;
-    case Op.Abs: return forward ? Math.abs(x) : (x > 0 ? 1 : x < 0 ? -1 : 0);
-    case Op.Softplus: return forward ? softplus(x) : sigmoid(x);
+    case Op.Neg: return -x;
+    case Op.Exp: return Math.exp(x);
+    case Op.Log: return Math.log(x);
+    case Op.Tanh: return Math.tanh(x);
+    case Op.Relu: return x < 0 ? 0 : x;
+    case Op.Sigmoid: return sigmoid(x);
+    case Op.Sqrt: return Math.sqrt(x);
+    case Op.Abs: return Math.abs(x);
+    case Op.Softplus: return softplus(x);
+    default: return NaN;
+  }
+}
+
+// deno-fmt-ignore
+function unarySlope(op: number, x: number, y: number): number {
+  switch (op) {
+    case Op.Neg: return -1;
+    case Op.Exp: return y;
+    case Op.Log: return 1 / x;
+    case Op.Tanh: return 1 - y * y;
+    case Op.Relu: return x > 0 ? 1 : 0;
+    case Op.Sigmoid: return y * (1 - y);
+    case Op.Sqrt: return 0.5 / y;
+    case Op.Abs: return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case Op.Softplus: return sigmoid(x);
     default: return NaN;
   }
 }
@@ -251,7 +284,7 @@ function unary(op: number, x: number, y: number, forward: boolean): number {
  * ```
  */
 export function binaryForward(op: number, a: number, b: number): number {
-  return binary(op, a, b, 0, FORWARD);
+  return binaryValue(op, a, b);
 }
 
 /**
@@ -276,7 +309,7 @@ export function binaryDerivativeA(
   b: number,
   y: number,
 ): number {
-  return binary(op, a, b, y, WRT_A);
+  return binarySlope(op, a, b, y, true);
 }
 
 /**
@@ -301,26 +334,37 @@ export function binaryDerivativeB(
   b: number,
   y: number,
 ): number {
-  return binary(op, a, b, y, WRT_B);
+  return binarySlope(op, a, b, y, false);
 }
 
-const FORWARD = 0;
-const WRT_A = 1;
-const WRT_B = 2;
-
-// One line per op: forward value | ∂y/∂a | ∂y/∂b.
-// pow: ∂/∂b = a^b·ln(a); at a = 0 its limit from the right (0) is used.
+// The binary rules, as the unary ones: the forward value y = f(a, b), then
+// ∂y/∂a | ∂y/∂b.
 // max/min forward with Math.max/min so that a NaN on either side stays NaN.
 // deno-fmt-ignore
-function binary(op: number, a: number, b: number, y: number, part: number): number {
+function binaryValue(op: number, a: number, b: number): number {
   switch (op) {
-    case Op.Add: return part === FORWARD ? a + b : 1;
-    case Op.Sub: return part === FORWARD ? a - b : part === WRT_A ? 1 : -1;
-    case Op.Mul: return part === FORWARD ? a * b : part === WRT_A ? b : a;
-    case Op.Div: return part === FORWARD ? a / b : part === WRT_A ? 1 / b : -a / (b * b);
-    case Op.Pow: return part === FORWARD ? Math.pow(a, b) : part === WRT_A ? powGradBase(a, b) : (a === 0 ? 0 : y * Math.log(a));
-    case Op.Max: return part === FORWARD ? Math.max(a, b) : (a >= b) === (part === WRT_A) ? 1 : 0;
-    case Op.Min: return part === FORWARD ? Math.min(a, b) : (a <= b) === (part === WRT_A) ? 1 : 0;
+    case Op.Add: return a + b;
+    case Op.Sub: return a - b;
+    case Op.Mul: return a * b;
+    case Op.Div: return a / b;
+    case Op.Pow: return Math.pow(a, b);
+    case Op.Max: return Math.max(a, b);
+    case Op.Min: return Math.min(a, b);
+    default: return NaN;
+  }
+}
+
+// pow: ∂/∂b = a^b·ln(a); at a = 0 its limit from the right (0) is used.
+// deno-fmt-ignore
+function binarySlope(op: number, a: number, b: number, y: number, wrtA: boolean): number {
+  switch (op) {
+    case Op.Add: return 1;
+    case Op.Sub: return wrtA ? 1 : -1;
+    case Op.Mul: return wrtA ? b : a;
+    case Op.Div: return wrtA ? 1 / b : -a / (b * b);
+    case Op.Pow: return wrtA ? powGradBase(a, b) : (a === 0 ? 0 : y * Math.log(a));
+    case Op.Max: return (a >= b) === wrtA ? 1 : 0;
+    case Op.Min: return (a <= b) === wrtA ? 1 : 0;
     default: return NaN;
   }
 }
@@ -342,6 +386,8 @@ const DR_INPUTS = 1;
 const DR_BIAS = 2;
 const DR_NEED = 3;
 const DR_SIZE = 4;
+const SUM = Op.Sum;
+const DOT_RANGE = Op.DotRange;
 const NEED_NONE = 0;
 const NEED_ALL = 1;
 const NEED_SOME = 2;
@@ -596,23 +642,92 @@ export function naryForward(
   p: number,
   n: number,
 ): number {
-  let value: number;
-  if (op === Op.DotRange) {
-    const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
-    const bias = pool[p + DR_BIAS];
-    value = bias >= 0 ? data[bias] : 0;
-    for (let k = 0; k < n; k++) value += data[w + k] * data[x + k];
-  } else if (op === Op.Sum) {
-    value = 0;
+  // DotRange (a neuron) in line, the rest in a call: small enough that V8
+  // still inlines this and the unary and binary rules into Tape.replay.
+  if (op !== DOT_RANGE) return gatheredForward(op, data, pool, p, n);
+  const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
+  const bias = pool[p + DR_BIAS];
+  let value = bias >= 0 ? data[bias] : 0;
+  for (let k = 0; k < n; k++) value += data[w + k] * data[x + k];
+  return value;
+}
+
+// Sum and gathered Dot: forward value, then backward rule.
+
+function gatheredForward(
+  op: number,
+  data: Float64Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+): number {
+  if (op === SUM) {
+    let value = 0;
     for (let k = 0; k < n; k++) value += data[pool[p + k]];
-  } else {
-    const bias = pool[p];
-    value = bias >= 0 ? data[bias] : 0;
-    for (let k = 1; k <= n; k++) {
-      value += data[pool[p + k]] * data[pool[p + n + k]];
-    }
+    return value;
+  }
+  const bias = pool[p];
+  let value = bias >= 0 ? data[bias] : 0;
+  for (let k = 1; k <= n; k++) {
+    value += data[pool[p + k]] * data[pool[p + n + k]];
   }
   return value;
+}
+
+function gatheredBackward(
+  op: number,
+  g: number,
+  data: Float64Array,
+  grad: Float64Array,
+  need: Uint8Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+): void {
+  if (op === SUM) {
+    for (let k = 0; k < n; k++) {
+      const j = pool[p + k];
+      if (need[j]) grad[j] += g;
+    }
+    return;
+  }
+  const bias = pool[p];
+  if (bias >= 0 && need[bias]) grad[bias] += g;
+  for (let k = 1; k <= n; k++) {
+    const w = pool[p + k], x = pool[p + n + k];
+    if (need[w]) grad[w] += g * data[x];
+    if (need[x]) grad[x] += g * data[w];
+  }
+}
+
+// DotRange's backward rule (its forward is in naryForward).
+function dotRangeBackward(
+  g: number,
+  data: Float64Array,
+  grad: Float64Array,
+  need: Uint8Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+) {
+  const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
+  const bias = pool[p + DR_BIAS], modes = pool[p + DR_NEED];
+  const wNeed = modes & 3, xNeed = modes >> 2;
+  if (bias >= 0 && need[bias]) grad[bias] += g;
+  if (wNeed === NEED_ALL) {
+    for (let k = 0; k < n; k++) grad[w + k] += g * data[x + k];
+  } else if (wNeed === NEED_SOME) {
+    for (let k = 0; k < n; k++) {
+      if (need[w + k]) grad[w + k] += g * data[x + k];
+    }
+  }
+  if (xNeed === NEED_ALL) {
+    for (let k = 0; k < n; k++) grad[x + k] += g * data[w + k];
+  } else if (xNeed === NEED_SOME) {
+    for (let k = 0; k < n; k++) {
+      if (need[x + k]) grad[x + k] += g * data[w + k];
+    }
+  }
 }
 
 /**
@@ -651,39 +766,8 @@ export function naryBackward(
   p: number,
   n: number,
 ): void {
-  if (op === Op.DotRange) {
-    const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
-    const bias = pool[p + DR_BIAS], modes = pool[p + DR_NEED];
-    const wNeed = modes & 3, xNeed = modes >> 2;
-    if (bias >= 0 && need[bias]) grad[bias] += g;
-    if (wNeed === NEED_ALL) {
-      for (let k = 0; k < n; k++) grad[w + k] += g * data[x + k];
-    } else if (wNeed === NEED_SOME) {
-      for (let k = 0; k < n; k++) {
-        if (need[w + k]) grad[w + k] += g * data[x + k];
-      }
-    }
-    if (xNeed === NEED_ALL) {
-      for (let k = 0; k < n; k++) grad[x + k] += g * data[w + k];
-    } else if (xNeed === NEED_SOME) {
-      for (let k = 0; k < n; k++) {
-        if (need[x + k]) grad[x + k] += g * data[w + k];
-      }
-    }
-  } else if (op === Op.Sum) {
-    for (let k = 0; k < n; k++) {
-      const j = pool[p + k];
-      if (need[j]) grad[j] += g;
-    }
-  } else {
-    const bias = pool[p];
-    if (bias >= 0 && need[bias]) grad[bias] += g;
-    for (let k = 1; k <= n; k++) {
-      const w = pool[p + k], x = pool[p + n + k];
-      if (need[w]) grad[w] += g * data[x];
-      if (need[x]) grad[x] += g * data[w];
-    }
-  }
+  if (op === DOT_RANGE) dotRangeBackward(g, data, grad, need, pool, p, n);
+  else gatheredBackward(op, g, data, grad, need, pool, p, n);
 }
 
 // b·a^(b-1), with the b = 0 case (x^0 = 1 has slope 0 everywhere) made exact.

@@ -25,6 +25,13 @@ import {
 
 const INITIAL_CAPACITY = 1024;
 
+// The op table's arities by code, copied once for the hot loops (a typed
+// array read per node, no call), and its kinds as plain constants.
+const ARITY = Uint8Array.from({ length: 256 }, (_, op) => opArity(op));
+const LEAF = Arity.Leaf;
+const UNARY = Arity.Unary;
+const NARY = Arity.Nary;
+
 /**
  * A node's inputs as reported by {@linkcode Tape.findNonFinite} and
  * {@linkcode NonFiniteError}.
@@ -551,12 +558,12 @@ export class Tape {
     const check = this.checkFinite;
     for (let i = from; i < n; i++) {
       const op = opCodes[i];
-      const arity = opArity(op);
+      const arity = ARITY[op];
       let value: number;
-      if (arity === Arity.Leaf) continue;
-      else if (arity === Arity.Nary) {
+      if (arity === LEAF) continue;
+      else if (arity === NARY) {
         value = naryForward(op, data, pool, arg0[i], arg1[i]);
-      } else if (arity === Arity.Unary) {
+      } else if (arity === UNARY) {
         value = unaryForward(op, data[arg0[i]]);
       } else {
         value = binaryForward(op, data[arg0[i]], data[arg1[i]]);
@@ -589,20 +596,20 @@ export class Tape {
     // `gradsDirtyEnd` on have never had one (new nodes start at 0).
     const dirtyEnd = root < this.gradsDirtyEnd ? root : this.gradsDirtyEnd;
     for (let i = stop; i < dirtyEnd; i++) {
-      if (opArity(opCodes[i]) !== Arity.Leaf) grad[i] = 0;
+      if (ARITY[opCodes[i]] !== LEAF) grad[i] = 0;
     }
     if (root >= this.gradsDirtyEnd) this.gradsDirtyEnd = root + 1;
-    if (opArity(opCodes[root]) !== Arity.Leaf) grad[root] = 1;
+    if (ARITY[opCodes[root]] !== LEAF) grad[root] = 1;
     else grad[root] += need[root];
     for (let i = root; i >= stop; i--) {
       const op = opCodes[i];
-      const arity = opArity(op);
-      if (arity === Arity.Leaf || need[i] === 0) continue;
+      const arity = ARITY[op];
+      if (arity === LEAF || need[i] === 0) continue;
       const g = grad[i];
       if (g === 0) continue;
-      if (arity === Arity.Nary) {
+      if (arity === NARY) {
         naryBackward(op, g, data, grad, need, pool, arg0[i], arg1[i]);
-      } else if (arity === Arity.Unary) {
+      } else if (arity === UNARY) {
         const a = arg0[i];
         if (need[a]) grad[a] += g * unaryDerivative(op, data[a], data[i]);
       } else {
