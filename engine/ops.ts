@@ -28,18 +28,18 @@ export type ArityKind = typeof Arity[keyof typeof Arity];
  * The op table: one row per op, in op-code order (a row's position is its
  * code), with the op's key in {@linkcode Op}, its display name, its arity
  * and, for n-ary ops, its argument layout in the pool. Everything else about
- * ops is derived from it or asks it; the math is in the `unary`, `binary` and
- * n-ary rule functions below.
+ * ops is derived from it or asks it; the math is in the rule functions below
+ * (per arity, the forward formulas, then the derivatives).
  *
- * **Adding an op.** Append a row at the end of this table (codes of existing
- * ops must not move: saved tapes and generated code use them). Add its
+ * **Adding an op.** Append a row at the end of this table, so that existing
+ * codes stay put (tests and examples print them). Add its
  * forward formula and its derivative, one line each, in `unaryValue` and
  * `unarySlope` (or `binaryValue` and `binarySlope`) below. An n-ary op also
  * needs its pool layout and its cases in {@linkcode naryPoolSize},
  * {@linkcode naryInputs}, {@linkcode naryForward} and
- * {@linkcode naryBackward}, and a code generator in `compile.ts`. Then a
- * `Value` method
- * that records it (`x.atan()` calls `tape.unary(Op.Atan, …)`), and a row in
+ * {@linkcode naryBackward}, and a code generator in `compile.ts`. Then add
+ * a `Value` method that records it (`x.atan()` calls
+ * `tape.unary(Op.Atan, …)`), and a row in
  * `ops_test.ts`'s `UNARY` or `BINARY` cases, which checks the value and the
  * gradient against a closed form and finite differences. The tape, the
  * compiler and the graph views need no change: they ask {@linkcode opArity}
@@ -92,8 +92,8 @@ export type OpCodes = {
 };
 
 /**
- * Small integer op codes, derived from the op table (see the module docs on
- * adding an op). The tape stores them in a `Uint8Array`.
+ * Small integer op codes, derived from {@linkcode OP_TABLE} (which says how
+ * to add an op). The tape stores them in a `Uint8Array`.
  *
  * @example
  * ```ts
@@ -114,8 +114,8 @@ export const OP_COUNT: number = OP_TABLE.length;
 
 const OP_NAMES: readonly string[] = OP_TABLE.map((row: OpRow) => row[1]);
 
-// Arity by op code, for every byte value: the hot loops read it per node.
-// Codes past the table are leaves (skipped), never misread as n-ary.
+// Arity by op code, for every byte value. Codes past the table are leaves
+// (no inputs), never misread as n-ary.
 const ARITY = new Uint8Array(256);
 for (let code = 0; code < OP_TABLE.length; code++) {
   ARITY[code] = OP_TABLE[code][2];

@@ -203,7 +203,7 @@ export class Tape {
   /**
    * Records a unary op on node `a`.
    *
-   * @param op A unary op code (`Op.Neg` … `Op.Softplus`).
+   * @param op A unary op code (its `OP_TABLE` row says `Arity.Unary`).
    * @param a The input's index.
    * @returns The new node's index.
    */
@@ -220,7 +220,7 @@ export class Tape {
   /**
    * Records a binary op on nodes `a` and `b`.
    *
-   * @param op A binary op code (`Op.Add` … `Op.Min`).
+   * @param op A binary op code (its `OP_TABLE` row says `Arity.Binary`).
    * @param a The first input's index.
    * @param b The second input's index.
    * @returns The new node's index.
