@@ -195,7 +195,7 @@ export class Value {
   /** The node's index after checking that the handle is still live. */
   private node(): number {
     if (!this.tape.isLive(this.index, this.generation)) {
-      throw new Error(this.tape.staleMessage(this.index, this.generation));
+      throw staleValueError(this.tape, this.index, this.generation);
     }
     return this.index;
   }
@@ -569,7 +569,7 @@ export function indexOn(tape: Tape, x: Value | number): number {
       );
     }
     if (!tape.isLive(x.index, x.generation)) {
-      throw new Error(tape.staleMessage(x.index, x.generation));
+      throw staleValueError(tape, x.index, x.generation);
     }
     return x.index;
   }
@@ -589,6 +589,14 @@ function tapeOf(...lists: (readonly (Value | number)[])[]): Tape {
 function firstIndex(xs: readonly (Value | number)[]): number {
   for (const x of xs) if (x instanceof Value) return x.index;
   return -1;
+}
+
+/**
+ * The one error for a handle to a node dropped by `tape.rewind()`, wherever
+ * the engine detects it: a plain `Error`, one message.
+ */
+function staleValueError(tape: Tape, index: number, generation: number): Error {
+  return new Error(tape.staleMessage(index, generation));
 }
 
 /**
