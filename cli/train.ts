@@ -48,7 +48,8 @@ import {
   formatRate,
   makeStyle,
 } from "./format.ts";
-import { type Io, readText, requireWrite, writeTextAtomic } from "./io.ts";
+import { type Io, readText } from "./io.ts";
+import { checkOutputs, type NamedFile, writeOutputs } from "./safe_write.ts";
 import {
   type CliMeta,
   fitNormalization,
@@ -450,11 +451,19 @@ class Progress {
  * @param plan What to do.
  * @param io Where to write.
  * @returns The exit code.
+ * @throws {UsageError} If outputs clash with each other or the input.
+ * @throws {RuntimeError} If a file cannot be read or written, or training diverges.
  */
-export function runTraining(plan: TrainPlan, io: Io): number {
-  // Fail before training, not after, on outputs that cannot be written.
-  if (plan.save !== undefined) requireWrite(plan.save);
-  if (plan.plot !== undefined) requireWrite(plan.plot);
+export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
+  // Fail before training, not after, on outputs that cannot be written or
+  // that name an input or each other.
+  const outputs: NamedFile[] = [];
+  if (plan.save !== undefined) outputs.push({ flag: "save", path: plan.save });
+  if (plan.plot !== undefined) outputs.push({ flag: "plot", path: plan.plot });
+  checkOutputs(
+    outputs,
+    plan.csvPath === undefined ? [] : [{ flag: "dataset", path: plan.csvPath }],
+  );
   const data = prepare(plan);
   const classes = data.raw.classes;
   const loss = chooseLoss(plan, classes);
@@ -530,8 +539,12 @@ export function runTraining(plan: TrainPlan, io: Io): number {
   const svgText = plan.plot === undefined
     ? undefined
     : svgFor(plan, data, model, loss, result, classify);
-  if (modelText !== undefined) writeTextAtomic(plan.save!, modelText);
-  if (svgText !== undefined) writeTextAtomic(plan.plot!, svgText);
+  const files = [];
+  if (modelText !== undefined) {
+    files.push({ path: plan.save!, text: modelText });
+  }
+  if (svgText !== undefined) files.push({ path: plan.plot!, text: svgText });
+  await writeOutputs(files);
 
   const valAccuracy = result.valAccuracy ?? null;
   if (plan.json) {
