@@ -6,7 +6,7 @@
  */
 
 import { integerOption } from "./args.ts";
-import { calculate } from "./calculator.ts";
+import { calculate, checkGradients } from "./calculator.ts";
 import type { Command } from "./command.ts";
 import { formatNumber, makeStyle, table } from "./format.ts";
 import { FUNCTION_NAMES } from "./expr.ts";
@@ -50,6 +50,7 @@ export const gradCommand: Command = {
       io.err(`warning: ${name} is not used in the expression\n`);
     }
     calc.value.backward();
+    checkGradients(calc);
     const names = [...calc.variables.keys()];
     if (args.values.json) {
       const grad: Record<string, number | null> = {};

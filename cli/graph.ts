@@ -7,7 +7,7 @@
 
 import { displayGraph, toDot, toMermaid } from "../mod.ts";
 import { choiceOption, integerOption } from "./args.ts";
-import { calculate } from "./calculator.ts";
+import { calculate, checkGradients } from "./calculator.ts";
 import type { Command } from "./command.ts";
 
 /** The formats `graph` (and `demo`) can print. */
@@ -60,6 +60,7 @@ export const graphCommand: Command = {
       io.err(`warning: ${name} is not used in the expression\n`);
     }
     calc.value.backward();
+    checkGradients(calc);
     const render = format === "dot"
       ? toDot
       : format === "mermaid"
