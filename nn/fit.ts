@@ -692,7 +692,23 @@ function checkDataset(data: Dataset, nin: number, what: string): void {
       `${what} needs as many labels as samples (at least one), got ${data.x.length} samples and ${data.y.length} labels`,
     );
   }
+  const classes = data.classes;
+  if (!Number.isInteger(classes) || classes < 2) {
+    throw new RangeError(
+      `${what} must have at least 2 classes (an integer), got ${classes}`,
+    );
+  }
   for (let s = 0; s < data.x.length; s++) {
+    // Every loss reads labels as class indices: hinge and mse would
+    // otherwise map 5 or -1 silently to a sign.
+    const label = data.y[s];
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new RangeError(
+        `${what} label ${s} is ${label}; labels are class indices, integers from 0 to ${
+          classes - 1
+        }`,
+      );
+    }
     if (data.x[s].length !== nin) {
       throw new RangeError(
         `${what} sample ${s} has ${

@@ -330,3 +330,33 @@ Deno.test("Trainer fuses plain SGD on one sample into the compiled backward pass
   assert.ok(runs[0].grads.some((g) => g !== 0));
   assert.ok(runs[2].grads.every((g) => g === 0));
 });
+
+Deno.test("fit() and Trainer reject labels that are not class indices, for every loss", () => {
+  const x = [[0, 1], [1, 0], [1, 1]];
+  for (const loss of ["hinge", "bce", "mse", "cross-entropy"] as const) {
+    const model = () => new MLP(2, [loss === "cross-entropy" ? 2 : 1]);
+    for (const bad of [5, -1, 0.5, NaN]) {
+      assert.throws(
+        () => fit(model(), { x, y: [0, bad, 1], classes: 2 }, { loss }),
+        (error: unknown) =>
+          error instanceof RangeError &&
+          error.message ===
+            `Training data label 1 is ${bad}; labels are class indices, integers from 0 to 1`,
+      );
+    }
+  }
+  assert.throws(
+    () => fit(new MLP(2, [1]), { x, y: [0, 0, 0], classes: 1 }),
+    (error: unknown) =>
+      error instanceof RangeError &&
+      error.message ===
+        "Training data must have at least 2 classes (an integer), got 1",
+  );
+  assert.throws(
+    () =>
+      new Trainer(new MLP(2, [1]), { x, y: [0, 1, 1], classes: 2 }, {
+        val: { x, y: [0, 2, 1], classes: 2 },
+      }),
+    /^RangeError: Validation data label 1 is 2; labels are class indices, integers from 0 to 1$/,
+  );
+});
