@@ -49,6 +49,11 @@ import {
   makeStyle,
 } from "./format.ts";
 import { type Io, readText } from "./io.ts";
+import {
+  chooseBatch,
+  DEFAULT_MAX_MEMORY_MB,
+  DEFAULT_MAX_PARAMETERS,
+} from "./limits.ts";
 import { checkOutputs, type NamedFile, writeOutputs } from "./safe_write.ts";
 import {
   type CliMeta,
@@ -120,6 +125,10 @@ export interface TrainPlan {
   quiet: boolean;
   /** Log every this many steps (non-terminal output and JSON). */
   logEvery?: number;
+  /** Largest parameter count allowed. */
+  maxParameters: number;
+  /** Largest estimated memory of training, in MB. */
+  maxMemoryMb: number;
 }
 
 const str = (args: ParsedArgs, name: string): string | undefined => {
@@ -277,6 +286,16 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     logEvery: logText === undefined
       ? undefined
       : integerOption("log-every", logText, { min: 1 }),
+    maxParameters: integerOption(
+      "max-parameters",
+      str(args, "max-parameters") ?? String(DEFAULT_MAX_PARAMETERS),
+      { min: 1 },
+    ),
+    maxMemoryMb: integerOption(
+      "max-memory",
+      str(args, "max-memory") ?? String(DEFAULT_MAX_MEMORY_MB),
+      { min: 1 },
+    ),
   };
 }
 
@@ -469,6 +488,16 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   const loss = chooseLoss(plan, classes);
   const nin = data.raw.x[0].length;
   const nouts = [...plan.layers, outputsForLoss(loss, classes)];
+  // Limits are checked on estimates, before the model or graph exists.
+  const batching = chooseBatch(
+    nin,
+    nouts,
+    data.train.x.length,
+    plan.batchSize,
+    plan,
+  );
+  if (batching.error !== undefined) throw new UsageError(batching.error);
+  const batchSize = batching.batchSize;
   const model = new MLP(nin, nouts, {
     activation: plan.activation,
     init: plan.init,
@@ -483,6 +512,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     io.out(
       `Training MLP ${model.architecture} (${plan.activation}, ${model.parameterCount} parameters) on ${data.description}\n`,
     );
+    if (batching.note !== undefined) io.out(`Note: ${batching.note}\n`);
   }
   let result: FitResult;
   try {
@@ -492,7 +522,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
       lr: plan.lr,
       schedule: plan.schedule,
       steps: plan.steps,
-      batchSize: plan.batchSize,
+      batchSize,
       l2: plan.l2,
       seed: plan.seed,
       val: data.val,
@@ -588,7 +618,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     `  accuracy    ${style.bold(accuracyText)}`,
     `  model       MLP ${model.architecture}, ${plan.activation}, ${model.parameterCount} parameters`,
     `  optimizer   ${plan.optimizer}, ${lrText(plan)}${
-      plan.batchSize ? `, batch ${plan.batchSize}` : ", full batch"
+      batchSize ? `, batch ${batchSize}` : ", full batch"
     }`,
   ];
   if (nin === 2) {
@@ -818,6 +848,19 @@ export const trainCommand: Command = {
       value: "<n>",
       default: "steps/10",
       help: "Log every n steps when not on a terminal, and with --json",
+    },
+    "max-parameters": {
+      type: "string",
+      value: "<n>",
+      default: String(DEFAULT_MAX_PARAMETERS),
+      help: "Refuse models with more weights and biases than this",
+    },
+    "max-memory": {
+      type: "string",
+      value: "<MB>",
+      default: String(DEFAULT_MAX_MEMORY_MB),
+      help:
+        "Refuse runs estimated to need more memory; without --batch-size, data too large for a full batch trains in mini-batches of 256",
     },
   },
   description: [
