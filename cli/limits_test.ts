@@ -18,7 +18,7 @@ interface Run {
   stderr: string;
 }
 
-export async function cli(args: string[], cwd?: string): Promise<Run> {
+async function cli(args: string[], cwd?: string): Promise<Run> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--no-prompt", "--allow-read", "--allow-write", CLI, ...args],
     cwd,
@@ -140,4 +140,196 @@ Deno.test("train refuses oversized models and batches before allocating, naming 
   const help = await cli(["train", "--help"]);
   assert.match(help.stdout, /--max-parameters <n>/);
   assert.match(help.stdout, /--max-memory <MB>/);
+});
+
+const FLOWERS = new URL("../testdata/flowers.csv", import.meta.url).pathname;
+const FLOWERS_TEST = new URL("../testdata/flowers_test.csv", import.meta.url)
+  .pathname;
+
+async function csvRows(path: string): Promise<string[][]> {
+  return (await Deno.readTextFile(path)).trim().split("\n").map((l) =>
+    l.split(",")
+  );
+}
+
+const toCsv = (rows: string[][]) =>
+  rows.map((r) => r.join(",")).join("\n") + "\n";
+
+Deno.test("predict --csv matches columns by header name and says where labels come from", async () => {
+  await withTempDir(async (dir) => {
+    const model = `${dir}/m.json`;
+    let run = await cli([
+      "train",
+      "--dataset",
+      FLOWERS,
+      "--steps",
+      "60",
+      "--quiet",
+      "--save",
+      model,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const rows = await csvRows(FLOWERS);
+    // Columns in another order, label in the middle.
+    await Deno.writeTextFile(
+      `${dir}/swapped.csv`,
+      toCsv(rows.map((r) => [r[1], r[3], r[0], r[2]])),
+    );
+    const reference = await cli([
+      "predict",
+      "--model",
+      model,
+      "--csv",
+      FLOWERS,
+    ]);
+    const swapped = await cli([
+      "predict",
+      "--model",
+      model,
+      "--csv",
+      `${dir}/swapped.csv`,
+    ]);
+    assert.equal(swapped.code, 0, swapped.stderr);
+    const accuracy =
+      /accuracy (\S+) \((\d+)\/(\d+); labels from column "species"\)/;
+    assert.match(reference.stdout, accuracy);
+    assert.equal(
+      swapped.stdout.match(accuracy)![0],
+      reference.stdout.match(accuracy)![0],
+    );
+    // Features only, reordered: the same classes as the original order.
+    await Deno.writeTextFile(
+      `${dir}/features.csv`,
+      toCsv(rows.map((r) => [r[2], r[0], r[1]])),
+    );
+    const json = async (csv: string) =>
+      JSON.parse(
+        (await cli(["predict", "--model", model, "--csv", csv, "--json"]))
+          .stdout,
+      ).predictions.map((p: { class: number }) => p.class);
+    assert.deepEqual(await json(`${dir}/features.csv`), await json(FLOWERS));
+    await Deno.writeTextFile(
+      `${dir}/missing.csv`,
+      toCsv(rows.map((r) => [r[0], r[1], r[3]])),
+    );
+    assertError(
+      await cli(["predict", "--model", model, "--csv", `${dir}/missing.csv`]),
+      1,
+      /has no column "sepal_ratio"; the model takes petal_length, petal_width, sepal_ratio \(matched by header name\)\n$/,
+    );
+    await Deno.writeTextFile(
+      `${dir}/extra.csv`,
+      toCsv(rows.map((r, i) => [...r, i === 0 ? "notes" : "n"])),
+    );
+    assertError(
+      await cli(["predict", "--model", model, "--csv", `${dir}/extra.csv`]),
+      1,
+      /has unknown columns "species", "notes"; expected the model's features/,
+    );
+    // Without a header, the label column is the last one, and says so.
+    await Deno.writeTextFile(`${dir}/bare.csv`, toCsv(rows.slice(1)));
+    run = await cli(["predict", "--model", model, "--csv", `${dir}/bare.csv`]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /; labels from column 4 of 4, the last\)\n$/);
+  });
+});
+
+Deno.test("train refuses a CSV file with one class", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/one.csv`, "a,b,label\n1,2,x\n3,4,x\n");
+    assertError(
+      await cli([
+        "train",
+        "--dataset",
+        `${dir}/one.csv`,
+        "--save",
+        `${dir}/m.json`,
+      ]),
+      1,
+      /^error: CSV file ".*one\.csv" has only one class \(every label is "x"\); a classifier needs at least 2\n$/,
+    );
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name),
+      ["one.csv"],
+    );
+  });
+});
+
+Deno.test("train and predict handle features near the largest double; non-finite predictions fail", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.writeTextFile(
+      `${dir}/big.csv`,
+      "a,b,label\n1e300,-1e300,0\n-1e300,1e300,1\n1e300,1e300,0\n-1e300,-1e300,1\n-1.7e308,1.7e308,1\n",
+    );
+    const model = `${dir}/big.json`;
+    let run = await cli([
+      "train",
+      "--dataset",
+      `${dir}/big.csv`,
+      "--steps",
+      "20",
+      "--quiet",
+      "--save",
+      model,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const saved = JSON.parse(await Deno.readTextFile(model));
+    const { mean, std } = saved.meta.normalization;
+    // Population std of [1, -1, 1, -1, -1.7e8] (in units of 1e300), finite.
+    const column = [1e300, -1e300, 1e300, -1e300, -1.7e308];
+    const m = column.reduce((a, b) => a + b / 5, 0);
+    assert.ok(Math.abs(mean[0] - m) <= 1e-12 * Math.abs(m));
+    const s = Math.sqrt(
+      column.reduce((a, b) => a + ((b - m) / 1e300) ** 2 / 5, 0),
+    ) * 1e300;
+    assert.ok(Math.abs(std[0] - s) <= 1e-12 * s);
+    run = await cli(["predict", "--model", model, "--", "-1.7e308,1.7e308"]);
+    assert.equal(run.code, 0, run.stderr);
+
+    // A model whose weights overflow: NaN or Infinity is an error, never null.
+    const plain = `${dir}/plain.json`;
+    run = await cli([
+      "train",
+      "--steps",
+      "2",
+      "--quiet",
+      "--save",
+      plain,
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const huge = JSON.parse(await Deno.readTextFile(plain));
+    huge.parameters = huge.parameters.map(() => 1e300);
+    await Deno.writeTextFile(`${dir}/huge.json`, JSON.stringify(huge));
+    for (const json of [[], ["--json"]]) {
+      assertError(
+        await cli(["predict", "--model", `${dir}/huge.json`, "1,1", ...json]),
+        1,
+        /^error: Point "1,1": the model's output is (NaN|-?Infinity), not a finite number \(the weights or the input are too large\)\n$/,
+      );
+    }
+    assertError(
+      await cli(["predict", "--model", plain, "1e308,1e308", "--json"]),
+      1,
+      /^error: Point "1e308,1e308": the model's output is (NaN|-?Infinity), not a finite number/,
+    );
+
+    // A stored std too small to divide by is a bad model file.
+    const tiny = JSON.parse(await Deno.readTextFile(model));
+    tiny.meta.normalization.std = [1e-320, 1];
+    await Deno.writeTextFile(`${dir}/tiny.json`, JSON.stringify(tiny));
+    assertError(
+      await cli(["predict", "--model", `${dir}/tiny.json`, "1,1"]),
+      1,
+      /has a bad meta\.normalization: it must be \{ mean, std \} with 2 finite numbers each \(std at least 2\.2250738585072014e-308, the smallest normal number\)/,
+    );
+    // A point far outside the training data overflows when standardised.
+    const narrow = JSON.parse(await Deno.readTextFile(model));
+    narrow.meta.normalization = { mean: [0, 0], std: [1e-300, 1] };
+    await Deno.writeTextFile(`${dir}/narrow.json`, JSON.stringify(narrow));
+    assertError(
+      await cli(["predict", "--model", `${dir}/narrow.json`, "1e10,1"]),
+      1,
+      /^error: Point "1e10,1": a = 10000000000 is too far from the training data: standardised it is Infinity\n$/,
+    );
+  });
 });

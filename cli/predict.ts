@@ -14,6 +14,7 @@ import { formatNumber, formatPercent, makeStyle, table } from "./format.ts";
 import { readText } from "./io.ts";
 import {
   type CliMeta,
+  firstNonFinite,
   normalize,
   readMeta,
   scoreOutputs,
@@ -115,12 +116,19 @@ function readCsvInputs(
   path: string,
   model: MLP,
   meta: CliMeta,
-): { rows: number[][]; actual?: number[] } {
+): { rows: number[][]; actual?: number[]; labelFrom?: string } {
   const text = readText(path, "CSV file");
   const firstLine = text.replace(/^\uFEFF/, "").split(/\r\n|\n|\r/).find((l) =>
     l.trim() !== ""
   );
   const width = firstLine === undefined ? 0 : firstLine.split(",").length;
+  const header = firstLine?.split(",").map((f) => f.trim());
+  if (
+    header !== undefined && meta.featureNames !== undefined &&
+    header.every((f) => parseNumber(f) === undefined)
+  ) {
+    return readNamedColumns(text, path, header, meta.featureNames, meta);
+  }
   if (width === model.nin) {
     return { rows: readFeatureRows(text, path, model.nin) };
   }
@@ -133,6 +141,21 @@ function readCsvInputs(
       }), optionally followed by a label column`,
     );
   }
+  const { rows, actual } = readCsvWithLabels(text, path, meta);
+  const labelFrom = typeof meta.labelColumn === "string"
+    ? `column ${quote(meta.labelColumn)}`
+    : `column ${(meta.labelColumn ?? width - 1) + 1} of ${width}${
+      meta.labelColumn === undefined ? ", the last" : ""
+    }`;
+  return { rows, actual, labelFrom };
+}
+
+/** Reads features and labels, mapping labels to the model's classes. */
+function readCsvWithLabels(
+  text: string,
+  path: string,
+  meta: CliMeta,
+): { rows: number[][]; actual: number[] } {
   let data;
   try {
     data = parseCsv(
@@ -160,6 +183,53 @@ function readCsvInputs(
     return k;
   });
   return { rows: data.x, actual };
+}
+
+/**
+ * Reads a CSV whose header names the model's features, in any order: each
+ * feature is taken from the column of its name; one other column, if any,
+ * holds the labels.
+ */
+function readNamedColumns(
+  text: string,
+  path: string,
+  header: string[],
+  features: readonly string[],
+  meta: CliMeta,
+): { rows: number[][]; actual?: number[]; labelFrom?: string } {
+  const missing = features.filter((f) => !header.includes(f));
+  if (missing.length > 0) {
+    throw new RuntimeError(
+      `CSV file ${quote(path)} has no column ${
+        missing.map(quote).join(", ")
+      }; the model takes ${features.join(", ")} (matched by header name)`,
+    );
+  }
+  const others = header.filter((f) => !features.includes(f));
+  if (others.length > 1) {
+    throw new RuntimeError(
+      `CSV file ${quote(path)} has unknown columns ${
+        others.map(quote).join(", ")
+      }; expected the model's features (${
+        features.join(", ")
+      }) and at most one label column`,
+    );
+  }
+  if (others.length === 0) {
+    const rows = readFeatureRows(text, path, header.length);
+    const order = features.map((f) => header.indexOf(f));
+    return { rows: rows.map((row) => order.map((j) => row[j])) };
+  }
+  const labelMeta = { ...meta, labelColumn: others[0] };
+  const { rows, actual } = readCsvWithLabels(text, path, labelMeta);
+  // parseCsv keeps the file's order of the feature columns.
+  const fileOrder = header.filter((f) => f !== others[0]);
+  const order = features.map((f) => fileOrder.indexOf(f));
+  return {
+    rows: rows.map((row) => order.map((j) => row[j])),
+    actual,
+    labelFrom: `column ${quote(others[0])}`,
+  };
 }
 
 /** The `predict` command. */
@@ -229,8 +299,9 @@ export const predictCommand: Command = {
     const points = args.positionals.map((text) => numberList("Point", text));
     const { model, meta } = loadModel(modelPath);
     let rows: number[][], actual: number[] | undefined;
+    let labelFrom: string | undefined;
     if (csvPath !== undefined) {
-      ({ rows, actual } = readCsvInputs(csvPath, model, meta));
+      ({ rows, actual, labelFrom } = readCsvInputs(csvPath, model, meta));
     } else {
       points.forEach((point, i) => {
         if (point.length !== model.nin) {
@@ -243,8 +314,29 @@ export const predictCommand: Command = {
       });
       rows = points;
     }
+    const point = (i: number) =>
+      csvPath === undefined
+        ? `Point ${quote(args.positionals[i])}`
+        : `Row ${i + 1} of ${quote(csvPath)}`;
+    const names = inputNames(model, meta).split(", ");
     const predictions: Prediction[] = rows.map((input, i) => {
-      const outputs = model.predict(normalize(input, meta.normalization));
+      const x = normalize(input, meta.normalization);
+      const bad = firstNonFinite(x);
+      if (bad >= 0) {
+        throw new RuntimeError(
+          `${point(i)}: ${names[bad]} = ${
+            input[bad]
+          } is too far from the training data: standardised it is ${x[bad]}`,
+        );
+      }
+      const outputs = model.predict(x);
+      if (firstNonFinite(outputs) >= 0) {
+        throw new RuntimeError(
+          `${point(i)}: the model's output is ${
+            outputs.find((o) => !Number.isFinite(o))
+          }, not a finite number (the weights or the input are too large)`,
+        );
+      }
       const scored = scoreOutputs(outputs, meta.loss);
       const p: Prediction = {
         input,
@@ -291,7 +383,7 @@ export const predictCommand: Command = {
         "",
         `accuracy ${
           formatPercent(accuracy)
-        } (${correct}/${predictions.length})`,
+        } (${correct}/${predictions.length}; labels from ${labelFrom})`,
       );
     }
     io.out(out.join("\n") + "\n");

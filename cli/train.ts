@@ -349,6 +349,15 @@ function prepare(plan: TrainPlan): PreparedData {
       } has ${raw.x.length} data row; training needs at least 2`,
     );
   }
+  const present = new Set(raw.y);
+  if (plan.csvPath !== undefined && (present.size < 2 || raw.classes < 2)) {
+    const only = raw.labelNames?.[raw.y[0]] ?? String(raw.y[0]);
+    throw new RuntimeError(
+      `CSV file ${quote(plan.csvPath)} has only one class (every label is ${
+        quote(only)
+      }); a classifier needs at least 2`,
+    );
+  }
   const split = plan.valSplit > 0
     ? trainValSplit(raw, plan.valSplit, { seed: plan.seed })
     : undefined;
