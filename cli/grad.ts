@@ -53,10 +53,11 @@ export const gradCommand: Command = {
     checkGradients(calc);
     const names = [...calc.variables.keys()];
     if (args.values.json) {
-      const grad: Record<string, number | null> = {};
-      for (const [name, leaf] of calc.variables) {
-        grad[name] = Number.isFinite(leaf.grad) ? leaf.grad : null;
-      }
+      // Own properties even for names such as "__proto__"; every gradient
+      // is finite (checkGradients).
+      const grad: Record<string, number> = Object.fromEntries(
+        [...calc.variables].map(([name, leaf]) => [name, leaf.grad]),
+      );
       io.out(JSON.stringify({ value: calc.value.data, grad }) + "\n");
       return 0;
     }

@@ -333,3 +333,50 @@ Deno.test("train and predict handle features near the largest double; non-finite
     );
   });
 });
+
+Deno.test("demo reports divergence like train, in text and JSON", async () => {
+  assertError(
+    await cli(["demo", "--lr", "3", "--steps", "1000"]),
+    1,
+    /^error: Demo diverged at iteration \d+: the loss became Infinity; try a smaller --lr \(the demo converges for --lr below 0\.25\)\n$/,
+  );
+  // w - lr*g = 0.4 + 1e300*12.8 is finite; the next loss is not.
+  assertError(
+    await cli(["demo", "--lr", "1e300", "--json"]),
+    1,
+    /^error: Demo diverged at iteration 1: the loss became Infinity;/,
+  );
+  const run = await cli(["demo", "--lr", "0.2", "--steps", "1000", "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  const last = JSON.parse(run.stdout.trimEnd().split("\n").at(-1)!);
+  assert.ok(Math.abs(last.w - 2) < 1e-12, `w converges to 2, got ${last.w}`);
+});
+
+Deno.test("grad takes Object.prototype names as variables on the command line", async () => {
+  const run = await cli([
+    "grad",
+    "constructor*toString + __proto__ - valueOf",
+    "constructor=2",
+    "toString=3",
+    "__proto__=4",
+    "valueOf=5",
+    "--json",
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(
+    JSON.parse(run.stdout),
+    JSON.parse(
+      '{"value":5,"grad":{"constructor":3,"toString":2,"__proto__":1,"valueOf":-1}}',
+    ),
+  );
+});
+
+Deno.test("graph refuses 25,000 terms with a usage error instead of overflowing", async () => {
+  const run = await cli(["graph", Array(25_000).fill("x").join("+"), "x=1"]);
+  assert.equal(run.code, 2);
+  assert.match(
+    run.stderr,
+    /^error: Syntax error at column 1: Expression is too long: its tree is more than 1000 operations deep/,
+  );
+  assert.doesNotMatch(run.stderr, /Internal error|Maximum call stack/);
+});
