@@ -39,7 +39,8 @@ export const graphCommand: Command = {
   },
   description: [
     "The expression language is the one of grad. Variables appear as leaves",
-    "labelled with their names; other nodes as #index.",
+    "labelled with their names; other nodes as #index. Its limits too (see",
+    "grad --help): nesting, tree depth, and finite values and gradients.",
   ].join(" "),
   examples: [
     'graph "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.88137',

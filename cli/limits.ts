@@ -167,3 +167,28 @@ export function chooseBatch(
     } (limit ${limits.maxMemoryMb} MB, --max-memory), so training uses mini-batches of ${batch}`,
   };
 }
+
+/**
+ * Every limit the CLI enforces, one line each, for `--help` and the README.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LIMIT_LINES } from "./limits.ts";
+ * assert.ok(LIMIT_LINES.some((line) => line.includes("--max-memory")));
+ * ```
+ */
+export const LIMIT_LINES: readonly string[] = [
+  `train: at most ${DEFAULT_MAX_PARAMETERS} parameters (--max-parameters) and ${DEFAULT_MAX_MEMORY_MB} MB`,
+  "  of estimated memory (--max-memory), checked before allocating; without",
+  `  --batch-size, data too large for a full batch trains in batches of ${LARGE_DATA_BATCH}.`,
+  "train: --samples 2-1000000, --steps 1-10000000, layers of 1-100000 neurons,",
+  "  --classes 2-26; a CSV file needs at least 2 classes and 2 rows.",
+  "grad, graph: at most 250 levels of nested parentheses, calls, signs and",
+  "  powers, and a tree at most 1000 operations deep (about 1000 terms in a sum).",
+  "Numbers everywhere are finite (|x| up to about 1.8e308); a value, gradient,",
+  "  standardised input or prediction that is not finite is an error (exit 1).",
+  "Model files: meta nests at most 64 levels of arrays and objects.",
+  "demo: --steps 1-10000. serve: request headers within 5 s; Host must be",
+  "  127.0.0.1:<port> or localhost:<port>.",
+];

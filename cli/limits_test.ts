@@ -380,3 +380,47 @@ Deno.test("graph refuses 25,000 terms with a usage error instead of overflowing"
   );
   assert.doesNotMatch(run.stderr, /Internal error|Maximum call stack/);
 });
+
+Deno.test("--help and the README list every limit with its number", async () => {
+  const { DEFAULT_MAX_MEMORY_MB, DEFAULT_MAX_PARAMETERS, LARGE_DATA_BATCH } =
+    await import("./limits.ts");
+  const { MAX_NESTING, MAX_TREE_DEPTH } = await import("./expr.ts");
+  const { HEADER_TIMEOUT_MS } = await import("../playground/serve.ts");
+  const help = (await cli(["--help"])).stdout;
+  const readme = await Deno.readTextFile(
+    new URL("../README.md", import.meta.url),
+  );
+  const grouped = (n: number) => n.toLocaleString("en-US");
+  const limits: [string, string][] = [
+    [
+      `${DEFAULT_MAX_PARAMETERS} parameters (--max-parameters)`,
+      `${grouped(DEFAULT_MAX_PARAMETERS)} parameters (\`--max-parameters\`)`,
+    ],
+    [`${DEFAULT_MAX_MEMORY_MB} MB`, `${DEFAULT_MAX_MEMORY_MB} MB estimated`],
+    ["(--max-memory)", "(`--max-memory`)"],
+    [`batches of ${LARGE_DATA_BATCH}`, `mini-batches of ${LARGE_DATA_BATCH}`],
+    [`${MAX_NESTING} levels of nested`, `${MAX_NESTING} levels of nested`],
+    [
+      `${MAX_TREE_DEPTH} operations deep`,
+      `${grouped(MAX_TREE_DEPTH)} operations deep`,
+    ],
+    ["meta nests at most 64 levels", "nests at most 64 levels"],
+    [
+      `headers within ${HEADER_TIMEOUT_MS / 1000} s`,
+      `headers within ${HEADER_TIMEOUT_MS / 1000} s`,
+    ],
+    ["--samples 2-1000000", "`--samples` 2–1,000,000"],
+    ["layers of 1-100000 neurons", "layers of 1–100,000 neurons"],
+    ["A run that fails writes no file", "A run that\nfails writes no file"],
+  ];
+  for (const [inHelp, inReadme] of limits) {
+    assert.ok(
+      help.replace(/\n\s*/g, " ").includes(inHelp.replace(/\n\s*/g, " ")),
+      `--help: ${inHelp}`,
+    );
+    assert.ok(
+      readme.replace(/\n/g, " ").includes(inReadme.replace(/\n/g, " ")),
+      `README: ${inReadme}`,
+    );
+  }
+});

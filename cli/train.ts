@@ -875,11 +875,19 @@ export const trainCommand: Command = {
   description: [
     "On a terminal a live progress line is redrawn in place; otherwise a",
     "line is printed every --log-every steps. Then a summary and, for 2-D",
-    "data, a picture of the decision boundary. Output files are written",
-    "only when training succeeds.",
+    "data, a picture of the decision boundary. Output files are checked",
+    "before training (an input or another output under another name, a",
+    "directory, device, FIFO or symbolic link, or - is refused) and written",
+    "only when training succeeds: all to temporary files first, flushed to",
+    "disk, then renamed together; SIGINT or SIGTERM while writing leaves",
+    "nothing behind. Limits: --max-parameters and --max-memory (estimated",
+    "before anything is allocated); --samples 2-1000000; --steps up to",
+    "10000000; layers of up to 100000 neurons; CSV files need 2 classes.",
   ].join(" "),
   permissions: "none for generated data; --allow-read=<file.csv> for CSV " +
-    "data; --allow-write=<file> (or its directory) for --save and --plot.",
+    "data; --allow-read and --allow-write for the directory of --save and " +
+    "--plot (to compare files and replace them atomically; with write " +
+    "permission for the file alone it is written in place).",
   examples: [
     "train",
     "train --dataset spirals --layers 32,32 --optimizer adam --lr 0.02 --steps 300",

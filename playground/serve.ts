@@ -336,6 +336,11 @@ export const serveCommand: Command = {
     "passes in the browser. Listens on 127.0.0.1 only and prints the URL.",
     "The page runs tapegrad itself, bundled into playground/dist/ by",
     '"deno task playground:build" (done for you by "deno task serve").',
+    "Requests must name the server as 127.0.0.1:<port> or localhost:<port>",
+    "in their Host header (others get 403: DNS-rebinding protection), and",
+    `connections that do not send their headers within ${
+      HEADER_TIMEOUT_MS / 1000
+    } s are closed.`,
   ].join(" "),
   permissions:
     "--allow-net=127.0.0.1 --allow-read=<the tapegrad directory> (to serve and check the page's files)",
