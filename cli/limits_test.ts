@@ -191,7 +191,7 @@ Deno.test("predict --csv matches columns by header name and says where labels co
     ]);
     assert.equal(swapped.code, 0, swapped.stderr);
     const accuracy =
-      /accuracy (\S+) \((\d+)\/(\d+); labels from column "species"\)/;
+      /accuracy (\S+) \((\d+)\/(\d+)\)\nlabels from column "species"\n/;
     assert.match(reference.stdout, accuracy);
     assert.equal(
       swapped.stdout.match(accuracy)![0],
@@ -230,7 +230,10 @@ Deno.test("predict --csv matches columns by header name and says where labels co
     await Deno.writeTextFile(`${dir}/bare.csv`, toCsv(rows.slice(1)));
     run = await cli(["predict", "--model", model, "--csv", `${dir}/bare.csv`]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /; labels from column 4 of 4, the last\)\n$/);
+    assert.match(
+      run.stdout,
+      /\(\d+\/\d+\)\nlabels from column 4 of 4, the last\n$/,
+    );
   });
 });
 

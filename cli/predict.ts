@@ -124,7 +124,10 @@ function readCsvInputs(
   const width = firstLine === undefined ? 0 : firstLine.split(",").length;
   const header = firstLine?.split(",").map((f) => f.trim());
   if (
+    // Generated datasets name their features x1, x2: only a CSV header's
+    // names are worth matching.
     header !== undefined && meta.featureNames !== undefined &&
+    meta.dataset === "csv" &&
     header.every((f) => parseNumber(f) === undefined)
   ) {
     return readNamedColumns(text, path, header, meta.featureNames, meta);
@@ -390,7 +393,8 @@ export const predictCommand: Command = {
         "",
         `accuracy ${
           formatPercent(accuracy)
-        } (${correct}/${predictions.length}; labels from ${labelFrom})`,
+        } (${correct}/${predictions.length})`,
+        `labels from ${labelFrom}`,
       );
     }
     io.out(out.join("\n") + "\n");
