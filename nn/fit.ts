@@ -280,6 +280,8 @@ export class Trainer {
   private readonly nextBatches: () => Dataset[];
   private readonly queue: Dataset[] = [];
   private closed = false;
+  /** Nodes whose (index, generation) must stay live: below the mark and the graph's root. */
+  private anchors: [number, number][] = [];
 
   /**
    * Validates the options and, for a full batch, records the step's graph.
@@ -373,6 +375,28 @@ export class Trainer {
       }
     }
     this.mode = mode;
+    // The last node before the mark and the graph's root: if either is
+    // dropped (another Trainer's close() or recording step, or a rewind
+    // below the mark), this Trainer's indices point at other nodes.
+    if (this.mark > 0) {
+      this.anchors.push([this.mark - 1, this.tape.born[this.mark - 1]]);
+    }
+    if (this.graph !== undefined) {
+      const root = this.graph.root;
+      this.anchors.push([root, this.tape.born[root]]);
+    }
+  }
+
+  /** Throws if the tape under this Trainer was rewound by someone else. */
+  private checkTape(): void {
+    for (const [index, generation] of this.anchors) {
+      if (!this.tape.isLive(index, generation)) {
+        this.closed = true;
+        throw new Error(
+          `Trainer's graph was dropped from its tape (by another Trainer on the same tape, or a tape.rewind() below this Trainer's mark ${this.mark}); create a new Trainer, or give each Trainer's model its own tape`,
+        );
+      }
+    }
   }
 
   /**
@@ -383,6 +407,7 @@ export class Trainer {
    */
   step(): number {
     if (this.closed) throw new Error("Trainer is closed; create a new one");
+    this.checkTape();
     const tape = this.tape, step = this.stepCount + 1;
     let batch = this.graph;
     if (batch === undefined) {
@@ -422,7 +447,10 @@ export class Trainer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.tape.rewind(this.mark);
+    // Rewinding a tape someone else rewound could drop their nodes.
+    if (this.anchors.every(([i, g]) => this.tape.isLive(i, g))) {
+      this.tape.rewind(this.mark);
+    }
   }
 
   /**

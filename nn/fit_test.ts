@@ -360,3 +360,42 @@ Deno.test("fit() and Trainer reject labels that are not class indices, for every
     /^RangeError: Validation data label 1 is 2; labels are class indices, integers from 0 to 1$/,
   );
 });
+
+Deno.test("Trainer detects another Trainer rewinding the shared tape under it", () => {
+  for (const mode of ["replay", "compiled", "record"] as const) {
+    const tape = new Tape();
+    const data = makeMoons(20, { seed: 1 });
+    const ma = new MLP(2, [4, 1], { seed: 1, tape });
+    const a = new Trainer(ma, data, { mode: "replay", steps: 5 });
+    const mb = new MLP(2, [4, 1], { seed: 2, tape });
+    const b = new Trainer(mb, data, { mode, steps: 5 });
+    b.step();
+    a.close(); // Rewinds to a's mark: below b's model and graph.
+    assert.throws(() => mb.parameters(), /Stale MLP/);
+    assert.throws(
+      () => b.step(),
+      (error: unknown) =>
+        error instanceof Error &&
+        /^Trainer's graph was dropped from its tape \(by another Trainer on the same tape, or a tape\.rewind\(\) below this Trainer's mark \d+\); create a new Trainer/
+          .test(error.message),
+      mode,
+    );
+    // Closed: later calls say so, and close() does not rewind again.
+    assert.throws(() => b.step(), /Trainer is closed/);
+    const size = tape.size;
+    b.close();
+    assert.equal(tape.size, size);
+  }
+  // The other way round is fine: b's close() keeps a's nodes.
+  const tape = new Tape();
+  const data = makeMoons(20, { seed: 1 });
+  const ma = new MLP(2, [4, 1], { seed: 1, tape });
+  const a = new Trainer(ma, data, { mode: "replay", steps: 5 });
+  const b = new Trainer(new MLP(2, [4, 1], { seed: 2, tape }), data, {
+    mode: "replay",
+  });
+  const first = a.step();
+  b.close();
+  assert.ok(a.step() < first);
+  a.close();
+});
