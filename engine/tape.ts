@@ -118,8 +118,11 @@ export class Tape {
   arg1: Int32Array;
   /** 1 when a gradient must flow into the node, 0 for constants and inputs. */
   needsGrad: Uint8Array;
-  /** The generation a node was created in; guards stale handles. */
-  born: Uint32Array;
+  /**
+   * The generation a node was created in; guards stale handles. Doubles,
+   * so the count of rewinds cannot wrap (it is exact up to 2^53).
+   */
+  born: Float64Array;
   // Interior nodes at or after this index have gradient 0: backward only
   // resets interior gradients below it (see setGrad).
   private gradsDirtyEnd = 0;
@@ -159,7 +162,7 @@ export class Tape {
     this.arg0 = new Int32Array(capacity);
     this.arg1 = new Int32Array(capacity);
     this.needsGrad = new Uint8Array(capacity);
-    this.born = new Uint32Array(capacity);
+    this.born = new Float64Array(capacity);
     this.needCount = new Int32Array(capacity + 1);
     this.pool = new Int32Array(capacity);
   }
@@ -198,8 +201,12 @@ export class Tape {
    * @param op A unary op code (`Op.Neg` … `Op.Softplus`).
    * @param a The input's index.
    * @returns The new node's index.
+   *
+   * @throws {RangeError} If `op` is not a unary op or `a` is not a node index.
    */
   unary(op: number, a: number): number {
+    if (!isUnary(op)) throw badOp(op, "unary");
+    this.checkNode(a, "Input");
     return this.push(
       op,
       a,
@@ -216,8 +223,13 @@ export class Tape {
    * @param a The first input's index.
    * @param b The second input's index.
    * @returns The new node's index.
+   *
+   * @throws {RangeError} If `op` is not a binary op or an input is not a node index.
    */
   binary(op: number, a: number, b: number): number {
+    if (!isBinary(op)) throw badOp(op, "binary");
+    this.checkNode(a, "First input");
+    this.checkNode(b, "Second input");
     const value = binaryForward(op, this.data[a], this.data[b]);
     return this.push(op, a, b, value, this.needsGrad[a] | this.needsGrad[b]);
   }
@@ -236,6 +248,7 @@ export class Tape {
     let anyNeed = 0;
     for (let k = 0; k < n; k++) {
       const j = inputs[k];
+      this.checkNode(j, "Input");
       pool[offset + k] = j;
       total += data[j];
       anyNeed |= need[j];
@@ -260,6 +273,16 @@ export class Tape {
     const n = weights.length;
     if (isRange(weights) && isRange(inputs) && n > 0) {
       return this.dotRange(weights[0], inputs[0], n, bias);
+    }
+    if (inputs.length !== n) {
+      throw new RangeError(
+        `dot() needs as many inputs as weights, got ${n} weights and ${inputs.length} inputs`,
+      );
+    }
+    if (bias !== -1) this.checkNode(bias, "Bias");
+    for (let k = 0; k < n; k++) {
+      this.checkNode(weights[k], "Weight");
+      this.checkNode(inputs[k], "Input");
     }
     const offset = this.reservePool(1 + 2 * n);
     const pool = this.pool;
@@ -295,6 +318,9 @@ export class Tape {
     n: number,
     bias = -1,
   ): number {
+    this.checkRange(weightStart, n, "Weights");
+    this.checkRange(inputStart, n, "Inputs");
+    if (bias !== -1) this.checkNode(bias, "Bias");
     const offset = this.reservePool(4);
     const pool = this.pool;
     pool[offset] = weightStart;
@@ -337,6 +363,21 @@ export class Tape {
     count: number,
     biasOffset = -1,
   ): number {
+    this.checkRange(inputStart, n, "Inputs");
+    if (!(Number.isInteger(weightStride) && weightStride >= 0)) {
+      throw new RangeError(
+        `Weight stride must be an integer >= 0, got ${weightStride}`,
+      );
+    }
+    if (count > 0) {
+      const last = weightStart + (count - 1) * weightStride;
+      this.checkRange(weightStart, n, "Weights");
+      this.checkRange(last, n, "Weights");
+      if (biasOffset >= 0) {
+        this.checkNode(weightStart + biasOffset, "Bias");
+        this.checkNode(last + biasOffset, "Bias");
+      }
+    }
     const first = this.size;
     if (this.checkFinite) {
       for (let j = 0; j < count; j++) {
@@ -391,6 +432,8 @@ export class Tape {
    * @returns The index of the first new node; the rest follow it.
    */
   unaryRange(op: number, start: number, count: number): number {
+    if (!isUnary(op)) throw badOp(op, "unary");
+    this.checkRange(start, count, "Inputs");
     const first = this.size;
     if (this.checkFinite) {
       for (let j = 0; j < count; j++) this.unary(op, start + j);
@@ -464,7 +507,7 @@ export class Tape {
     this.arg0 = copyInto(new Int32Array(capacity), this.arg0, n);
     this.arg1 = copyInto(new Int32Array(capacity), this.arg1, n);
     this.needsGrad = copyInto(new Uint8Array(capacity), this.needsGrad, n);
-    this.born = copyInto(new Uint32Array(capacity), this.born, n);
+    this.born = copyInto(new Float64Array(capacity), this.born, n);
     this.needCount = copyInto(
       new Int32Array(capacity + 1),
       this.needCount,
@@ -510,7 +553,9 @@ export class Tape {
     this.grad.fill(0, mark, this.size);
     if (this.gradsDirtyEnd > mark) this.gradsDirtyEnd = mark;
     this.size = mark;
-    this.generation = (this.generation + 1) >>> 0;
+    // No wrap-around (a Uint32 counter wrapped after 2^32 rewinds and made
+    // old handles look live again).
+    this.generation += 1;
     if (this.labels.size > 0) {
       for (const index of this.labels.keys()) {
         if (index >= mark) this.labels.delete(index);
@@ -526,7 +571,40 @@ export class Tape {
    * @returns `false` if the node was dropped by a rewind.
    */
   isLive(index: number, generation: number): boolean {
-    return index < this.size && this.born[index] === generation;
+    return index >= 0 && index < this.size && this.born[index] === generation;
+  }
+
+  // Argument checks for the public index methods: once per call, never in
+  // the loops over nodes.
+
+  private checkNode(i: number, what: string): void {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.size)) {
+      throw new RangeError(
+        `${what} must be a node index from 0 to ${this.size - 1}, got ${i}`,
+      );
+    }
+  }
+
+  private checkRange(start: number, count: number, what: string): void {
+    if (
+      !(Number.isInteger(start) && Number.isInteger(count) && start >= 0 &&
+        count >= 0 && start + count <= this.size)
+    ) {
+      throw new RangeError(
+        `${what} must be ${count} nodes from index ${start}, within the tape size ${this.size}`,
+      );
+    }
+  }
+
+  private checkSpan(from: number, to: number): void {
+    if (
+      !(Number.isInteger(from) && Number.isInteger(to) && from >= 0 &&
+        from <= to && to <= this.size)
+    ) {
+      throw new RangeError(
+        `Node span must satisfy 0 <= from <= to <= ${this.size} (the tape size), got from ${from}, to ${to}`,
+      );
+    }
   }
 
   // ------------------------------------------------------------------ replay
@@ -540,6 +618,7 @@ export class Tape {
    * @param to One past the last node to recompute (default: the tape size).
    */
   replay(from = 0, to: number = this.size): void {
+    this.checkSpan(from, to);
     const data = this.data, opCodes = this.op, arg0 = this.arg0;
     const arg1 = this.arg1, pool = this.pool, n = to;
     const check = this.checkFinite;
@@ -586,8 +665,16 @@ export class Tape {
    * @param stop The lowest node to propagate from (default 0). Nodes below it
    * receive gradient but pass none on: the caller handles them (a compiled
    * per-sample program does). Interior nodes below `stop` are not reset.
+   *
+   * @throws {RangeError} If `root` is not a node index or `stop` is out of range.
    */
   backward(root: number, stop = 0): void {
+    this.checkNode(root, "Root");
+    if (!Number.isInteger(stop) || stop < 0 || stop > this.size) {
+      throw new RangeError(
+        `Stop must be an integer from 0 to the tape size ${this.size}, got ${stop}`,
+      );
+    }
     const data = this.data, grad = this.grad, opCodes = this.op;
     const arg0 = this.arg0, arg1 = this.arg1, pool = this.pool;
     const need = this.needsGrad;
@@ -657,6 +744,7 @@ export class Tape {
    * @param to One past the last node (default: the tape size).
    */
   zeroGrad(from = 0, to: number = this.size): void {
+    this.checkSpan(from, to);
     this.grad.fill(0, from, to);
   }
 
@@ -669,6 +757,7 @@ export class Tape {
    * @param value The gradient.
    */
   setGrad(i: number, value: number): void {
+    this.checkNode(i, "Node");
     this.grad[i] = value;
     if (i >= this.gradsDirtyEnd) this.gradsDirtyEnd = i + 1;
   }
@@ -684,6 +773,7 @@ export class Tape {
    * @returns The input indices.
    */
   inputsOf(i: number): number[] {
+    this.checkNode(i, "Node");
     const op = this.op[i], a = this.arg0[i], b = this.arg1[i];
     if (op <= Op.Const) return [];
     if (isUnary(op)) return [a];
@@ -756,6 +846,10 @@ function isRange(indices: ArrayLike<number>): boolean {
   const n = indices.length, first = indices[0];
   for (let k = 1; k < n; k++) if (indices[k] !== first + k) return false;
   return true;
+}
+
+function badOp(op: number, kind: string): RangeError {
+  return new RangeError(`Op ${op} is not a ${kind} op code`);
 }
 
 function copyInto<
