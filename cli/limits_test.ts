@@ -143,9 +143,6 @@ Deno.test("train refuses oversized models and batches before allocating, naming 
 });
 
 const FLOWERS = new URL("../testdata/flowers.csv", import.meta.url).pathname;
-const FLOWERS_TEST = new URL("../testdata/flowers_test.csv", import.meta.url)
-  .pathname;
-
 async function csvRows(path: string): Promise<string[][]> {
   return (await Deno.readTextFile(path)).trim().split("\n").map((l) =>
     l.split(",")

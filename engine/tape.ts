@@ -206,7 +206,7 @@ export class Tape {
    */
   unary(op: number, a: number): number {
     if (!isUnary(op)) throw badOp(op, "unary");
-    this.checkNode(a, "Input");
+    this.#checkNode(a, "Input");
     return this.push(
       op,
       a,
@@ -228,8 +228,8 @@ export class Tape {
    */
   binary(op: number, a: number, b: number): number {
     if (!isBinary(op)) throw badOp(op, "binary");
-    this.checkNode(a, "First input");
-    this.checkNode(b, "Second input");
+    this.#checkNode(a, "First input");
+    this.#checkNode(b, "Second input");
     const value = binaryForward(op, this.data[a], this.data[b]);
     return this.push(op, a, b, value, this.needsGrad[a] | this.needsGrad[b]);
   }
@@ -248,7 +248,7 @@ export class Tape {
     let anyNeed = 0;
     for (let k = 0; k < n; k++) {
       const j = inputs[k];
-      this.checkNode(j, "Input");
+      this.#checkNode(j, "Input");
       pool[offset + k] = j;
       total += data[j];
       anyNeed |= need[j];
@@ -279,10 +279,10 @@ export class Tape {
         `dot() needs as many inputs as weights, got ${n} weights and ${inputs.length} inputs`,
       );
     }
-    if (bias !== -1) this.checkNode(bias, "Bias");
+    if (bias !== -1) this.#checkNode(bias, "Bias");
     for (let k = 0; k < n; k++) {
-      this.checkNode(weights[k], "Weight");
-      this.checkNode(inputs[k], "Input");
+      this.#checkNode(weights[k], "Weight");
+      this.#checkNode(inputs[k], "Input");
     }
     const offset = this.reservePool(1 + 2 * n);
     const pool = this.pool;
@@ -318,9 +318,9 @@ export class Tape {
     n: number,
     bias = -1,
   ): number {
-    this.checkRange(weightStart, n, "Weights");
-    this.checkRange(inputStart, n, "Inputs");
-    if (bias !== -1) this.checkNode(bias, "Bias");
+    this.#checkRange(weightStart, n, "Weights");
+    this.#checkRange(inputStart, n, "Inputs");
+    if (bias !== -1) this.#checkNode(bias, "Bias");
     const offset = this.reservePool(4);
     const pool = this.pool;
     pool[offset] = weightStart;
@@ -363,7 +363,7 @@ export class Tape {
     count: number,
     biasOffset = -1,
   ): number {
-    this.checkRange(inputStart, n, "Inputs");
+    this.#checkRange(inputStart, n, "Inputs");
     if (!(Number.isInteger(weightStride) && weightStride >= 0)) {
       throw new RangeError(
         `Weight stride must be an integer >= 0, got ${weightStride}`,
@@ -371,11 +371,11 @@ export class Tape {
     }
     if (count > 0) {
       const last = weightStart + (count - 1) * weightStride;
-      this.checkRange(weightStart, n, "Weights");
-      this.checkRange(last, n, "Weights");
+      this.#checkRange(weightStart, n, "Weights");
+      this.#checkRange(last, n, "Weights");
       if (biasOffset >= 0) {
-        this.checkNode(weightStart + biasOffset, "Bias");
-        this.checkNode(last + biasOffset, "Bias");
+        this.#checkNode(weightStart + biasOffset, "Bias");
+        this.#checkNode(last + biasOffset, "Bias");
       }
     }
     const first = this.size;
@@ -433,7 +433,7 @@ export class Tape {
    */
   unaryRange(op: number, start: number, count: number): number {
     if (!isUnary(op)) throw badOp(op, "unary");
-    this.checkRange(start, count, "Inputs");
+    this.#checkRange(start, count, "Inputs");
     const first = this.size;
     if (this.checkFinite) {
       for (let j = 0; j < count; j++) this.unary(op, start + j);
@@ -577,7 +577,7 @@ export class Tape {
   // Argument checks for the public index methods: once per call, never in
   // the loops over nodes.
 
-  private checkNode(i: number, what: string): void {
+  #checkNode(i: number, what: string): void {
     if (!(Number.isInteger(i) && i >= 0 && i < this.size)) {
       throw new RangeError(
         `${what} must be a node index from 0 to ${this.size - 1}, got ${i}`,
@@ -585,7 +585,7 @@ export class Tape {
     }
   }
 
-  private checkRange(start: number, count: number, what: string): void {
+  #checkRange(start: number, count: number, what: string): void {
     if (
       !(Number.isInteger(start) && Number.isInteger(count) && start >= 0 &&
         count >= 0 && start + count <= this.size)
@@ -596,7 +596,7 @@ export class Tape {
     }
   }
 
-  private checkSpan(from: number, to: number): void {
+  #checkSpan(from: number, to: number): void {
     if (
       !(Number.isInteger(from) && Number.isInteger(to) && from >= 0 &&
         from <= to && to <= this.size)
@@ -618,7 +618,7 @@ export class Tape {
    * @param to One past the last node to recompute (default: the tape size).
    */
   replay(from = 0, to: number = this.size): void {
-    this.checkSpan(from, to);
+    this.#checkSpan(from, to);
     const data = this.data, opCodes = this.op, arg0 = this.arg0;
     const arg1 = this.arg1, pool = this.pool, n = to;
     const check = this.checkFinite;
@@ -669,7 +669,7 @@ export class Tape {
    * @throws {RangeError} If `root` is not a node index or `stop` is out of range.
    */
   backward(root: number, stop = 0): void {
-    this.checkNode(root, "Root");
+    this.#checkNode(root, "Root");
     if (!Number.isInteger(stop) || stop < 0 || stop > this.size) {
       throw new RangeError(
         `Stop must be an integer from 0 to the tape size ${this.size}, got ${stop}`,
@@ -744,7 +744,7 @@ export class Tape {
    * @param to One past the last node (default: the tape size).
    */
   zeroGrad(from = 0, to: number = this.size): void {
-    this.checkSpan(from, to);
+    this.#checkSpan(from, to);
     this.grad.fill(0, from, to);
   }
 
@@ -757,7 +757,7 @@ export class Tape {
    * @param value The gradient.
    */
   setGrad(i: number, value: number): void {
-    this.checkNode(i, "Node");
+    this.#checkNode(i, "Node");
     this.grad[i] = value;
     if (i >= this.gradsDirtyEnd) this.gradsDirtyEnd = i + 1;
   }
@@ -773,7 +773,7 @@ export class Tape {
    * @returns The input indices.
    */
   inputsOf(i: number): number[] {
-    this.checkNode(i, "Node");
+    this.#checkNode(i, "Node");
     const op = this.op[i], a = this.arg0[i], b = this.arg1[i];
     if (op <= Op.Const) return [];
     if (isUnary(op)) return [a];
