@@ -135,8 +135,11 @@ export class Tape {
   arg1: Int32Array;
   /** 1 when a gradient must flow into the node, 0 for constants and inputs. */
   needsGrad: Uint8Array;
-  /** The generation a node was created in; guards stale handles. */
-  born: Uint32Array;
+  /**
+   * The generation a node was created in; guards stale handles. Doubles,
+   * so the count of rewinds cannot wrap (it is exact up to 2^53).
+   */
+  born: Float64Array;
   // Interior nodes at or after this index have gradient 0: backward only
   // resets interior gradients below it (see setGrad).
   private gradsDirtyEnd = 0;
@@ -200,7 +203,7 @@ export class Tape {
     this.arg0 = new Int32Array(capacity);
     this.arg1 = new Int32Array(capacity);
     this.needsGrad = new Uint8Array(capacity);
-    this.born = new Uint32Array(capacity);
+    this.born = new Float64Array(capacity);
     this.needCount = new Int32Array(capacity + 1);
     this.pool = new Int32Array(capacity);
   }
@@ -241,9 +244,13 @@ export class Tape {
    * @param op A unary op code (its `OP_TABLE` row says `Arity.Unary`).
    * @param a The input's index.
    * @returns The new node's index.
+   *
+   * @throws {RangeError} If `op` is not a unary op or `a` is not a node index.
    */
   unary(op: number, a: number): number {
     this.beginOp();
+    if (ARITY[op] !== UNARY) throw badOp(op, "unary");
+    this.#checkNode(a, "Input");
     return this.push(
       op,
       a,
@@ -260,9 +267,14 @@ export class Tape {
    * @param a The first input's index.
    * @param b The second input's index.
    * @returns The new node's index.
+   *
+   * @throws {RangeError} If `op` is not a binary op or an input is not a node index.
    */
   binary(op: number, a: number, b: number): number {
     this.beginOp();
+    if (ARITY[op] !== Arity.Binary) throw badOp(op, "binary");
+    this.#checkNode(a, "First input");
+    this.#checkNode(b, "Second input");
     const value = binaryForward(op, this.data[a], this.data[b]);
     return this.push(op, a, b, value, this.needsGrad[a] | this.needsGrad[b]);
   }
@@ -282,6 +294,7 @@ export class Tape {
     let anyNeed = 0;
     for (let k = 0; k < n; k++) {
       const j = inputs[k];
+      this.#checkNode(j, "Input");
       pool[offset + k] = j;
       total += data[j];
       anyNeed |= need[j];
@@ -307,6 +320,16 @@ export class Tape {
     const n = weights.length;
     if (isRange(weights) && isRange(inputs) && n > 0) {
       return this.dotRange(weights[0], inputs[0], n, bias);
+    }
+    if (inputs.length !== n) {
+      throw new RangeError(
+        `dot() needs as many inputs as weights, got ${n} weights and ${inputs.length} inputs`,
+      );
+    }
+    if (bias !== -1) this.#checkNode(bias, "Bias");
+    for (let k = 0; k < n; k++) {
+      this.#checkNode(weights[k], "Weight");
+      this.#checkNode(inputs[k], "Input");
     }
     // The layout is described (and read) in ops.ts: bias, weights, inputs.
     const offset = this.reservePool(naryPoolSize(Op.Dot, n));
@@ -344,6 +367,9 @@ export class Tape {
     bias = -1,
   ): number {
     this.beginOp();
+    this.#checkRange(weightStart, n, "Weights");
+    this.#checkRange(inputStart, n, "Inputs");
+    if (bias !== -1) this.#checkNode(bias, "Bias");
     const offset = this.reservePool(naryPoolSize(Op.DotRange, n));
     const data = this.data, count = this.needCount;
     let total = bias >= 0 ? data[bias] : 0;
@@ -390,6 +416,21 @@ export class Tape {
     biasOffset = -1,
   ): number {
     this.beginOp();
+    this.#checkRange(inputStart, n, "Inputs");
+    if (!(Number.isInteger(weightStride) && weightStride >= 0)) {
+      throw new RangeError(
+        `Weight stride must be an integer >= 0, got ${weightStride}`,
+      );
+    }
+    if (count > 0) {
+      const last = weightStart + (count - 1) * weightStride;
+      this.#checkRange(weightStart, n, "Weights");
+      this.#checkRange(last, n, "Weights");
+      if (biasOffset >= 0) {
+        this.#checkNode(weightStart + biasOffset, "Bias");
+        this.#checkNode(last + biasOffset, "Bias");
+      }
+    }
     const first = this.size;
     if (this.checkFinite || this.gradEnabled === 0) {
       for (let j = 0; j < count; j++) {
@@ -443,6 +484,8 @@ export class Tape {
    */
   unaryRange(op: number, start: number, count: number): number {
     this.beginOp();
+    if (ARITY[op] !== UNARY) throw badOp(op, "unary");
+    this.#checkRange(start, count, "Inputs");
     const first = this.size;
     if (this.checkFinite || this.gradEnabled === 0) {
       for (let j = 0; j < count; j++) this.unary(op, start + j);
@@ -520,7 +563,7 @@ export class Tape {
     this.arg0 = copyInto(new Int32Array(capacity), this.arg0, n);
     this.arg1 = copyInto(new Int32Array(capacity), this.arg1, n);
     this.needsGrad = copyInto(new Uint8Array(capacity), this.needsGrad, n);
-    this.born = copyInto(new Uint32Array(capacity), this.born, n);
+    this.born = copyInto(new Float64Array(capacity), this.born, n);
     this.needCount = copyInto(
       new Int32Array(capacity + 1),
       this.needCount,
@@ -569,7 +612,9 @@ export class Tape {
     this.grad.fill(0, mark, this.size);
     if (this.gradsDirtyEnd > mark) this.gradsDirtyEnd = mark;
     this.size = mark;
-    this.generation = (this.generation + 1) >>> 0;
+    // No wrap-around (a Uint32 counter wrapped after 2^32 rewinds and made
+    // old handles look live again).
+    this.generation += 1;
     if (this.labels.size > 0) {
       for (const index of this.labels.keys()) {
         if (index >= mark) this.labels.delete(index);
@@ -586,7 +631,40 @@ export class Tape {
    * @returns `false` if the node was dropped by a rewind.
    */
   isLive(index: number, generation: number): boolean {
-    return index < this.size && this.born[index] === generation;
+    return index >= 0 && index < this.size && this.born[index] === generation;
+  }
+
+  // Argument checks for the public index methods: once per call, never in
+  // the loops over nodes.
+
+  #checkNode(i: number, what: string): void {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.size)) {
+      throw new RangeError(
+        `${what} must be a node index from 0 to ${this.size - 1}, got ${i}`,
+      );
+    }
+  }
+
+  #checkRange(start: number, count: number, what: string): void {
+    if (
+      !(Number.isInteger(start) && Number.isInteger(count) && start >= 0 &&
+        count >= 0 && start + count <= this.size)
+    ) {
+      throw new RangeError(
+        `${what} must be ${count} nodes from index ${start}, within the tape size ${this.size}`,
+      );
+    }
+  }
+
+  #checkSpan(from: number, to: number): void {
+    if (
+      !(Number.isInteger(from) && Number.isInteger(to) && from >= 0 &&
+        from <= to && to <= this.size)
+    ) {
+      throw new RangeError(
+        `Node span must satisfy 0 <= from <= to <= ${this.size} (the tape size), got from ${from}, to ${to}`,
+      );
+    }
   }
 
   // ------------------------------------------------- releasing step graphs
@@ -882,6 +960,7 @@ export class Tape {
    * @param to One past the last node to recompute (default: the tape size).
    */
   replay(from = 0, to: number = this.size): void {
+    this.#checkSpan(from, to);
     const data = this.data, opCodes = this.op, arg0 = this.arg0;
     const arg1 = this.arg1, pool = this.pool, n = to;
     const check = this.checkFinite;
@@ -916,8 +995,16 @@ export class Tape {
    * @param stop The lowest node to propagate from (default 0). Nodes below it
    * receive gradient but pass none on: the caller handles them (a compiled
    * per-sample program does). Interior nodes below `stop` are not reset.
+   *
+   * @throws {RangeError} If `root` is not a node index or `stop` is out of range.
    */
   backward(root: number, stop = 0): void {
+    this.#checkNode(root, "Root");
+    if (!Number.isInteger(stop) || stop < 0 || stop > this.size) {
+      throw new RangeError(
+        `Stop must be an integer from 0 to the tape size ${this.size}, got ${stop}`,
+      );
+    }
     const data = this.data, grad = this.grad, opCodes = this.op;
     const arg0 = this.arg0, arg1 = this.arg1, pool = this.pool;
     const need = this.needsGrad;
@@ -957,6 +1044,7 @@ export class Tape {
    * @param to One past the last node (default: the tape size).
    */
   zeroGrad(from = 0, to: number = this.size): void {
+    this.#checkSpan(from, to);
     this.grad.fill(0, from, to);
   }
 
@@ -969,6 +1057,7 @@ export class Tape {
    * @param value The gradient.
    */
   setGrad(i: number, value: number): void {
+    this.#checkNode(i, "Node");
     this.grad[i] = value;
     if (i >= this.gradsDirtyEnd) this.gradsDirtyEnd = i + 1;
   }
@@ -984,6 +1073,7 @@ export class Tape {
    * @returns The input indices.
    */
   inputsOf(i: number): number[] {
+    this.#checkNode(i, "Node");
     const op = this.op[i], a = this.arg0[i], b = this.arg1[i];
     switch (opArity(op)) {
       case Arity.Leaf:
@@ -1123,6 +1213,10 @@ function isRange(indices: ArrayLike<number>): boolean {
   const n = indices.length, first = indices[0];
   for (let k = 1; k < n; k++) if (indices[k] !== first + k) return false;
   return true;
+}
+
+function badOp(op: number, kind: string): RangeError {
+  return new RangeError(`Op ${op} is not a ${kind} op code`);
 }
 
 function copyInto<

@@ -182,8 +182,22 @@ export class Value {
    * const i = tape.leaf(5);
    * assert.equal(Value.at(tape, i).data, 5);
    * ```
+   *
+   * @throws {TypeError} If `tape` is not a Tape.
+   * @throws {RangeError} If `index` is not a node of the tape.
    */
   static at(tape: Tape, index: number): Value {
+    if (!(tape instanceof Tape)) {
+      throw new TypeError(
+        `Value.at() needs a Tape, got ${
+          tape === null
+            ? "null"
+            : typeof tape === "object"
+            ? "an object that is not a Tape"
+            : typeof tape
+        }`,
+      );
+    }
     if (!Number.isInteger(index) || index < 0 || index >= tape.size) {
       throw new RangeError(
         `Node index must be an integer below the tape size ${tape.size}, got ${index}`,

@@ -514,8 +514,8 @@ export class MLP extends ContiguousModule {
    * @throws {TypeError} If `json` is not a model file or a field has the
    * wrong type, or `options.tape` is not a Tape.
    * @throws {RangeError} If the version is not supported, a size is not a
-   * positive integer, or the parameter count does not match the
-   * architecture.
+   * positive integer, the parameter count does not match the
+   * architecture, or `meta` nests more than 64 levels deep.
    */
   static fromJSON(json: unknown, options: ModelLoadOptions = {}): MLP {
     if (
@@ -694,6 +694,9 @@ function copyMeta(meta: unknown, name: string): ModelMeta {
   return copyJson(meta, name, new Set()) as ModelMeta;
 }
 
+/** How deeply arrays and objects may nest in `meta` (the copy recurses). */
+const MAX_META_DEPTH = 64;
+
 function copyJson(x: unknown, path: string, ancestors: Set<object>): JsonValue {
   if (
     x === null || typeof x === "boolean" || typeof x === "string" ||
@@ -704,6 +707,13 @@ function copyJson(x: unknown, path: string, ancestors: Set<object>): JsonValue {
   if (Array.isArray(x) || isPlainObject(x)) {
     if (ancestors.has(x)) {
       throw new TypeError(`${path} must not contain itself (a cycle)`);
+    }
+    if (ancestors.size >= MAX_META_DEPTH) {
+      throw new RangeError(
+        `${
+          path.slice(0, 80)
+        }… nests arrays and objects more than ${MAX_META_DEPTH} levels deep; meta allows at most ${MAX_META_DEPTH}`,
+      );
     }
     ancestors.add(x);
     let copy: JsonValue;
