@@ -287,3 +287,22 @@ Deno.test(".gitignore covers what builds and README commands write", async () =>
   ]);
   assert.equal(tracked.code, 1, "out/.gitignore itself must stay tracked");
 });
+
+Deno.test("README's pictures are in the JSR package and exist", async () => {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", ROOT)),
+  ) as { publish: { include: string[] } };
+  const pictures = [...README.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)].map((m) =>
+    m[1]
+  );
+  assert.ok(pictures.length >= 2);
+  for (const picture of pictures) {
+    assert.ok((await Deno.stat(new URL(picture, ROOT))).isFile, picture);
+    assert.ok(
+      config.publish.include.some((entry) =>
+        entry.endsWith("/") ? picture.startsWith(entry) : picture === entry
+      ),
+      `${picture} is not in deno.json's publish.include`,
+    );
+  }
+});
