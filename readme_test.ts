@@ -243,13 +243,15 @@ Deno.test("README's command transcripts match what the commands print", async ()
   assert.ok(checked >= 2);
 });
 
-Deno.test("README's Deno install example prints what it says", async () => {
-  const code = blockUnder("Deno", "ts");
+/**
+ * Runs a README snippet as a user's Deno program. `deno add` would fetch the
+ * package from JSR; here its name maps to this checkout's mod.ts, the file
+ * JSR publishes as the package's root.
+ */
+async function runAsUser(code: string): Promise<string> {
   assert.match(code, /from "@tapegrad\/tapegrad"/);
   const dir = await Deno.makeTempDir({ prefix: "tapegrad-deno-example-" });
   try {
-    // JSR is what `deno add` would fetch from; here the name maps to this
-    // checkout's mod.ts, the file JSR publishes as the package's root.
     await Deno.writeTextFile(
       `${dir}/deno.json`,
       JSON.stringify({
@@ -261,10 +263,36 @@ Deno.test("README's Deno install example prints what it says", async () => {
       cwd: dir,
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.trim(), promisedOutput(code));
+    return result.stdout;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("README's Deno install example prints what it says", async () => {
+  const code = blockUnder("Deno", "ts");
+  assert.equal((await runAsUser(code)).trim(), promisedOutput(code));
+});
+
+Deno.test("README's first examples print what they say", async () => {
+  const [graph, shown, training, ...rest] = codeBlocks().filter((b) =>
+    b.heading === "A first example"
+  );
+  assert.deepEqual(
+    [graph.lang, shown.lang, training.lang, rest.length],
+    ["ts", "text", "ts", 0],
+  );
+  const printed = (await runAsUser(graph.code)).split("\n")
+    .map((line) => line.trimEnd()).join("\n");
+  const promised = promisedOutput(graph.code.replace(
+    "console.log(displayGraph(d));",
+    "",
+  ));
+  assert.equal(printed, `${promised}\n${shown.code}`);
+  assert.equal(
+    (await runAsUser(training.code)).trim(),
+    promisedOutput(training.code),
+  );
 });
 
 Deno.test(".gitignore covers what builds and README commands write", async () => {
