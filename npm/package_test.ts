@@ -62,6 +62,8 @@ function ok(result: Run, what: string): Run {
 /** A user's project with the packed tarball installed. */
 interface Project {
   dir: string;
+  /** The packed tarball that was installed. */
+  tarball: string;
   /** The installed package's folder. */
   pkg: string;
 }
@@ -100,7 +102,7 @@ function installed(): Promise<Project> {
       `${dir}/example.mjs`,
       blockUnder("Node.js and Bun", "js"),
     );
-    return { dir, pkg: `${dir}/node_modules/${config.name}` };
+    return { dir, tarball, pkg: `${dir}/node_modules/${config.name}` };
   })();
   return project;
 }
@@ -118,7 +120,12 @@ const SUITE_SIZE = [
 ].length;
 
 Deno.test("npm package: package.json declares every entry point, types, and no dependencies", async () => {
-  const { pkg } = await installed();
+  const { pkg, tarball } = await installed();
+  const install = blockUnder("Node.js and Bun", "sh");
+  assert.ok(
+    install.includes(`dist/${tarball.split("/").at(-1)}`),
+    `README's install commands do not name ${tarball}`,
+  );
   const manifest = JSON.parse(await Deno.readTextFile(`${pkg}/package.json`));
   assert.equal(manifest.name, config.name);
   assert.equal(manifest.version, config.version);
