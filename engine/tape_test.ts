@@ -826,6 +826,9 @@ Deno.test("Tape generations do not wrap: a handle from 2^32 rewinds ago stays st
   assert.equal(tape.generation, 5 + 2 ** 32);
   const fresh = new Value(6, { tape });
   assert.equal(fresh.index, old.index);
-  assert.throws(() => old.data, /Stale Value: node 1 was .*dropped by tape.rewind/);
+  assert.throws(
+    () => old.data,
+    /Stale Value: node 1 was .*dropped by tape.rewind/,
+  );
   assert.equal(fresh.data, 6);
 });

@@ -400,47 +400,83 @@ export class Value {
     return this.binary(Op.Min, other);
   }
 
-  /** `-this` @returns The negation. */
+  /**
+   * `-this`
+   *
+   * @returns The negation.
+   */
   neg(): Value {
     return this.unary(Op.Neg);
   }
 
-  /** `e^this` @returns The exponential. */
+  /**
+   * `e^this`
+   *
+   * @returns The exponential.
+   */
   exp(): Value {
     return this.unary(Op.Exp);
   }
 
-  /** Natural logarithm (IEEE: log(0) = -Infinity). @returns ln(this). */
+  /**
+   * Natural logarithm (IEEE: log(0) = -Infinity).
+   *
+   * @returns ln(this).
+   */
   log(): Value {
     return this.unary(Op.Log);
   }
 
-  /** Hyperbolic tangent. @returns tanh(this). */
+  /**
+   * Hyperbolic tangent.
+   *
+   * @returns tanh(this).
+   */
   tanh(): Value {
     return this.unary(Op.Tanh);
   }
 
-  /** `max(0, this)`, gradient 0 at 0 (as micrograd). @returns relu(this). */
+  /**
+   * `max(0, this)`, gradient 0 at 0 (as micrograd).
+   *
+   * @returns relu(this).
+   */
   relu(): Value {
     return this.unary(Op.Relu);
   }
 
-  /** Logistic sigmoid. @returns 1 / (1 + e^-this). */
+  /**
+   * Logistic sigmoid.
+   *
+   * @returns 1 / (1 + e^-this).
+   */
   sigmoid(): Value {
     return this.unary(Op.Sigmoid);
   }
 
-  /** Square root. @returns √this. */
+  /**
+   * Square root.
+   *
+   * @returns √this.
+   */
   sqrt(): Value {
     return this.unary(Op.Sqrt);
   }
 
-  /** Absolute value, gradient 0 at 0. @returns |this|. */
+  /**
+   * Absolute value, gradient 0 at 0.
+   *
+   * @returns |this|.
+   */
   abs(): Value {
     return this.unary(Op.Abs);
   }
 
-  /** `log(1 + e^this)`, finite for every finite input. @returns softplus(this). */
+  /**
+   * `log(1 + e^this)`, finite for every finite input.
+   *
+   * @returns softplus(this).
+   */
   softplus(): Value {
     return this.unary(Op.Softplus);
   }
