@@ -309,8 +309,10 @@ export interface Dataset2D {
  * import { plotBoundary } from "./plot.ts";
  * const data = { x: [[-1, 0], [1, 0]], y: [0, 1], classes: 2 };
  * const image = plotBoundary({ predict: ([x]) => [x] }, data, { resolution: 20 });
- * assert.equal(image.svg.match(/<circle cx=/g)!.length, 2 + 2);
- * assert.doesNotMatch(image.svg, /misclassified/);
+ * // Two points, two classes and "misclassified" in the legend.
+ * assert.equal(image.svg.match(/<circle cx=/g)!.length, 2 + 3);
+ * // Only the legend's sample is ringed in black: both points are right.
+ * assert.equal(image.svg.match(/stroke="#000"/g)!.length, 1);
  * ```
  *
  * @throws {TypeError} If `model` has no `predict` method or `data` is not 2-D.
