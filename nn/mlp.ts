@@ -286,6 +286,7 @@ export class MLP extends ContiguousModule {
    * whose parameters were dropped by `tape.rewind()`.
    */
   forward(x: readonly (Value | number)[]): Value[] {
+    this.settle(x);
     this.checkLive();
     const tape = this.tape, layers = this.layers;
     const start = this.inputRange(x);
