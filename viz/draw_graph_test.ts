@@ -205,6 +205,7 @@ Deno.test("drawGraph() shows itself in Jupyter as image/svg+xml", () => {
   assert.equal(bundle["image/svg+xml"], image.svg);
   assert.match(bundle["text/plain"], /^SvgImage\(\d+(\.\d+)?×\d+(\.\d+)?\)$/);
   assert.equal(String(image), image.svg);
+  assert.equal(Deno.inspect(image), `SvgImage(${image.width}×${image.height})`);
 });
 
 Deno.test("drawGraph() refuses a non-Value, a stale Value and bad options", () => {

@@ -91,8 +91,13 @@ Object.defineProperty(SvgImage.prototype, Symbol.for("Jupyter.display"), {
     return this.toMimeBundle();
   },
 });
-for (const key of ["Deno.customInspect", "nodejs.util.inspect.custom"]) {
-  Object.defineProperty(SvgImage.prototype, Symbol.for(key), {
+for (
+  const key of [
+    Symbol.for("Deno.customInspect"),
+    Symbol.for("nodejs.util.inspect.custom"),
+  ]
+) {
+  Object.defineProperty(SvgImage.prototype, key, {
     value: function (this: SvgImage): string {
       return `SvgImage(${this.width}×${this.height})`;
     },
