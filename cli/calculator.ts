@@ -14,7 +14,7 @@ import {
   ExprError,
   parseExpression,
   variablesOf,
-} from "./expr.ts";
+} from "../app/expr.ts";
 
 /** An expression evaluated on a tape, with the bindings it was given. */
 export interface Calculation extends Evaluation {

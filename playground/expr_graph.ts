@@ -21,7 +21,7 @@ import {
   evaluateExpression,
   parseExpression,
   variablesOf,
-} from "../cli/expr.ts";
+} from "../app/expr.ts";
 
 /** What a node of the graph is. */
 export type NodeKind = "variable" | "constant" | "op";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { ExprError } from "../cli/expr.ts";
+import { ExprError } from "../app/expr.ts";
 import { formatNumber } from "../cli/format.ts";
 import {
   byId,

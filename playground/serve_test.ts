@@ -36,8 +36,8 @@ Deno.test("buildPlayground() bundles the page and the worker, self-contained", a
   );
   const app = await sources("app.js");
   assert.ok(
-    app.includes("../../cli/expr.ts"),
-    "the page reuses the CLI's expression language",
+    app.includes("../../app/expr.ts"),
+    "the page reuses the shared expression language",
   );
   assert.ok(
     app.includes("../../engine/tape.ts"),
