@@ -9,7 +9,7 @@
 import { displayGraph, Tape, toDot, toMermaid, Value } from "../mod.ts";
 import { choiceOption, integerOption, numberOption } from "./args.ts";
 import type { Command } from "./command.ts";
-import { formatNumber } from "./format.ts";
+import { formatNumber } from "../app/format.ts";
 import { GRAPH_FORMATS } from "./graph.ts";
 
 /** One iteration of the demo: the loss before the update, w after it. */

@@ -8,7 +8,7 @@
 import { integerOption } from "./args.ts";
 import { calculate } from "./calculator.ts";
 import type { Command } from "./command.ts";
-import { formatNumber, makeStyle, table } from "./format.ts";
+import { formatNumber, makeStyle, table } from "../app/format.ts";
 import { FUNCTION_NAMES } from "../app/expr.ts";
 
 /** The `grad` command. */

@@ -16,7 +16,7 @@ import { type Io, processIo } from "./io.ts";
 import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
 import { serveCommand } from "../playground/serve.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../app/version.ts";
 
 const COMMANDS: readonly Command[] = [
   trainCommand,

@@ -10,7 +10,12 @@ import { type MLP, parseCsv, parseModel } from "../mod.ts";
 import { numberList, parseNumber } from "./args.ts";
 import type { Command } from "./command.ts";
 import { quote, RuntimeError, UsageError } from "./errors.ts";
-import { formatNumber, formatPercent, makeStyle, table } from "./format.ts";
+import {
+  formatNumber,
+  formatPercent,
+  makeStyle,
+  table,
+} from "../app/format.ts";
 import { readText } from "./io.ts";
 import {
   type CliMeta,

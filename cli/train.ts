@@ -47,7 +47,7 @@ import {
   formatPercent,
   formatRate,
   makeStyle,
-} from "./format.ts";
+} from "../app/format.ts";
 import { type Io, readText, requireWrite, writeTextAtomic } from "./io.ts";
 import {
   type CliMeta,
@@ -65,7 +65,7 @@ import {
   squareBounds,
   terminalGridSize,
 } from "./plot.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "../app/version.ts";
 
 const OPTIMIZER_NAMES: readonly OptimizerName[] = ["sgd", "adam", "adamw"];
 

@@ -12,7 +12,7 @@
  */
 
 import { ExprError } from "../app/expr.ts";
-import { formatNumber } from "../cli/format.ts";
+import { formatNumber } from "../app/format.ts";
 import {
   byId,
   escapeHtml,

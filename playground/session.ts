@@ -31,7 +31,7 @@ import {
   sampleBoundary,
   squareBounds,
 } from "../cli/plot.ts";
-import { VERSION } from "../cli/version.ts";
+import { VERSION } from "../app/version.ts";
 
 /** The datasets the page offers, as `cli.ts train --dataset` names them. */
 export const DATASETS: readonly DatasetName[] = DATASET_NAMES;

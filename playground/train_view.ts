@@ -10,7 +10,7 @@
  * @module
  */
 
-import { formatNumber, formatPercent } from "../cli/format.ts";
+import { formatNumber, formatPercent } from "../app/format.ts";
 import { byId, hideBanner, showBanner, typingInField } from "./dom.ts";
 import {
   CLASS_COLORS,
