@@ -7,7 +7,7 @@
  */
 
 import { parseNumber } from "./args.ts";
-import { quote, RuntimeError, UsageError } from "./errors.ts";
+import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import {
   evaluateExpression,
   type Evaluation,

@@ -125,17 +125,17 @@ export const demoCommand: Command = {
     "demo --format dot | dot -Tpng > demo.png",
   ],
   run(args, io) {
-    const steps = integerOption("steps", String(args.values.steps ?? "6"), {
+    const steps = integerOption("steps", String(args.values.steps), {
       min: 1,
       max: 10_000,
     });
-    const lr = numberOption("lr", String(args.values.lr ?? "0.1"), {
+    const lr = numberOption("lr", String(args.values.lr), {
       min: 0,
       minExclusive: true,
     });
     const format = choiceOption(
       "format",
-      String(args.values.format ?? "text"),
+      String(args.values.format),
       GRAPH_FORMATS,
     );
     const result = runDemo(steps, lr);

@@ -41,7 +41,7 @@ export const gradCommand: Command = {
     'grad "x^2 + 3*x*y" x=1 y=2 --json',
   ],
   run(args, io) {
-    const digits = integerOption("digits", String(args.values.digits ?? "6"), {
+    const digits = integerOption("digits", String(args.values.digits), {
       min: 1,
       max: 17,
     });

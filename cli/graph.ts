@@ -48,10 +48,10 @@ export const graphCommand: Command = {
   run(args, io) {
     const format = choiceOption(
       "format",
-      String(args.values.format ?? "text"),
+      String(args.values.format),
       GRAPH_FORMATS,
     );
-    const digits = integerOption("digits", String(args.values.digits ?? "4"), {
+    const digits = integerOption("digits", String(args.values.digits), {
       min: 0,
       max: 12,
     });

@@ -8,7 +8,7 @@
  */
 
 import { type LossName, type MLP, outputsForLoss } from "../mod.ts";
-import { RuntimeError } from "./errors.ts";
+import { RuntimeError } from "../app/errors.ts";
 
 /** The losses a model can be trained with. */
 export const LOSS_NAMES: readonly LossName[] = [

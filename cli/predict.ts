@@ -9,7 +9,7 @@
 import { type MLP, parseCsv, parseModel } from "../mod.ts";
 import { numberList, parseNumber } from "./args.ts";
 import type { Command } from "./command.ts";
-import { quote, RuntimeError, UsageError } from "./errors.ts";
+import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import {
   formatNumber,
   formatPercent,

@@ -40,7 +40,7 @@ import {
   type ParsedArgs,
 } from "./args.ts";
 import type { Command } from "./command.ts";
-import { quote, RuntimeError, UsageError } from "./errors.ts";
+import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import {
   formatDuration,
   formatNumber,
@@ -126,6 +126,10 @@ const str = (args: ParsedArgs, name: string): string | undefined => {
   return typeof v === "string" ? v : undefined;
 };
 
+// A string option with a default in the option table: always present.
+const text = (args: ParsedArgs, name: string): string =>
+  String(args.values[name]);
+
 /**
  * Validates `train`'s options into a plan (no file is touched).
  *
@@ -134,7 +138,7 @@ const str = (args: ParsedArgs, name: string): string | undefined => {
  * @throws {UsageError} For any bad option.
  */
 export function planTraining(args: ParsedArgs): TrainPlan {
-  const datasetText = str(args, "dataset") ?? "moons";
+  const datasetText = text(args, "dataset");
   let datasetName: DatasetName | undefined;
   let csvPath: string | undefined;
   if ((DATASET_NAMES as readonly string[]).includes(datasetText)) {
@@ -152,7 +156,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     );
   }
   const forGenerated = (name: string) => {
-    if (csvPath !== undefined && str(args, name) !== undefined) {
+    if (csvPath !== undefined && args.given.includes(name)) {
       throw new UsageError(
         `--${name} applies to generated datasets (${
           DATASET_NAMES.join(", ")
@@ -172,7 +176,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
       );
     }
   }
-  const samples = integerOption("samples", str(args, "samples") ?? "100", {
+  const samples = integerOption("samples", text(args, "samples"), {
     min: 2,
     max: 1_000_000,
   });
@@ -203,7 +207,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     : choiceOption("loss", lossText, LOSS_NAMES);
   const optimizer = choiceOption(
     "optimizer",
-    str(args, "optimizer") ?? "sgd",
+    text(args, "optimizer"),
     OPTIMIZER_NAMES,
   );
   const lrText = str(args, "lr");
@@ -237,35 +241,35 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     classes,
     label,
     normalize: args.values.normalize !== false,
-    layers: layersOption("layers", str(args, "layers") ?? "16,16"),
+    layers: layersOption("layers", text(args, "layers")),
     activation: choiceOption(
       "activation",
-      str(args, "activation") ?? "relu",
+      text(args, "activation"),
       ACTIVATIONS,
     ),
-    init: choiceOption("init", str(args, "init") ?? "uniform", INITS),
+    init: choiceOption("init", text(args, "init"), INITS),
     loss,
     optimizer,
     lr,
     schedule: choiceOption(
       "schedule",
-      str(args, "schedule") ?? "linear",
+      text(args, "schedule"),
       SCHEDULE_NAMES,
     ),
-    steps: integerOption("steps", str(args, "steps") ?? "100", {
+    steps: integerOption("steps", text(args, "steps"), {
       min: 1,
       max: 10_000_000,
     }),
     batchSize: batchText === undefined
       ? undefined
       : integerOption("batch-size", batchText, { min: 1 }),
-    valSplit: numberOption("val-split", str(args, "val-split") ?? "0", {
+    valSplit: numberOption("val-split", text(args, "val-split"), {
       min: 0,
       max: 1,
       maxExclusive: true,
     }),
-    l2: numberOption("l2", str(args, "l2") ?? "1e-4", { min: 0 }),
-    seed: integerOption("seed", str(args, "seed") ?? "1337", {
+    l2: numberOption("l2", text(args, "l2"), { min: 0 }),
+    seed: integerOption("seed", text(args, "seed"), {
       min: -(2 ** 31),
       max: 2 ** 31 - 1,
     }),
@@ -688,24 +692,25 @@ export const trainCommand: Command = {
     noise: {
       type: "string",
       value: "<x>",
-      default: "moons 0.1, circles 0.1, spirals 0.2, xor 0.1, blobs 0.5",
+      defaultText: DATASET_NAMES.map((name) => `${name} ${DEFAULT_NOISE[name]}`)
+        .join(", "),
       help: "Noise of generated data (std of each blob for blobs)",
     },
     classes: {
       type: "string",
       value: "<n>",
-      default: "3",
+      defaultText: "3",
       help: "Classes for spirals and blobs",
     },
     label: {
       type: "string",
       value: "<column>",
-      default: "last column",
+      defaultText: "last column",
       help: "CSV label column: header name or 0-based index",
     },
     normalize: {
       type: "boolean",
-      default: "on",
+      defaultText: "on",
       help:
         "Standardise CSV features (saved in the model); --no-normalize to turn off",
     },
@@ -730,7 +735,7 @@ export const trainCommand: Command = {
     loss: {
       type: "string",
       value: `<${LOSS_NAMES.join("|")}>`,
-      default: "hinge for 2 classes, cross-entropy for more",
+      defaultText: "hinge for 2 classes, cross-entropy for more",
       help: "Training loss",
     },
     optimizer: {
@@ -742,7 +747,7 @@ export const trainCommand: Command = {
     lr: {
       type: "string",
       value: "<x>",
-      default: "1.0 for sgd, 0.01 for adam and adamw",
+      defaultText: "1.0 for sgd, 0.01 for adam and adamw",
       help: "Initial learning rate",
     },
     schedule: {
@@ -760,7 +765,7 @@ export const trainCommand: Command = {
     "batch-size": {
       type: "string",
       value: "<n>",
-      default: "full batch",
+      defaultText: "full batch",
       help: "Samples per step",
     },
     "val-split": {
@@ -803,7 +808,7 @@ export const trainCommand: Command = {
     "log-every": {
       type: "string",
       value: "<n>",
-      default: "steps/10",
+      defaultText: "steps/10",
       help: "Log every n steps when not on a terminal, and with --json",
     },
   },

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { RuntimeError } from "../cli/errors.ts";
+import { RuntimeError } from "../app/errors.ts";
 import { startServer } from "./browser.ts";
 import { buildPlayground, bundleState, DIST_DIR } from "./build.ts";
 import { handle, HOSTNAME, serve } from "./serve.ts";

@@ -1,6 +1,7 @@
 /**
- * The CLI's two kinds of failure: usage errors (exit code 2) and runtime
- * errors (exit code 1). Both carry a one-line message for stderr.
+ * The two kinds of failure the CLI and the playground server report: usage
+ * errors (exit code 2) and runtime errors (exit code 1). Both carry a
+ * one-line message for stderr.
  *
  * @module
  */
