@@ -1,0 +1,50 @@
+// Argument checks and a row picker shared by the dataset generators and the dataset helpers.
+
+import type { Dataset } from "./data.ts";
+import { show, type ShowOptions } from "./_show.ts";
+
+/** The dataset modules' messages name an array without its length: `got an array`. */
+export const SHORT_ARRAYS: ShowOptions = { arrayLength: false };
+
+/** Throws unless `options` is an object (or undefined, meaning all defaults). */
+export function checkOptions(options: unknown): void {
+  if (
+    options !== undefined &&
+    (typeof options !== "object" || options === null || Array.isArray(options))
+  ) {
+    throw new TypeError(
+      `Options must be an object, got ${show(options, SHORT_ARRAYS)}`,
+    );
+  }
+}
+
+/** Throws unless `value` is an integer of at least `min`; `rule` describes what is accepted. */
+export function checkInteger(
+  what: string,
+  value: unknown,
+  min: number,
+  rule: string,
+): asserts value is number {
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `${what} must be ${rule}, got ${show(value, SHORT_ARRAYS)}`,
+    );
+  }
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `${what} must be ${rule}, got ${show(value, SHORT_ARRAYS)}`,
+    );
+  }
+}
+
+/** Picks the samples at `indexes` (in that order) into a new dataset, copying rows and metadata. */
+export function pick(ds: Dataset, indexes: readonly number[]): Dataset {
+  const out: Dataset = {
+    x: indexes.map((i) => ds.x[i].slice()),
+    y: indexes.map((i) => ds.y[i]),
+    classes: ds.classes,
+  };
+  if (ds.featureNames !== undefined) out.featureNames = ds.featureNames.slice();
+  if (ds.labelNames !== undefined) out.labelNames = ds.labelNames.slice();
+  return out;
+}
