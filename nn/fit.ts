@@ -26,6 +26,7 @@ import {
 } from "./loss.ts";
 import { decideClass, evaluate } from "./metrics.ts";
 import type { MLP } from "./mlp.ts";
+import { normalize } from "./normalization.ts";
 import {
   DEFAULT_LR,
   type Optimizer,
@@ -335,16 +336,21 @@ export class Trainer {
     this.mark = this.tape.mark();
     const fullBatch = batchSize >= data.x.length;
     const rng = new Rng(options.seed ?? 0);
+    // A model with a stored normalisation takes raw data, as predict() does.
+    const norm = model.normalization;
+    const inputs = norm === undefined
+      ? data
+      : { ...data, x: data.x.map((row) => normalize(row, norm)) };
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
-      fullBatch ? [data] : batches(data, batchSize, { rng });
+      fullBatch ? [inputs] : batches(inputs, batchSize, { rng });
     let mode: FitResult["mode"] = !fullBatch || requested === "record"
       ? "record"
       : requested === "auto"
       ? (codegenAvailable() ? "compiled" : "replay")
       : requested;
     if (mode !== "record") {
-      this.graph = this.record(data);
+      this.graph = this.record(inputs);
       if (mode === "compiled") {
         try {
           this.compiled = this.compile(this.graph);

@@ -36,7 +36,21 @@ export * from "./neuron.ts";
 export * from "./layer.ts";
 export * from "./mlp.ts";
 export * from "./loss.ts";
-export * from "./model_file.ts";
+export {
+  type JsonValue,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  type ModelJSON,
+  type ModelLayerJSON,
+  type ModelMeta,
+  validateModelFile,
+} from "./model_file.ts";
+export * from "./model_io.ts";
+export {
+  fitNormalization,
+  type Normalization,
+  normalize,
+} from "./normalization.ts";
 export * from "./rng.ts";
 export * from "./data.ts";
 export * from "./datasets.ts";
