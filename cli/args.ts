@@ -7,6 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseDecimal } from "../mod.ts";
 import { quote, UsageError } from "../app/errors.ts";
 
 /** One option of a command. */
@@ -278,8 +279,6 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 /**
  * Reads a number written in plain decimal or exponent notation. Unlike
  * `Number()`, rejects `""`, `"0x10"`, `"Infinity"` and stray characters.
@@ -296,10 +295,7 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * ```
  */
 export function parseNumber(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!NUMBER.test(trimmed)) return undefined;
-  const x = Number(trimmed);
-  return Number.isFinite(x) ? x : undefined;
+  return parseDecimal(text.trim());
 }
 
 /** Bounds for {@linkcode numberOption} and {@linkcode integerOption}. */

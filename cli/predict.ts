@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type MLP, parseCsv, parseModel } from "../mod.ts";
+import { type MLP, parseCsv, parseModel, scoreOutputs } from "../mod.ts";
 import { numberList, parseNumber } from "./args.ts";
 import type { Command } from "./command.ts";
 import { quote, RuntimeError, UsageError } from "../app/errors.ts";
@@ -17,12 +17,7 @@ import {
   table,
 } from "../app/format.ts";
 import { readText } from "./io.ts";
-import {
-  type CliMeta,
-  normalize,
-  readMeta,
-  scoreOutputs,
-} from "./model_meta.ts";
+import { type CliMeta, readMeta } from "../app/model_meta.ts";
 
 /** One prediction, as printed by `--json`. */
 export interface Prediction {
@@ -249,7 +244,8 @@ export const predictCommand: Command = {
       rows = points;
     }
     const predictions: Prediction[] = rows.map((input, i) => {
-      const outputs = model.predict(normalize(input, meta.normalization));
+      // The model standardises raw inputs itself when it was trained so.
+      const outputs = model.predict(input);
       const scored = scoreOutputs(outputs, meta.loss);
       const p: Prediction = {
         input,

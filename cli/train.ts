@@ -12,19 +12,28 @@ import {
   type Dataset,
   DATASET_NAMES,
   type DatasetName,
+  DEFAULT_LR,
   DEFAULT_NOISE,
+  defaultLoss,
   fit,
+  fitLearningRates,
+  fitNormalization,
   type FitResult,
   type Init,
   INITS,
+  LOSS_NAMES,
+  lossFitsClasses,
   type LossName,
   makeDataset,
   MLP,
+  type Normalization,
+  OPTIMIZER_NAMES,
   type OptimizerName,
   outputsForLoss,
   parseCsv,
   SCHEDULE_NAMES,
   type ScheduleName,
+  scoreOutputs,
   serializeModel,
   type StepInfo,
   Tape,
@@ -49,14 +58,7 @@ import {
   makeStyle,
 } from "../app/format.ts";
 import { type Io, readText, requireWrite, writeTextAtomic } from "./io.ts";
-import {
-  type CliMeta,
-  fitNormalization,
-  LOSS_NAMES,
-  type Normalization,
-  normalize,
-  scoreOutputs,
-} from "./model_meta.ts";
+import type { CliMeta } from "../app/model_meta.ts";
 import {
   dataBounds,
   renderSvg,
@@ -66,8 +68,6 @@ import {
   terminalGridSize,
 } from "./plot.ts";
 import { VERSION } from "../app/version.ts";
-
-const OPTIMIZER_NAMES: readonly OptimizerName[] = ["sgd", "adam", "adamw"];
 
 /** Everything `train` was asked to do, after validation. */
 export interface TrainPlan {
@@ -287,13 +287,11 @@ export function planTraining(args: ParsedArgs): TrainPlan {
 interface PreparedData {
   /** Raw data, for plots. */
   raw: Dataset;
-  /** Training part, normalised. */
+  /** Training part. */
   train: Dataset;
-  /** Validation part, normalised, if any. */
+  /** Validation part, if any. */
   val?: Dataset;
-  /** Raw training part (for plots). */
-  rawTrain: Dataset;
-  /** Normalisation applied, if any. */
+  /** Normalisation to store in the model (which applies it), if any. */
   normalization?: Normalization;
   /** A short description, e.g. `moons (100 samples, noise 0.1)`. */
   description: string;
@@ -341,10 +339,6 @@ function prepare(plan: TrainPlan): PreparedData {
   const normalization = plan.csvPath !== undefined && plan.normalize
     ? fitNormalization(rawTrain.x)
     : undefined;
-  const apply = (ds: Dataset): Dataset =>
-    normalization
-      ? { ...ds, x: ds.x.map((row) => normalize(row, normalization)) }
-      : ds;
   const description = plan.csvPath !== undefined
     ? `${plan.csvPath} (${raw.x.length} rows, ${
       raw.x[0].length
@@ -354,17 +348,16 @@ function prepare(plan: TrainPlan): PreparedData {
     }${raw.classes > 2 ? `, ${raw.classes} classes` : ""})`;
   return {
     raw,
-    train: apply(rawTrain),
-    val: rawVal ? apply(rawVal) : undefined,
-    rawTrain,
+    train: rawTrain,
+    val: rawVal,
     normalization,
     description,
   };
 }
 
 function chooseLoss(plan: TrainPlan, classes: number): LossName {
-  const loss = plan.loss ?? (classes === 2 ? "hinge" : "cross-entropy");
-  if ((loss === "hinge" || loss === "bce") && classes !== 2) {
+  const loss = plan.loss ?? defaultLoss(classes);
+  if (!lossFitsClasses(loss, classes)) {
     throw new UsageError(
       `--loss ${loss} is for 2 classes and the data has ${classes}; use --loss cross-entropy or mse`,
     );
@@ -470,6 +463,8 @@ export function runTraining(plan: TrainPlan, io: Io): number {
     seed: plan.seed,
     tape: new Tape(),
   });
+  // The model standardises raw inputs itself, in training and after.
+  if (data.normalization) model.meta = { normalization: data.normalization };
   const live = io.isTerminal && !plan.json && !plan.quiet;
   const every = plan.logEvery ?? Math.max(1, Math.ceil(plan.steps / 10));
   const progress = new Progress(io, plan, live, every);
@@ -510,8 +505,7 @@ export function runTraining(plan: TrainPlan, io: Io): number {
   }
   progress.finish();
 
-  const classify = (row: number[]) =>
-    scoreOutputs(model.predict(normalize(row, data.normalization)), loss);
+  const classify = (row: number[]) => scoreOutputs(model.predict(row), loss);
   // Everything to write is built in memory first: a failure leaves no file.
   const meta: CliMeta = {
     createdBy: `tapegrad ${VERSION} cli train`,
@@ -622,11 +616,15 @@ function axisNames(data: Dataset): [string, string] {
 }
 
 function lrText(plan: TrainPlan): string {
-  const lr = plan.lr ?? (plan.optimizer === "sgd" ? 1 : 0.01);
-  // The end points of fit's schedules: linear decays to lr/10, cosine to 0.
-  if (plan.schedule === "constant") return `lr ${formatNumber(lr)} (constant)`;
-  const end = plan.schedule === "linear" ? lr / 10 : 0;
-  return `lr ${formatNumber(lr)} → ${formatNumber(end)} (${plan.schedule})`;
+  const { start, end } = fitLearningRates(
+    plan.optimizer,
+    plan.schedule,
+    plan.lr,
+  );
+  if (plan.schedule === "constant") {
+    return `lr ${formatNumber(start)} (constant)`;
+  }
+  return `lr ${formatNumber(start)} → ${formatNumber(end)} (${plan.schedule})`;
 }
 
 function svgFor(
@@ -735,7 +733,9 @@ export const trainCommand: Command = {
     loss: {
       type: "string",
       value: `<${LOSS_NAMES.join("|")}>`,
-      defaultText: "hinge for 2 classes, cross-entropy for more",
+      defaultText: `${defaultLoss(2)} for 2 classes, ${
+        defaultLoss(3)
+      } for more`,
       help: "Training loss",
     },
     optimizer: {
@@ -747,7 +747,8 @@ export const trainCommand: Command = {
     lr: {
       type: "string",
       value: "<x>",
-      defaultText: "1.0 for sgd, 0.01 for adam and adamw",
+      defaultText: OPTIMIZER_NAMES.map((name) => `${name} ${DEFAULT_LR[name]}`)
+        .join(", "),
       help: "Initial learning rate",
     },
     schedule: {

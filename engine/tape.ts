@@ -704,6 +704,35 @@ export class Tape {
   }
 
   /**
+   * The local derivative d(node i)/d(input) for each entry of
+   * {@linkcode Tape.inputsOf}, in the same order: what {@linkcode Tape.backward}
+   * multiplies node i's gradient by before adding it to that input. For
+   * graph views that show the chain rule step by step; allocates.
+   *
+   * @param i A node index.
+   * @returns One local derivative per input slot (empty for leaves and constants).
+   */
+  localGradientsOf(i: number): number[] {
+    const op = this.op[i], data = this.data, inputs = this.inputsOf(i);
+    if (inputs.length === 0) return [];
+    if (isUnary(op)) return [unaryDerivative(op, data[inputs[0]], data[i])];
+    if (isBinary(op)) {
+      const x = data[inputs[0]], y = data[inputs[1]], out = data[i];
+      return [
+        binaryDerivativeA(op, x, y, out),
+        binaryDerivativeB(op, x, y, out),
+      ];
+    }
+    if (op === Op.Sum) return inputs.map(() => 1);
+    // Dot and DotRange: [bias?, w1…wn, x1…xn]; a weight's local derivative
+    // is its input's value and the other way round; the bias' is 1.
+    const n = this.arg1[i], bias = inputs.length - 2 * n;
+    return inputs.map((_, k) =>
+      k < bias ? 1 : k < bias + n ? data[inputs[k + n]] : data[inputs[k - n]]
+    );
+  }
+
+  /**
    * Finds the first op (lowest index) among `root` and its ancestors whose
    * value is NaN or ±Infinity: the op that introduced it.
    *

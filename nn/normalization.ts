@@ -19,12 +19,12 @@ import { show } from "./_show.ts";
  * assert.deepEqual(normalize([10], norm), [2]);
  * ```
  */
-export interface Normalization {
+export type Normalization = {
   /** Per-feature mean of the training data. */
   mean: number[];
   /** Per-feature standard deviation (1 where a feature is constant). */
   std: number[];
-}
+};
 
 /**
  * Per-feature mean and standard deviation of rows.
