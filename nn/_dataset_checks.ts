@@ -1,6 +1,5 @@
-// Argument checks and a row picker shared by the dataset generators and the dataset helpers.
+// Argument checks shared by the dataset generators and the dataset helpers.
 
-import type { Dataset } from "./data.ts";
 import { show, type ShowOptions } from "./_show.ts";
 
 /** The dataset modules' messages name an array without its length: `got an array`. */
@@ -35,16 +34,4 @@ export function checkInteger(
       `${what} must be ${rule}, got ${show(value, SHORT_ARRAYS)}`,
     );
   }
-}
-
-/** Picks the samples at `indexes` (in that order) into a new dataset, copying rows and metadata. */
-export function pick(ds: Dataset, indexes: readonly number[]): Dataset {
-  const out: Dataset = {
-    x: indexes.map((i) => ds.x[i].slice()),
-    y: indexes.map((i) => ds.y[i]),
-    classes: ds.classes,
-  };
-  if (ds.featureNames !== undefined) out.featureNames = ds.featureNames.slice();
-  if (ds.labelNames !== undefined) out.labelNames = ds.labelNames.slice();
-  return out;
 }

@@ -2,12 +2,7 @@
 
 import { Rng } from "./rng.ts";
 import { show } from "./_show.ts";
-import {
-  checkInteger,
-  checkOptions,
-  pick,
-  SHORT_ARRAYS,
-} from "./_dataset_checks.ts";
+import { checkInteger, checkOptions, SHORT_ARRAYS } from "./_dataset_checks.ts";
 
 /**
  * A labelled classification dataset: one feature row per sample and its
@@ -316,5 +311,17 @@ export function batches(
   for (let start = 0; start < n; start += batchSize) {
     out.push(pick(ds, order.slice(start, start + batchSize)));
   }
+  return out;
+}
+
+/** Picks the samples at `indexes` (in that order) into a new dataset, copying rows and metadata. */
+function pick(ds: Dataset, indexes: readonly number[]): Dataset {
+  const out: Dataset = {
+    x: indexes.map((i) => ds.x[i].slice()),
+    y: indexes.map((i) => ds.y[i]),
+    classes: ds.classes,
+  };
+  if (ds.featureNames !== undefined) out.featureNames = ds.featureNames.slice();
+  if (ds.labelNames !== undefined) out.labelNames = ds.labelNames.slice();
   return out;
 }

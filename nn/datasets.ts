@@ -1,14 +1,9 @@
 // Toy classification datasets, generated from a seed: moons, circles, spirals, xor and blobs (scikit-learn's shapes), and by name.
 
-import type { Dataset } from "./data.ts";
+import { type Dataset, shuffleDataset } from "./data.ts";
 import { Rng } from "./rng.ts";
 import { show } from "./_show.ts";
-import {
-  checkInteger,
-  checkOptions,
-  pick,
-  SHORT_ARRAYS,
-} from "./_dataset_checks.ts";
+import { checkInteger, checkOptions, SHORT_ARRAYS } from "./_dataset_checks.ts";
 
 /**
  * Options of {@linkcode makeMoons}.
@@ -175,7 +170,7 @@ function finish(
     classes,
     featureNames: defaultFeatureNames(d),
   };
-  return pick(ordered, rng.permutation(x.length));
+  return shuffleDataset(ordered, rng);
 }
 
 /**
