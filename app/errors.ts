@@ -6,6 +6,8 @@
  * @module
  */
 
+import { describeValue } from "../mod.ts";
+
 /**
  * A mistake on the command line: unknown command or option, a missing or
  * malformed value, a bad expression. Exits with code 2.
@@ -71,7 +73,8 @@ export class RuntimeError extends Error {
 }
 
 /**
- * Quotes a value for an error message, as JSON does for strings.
+ * Quotes a value for an error message, as JSON does for strings (the
+ * library's {@linkcode describeValue}, so every message quotes alike).
  *
  * @param value The value the user gave.
  * @returns The quoted text.
@@ -84,5 +87,5 @@ export class RuntimeError extends Error {
  * ```
  */
 export function quote(value: string): string {
-  return JSON.stringify(value);
+  return describeValue(value);
 }

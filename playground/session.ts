@@ -12,6 +12,7 @@ import {
   type Dataset,
   DATASET_NAMES,
   type DatasetName,
+  describeValue as show,
   evaluate,
   LOSS_NAMES,
   lossFitsClasses,
@@ -387,8 +388,4 @@ export class TrainingSession {
     this.model.meta = meta as unknown as MLP["meta"];
     return serializeModel(this.model) + "\n";
   }
-}
-
-function show(x: unknown): string {
-  return typeof x === "string" ? JSON.stringify(x) : String(x);
 }
