@@ -45,10 +45,7 @@ export const gradCommand: Command = {
       min: 1,
       max: 17,
     });
-    const calc = calculate("grad", args.positionals);
-    for (const name of calc.unused) {
-      io.err(`warning: ${name} is not used in the expression\n`);
-    }
+    const calc = calculate("grad", args.positionals, (line) => io.err(line));
     calc.value.backward();
     const names = [...calc.variables.keys()];
     if (args.values.json) {

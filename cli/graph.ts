@@ -55,10 +55,7 @@ export const graphCommand: Command = {
       min: 0,
       max: 12,
     });
-    const calc = calculate("graph", args.positionals);
-    for (const name of calc.unused) {
-      io.err(`warning: ${name} is not used in the expression\n`);
-    }
+    const calc = calculate("graph", args.positionals, (line) => io.err(line));
     calc.value.backward();
     const render = format === "dot"
       ? toDot

@@ -35,3 +35,12 @@ export function checkInteger(
     );
   }
 }
+
+/** Throws unless `value` is a number in [0, 1). */
+export function checkFraction(what: string, value: unknown): void {
+  const message = `${what} must be a number in [0, 1), got ${
+    show(value, SHORT_ARRAYS)
+  }`;
+  if (typeof value !== "number") throw new TypeError(message);
+  if (!(value >= 0 && value < 1)) throw new RangeError(message);
+}

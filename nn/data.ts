@@ -2,7 +2,12 @@
 
 import { Rng } from "./rng.ts";
 import { show } from "./_show.ts";
-import { checkInteger, checkOptions, SHORT_ARRAYS } from "./_dataset_checks.ts";
+import {
+  checkFraction,
+  checkInteger,
+  checkOptions,
+  SHORT_ARRAYS,
+} from "./_dataset_checks.ts";
 
 /**
  * A labelled classification dataset: one feature row per sample and its
@@ -242,20 +247,7 @@ export function trainValSplit(
   options: SplitOptions = {},
 ): TrainValSplit {
   checkDataset(ds);
-  if (typeof valFraction !== "number") {
-    throw new TypeError(
-      `Validation fraction must be a number in [0, 1), got ${
-        show(valFraction, SHORT_ARRAYS)
-      }`,
-    );
-  }
-  if (!(valFraction >= 0 && valFraction < 1)) {
-    throw new RangeError(
-      `Validation fraction must be a number in [0, 1), got ${
-        show(valFraction, SHORT_ARRAYS)
-      }`,
-    );
-  }
+  checkFraction("Validation fraction", valFraction);
   checkOptions(options);
   const rng = new Rng(options.seed ?? 0);
   const n = ds.x.length;

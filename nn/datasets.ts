@@ -3,7 +3,12 @@
 import { type Dataset, shuffleDataset } from "./data.ts";
 import { Rng } from "./rng.ts";
 import { show } from "./_show.ts";
-import { checkInteger, checkOptions, SHORT_ARRAYS } from "./_dataset_checks.ts";
+import {
+  checkFraction,
+  checkInteger,
+  checkOptions,
+  SHORT_ARRAYS,
+} from "./_dataset_checks.ts";
 
 /**
  * Options of {@linkcode makeMoons}.
@@ -256,20 +261,7 @@ export function makeCircles(n: number, options: CirclesOptions = {}): Dataset {
   checkOptions(options);
   const { noise = 0, factor = 0.5, seed = 0 } = options;
   checkNonNegative("Noise", noise);
-  if (typeof factor !== "number") {
-    throw new TypeError(
-      `Circle factor must be a number in [0, 1), got ${
-        show(factor, SHORT_ARRAYS)
-      }`,
-    );
-  }
-  if (!(factor >= 0 && factor < 1)) {
-    throw new RangeError(
-      `Circle factor must be a number in [0, 1), got ${
-        show(factor, SHORT_ARRAYS)
-      }`,
-    );
-  }
+  checkFraction("Circle factor", factor);
   const rng = new Rng(seed);
   const nOut = Math.floor(n / 2);
   const nIn = n - nOut;
