@@ -7,7 +7,7 @@
  */
 
 import { type Activation, parseActivation } from "./activation.ts";
-import { checkNormalization, type Normalization } from "./normalization.ts";
+import { checkNormalization } from "./normalization.ts";
 import { show } from "./_show.ts";
 
 /** A JSON value: what `JSON.parse` can return. */
@@ -22,7 +22,7 @@ export type JsonValue =
 /**
  * Metadata a model file carries: a JSON object. It is free-form (the CLI
  * stores the dataset, label names…) but for one key the library reads:
- * `normalization`, a {@linkcode Normalization} that `MLP.predict()` applies
+ * `normalization`, a `Normalization` (`{ mean, std }`) that `MLP.predict()` applies
  * to raw inputs.
  */
 export type ModelMeta = { readonly [key: string]: JsonValue };
