@@ -351,6 +351,9 @@ export class Trainer {
       : requested;
     if (mode !== "record") {
       this.graph = this.record(inputs);
+      // The graph is reused by every step: no Value step's backward() may
+      // release it.
+      this.tape.keep();
       if (mode === "compiled") {
         try {
           this.compiled = this.compile(this.graph);

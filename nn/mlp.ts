@@ -250,15 +250,14 @@ export class MLP extends ContiguousModule {
    * whose parameters were dropped by `tape.rewind()`.
    */
   forward(x: readonly (Value | number)[]): Value[] {
+    this.settle(x);
     this.checkLive();
     const tape = this.tape, layers = this.layers;
     const start = this.inputRange(x);
     let first = start >= 0
-      ? layers[0].record(tape, start)
+      ? this.#recordLayer(0, start)
       : layers[0].recordIndices(tape, this.inputIndices(x));
-    for (let l = 1; l < layers.length; l++) {
-      first = layers[l].record(tape, first);
-    }
+    for (let l = 1; l < layers.length; l++) first = this.#recordLayer(l, first);
     const nout = this.nouts[this.nouts.length - 1];
     const out = new Array<Value>(nout);
     for (let j = 0; j < nout; j++) out[j] = Value.at(tape, first + j);
@@ -375,6 +374,24 @@ export class MLP extends ContiguousModule {
       n = nout;
     }
     return Array.from(input.subarray(0, n));
+  }
+
+  /**
+   * Records layer `l` on the inputs from `inputStart`, already checked: the
+   * same nodes as `layers[l].record(tape, inputStart)`.
+   */
+  #recordLayer(l: number, inputStart: number): number {
+    const tape = this.tape, layer = this.layers[l], op = this.#ops[l];
+    const nin = layer.nin, nout = layer.nout;
+    const first = tape.denseRange(
+      layer.parameterStart,
+      nin + 1,
+      inputStart,
+      nin,
+      nout,
+      nin,
+    );
+    return op < 0 ? first : tape.unaryRange(op, first, nout);
   }
 
   /**
