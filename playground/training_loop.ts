@@ -7,8 +7,7 @@
  * @module
  */
 
-import type { TrainingError } from "../mod.ts";
-import { scoreOutputs } from "../cli/model_meta.ts";
+import { scoreOutputs, type TrainingError } from "../mod.ts";
 import type { BoundaryGrid } from "../cli/plot.ts";
 import type { FromWorker, GridMessage, ToWorker } from "./protocol.ts";
 import { ConfigError, TrainingSession } from "./session.ts";
