@@ -107,13 +107,6 @@ function layer(file: string): string {
   return slash < 0 ? file : file.slice(0, slash);
 }
 
-// Edges another change removes: the boundary grid moves from cli/plot.ts
-// into the library (issue 10). Delete each line when its edge is gone.
-const PENDING: ReadonlySet<string> = new Set([
-  "playground/session.ts → cli/plot.ts",
-  "playground/training_loop.ts → cli/plot.ts",
-]);
-
 const isTest = (file: string) =>
   /_test\.ts$/.test(file) || /(^|\/)_testing\.ts$/.test(file);
 
@@ -176,7 +169,7 @@ Deno.test("imports go down the layers: engine ← nn ← app ← cli, playground
   for (const [from, targets] of await importGraph()) {
     for (const to of targets) {
       const why = forbidden(from, to);
-      if (why && !PENDING.has(`${from} → ${to}`)) {
+      if (why) {
         problems.push(`${from} → ${to}: ${why}`);
       }
     }

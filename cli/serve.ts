@@ -6,6 +6,8 @@
  */
 
 import { DEFAULT_PORT, HEADER_TIMEOUT_MS, serve } from "../playground/serve.ts";
+
+export { HEADER_TIMEOUT_MS };
 import { integerOption, type ParsedArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { Io } from "./io.ts";

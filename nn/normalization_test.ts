@@ -76,7 +76,7 @@ Deno.test("a bad meta.normalization is rejected with what is accepted", () => {
     {
       name: "TypeError",
       message:
-        "MLP meta.normalization must be { mean, std } with 2 numbers each (std > 0), got an object",
+        "MLP meta.normalization must be { mean, std } with 2 finite numbers each (std at least 2.2250738585072014e-308, the smallest normal number), got an object",
     },
   );
   const file = JSON.parse(serializeModel(model));
@@ -84,7 +84,7 @@ Deno.test("a bad meta.normalization is rejected with what is accepted", () => {
   assert.throws(() => parseModel(JSON.stringify(file)), {
     name: "TypeError",
     message:
-      "Model file: meta.normalization must be { mean, std } with 2 numbers each (std > 0), got an object",
+      "Model file: meta.normalization must be { mean, std } with 2 finite numbers each (std at least 2.2250738585072014e-308, the smallest normal number), got an object",
   });
   assert.equal(model.meta, undefined);
 });

@@ -35,7 +35,7 @@ import {
   type PlotBounds,
   sampleBoundary,
   squareBounds,
-} from "../cli/plot.ts";
+} from "../mod.ts";
 import { VERSION } from "../app/version.ts";
 
 /** The datasets the page offers, as `cli.ts train --dataset` names them. */

@@ -8,7 +8,7 @@
  */
 
 import { scoreOutputs, type TrainingError } from "../mod.ts";
-import type { BoundaryGrid } from "../cli/plot.ts";
+import type { BoundaryGrid } from "../mod.ts";
 import type { FromWorker, GridMessage, ToWorker } from "./protocol.ts";
 import { ConfigError, TrainingSession } from "./session.ts";
 
