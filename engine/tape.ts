@@ -22,6 +22,7 @@ import {
   opName,
   unaryDerivative,
   unaryForward,
+  unaryForwardRange,
   writeDotRange,
 } from "./ops.ts";
 
@@ -449,6 +450,7 @@ export class Tape {
     const xCount = needCount[inputStart + n] - needCount[inputStart];
     const xNeed = needKind(xCount, n);
     const generation = this.generation;
+    let counted = needCount[first];
     for (let j = 0; j < count; j++) {
       const w = weightStart + j * weightStride;
       const bias = biasOffset < 0 ? -1 : w + biasOffset;
@@ -466,7 +468,8 @@ export class Tape {
         ? 1
         : 0;
       need[i] = anyNeed;
-      needCount[i + 1] = needCount[i] + anyNeed;
+      counted += anyNeed;
+      needCount[i + 1] = counted;
       born[i] = generation;
     }
     this.size = first + count;
@@ -496,14 +499,20 @@ export class Tape {
     const data = this.data, need = this.needsGrad, needCount = this.needCount;
     const ops = this.op, arg0 = this.arg0, arg1 = this.arg1;
     const born = this.born, generation = this.generation;
+    // The values in a loop of their own, one per op: no switch per node.
+    unaryForwardRange(op, data, start, first, count);
+    // The running count in a local: reading back the last store would
+    // chain every node to the previous one.
+    let counted = needCount[first];
     for (let j = 0; j < count; j++) {
       const a = start + j, i = first + j;
+      const needs = need[a];
       ops[i] = op;
       arg0[i] = a;
       arg1[i] = -1;
-      data[i] = unaryForward(op, data[a]);
-      need[i] = need[a];
-      needCount[i + 1] = needCount[i] + need[a];
+      need[i] = needs;
+      counted += needs;
+      needCount[i + 1] = counted;
       born[i] = generation;
     }
     this.size = first + count;
