@@ -305,6 +305,47 @@ export class Tape {
   }
 
   /**
+   * Records the sum of the `count` consecutive nodes from `start` as one
+   * node: the same node as {@linkcode Tape.sum} on the list `start, start +
+   * 1, …`, recorded without a list (the L2 term's `p·p` nodes, say).
+   *
+   * @param start Index of the first input.
+   * @param count Number of inputs (at least one).
+   * @returns The new node's index.
+   *
+   * @throws {RangeError} If the inputs are not `count >= 1` nodes on the tape.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape } from "./tape.ts";
+   * const tape = new Tape();
+   * const a = tape.leaf(1);
+   * tape.leaf(2);
+   * tape.leaf(3);
+   * const s = tape.sumRange(a, 3);
+   * assert.equal(tape.data[s], 6);
+   * assert.deepEqual(tape.inputsOf(s), [0, 1, 2]);
+   * ```
+   */
+  sumRange(start: number, count: number): number {
+    this.beginOp();
+    this.#checkRange(start, count, "Inputs");
+    if (count < 1) {
+      throw new RangeError(`sumRange() needs at least one input, got ${count}`);
+    }
+    const offset = this.reservePool(count);
+    const pool = this.pool, data = this.data, needCount = this.needCount;
+    let total = 0;
+    for (let k = 0; k < count; k++) {
+      pool[offset + k] = start + k;
+      total += data[start + k];
+    }
+    const anyNeed = needCount[start + count] > needCount[start] ? 1 : 0;
+    return this.push(Op.Sum, offset, count, total, anyNeed);
+  }
+
+  /**
    * Records `bias + Σ weights[k]·inputs[k]` as one node, summed in that order
    * (micrograd's order). Contiguous index lists are stored as two ranges.
    *

@@ -733,6 +733,62 @@ Deno.test("Tape.denseRange() and unaryRange() record the same nodes as dotRange(
   }
 });
 
+Deno.test("Tape.unaryRange() gives every unary op the values of unary() one by one", () => {
+  const inputs = [-2, -0.5, -0, 0, 0.25, 3, NaN, -Infinity, Infinity];
+  const unaryOps = Object.values(Op).filter((op) => {
+    const probe = new Tape();
+    try {
+      probe.unary(op, probe.leaf(1));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(unaryOps.includes(Op.Relu) && unaryOps.includes(Op.Tanh));
+  for (const op of unaryOps) {
+    const tape = new Tape();
+    for (const x of inputs) tape.leaf(x);
+    const first = tape.unaryRange(op, 0, inputs.length);
+    for (let k = 0; k < inputs.length; k++) {
+      const one = tape.unary(op, k);
+      assert.ok(
+        Object.is(tape.data[first + k], tape.data[one]),
+        `op ${op} on ${inputs[k]}: ${tape.data[first + k]} vs ${
+          tape.data[one]
+        }`,
+      );
+    }
+  }
+});
+
+Deno.test("Tape.sumRange() records the node sum() records on the same list", () => {
+  const build = (range: boolean) => {
+    const tape = new Tape(4);
+    tape.leaf(0.1);
+    tape.leaf(7, false);
+    tape.leaf(-0.3);
+    tape.leaf(0.2);
+    const s = range ? tape.sumRange(0, 4) : tape.sum([0, 1, 2, 3]);
+    tape.backward(tape.binary(Op.Mul, s, s));
+    return tape;
+  };
+  const a = build(false), b = build(true);
+  assert.equal(b.size, a.size);
+  for (let i = 0; i < a.size; i++) {
+    assert.equal(b.op[i], a.op[i], `op ${i}`);
+    assert.deepEqual(b.inputsOf(i), a.inputsOf(i), `inputs ${i}`);
+    assert.equal(b.data[i], a.data[i], `data ${i}`);
+    assert.equal(b.grad[i], a.grad[i], `grad ${i}`);
+    assert.equal(b.needsGrad[i], a.needsGrad[i], `needsGrad ${i}`);
+  }
+  assert.equal(b.data[4], 0.1 + 7 + -0.3 + 0.2);
+  // Inputs that need no gradient: the sum needs none either.
+  const tape = new Tape();
+  tape.leaf(1, false);
+  tape.leaf(2, false);
+  assert.equal(tape.needsGrad[tape.sumRange(0, 2)], 0);
+});
+
 Deno.test("Tape.backward() resets interior gradients written with setGrad() or Value.grad", () => {
   const tape = new Tape();
   const x = tape.leaf(3);
@@ -792,6 +848,14 @@ Deno.test("Tape index methods validate their arguments once per call", () => {
   rejects(
     () => tape.dot([a], [b, a]),
     "dot() needs as many inputs as weights, got 1 weights and 2 inputs",
+  );
+  rejects(
+    () => tape.sumRange(1, 2),
+    "Inputs must be 2 nodes from index 1, within the tape size 2",
+  );
+  rejects(
+    () => tape.sumRange(0, 0),
+    "sumRange() needs at least one input, got 0",
   );
   rejects(
     () => tape.dotRange(0, 1, 2),

@@ -811,6 +811,9 @@ export function sum(values: readonly (Value | number)[]): Value {
   }
   const tape = tapeOf(values);
   tape.settle(firstIndex(values));
+  // Consecutive live Values (a map's results, say) need no index list.
+  const start = rangeStart(tape, values);
+  if (start >= 0) return handle(tape, tape.sumRange(start, values.length));
   const indices = values.map((x) => indexOn(tape, x));
   return handle(tape, tape.sum(indices));
 }
