@@ -440,7 +440,9 @@ export class Tape {
    * nodes, node `j` computing `data[b_j] + Σ_k data[w_j + k]·data[x + k]`
    * with `w_j = weightStart + j·weightStride` and `b_j = w_j + biasOffset`
    * (no bias when `biasOffset` is negative). Same nodes as `count` calls to
-   * {@linkcode Tape.dotRange}, recorded with less overhead per node.
+   * {@linkcode Tape.dotRange}, recorded with less overhead per node. With an
+   * `activation`, `count` nodes of that unary op on the dots follow them,
+   * as {@linkcode Tape.unaryRange} would record them, in the same pass.
    *
    * @param weightStart Index of neuron 0's first weight.
    * @param weightStride Distance between neurons' first weights.
@@ -448,7 +450,26 @@ export class Tape {
    * @param n Inputs per neuron.
    * @param count Number of neurons.
    * @param biasOffset Bias index relative to each neuron's first weight, or -1.
-   * @returns The index of the first new node; the rest follow it.
+   * @param activation A unary op code applied to the dots, or -1 for none.
+   * @returns The index of the first new node (the first dot); the rest
+   * follow it, and the activations start at that index plus `count`.
+   *
+   * @throws {RangeError} If an index is out of the tape, the stride is
+   * negative or `activation` is not a unary op code.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Op } from "./ops.ts";
+   * import { Tape } from "./tape.ts";
+   * const tape = new Tape();
+   * tape.leaf(2), tape.leaf(-1), tape.leaf(1); // two weights, then a bias
+   * const x = tape.leaf(3, false);
+   * tape.leaf(4, false);
+   * const first = tape.denseRange(0, 3, x, 2, 1, 2, Op.Relu);
+   * assert.equal(tape.data[first], 1 + 2 * 3 + -1 * 4); // 3
+   * assert.equal(tape.data[first + 1], 3); // relu of the dot
+   * ```
    */
   denseRange(
     weightStart: number,
@@ -457,8 +478,12 @@ export class Tape {
     n: number,
     count: number,
     biasOffset = -1,
+    activation = -1,
   ): number {
     this.beginOp();
+    if (activation !== -1 && ARITY[activation] !== UNARY) {
+      throw badOp(activation, "unary");
+    }
     this.#checkRange(inputStart, n, "Inputs");
     if (!(Number.isInteger(weightStride) && weightStride >= 0)) {
       throw new RangeError(
@@ -480,9 +505,11 @@ export class Tape {
         const w = weightStart + j * weightStride;
         this.dotRange(w, inputStart, n, biasOffset < 0 ? -1 : w + biasOffset);
       }
+      if (activation !== -1) this.unaryRange(activation, first, count);
       return first;
     }
-    while (this.size + count > this.data.length) this.grow();
+    const nodes = activation === -1 ? count : 2 * count;
+    while (this.size + nodes > this.data.length) this.grow();
     const size = naryPoolSize(Op.DotRange, n);
     const offset = this.reservePool(size * count);
     const pool = this.pool, data = this.data, need = this.needsGrad;
@@ -513,7 +540,23 @@ export class Tape {
       needCount[i + 1] = counted;
       born[i] = generation;
     }
-    this.size = first + count;
+    if (activation !== -1) {
+      // The activations in the same call: nodes first + count + j.
+      const acts = first + count;
+      unaryForwardRange(activation, data, first, acts, count);
+      for (let j = 0; j < count; j++) {
+        const a = first + j, i = acts + j;
+        const needs = need[a];
+        op[i] = activation;
+        arg0[i] = a;
+        arg1[i] = -1;
+        need[i] = needs;
+        counted += needs;
+        needCount[i + 1] = counted;
+        born[i] = generation;
+      }
+    }
+    this.size = first + nodes;
     return first;
   }
 

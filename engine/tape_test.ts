@@ -702,14 +702,15 @@ Deno.test("findNonFinite() names a leaf that holds a non-finite value", () => {
 
 Deno.test("Tape.denseRange() and unaryRange() record the same nodes as dotRange() and unary() one by one", () => {
   for (const checkFinite of [false, true]) {
-    const build = (bulk: boolean) => {
+    const build = (bulk: boolean, fused = false) => {
       const tape = new Tape(4); // small, so the bulk calls must grow it
       tape.checkFinite = checkFinite;
       for (let k = 0; k < 3 * 4; k++) tape.leaf(Math.sin(k + 1));
       const x = tape.size;
       for (let k = 0; k < 3; k++) tape.leaf(k - 1, false);
       let first: number;
-      if (bulk) {
+      if (fused) first = tape.denseRange(0, 4, x, 3, 3, 3, Op.Tanh);
+      else if (bulk) {
         first = tape.denseRange(0, 4, x, 3, 3, 3);
         tape.unaryRange(Op.Tanh, first, 3);
       } else {
@@ -721,16 +722,54 @@ Deno.test("Tape.denseRange() and unaryRange() record the same nodes as dotRange(
       tape.backward(root);
       return tape;
     };
-    const a = build(false), b = build(true);
-    assert.equal(b.size, a.size);
-    for (let i = 0; i < a.size; i++) {
-      assert.equal(b.op[i], a.op[i], `op ${i}`);
-      assert.deepEqual(b.inputsOf(i), a.inputsOf(i), `inputs ${i}`);
-      assert.equal(b.data[i], a.data[i], `data ${i}`);
-      assert.equal(b.grad[i], a.grad[i], `grad ${i}`);
-      assert.equal(b.needsGrad[i], a.needsGrad[i], `needsGrad ${i}`);
+    const a = build(false);
+    for (const b of [build(true), build(true, true)]) {
+      assert.equal(b.size, a.size);
+      for (let i = 0; i < a.size; i++) {
+        assert.equal(b.op[i], a.op[i], `op ${i}`);
+        assert.deepEqual(b.inputsOf(i), a.inputsOf(i), `inputs ${i}`);
+        assert.equal(b.data[i], a.data[i], `data ${i}`);
+        assert.equal(b.grad[i], a.grad[i], `grad ${i}`);
+        assert.equal(b.needsGrad[i], a.needsGrad[i], `needsGrad ${i}`);
+      }
     }
   }
+});
+
+Deno.test("Tape.denseRange() with an activation: growth, needsGrad and bad op codes", () => {
+  const tape = new Tape(8); // the call must grow the arrays
+  for (let k = 0; k < 6; k++) tape.leaf(k % 2 === 0 ? 0.5 : -1);
+  const x = tape.leaf(2, false);
+  tape.leaf(3, false);
+  const first = tape.denseRange(0, 3, x, 2, 2, 2, Op.Relu);
+  assert.equal(tape.size, first + 4);
+  // 0.5 + 0.5·2 - 1·3 = -1.5 for both neurons (same weights): relu gives 0.
+  assert.deepEqual(Array.from(tape.data.subarray(first, first + 4)), [
+    -1.5,
+    -1.5,
+    0,
+    0,
+  ]);
+  assert.deepEqual(tape.inputsOf(first + 3), [first + 1]);
+  assert.deepEqual(Array.from(tape.needsGrad.subarray(first, first + 4)), [
+    1,
+    1,
+    1,
+    1,
+  ]);
+  // A range after the fused call counts its nodes' needs right.
+  const s = tape.sumRange(first, 4);
+  assert.equal(tape.needsGrad[s], 1);
+  const inputsOnly = tape.sumRange(x, 2);
+  assert.equal(tape.needsGrad[inputsOnly], 0);
+  const size = tape.size;
+  assert.throws(
+    () => tape.denseRange(0, 3, x, 2, 2, 2, Op.Add),
+    (error: unknown) =>
+      error instanceof RangeError &&
+      error.message === `Op ${Op.Add} is not a unary op code`,
+  );
+  assert.equal(tape.size, size);
 });
 
 Deno.test("Tape.unaryRange() gives every unary op the values of unary() one by one", () => {
