@@ -27,6 +27,8 @@ import {
 } from "./ops.ts";
 
 const INITIAL_CAPACITY = 1024;
+// Tape.firstInterior when the tape holds only leaves and constants.
+const NO_INTERIOR = 2 ** 31 - 1;
 
 // The op table's arities by code, copied once for the hot loops (a typed
 // array read per node, no call), and its kinds as plain constants.
@@ -145,6 +147,10 @@ export class Tape {
   // Interior nodes at or after this index have gradient 0: backward only
   // resets interior gradients below it (see setGrad).
   private gradsDirtyEnd = 0;
+  // Every node below this index is a leaf or a constant (NO_INTERIOR when
+  // there is no other kind of node): backward neither resets nor visits
+  // them, so the parameters of models made before a step cost nothing.
+  private firstInterior = NO_INTERIOR;
   // needCount[i] = how many nodes before i need a gradient: a range's count
   // is one subtraction, so recording a dot does not scan its inputs twice.
   private needCount: Int32Array;
@@ -557,6 +563,7 @@ export class Tape {
       }
     }
     this.size = first + nodes;
+    if (first < this.firstInterior && count > 0) this.firstInterior = first;
     return first;
   }
 
@@ -600,6 +607,7 @@ export class Tape {
       born[i] = generation;
     }
     this.size = first + count;
+    if (first < this.firstInterior && count > 0) this.firstInterior = first;
     return first;
   }
 
@@ -614,6 +622,7 @@ export class Tape {
     if (this.size === this.data.length) this.grow();
     needsGrad &= this.gradEnabled;
     const i = this.size++;
+    if (i < this.firstInterior && ARITY[op] !== LEAF) this.firstInterior = i;
     this.op[i] = op;
     this.arg0[i] = a0;
     this.arg1[i] = a1;
@@ -705,6 +714,7 @@ export class Tape {
     // dropped nodes are cleared here, and grown arrays start zeroed.
     this.grad.fill(0, mark, this.size);
     if (this.gradsDirtyEnd > mark) this.gradsDirtyEnd = mark;
+    if (this.firstInterior >= mark) this.firstInterior = NO_INTERIOR;
     this.size = mark;
     // No wrap-around (a Uint32 counter wrapped after 2^32 rewinds and made
     // old handles look live again).
@@ -1105,13 +1115,16 @@ export class Tape {
     // Interior gradients left by an earlier pass are reset; nodes from
     // `gradsDirtyEnd` on have never had one (new nodes start at 0).
     const dirtyEnd = root < this.gradsDirtyEnd ? root : this.gradsDirtyEnd;
-    for (let i = stop; i < dirtyEnd; i++) {
+    // Below the first interior node there are only leaves: nothing to reset
+    // and nothing to pass on.
+    const low = stop > this.firstInterior ? stop : this.firstInterior;
+    for (let i = low; i < dirtyEnd; i++) {
       if (ARITY[opCodes[i]] !== LEAF) grad[i] = 0;
     }
     if (root >= this.gradsDirtyEnd) this.gradsDirtyEnd = root + 1;
     if (ARITY[opCodes[root]] !== LEAF) grad[root] = 1;
     else grad[root] += need[root];
-    for (let i = root; i >= stop; i--) {
+    for (let i = root; i >= low; i--) {
       const op = opCodes[i];
       const arity = ARITY[op];
       if (arity === LEAF || need[i] === 0) continue;

@@ -935,3 +935,30 @@ Deno.test("Tape generations do not wrap: a handle from 2^32 rewinds ago stays st
   );
   assert.equal(fresh.data, 6);
 });
+
+Deno.test("Tape.backward() over leaves made before any op, after rewinds and a rejected op", () => {
+  const tape = new Tape(4);
+  const w = tape.leaf(3);
+  const mark = tape.mark();
+  // A graph that a rewind drops: later passes must not skip what follows.
+  tape.unary(Op.Exp, w);
+  tape.rewind(mark);
+  const x = tape.leaf(2), c = tape.constant(5);
+  assert.equal(tape.grad[w], 0);
+  tape.backward(x); // a leaf root
+  assert.equal(tape.grad[x], 1);
+  const y = tape.binary(Op.Mul, tape.binary(Op.Mul, w, x), c); // 5·w·x
+  tape.backward(y);
+  assert.deepEqual([tape.grad[w], tape.grad[x]], [10, 16]);
+  // A second pass resets the interior nodes and adds to the leaves.
+  tape.backward(y);
+  assert.deepEqual([tape.grad[w], tape.grad[x]], [20, 31]);
+  // An op rejected by checkFinite leaves no node behind; the next are fine.
+  tape.checkFinite = true;
+  assert.throws(() => tape.unary(Op.Log, tape.constant(0)), NonFiniteError);
+  tape.checkFinite = false;
+  const z = tape.binary(Op.Add, y, w);
+  tape.zeroGrad();
+  tape.backward(z);
+  assert.deepEqual([tape.grad[w], tape.grad[x]], [11, 15]);
+});
