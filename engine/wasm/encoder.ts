@@ -236,6 +236,10 @@ export class Body {
   i32LtS(): this {
     return this.op(0x48);
   }
+  /** `i32.gt_s`. @returns This body. */
+  i32GtS(): this {
+    return this.op(0x4a);
+  }
   /** `i32.ge_s`. @returns This body. */
   i32GeS(): this {
     return this.op(0x4e);
