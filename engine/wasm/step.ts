@@ -308,7 +308,8 @@ export class WasmStep {
         `The generated module did not compile: ${(error as Error).message}`,
       );
     }
-    const buffer = (instance.exports.memory as WebAssembly.Memory).buffer;
+    const buffer = (instance.exports.memory as WebAssembly.Memory)
+      .buffer as ArrayBuffer;
     const Arr = precision === "float64" ? Float64Array : Float32Array;
     this.data = new Arr(buffer, 0, memEnd);
     this.grad = new Arr(buffer, gradBase, memEnd);
