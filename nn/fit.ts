@@ -429,7 +429,7 @@ export class Trainer {
           if (!(error instanceof WasmUnsupportedError)) throw error;
         }
       }
-      if (mode === "auto" || mode === "wasm") {
+      if (this.wasm === undefined && (mode === "auto" || mode === "wasm")) {
         mode = codegenAvailable() ? "compiled" : "replay";
       }
       if (mode === "compiled") {
