@@ -97,6 +97,8 @@ const W_RIVALS: [string, RunnerFactory, Tolerance][] = [
   ["tapegrad re-recorded", tapegradRunner("record"), FLOAT64],
   ["tapegrad replay", tapegradRunner("replay"), FLOAT64],
   ["tapegrad compiled", tapegradRunner("compiled"), FLOAT64],
+  ["tapegrad wasm", tapegradRunner("wasm"), FLOAT64],
+  ["tapegrad wasm float32", tapegradRunner("wasm", "float32"), FLOAT32],
 ];
 /** The rivals on the MNIST-sized sample, baseline first. */
 const SAMPLE_RIVALS: [string, SampleRunnerFactory, Tolerance][] = [
@@ -107,6 +109,8 @@ const SAMPLE_RIVALS: [string, SampleRunnerFactory, Tolerance][] = [
   ["tapegrad re-recorded", tapegradSampleRunner("record"), FLOAT64],
   ["tapegrad replay", tapegradSampleRunner("replay"), FLOAT64],
   ["tapegrad compiled", tapegradSampleRunner("compiled"), FLOAT64],
+  ["tapegrad wasm", tapegradSampleRunner("wasm"), FLOAT64],
+  ["tapegrad wasm float32", tapegradSampleRunner("wasm", "float32"), FLOAT32],
 ];
 
 /** A runner bound to its group's data: each `step()` is one training step. */
