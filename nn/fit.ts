@@ -57,17 +57,19 @@ export type FitPrecision = "float64" | "float32";
 
 /**
  * `"auto"` picks `"wasm"` when a sample's dense layers hold at least this
- * many weights: below it, calls and scalar ops cost more than SIMD saves
- * (measured with `bench/mlp_bench.ts`).
+ * many weights and the batch has two samples or more: below that, calls and
+ * copies cost more than SIMD saves, and a lone sample trained with plain SGD
+ * runs faster compiled with the update fused into its backward pass
+ * (measured with `bench/wasm_report.ts` and `bench/mlp_bench.ts`).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { WASM_AUTO_MACS } from "./fit.ts";
- * assert.ok(WASM_AUTO_MACS > 2 * 16 + 16 * 16 + 16);
+ * assert.ok(WASM_AUTO_MACS > 2 * 4 + 4 * 4 + 4);
  * ```
  */
-export const WASM_AUTO_MACS = 2000;
+export const WASM_AUTO_MACS = 256;
 
 /** What {@linkcode fit} reports after each step. */
 export interface StepInfo {
@@ -420,7 +422,7 @@ export class Trainer {
       this.graph = this.record(data);
       const wantWasm = mode === "wasm" ||
         (mode === "auto" &&
-          (precision === "float32" || wasmPays(model)));
+          (precision === "float32" || wasmPays(model, data.x.length)));
       if (wantWasm) {
         try {
           this.wasm = new WasmStep(this.tape, this.graph.layout, { precision });
@@ -725,8 +727,8 @@ function countCorrect(tape: Tape, batch: BatchGraph, kind: LossKind): number {
 }
 
 /** Whether a model's layers are wide enough for `"auto"` to pick wasm. */
-function wasmPays(model: MLP): boolean {
-  if (!wasmSimdAvailable()) return false;
+function wasmPays(model: MLP, samples: number): boolean {
+  if (samples < 2 || !wasmSimdAvailable()) return false;
   let macs = 0, nin = model.nin;
   for (const nout of model.nouts) {
     macs += nin * nout;

@@ -190,7 +190,7 @@ export class WasmStep {
   private readonly grad: Float64Array | Float32Array;
   private readonly run: { forward(n: number): void; backward(n: number): void };
   private readonly shared: [number, number][];
-  private readonly sampleLeaves: [number, number][];
+  private readonly sampleLeaves: Int32Array;
   private readonly tailInputs: Int32Array;
   private readonly tailStart: number;
   private samples: number;
@@ -324,10 +324,12 @@ export class WasmStep {
       0,
     );
     this.shared = shared;
-    this.sampleLeaves = runs.filter((r) => r.kind === "leaf").map((r) => [
-      r.start - from,
-      r.count,
-    ]);
+    const leaves: number[] = [];
+    for (const r of runs) {
+      if (r.kind !== "leaf") continue;
+      for (let k = 0; k < r.count; k++) leaves.push(r.start - from + k);
+    }
+    this.sampleLeaves = Int32Array.from(leaves);
     this.tailStart = end;
     this.samples = samples;
     this.tailInputs = tailInputs(tape, from, end, root);
@@ -336,16 +338,18 @@ export class WasmStep {
   /** Recomputes every value of the step from the current leaves. */
   forward(): void {
     const tape = this.tape, data = this.data, grad = this.grad;
+    const tapeData = tape.data;
     const { firstSample, sampleSize, root } = this.layout;
     const n = this.samples;
     for (const [a, b] of this.shared) {
-      data.set(tape.data.subarray(a, b), a);
+      for (let i = a; i < b; i++) data[i] = tapeData[i];
     }
+    const leaves = this.sampleLeaves;
     for (let s = 0; s < n; s++) {
       const base = firstSample + s * sampleSize;
-      for (const [offset, count] of this.sampleLeaves) {
-        const i = base + offset;
-        data.set(tape.data.subarray(i, i + count), i);
+      for (let k = 0; k < leaves.length; k++) {
+        const i = base + leaves[k];
+        data[i] = tapeData[i];
       }
     }
     this.run.forward(n);
