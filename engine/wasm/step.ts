@@ -36,9 +36,11 @@ import { sameStructure, type StepLayout } from "../compile.ts";
 import {
   Body,
   encodeModule,
+  type FuncImport,
   relaxedSimdAvailable,
   simdAvailable,
   ValType,
+  type ValTypeCode,
 } from "./encoder.ts";
 
 /** The number format of a {@linkcode WasmStep}'s memory. */
@@ -144,6 +146,10 @@ const LOCALS = [
   ...Array(12).fill(F64),
   ...Array(10).fill(V128),
 ];
+/** Unary ops computed by wasm instructions; the others call JavaScript. */
+const NATIVE_UNARY: readonly number[] = [Op.Neg, Op.Abs, Op.Sqrt, Op.Relu];
+/** The import that maps a unary op over a run of every sample. */
+const MAP = 5;
 /** Samples processed together by a dense layer's loops. */
 const BLOCK = 4;
 
@@ -272,17 +278,23 @@ export class WasmStep {
     for (const run of runs) gen.forward(run);
     gen.body = backward;
     for (let r = runs.length - 1; r >= 0; r--) gen.backward(runs[r]);
-    const imports = [
+    const scalar: { name: string; params: ValTypeCode[] }[] = [
       { name: "u", params: [I32, F64] },
       { name: "ud", params: [I32, F64, F64] },
       { name: "b", params: [I32, F64, F64] },
       { name: "ba", params: [I32, F64, F64, F64] },
       { name: "bb", params: [I32, F64, F64, F64] },
-    ].map((f) => ({
+    ];
+    const imports: FuncImport[] = scalar.map((f) => ({
       module: "ops",
       name: f.name,
-      type: { params: f.params as typeof I32[], results: [F64] },
+      type: { params: f.params, results: [F64] },
     }));
+    imports.push({
+      module: "ops",
+      name: "map",
+      type: { params: [I32, I32, I32, I32, I32], results: [] },
+    });
     const type = { params: [I32], results: [] };
     const bytes = encodeModule({
       imports,
@@ -292,6 +304,23 @@ export class WasmStep {
       ],
       memoryPages: Math.ceil((2 * gradBase + 16) / 65536),
     });
+    // y[o + j] = f(x[a + j]) for j < count in every sample s < n, indices
+    // relative to sample 0's first node; the view is set once instantiated.
+    let view: Float64Array | Float32Array = new Float64Array(0);
+    const map = (
+      op: number,
+      a: number,
+      o: number,
+      count: number,
+      n: number,
+    ) => {
+      const d = view;
+      for (let s = 0; s < n; s++) {
+        const x = firstSample + a + s * sampleSize;
+        const y = firstSample + o + s * sampleSize;
+        for (let j = 0; j < count; j++) d[y + j] = unaryForward(op, d[x + j]);
+      }
+    };
     let instance: WebAssembly.Instance;
     try {
       instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
@@ -301,6 +330,7 @@ export class WasmStep {
           b: binaryForward,
           ba: binaryDerivativeA,
           bb: binaryDerivativeB,
+          map,
         },
       });
     } catch (error) {
@@ -313,6 +343,7 @@ export class WasmStep {
     const Arr = precision === "float64" ? Float64Array : Float32Array;
     this.data = new Arr(buffer, 0, memEnd);
     this.grad = new Arr(buffer, gradBase, memEnd);
+    view = this.data;
     this.run = instance.exports as unknown as WasmStep["run"];
     this.tape = tape;
     this.layout = { firstSample, sampleSize, samples, root };
@@ -671,6 +702,16 @@ class Gen {
 
   // --------------------------------------------------------------- forward
 
+  /**
+   * Whether a unary run has no wasm instruction (`exp`, `tanh`…) and reads
+   * consecutive sample nodes: then JavaScript maps it in one call.
+   */
+  private mapsInJs(run: Run): boolean {
+    const op = this.tape.op[run.start];
+    return !NATIVE_UNARY.includes(op) && run.refs[0] >= this.from &&
+      (run.count === 1 || run.strides[0] === 1);
+  }
+
   forward(run: Run): void {
     switch (run.kind) {
       case "leaf":
@@ -678,6 +719,19 @@ class Gen {
       case "dot":
         return this.overSamples((k) => this.dotForward(run, k), BLOCK);
       case "unary":
+        if (this.mapsInJs(run)) {
+          // One call into JavaScript for the whole run over every sample:
+          // far cheaper than a call per element.
+          this.body.i32Const(this.tape.op[run.start])
+            .i32Const(run.refs[0] - this.from)
+            .i32Const(run.start - this.from)
+            .i32Const(run.count).localGet(N).call(MAP);
+          return;
+        }
+        return this.overSamples(
+          () => this.overRun(run, () => this.elementForward(run)),
+          1,
+        );
       case "binary":
         return this.overSamples(
           () => this.overRun(run, () => this.elementForward(run)),
