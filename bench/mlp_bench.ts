@@ -21,6 +21,7 @@
  * @module
  */
 
+import { convnetjsRunner } from "./convnetjs_mlp.ts";
 import {
   handwrittenRunner,
   handwrittenSampleRunner,
@@ -99,6 +100,7 @@ const W_RIVALS: [string, RunnerFactory, Tolerance][] = [
   ["tapegrad compiled", tapegradRunner("compiled"), FLOAT64],
   ["tapegrad wasm", tapegradRunner("wasm"), FLOAT64],
   ["tapegrad wasm float32", tapegradRunner("wasm", "float32"), FLOAT32],
+  ["convnetjs 0.3.0", convnetjsRunner, FLOAT64],
 ];
 /** The rivals on the MNIST-sized sample, baseline first. */
 const SAMPLE_RIVALS: [string, SampleRunnerFactory, Tolerance][] = [

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { convnetjsRunner } from "./convnetjs_mlp.ts";
 import { handwrittenRunner } from "./handwritten_mlp.ts";
 import { tapegradRunner } from "./tapegrad_runner.ts";
 import { simdPeakGflops } from "./wasm_peak.ts";
@@ -41,6 +42,7 @@ const PATHS: [string, RunnerFactory, number][] = [
   ["tapegrad compiled", tapegradRunner("compiled"), peak64],
   ["tapegrad wasm", tapegradRunner("wasm"), peak64],
   ["tapegrad wasm float32", tapegradRunner("wasm", "float32"), peak32],
+  ["convnetjs 0.3.0", convnetjsRunner, peak64],
 ];
 
 for (const [label, spec] of [["W", W], ["W2", W2], ["wide", WIDE]] as const) {
