@@ -22,6 +22,7 @@
  */
 
 import { convnetjsRunner } from "./convnetjs_mlp.ts";
+import { jaxjsRunner } from "./jaxjs_mlp.ts";
 import {
   handwrittenRunner,
   handwrittenSampleRunner,
@@ -101,6 +102,8 @@ const W_RIVALS: [string, RunnerFactory, Tolerance][] = [
   ["tapegrad wasm", tapegradRunner("wasm"), FLOAT64],
   ["tapegrad wasm float32", tapegradRunner("wasm", "float32"), FLOAT32],
   ["convnetjs 0.3.0", convnetjsRunner, FLOAT64],
+  ["jax-js 0.1.25 wasm float64", jaxjsRunner("float64"), FLOAT64],
+  ["jax-js 0.1.25 wasm float32", jaxjsRunner("float32"), FLOAT32],
 ];
 /** The rivals on the MNIST-sized sample, baseline first. */
 const SAMPLE_RIVALS: [string, SampleRunnerFactory, Tolerance][] = [

@@ -11,6 +11,7 @@
  */
 
 import { convnetjsRunner } from "./convnetjs_mlp.ts";
+import { jaxjsRunner } from "./jaxjs_mlp.ts";
 import { handwrittenRunner } from "./handwritten_mlp.ts";
 import { tapegradRunner } from "./tapegrad_runner.ts";
 import { simdPeakGflops } from "./wasm_peak.ts";
@@ -43,6 +44,8 @@ const PATHS: [string, RunnerFactory, number][] = [
   ["tapegrad wasm", tapegradRunner("wasm"), peak64],
   ["tapegrad wasm float32", tapegradRunner("wasm", "float32"), peak32],
   ["convnetjs 0.3.0", convnetjsRunner, peak64],
+  ["jax-js 0.1.25 wasm float64", jaxjsRunner("float64"), peak64],
+  ["jax-js 0.1.25 wasm float32", jaxjsRunner("float32"), peak32],
 ];
 
 for (const [label, spec] of [["W", W], ["W2", W2], ["wide", WIDE]] as const) {
