@@ -1,7 +1,7 @@
 /**
  * Workload W on jax-js 0.1.25 (`@jax-js/jax`), on its WebAssembly device:
  * `jit(valueAndGrad(loss))` over the parameters, one matmul + bias (+ ReLU)
- * per layer, then an eager SGD update, in float32 or float64. jax-js makes a
+ * per layer, then a jitted SGD update, in float32 or float64. jax-js makes a
  * plain JavaScript number inside traced code a float32 constant, so `1/n`,
  * `alpha` and the learning rate are passed as arrays of the run's dtype.
  * Arrays are reference-counted: every use after the first takes `.ref`.
@@ -56,6 +56,17 @@ function loss(
 }
 
 const valueAndGradStep = jit(valueAndGrad(loss));
+
+/** `p - lr * g` for every parameter, compiled once like the gradient. */
+const sgdUpdate = jit((p: Params, g: Params, lr: np.Array): Params => {
+  const update = (a: np.Array, d: np.Array) => a.sub(d.mul(lr.ref));
+  const next = {
+    w: p.w.map((a, l) => update(a, g.w[l])),
+    b: p.b.map((a, l) => update(a, g.b[l])),
+  };
+  lr.dispose();
+  return next;
+});
 
 class JaxjsMlp implements StepRunner {
   #dtype: np.DType;
@@ -112,12 +123,7 @@ class JaxjsMlp implements StepRunner {
         : new Float32Array([lr]),
       { dtype: this.#dtype },
     ).reshape([]);
-    const update = (p: np.Array, g: np.Array) => p.sub(g.mul(rate.ref));
-    this.#p = {
-      w: this.#p.w.map((p, l) => update(p, grads.w[l])),
-      b: this.#p.b.map((p, l) => update(p, grads.b[l])),
-    };
-    rate.dispose();
+    this.#p = sgdUpdate(this.#p, grads, rate) as Params;
     return value.dataSync()[0];
   }
 

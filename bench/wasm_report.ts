@@ -59,6 +59,19 @@ for (const [label, spec] of [["W", W], ["W2", W2], ["wide", WIDE]] as const) {
   for (const [, factory] of PATHS) {
     runners.push(await factory(w.sizes, w.params, w.x, w.y));
   }
+  // Every runner must follow the hand-written losses before it is timed.
+  const want = [0, 1, 2].map(() => runners[0].step(LR));
+  runners.slice(1).forEach((runner, k) => {
+    const tolerance = PATHS[k + 1][2] === peak32 ? 1e-3 : 1e-12;
+    for (const loss of want) {
+      const got = runner.step(LR);
+      if (!(Math.abs(got - loss) <= tolerance * Math.abs(loss))) {
+        throw new Error(
+          `${PATHS[k + 1][0]} ${label}: loss ${got}, want ${loss}`,
+        );
+      }
+    }
+  });
   const reps = Math.max(1, Math.round(2e7 / flops));
   const times: number[][] = PATHS.map(() => []);
   for (let r = 0; r < rounds + 3; r++) {
