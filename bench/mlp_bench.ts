@@ -23,6 +23,7 @@
 
 import { convnetjsRunner } from "./convnetjs_mlp.ts";
 import { jaxjsRunner } from "./jaxjs_mlp.ts";
+import { simdPeakGflops } from "./wasm_peak.ts";
 import {
   handwrittenRunner,
   handwrittenSampleRunner,
@@ -52,6 +53,14 @@ import {
 } from "./workload.ts";
 
 const LR = 0.05;
+
+// The machine's wasm SIMD multiply-add peak, for reading the timings below
+// as GFLOP/s (`bench/wasm_report.ts` reports each path as a fraction of it).
+console.log(
+  `wasm SIMD peak (one core): f64x2 ${
+    simdPeakGflops("float64", true).toFixed(1)
+  } GFLOP/s, f32x4 ${simdPeakGflops("float32", true).toFixed(1)} GFLOP/s`,
+);
 const WIDE: WorkloadSpec = { ...W, sizes: [2, 256, 256, 1] };
 /** The naive port's heap on wide, in megabytes: a step there peaks near 8 GB. */
 const WIDE_NAIVE_HEAP_MB = 12_000;
