@@ -55,8 +55,6 @@ export interface WasmStepOptions {
    * `false` forces plain SIMD multiply then add.
    */
   relaxed?: boolean;
-  /** Largest number of samples a pass may run (default: the layout's). */
-  maxSamples?: number;
 }
 
 /**
@@ -199,14 +197,14 @@ export class WasmStep {
   private readonly sampleLeaves: Int32Array;
   private readonly tailInputs: Int32Array;
   private readonly tailStart: number;
-  private samples: number;
+  private readonly samples: number;
 
   /**
    * Checks the layout and the ops, and compiles the module.
    *
    * @param tape The tape holding the recorded step.
    * @param layout Where the samples and the loss lie.
-   * @param options Precision, fused multiply-add, largest batch.
+   * @param options Precision and fused multiply-add.
    * @throws {WasmUnsupportedError} When SIMD is missing or an op is not
    * covered.
    * @throws {RangeError} When the layout does not fit the tape or the
@@ -240,12 +238,6 @@ export class WasmStep {
         }; expected float64 or float32`,
       );
     }
-    const maxSamples = options.maxSamples ?? samples;
-    if (!Number.isInteger(maxSamples) || maxSamples < samples) {
-      throw new RangeError(
-        `maxSamples must be an integer >= ${samples} samples, got ${maxSamples}`,
-      );
-    }
     if (!wasmSimdAvailable()) {
       throw new WasmUnsupportedError(
         "This runtime has no WebAssembly SIMD; use the JavaScript compiler",
@@ -269,7 +261,7 @@ export class WasmStep {
     const from = firstSample, to = firstSample + sampleSize;
     const runs = findRuns(tape, from, to);
     const shared = sharedRanges(tape, from, to);
-    const memEnd = firstSample + maxSamples * sampleSize;
+    const memEnd = end;
     const E = precision === "float64" ? 8 : 4;
     const gradBase = Math.ceil((memEnd * E) / 16) * 16 + 16;
     const gen = new Gen(tape, from, sampleSize, E, gradBase, relaxed);
