@@ -15,6 +15,7 @@ import { gradCommand } from "./cli/grad.ts";
 import { graphCommand } from "./cli/graph.ts";
 import { predictCommand } from "./cli/predict.ts";
 import { trainCommand } from "./cli/train.ts";
+import { elements, parseSvg } from "./viz/_testing.ts";
 
 const CLI = new URL("./cli.ts", import.meta.url).pathname;
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
@@ -274,12 +275,28 @@ Deno.test("cli grad reads expressions and values that start with a minus", async
   assert.deepEqual(JSON.parse(run.stdout), { value: -8.5, grad: { x: 6 } });
 });
 
-Deno.test("cli grad prints non-finite gradients, as null in JSON", async () => {
-  const text = await cli(["grad", "sqrt(x)", "x=0"]);
-  assert.equal(text.code, 0);
-  assert.match(text.stdout, /^ {2}x +0 +Infinity$/m);
-  const json = await cli(["grad", "sqrt(x)", "x=0", "--json"]);
-  assert.deepEqual(JSON.parse(json.stdout), { value: 0, grad: { x: null } });
+// Issue 15: a non-finite gradient is an error, like a non-finite value
+// (this test used to expect Infinity in text and null in JSON, exit 0).
+Deno.test("cli grad and graph report non-finite gradients like non-finite values", async () => {
+  for (const json of [[], ["--json"]]) {
+    assertFails(
+      await cli(["grad", "sqrt(x)", "x=0", ...json]),
+      1,
+      /^error: The gradient of x is Infinity, not a finite number: the derivative of sqrt\(0\) is not finite$/,
+      2,
+    );
+  }
+  const run = await cli(["graph", "2*y + sqrt(x) - sqrt(x)", "x=0", "y=1"]);
+  assertFails(
+    run,
+    1,
+    /^error: The gradient of x is NaN, not a finite number: the derivative of sqrt\(0\) is not finite$/,
+    2,
+  );
+  assert.equal(
+    run.stderr.split("\n")[2],
+    "        ^^^^^^^",
+  );
 });
 
 Deno.test("cli grad takes --digits and warns about unused values", async () => {
@@ -328,6 +345,71 @@ Deno.test("cli graph --format dot and mermaid use the engine's views", async () 
   assert.equal(mermaid.code, 0);
   assert.match(mermaid.stdout, /^flowchart LR\n/);
   assert.match(mermaid.stdout, /n0\["x \| data 0\.0 \| grad 1\.0"\]/);
+});
+
+Deno.test("cli graph --format svg draws the library's picture, to stdout or --output", async () => {
+  const run = await cli([
+    "graph",
+    "a*b + c",
+    "a=2",
+    "b=-3",
+    "c=10",
+    "--format",
+    "svg",
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<svg /);
+  const root = parseSvg(run.stdout);
+  const groups = elements(root, "g");
+  const values = groups.filter((g) => g.getAttribute("class") === "value");
+  const ops = groups.filter((g) => g.getAttribute("class") === "op");
+  assert.equal(values.length, 5); // a, b, c, a*b, a*b + c
+  assert.deepEqual(ops.map((g) => g.textContent!.trim()), ["*", "+"]);
+  assert.ok(
+    values.some((g) =>
+      elements(g, "text").map((t) => t.textContent).join("|") ===
+        "a|data 2.0000|grad -3.0000"
+    ),
+  );
+  await withTempDir(async (dir) => {
+    const file = `${dir}/graph.svg`;
+    const saved = await cli(
+      [
+        "graph",
+        "a*b + c",
+        "a=2",
+        "b=-3",
+        "c=10",
+        "--format=svg",
+        "--output",
+        file,
+      ],
+      { permissions: [`--allow-write=${dir}`] },
+    );
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal(saved.stdout, `Saved the graph to ${JSON.stringify(file)}\n`);
+    assert.equal(await Deno.readTextFile(file), run.stdout);
+    const text = await cli(
+      ["graph", "x*x", "x=3", "--output", `${dir}/graph.txt`],
+      { permissions: [`--allow-write=${dir}`] },
+    );
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(await Deno.readTextFile(`${dir}/graph.txt`), /^level 0\n/);
+  });
+});
+
+Deno.test("cli graph --format svg refuses a graph too big to read, and --output without permission", async () => {
+  const big = Array.from({ length: 250 }, () => "x*x").join(" + ");
+  assertFails(
+    await cli(["graph", big, "x=1", "--format", "svg"]),
+    1,
+    /^error: The graph has more than 400 nodes, too many for a readable picture; use --format text \(or dot\)$/,
+  );
+  assertFails(
+    await cli(["graph", "x", "x=1", "--format", "svg", "--output", "g.svg"]),
+    1,
+    /Permission to write "g\.svg" was not granted; run deno with --allow-write=g\.svg/,
+  );
 });
 
 // ------------------------------------------------------------------ train
@@ -782,7 +864,7 @@ Deno.test("cli rejects flags without values and malformed values", async () => {
   assertFails(
     await cli(["graph", "x", "x=1", "--format", "png"]),
     2,
-    /--format must be one of text, dot, mermaid; got "png"/,
+    /--format must be one of text, dot, mermaid, svg; got "png"/,
   );
 });
 

@@ -22,4 +22,5 @@ export * from "./value.ts";
 export * from "./graph.ts";
 export * from "./grad_check.ts";
 export * from "./compile.ts";
+export * from "./compiled_step.ts";
 export * from "./wasm/step.ts";

@@ -32,7 +32,8 @@ import {
   unaryForward,
 } from "../ops.ts";
 import type { Tape } from "../tape.ts";
-import { sameStructure, type StepLayout } from "../compile.ts";
+import { sameStructure } from "../compile.ts";
+import type { StepLayout } from "../compiled_step.ts";
 import {
   Body,
   encodeModule,
