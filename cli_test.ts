@@ -3,11 +3,21 @@
 import assert from "node:assert/strict";
 import config from "./deno.json" with { type: "json" };
 import {
+  type Activation,
+  type DatasetName,
+  DEFAULT_NOISE,
+  defaultLoss,
   fit,
+  type Init,
+  type LossName,
+  makeDataset,
   makeMoons,
   MLP,
+  type OptimizerName,
+  outputsForLoss,
   parseModel,
   predictClasses,
+  type ScheduleName,
   Tape,
 } from "./mod.ts";
 import { demoCommand } from "./cli/demo.ts";
@@ -567,8 +577,49 @@ Deno.test("cli train handles every generated dataset and the optimizers", async 
       number
     >;
     assert.ok(final.accuracy >= 0 && final.accuracy <= 1);
+    // The same run through the library gives the same numbers, bit for bit.
+    const expected = trainLikeCli(extra);
+    assert.equal(final.loss, expected.loss, extra.join(" "));
+    assert.equal(final.accuracy, expected.accuracy, extra.join(" "));
+    assert.equal(final.parameters, expected.parameters, extra.join(" "));
   }
 });
+
+/** What `train --steps 10 --samples 60 …extra` computes, through the library. */
+function trainLikeCli(extra: string[]) {
+  const option = (name: string) => {
+    const at = extra.indexOf(`--${name}`);
+    return at < 0 ? undefined : extra[at + 1];
+  };
+  const dataset = option("dataset") as DatasetName;
+  const classes = Number(option("classes") ?? 3);
+  const data = makeDataset(dataset, 60, {
+    noise: DEFAULT_NOISE[dataset],
+    seed: 1337,
+    classes,
+  });
+  const loss = (option("loss") ??
+    defaultLoss(data.classes)) as LossName;
+  const model = new MLP(2, [16, 16, outputsForLoss(loss, data.classes)], {
+    activation: (option("activation") ?? "relu") as Activation,
+    init: (option("init") ?? "uniform") as Init,
+    seed: 1337,
+    tape: new Tape(),
+  });
+  const lr = option("lr");
+  const batch = option("batch-size");
+  const result = fit(model, data, {
+    loss,
+    optimizer: (option("optimizer") ?? "sgd") as OptimizerName,
+    lr: lr === undefined ? undefined : Number(lr),
+    schedule: (option("schedule") ?? "linear") as ScheduleName,
+    steps: 10,
+    batchSize: batch === undefined ? undefined : Number(batch),
+    l2: 1e-4,
+    seed: 1337,
+  });
+  return { ...result, parameters: model.parameterCount };
+}
 
 Deno.test("cli train --save writes a model that predict reproduces exactly", async () => {
   await withTempDir(async (dir) => {

@@ -17,7 +17,7 @@ import {
 import { choiceOption, integerOption } from "./args.ts";
 import { calculate, checkGradients } from "./calculator.ts";
 import type { Command } from "./command.ts";
-import { quote, RuntimeError } from "./errors.ts";
+import { quote, RuntimeError } from "../app/errors.ts";
 import { checkOutputs, writeOutputs } from "./safe_write.ts";
 
 /** The formats `graph` (and `demo`) can print. */
@@ -82,21 +82,18 @@ export const graphCommand: Command = {
   async run(args, io) {
     const format = choiceOption(
       "format",
-      String(args.values.format ?? "text"),
+      String(args.values.format),
       GRAPH_OUTPUT_FORMATS,
     );
     const output = args.values.output === undefined
       ? undefined
       : String(args.values.output);
     if (output !== undefined) checkOutputs([{ flag: "output", path: output }]);
-    const digits = integerOption("digits", String(args.values.digits ?? "4"), {
+    const digits = integerOption("digits", String(args.values.digits), {
       min: 0,
       max: 12,
     });
-    const calc = calculate("graph", args.positionals);
-    for (const name of calc.unused) {
-      io.err(`warning: ${name} is not used in the expression\n`);
-    }
+    const calc = calculate("graph", args.positionals, (line) => io.err(line));
     calc.value.backward();
     checkGradients(calc);
     const text = format === "svg"

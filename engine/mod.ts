@@ -23,4 +23,5 @@ export * from "./graph.ts";
 export * from "./grad_check.ts";
 export * from "./compile.ts";
 export * from "./compiled_step.ts";
+export * from "./describe.ts";
 export * from "./wasm/step.ts";

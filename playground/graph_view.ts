@@ -11,8 +11,8 @@
  * @module
  */
 
-import { ExprError } from "../cli/expr.ts";
-import { formatNumber } from "../cli/format.ts";
+import { ExprError } from "../app/expr.ts";
+import { formatNumber } from "../app/format.ts";
 import {
   byId,
   escapeHtml,
