@@ -9,10 +9,14 @@
 import {
   type Activation,
   ACTIVATIONS,
+  BUILTIN_DATASET_NAMES,
+  BUILTIN_DATASETS,
+  type BuiltinDatasetName,
   type Dataset,
   DATASET_NAMES,
   type DatasetName,
   DEFAULT_NOISE,
+  type EpochInfo,
   fit,
   type FitResult,
   type Init,
@@ -39,6 +43,7 @@ import {
   numberOption,
   type ParsedArgs,
 } from "./args.ts";
+import { DEFAULT_DATA_DIR, readBuiltinDataset } from "./builtin_data.ts";
 import type { Command } from "./command.ts";
 import { quote, RuntimeError, UsageError } from "./errors.ts";
 import {
@@ -75,6 +80,10 @@ export interface TrainPlan {
   datasetName?: DatasetName;
   /** The CSV file, for CSV data. */
   csvPath?: string;
+  /** A shipped data set (digits, iris, …), read from `dataDir`. */
+  builtin?: BuiltinDatasetName;
+  /** Where the shipped data sets live. */
+  dataDir: string;
   /** Samples to generate. */
   samples: number;
   /** Noise of the generated data (std for blobs). */
@@ -101,6 +110,8 @@ export interface TrainPlan {
   schedule: ScheduleName;
   /** Training steps. */
   steps: number;
+  /** Epochs, when given instead of steps (then `steps` is 0 until known). */
+  epochs?: number;
   /** Mini-batch size, or `undefined` for the full batch. */
   batchSize?: number;
   /** Fraction held out for validation. */
@@ -137,26 +148,32 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   const datasetText = str(args, "dataset") ?? "moons";
   let datasetName: DatasetName | undefined;
   let csvPath: string | undefined;
+  let builtin: BuiltinDatasetName | undefined;
   if ((DATASET_NAMES as readonly string[]).includes(datasetText)) {
     datasetName = datasetText as DatasetName;
+  } else if (
+    (BUILTIN_DATASET_NAMES as readonly string[]).includes(datasetText)
+  ) {
+    builtin = datasetText as BuiltinDatasetName;
   } else if (/[\\/.]/.test(datasetText)) {
     csvPath = datasetText;
   } else {
-    const best = closest(datasetText, DATASET_NAMES);
+    const names = [...DATASET_NAMES, ...BUILTIN_DATASET_NAMES];
+    const best = closest(datasetText, names);
     throw new UsageError(
       `--dataset must be one of ${
-        DATASET_NAMES.join(", ")
+        names.join(", ")
       } or a path to a .csv file; got ${quote(datasetText)}${
         best ? ` (did you mean ${best}?)` : ""
       }`,
     );
   }
   const forGenerated = (name: string) => {
-    if (csvPath !== undefined && str(args, name) !== undefined) {
+    if (datasetName === undefined && str(args, name) !== undefined) {
       throw new UsageError(
         `--${name} applies to generated datasets (${
           DATASET_NAMES.join(", ")
-        }), not to a CSV file`,
+        }), not to ${builtin ?? "a CSV file"}`,
       );
     }
   };
@@ -164,7 +181,10 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   forGenerated("noise");
   forGenerated("classes");
   for (const name of ["label", "normalize"]) {
-    if (csvPath === undefined && args.values[name] !== undefined) {
+    if (
+      csvPath === undefined && args.values[name] !== undefined &&
+      !(builtin !== undefined && name === "normalize")
+    ) {
       throw new UsageError(
         `--${
           name === "normalize" && args.values[name] === false ? "no-" : ""
@@ -191,6 +211,24 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     }
     classes = integerOption("classes", classesText, { min: 2, max: 26 });
   }
+  if (builtin === undefined && str(args, "data-dir") !== undefined) {
+    throw new UsageError(
+      `--data-dir applies to the shipped data sets (${
+        BUILTIN_DATASET_NAMES.join(", ")
+      })`,
+    );
+  }
+  // A shipped data set brings its own defaults (BUILTIN_DATASETS' table).
+  const preset = builtin && BUILTIN_DATASETS[builtin].defaults;
+  const stepsText = str(args, "steps"), epochsText = str(args, "epochs");
+  if (stepsText !== undefined && epochsText !== undefined) {
+    throw new UsageError("Give --steps or --epochs, not both");
+  }
+  const epochs = epochsText !== undefined
+    ? integerOption("epochs", epochsText, { min: 1, max: 1_000_000 })
+    : stepsText === undefined && preset
+    ? preset.epochs
+    : undefined;
   const labelText = str(args, "label");
   const label = labelText === undefined
     ? undefined
@@ -203,15 +241,18 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     : choiceOption("loss", lossText, LOSS_NAMES);
   const optimizer = choiceOption(
     "optimizer",
-    str(args, "optimizer") ?? "sgd",
+    str(args, "optimizer") ?? preset?.optimizer ?? "sgd",
     OPTIMIZER_NAMES,
   );
   const lrText = str(args, "lr");
-  const lr = lrText === undefined ? undefined : numberOption("lr", lrText, {
-    min: 0,
-    minExclusive: true,
-  });
-  const batchText = str(args, "batch-size");
+  const lr = lrText === undefined
+    ? (preset && optimizer === preset.optimizer ? preset.lr : undefined)
+    : numberOption("lr", lrText, {
+      min: 0,
+      minExclusive: true,
+    });
+  const batchText = str(args, "batch-size") ??
+    (preset ? String(preset.batchSize) : undefined);
   const save = str(args, "save"), plot = str(args, "plot");
   if (save !== undefined && save === plot) {
     throw new UsageError(`--save and --plot name the same file ${quote(save)}`);
@@ -232,38 +273,53 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   return {
     datasetName,
     csvPath,
+    builtin,
+    dataDir: str(args, "data-dir") ?? DEFAULT_DATA_DIR,
     samples,
     noise,
     classes,
     label,
     normalize: args.values.normalize !== false,
-    layers: layersOption("layers", str(args, "layers") ?? "16,16"),
+    layers: layersOption(
+      "layers",
+      str(args, "layers") ?? preset?.layers.join(",") ?? "16,16",
+    ),
     activation: choiceOption(
       "activation",
       str(args, "activation") ?? "relu",
       ACTIVATIONS,
     ),
-    init: choiceOption("init", str(args, "init") ?? "uniform", INITS),
+    init: choiceOption(
+      "init",
+      str(args, "init") ?? preset?.init ?? "uniform",
+      INITS,
+    ),
     loss,
     optimizer,
     lr,
     schedule: choiceOption(
       "schedule",
-      str(args, "schedule") ?? "linear",
+      str(args, "schedule") ?? preset?.schedule ?? "linear",
       SCHEDULE_NAMES,
     ),
-    steps: integerOption("steps", str(args, "steps") ?? "100", {
-      min: 1,
-      max: 10_000_000,
-    }),
+    steps: epochs !== undefined ? 0 : integerOption(
+      "steps",
+      stepsText ?? "100",
+      { min: 1, max: 10_000_000 },
+    ),
+    epochs,
     batchSize: batchText === undefined
       ? undefined
       : integerOption("batch-size", batchText, { min: 1 }),
-    valSplit: numberOption("val-split", str(args, "val-split") ?? "0", {
-      min: 0,
-      max: 1,
-      maxExclusive: true,
-    }),
+    valSplit: numberOption(
+      "val-split",
+      str(args, "val-split") ?? String(preset?.valSplit ?? 0),
+      {
+        min: 0,
+        max: 1,
+        maxExclusive: true,
+      },
+    ),
     l2: numberOption("l2", str(args, "l2") ?? "1e-4", { min: 0 }),
     seed: integerOption("seed", str(args, "seed") ?? "1337", {
       min: -(2 ** 31),
@@ -320,8 +376,12 @@ function loadCsv(plan: TrainPlan): Dataset {
   }
 }
 
-function prepare(plan: TrainPlan): PreparedData {
-  const raw = plan.csvPath === undefined ? generate(plan) : loadCsv(plan);
+async function prepare(plan: TrainPlan): Promise<PreparedData> {
+  const raw = plan.builtin !== undefined
+    ? await readBuiltinDataset(plan.builtin, plan.dataDir)
+    : plan.csvPath === undefined
+    ? generate(plan)
+    : loadCsv(plan);
   if (plan.csvPath !== undefined && raw.x.length < 2) {
     throw new RuntimeError(
       `CSV file ${
@@ -334,14 +394,22 @@ function prepare(plan: TrainPlan): PreparedData {
     : undefined;
   const rawTrain = split?.train ?? raw;
   const rawVal = split && split.val.x.length > 0 ? split.val : undefined;
-  const normalization = plan.csvPath !== undefined && plan.normalize
-    ? fitNormalization(rawTrain.x)
-    : undefined;
+  const normalization =
+    (plan.csvPath !== undefined || plan.builtin !== undefined) &&
+      plan.normalize
+      ? fitNormalization(rawTrain.x)
+      : undefined;
   const apply = (ds: Dataset): Dataset =>
     normalization
       ? { ...ds, x: ds.x.map((row) => normalize(row, normalization)) }
       : ds;
-  const description = plan.csvPath !== undefined
+  const description = plan.builtin !== undefined
+    ? `${plan.builtin} (${raw.x.length} samples, ${
+      raw.x[0].length
+    } features, ${raw.classes} classes${
+      normalization ? ", standardised" : ""
+    }; ${rawTrain.x.length} train, ${rawVal?.x.length ?? 0} held out)`
+    : plan.csvPath !== undefined
     ? `${plan.csvPath} (${raw.x.length} rows, ${
       raw.x[0].length
     } features, ${raw.classes} classes${normalization ? ", standardised" : ""})`
@@ -383,6 +451,12 @@ class Progress {
 
   step(info: StepInfo): void {
     const { plan, io } = this;
+    // Trained by epochs, the log is one line per epoch unless asked otherwise.
+    if (
+      plan.epochs !== undefined && plan.logEvery === undefined && !this.live
+    ) {
+      return;
+    }
     const logged = info.step % this.every === 0 || info.step === 1 ||
       info.step === info.steps;
     if (plan.json) {
@@ -422,6 +496,35 @@ class Progress {
     if (logged) io.out(this.line(info) + "\n");
   }
 
+  epoch(info: EpochInfo): void {
+    const { plan, io } = this;
+    if (plan.json) {
+      const record: Record<string, number> = {
+        epoch: info.epoch,
+        epochs: info.epochs,
+        step: info.step,
+        loss: info.loss,
+        accuracy: info.accuracy,
+      };
+      if (info.valAccuracy !== undefined) record.valAccuracy = info.valAccuracy;
+      record.seconds = info.seconds;
+      io.out(JSON.stringify(record) + "\n");
+      return;
+    }
+    if (plan.quiet) return;
+    this.finish();
+    const width = String(info.epochs).length;
+    let text = `epoch ${
+      String(info.epoch).padStart(width)
+    }/${info.epochs}  loss ${formatNumber(info.loss, 4).padEnd(9)} accuracy ${
+      formatPercent(info.accuracy).padStart(6)
+    }`;
+    if (info.valAccuracy !== undefined) {
+      text += `  held out ${formatPercent(info.valAccuracy)}`;
+    }
+    io.out(`${text}  ${formatDuration(info.seconds)}\n`);
+  }
+
   line(info: StepInfo, compact = false): string {
     const width = String(info.steps).length;
     const loss = formatNumber(info.loss, 4);
@@ -451,11 +554,11 @@ class Progress {
  * @param io Where to write.
  * @returns The exit code.
  */
-export function runTraining(plan: TrainPlan, io: Io): number {
+export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   // Fail before training, not after, on outputs that cannot be written.
   if (plan.save !== undefined) requireWrite(plan.save);
   if (plan.plot !== undefined) requireWrite(plan.plot);
-  const data = prepare(plan);
+  const data = await prepare(plan);
   const classes = data.raw.classes;
   const loss = chooseLoss(plan, classes);
   const nin = data.raw.x[0].length;
@@ -482,13 +585,20 @@ export function runTraining(plan: TrainPlan, io: Io): number {
       optimizer: plan.optimizer,
       lr: plan.lr,
       schedule: plan.schedule,
-      steps: plan.steps,
+      steps: plan.epochs === undefined ? plan.steps : undefined,
+      epochs: plan.epochs,
       batchSize: plan.batchSize,
       l2: plan.l2,
       seed: plan.seed,
       val: data.val,
-      evalEvery: Math.min(every, 10),
+      // By epochs, the held-out part is evaluated once per epoch instead.
+      evalEvery: plan.epochs === undefined
+        ? Math.min(every, 10)
+        : Number.MAX_SAFE_INTEGER,
       onStep: (info) => progress.step(info),
+      onEpoch: plan.epochs === undefined
+        ? undefined
+        : (info) => progress.epoch(info),
     });
   } catch (error) {
     progress.finish();
@@ -511,7 +621,7 @@ export function runTraining(plan: TrainPlan, io: Io): number {
   // Everything to write is built in memory first: a failure leaves no file.
   const meta: CliMeta = {
     createdBy: `tapegrad ${VERSION} cli train`,
-    dataset: plan.datasetName ?? "csv",
+    dataset: plan.datasetName ?? plan.builtin ?? "csv",
     classes,
     loss,
     steps: result.steps,
@@ -675,9 +785,15 @@ export const trainCommand: Command = {
       type: "string",
       value: "<name|file.csv>",
       default: "moons",
-      help: `${
-        DATASET_NAMES.join(", ")
-      }, or a CSV file (features, then the label)`,
+      help: `${DATASET_NAMES.join(", ")} (generated), ${
+        BUILTIN_DATASET_NAMES.join(", ")
+      } (shipped in data/, each with its own defaults), or a CSV file (features, then the label)`,
+    },
+    "data-dir": {
+      type: "string",
+      value: "<dir>",
+      default: "the repository's data/",
+      help: "Where the shipped data sets' files are",
     },
     samples: {
       type: "string",
@@ -754,8 +870,16 @@ export const trainCommand: Command = {
     steps: {
       type: "string",
       value: "<n>",
-      default: "100",
+      default: "100 (shipped data sets: by epochs)",
       help: "Training steps",
+    },
+    epochs: {
+      type: "string",
+      value: "<n>",
+      default: BUILTIN_DATASET_NAMES.map((name) =>
+        `${name} ${BUILTIN_DATASETS[name].defaults.epochs}`
+      ).join(", "),
+      help: "Passes over the training data (instead of --steps); one line each",
     },
     "batch-size": {
       type: "string",
@@ -766,7 +890,7 @@ export const trainCommand: Command = {
     "val-split": {
       type: "string",
       value: "<x>",
-      default: "0",
+      default: "0; shipped data sets 0.2 (the held-out test split)",
       help: "Fraction of the data held out for validation, in [0, 1)",
     },
     l2: {
@@ -814,12 +938,14 @@ export const trainCommand: Command = {
     "only when training succeeds.",
   ].join(" "),
   permissions: "none for generated data; --allow-read=<file.csv> for CSV " +
-    "data; --allow-write=<file> (or its directory) for --save and --plot.",
+    "data, --allow-read=data (or --data-dir) for a shipped data set; " +
+    "--allow-write=<file> (or its directory) for --save and --plot.",
   examples: [
     "train",
     "train --dataset spirals --layers 32,32 --optimizer adam --lr 0.02 --steps 300",
     "train --dataset data.csv --label species --val-split 0.2 --save model.json",
     "train --json --steps 50 | tail -n 1",
+    "train --dataset digits   (MLP 64-64-10, adam, batch 32, 5 epochs, 20% held out)",
   ],
   run(args, io) {
     return runTraining(planTraining(args), io);

@@ -54,6 +54,26 @@ export interface StepInfo {
   seconds: number;
   /** Accuracy on the validation set, on steps where it was evaluated. */
   valAccuracy?: number;
+  /** The epoch this step belongs to, from 1 (one epoch: every sample once). */
+  epoch: number;
+}
+
+/** What {@linkcode fit} reports after each epoch (a pass over the data). */
+export interface EpochInfo {
+  /** The epoch just finished, from 1. */
+  epoch: number;
+  /** Total epochs planned (steps rounded up to whole epochs). */
+  epochs: number;
+  /** The mean loss of the epoch's steps. */
+  loss: number;
+  /** Training accuracy over the epoch's batches (before each update). */
+  accuracy: number;
+  /** Steps taken so far. */
+  step: number;
+  /** Seconds since training started. */
+  seconds: number;
+  /** Accuracy on the validation set at the end of the epoch, if given. */
+  valAccuracy?: number;
 }
 
 /** Options for {@linkcode fit}. */
@@ -69,8 +89,13 @@ export interface FitOptions {
    * `"linear"` from `lr` to `lr / 10`, micrograd's `1.0 - 0.9*k/100`).
    */
   schedule?: ScheduleName | Schedule;
-  /** Number of steps (default 100). */
+  /** Number of steps (default 100; give `steps` or `epochs`, not both). */
   steps?: number;
+  /**
+   * Number of epochs, each one pass over the data in `ceil(n / batchSize)`
+   * steps (the last batch smaller); sets `steps` to that many.
+   */
+  epochs?: number;
   /** Samples per step; default (or ≥ dataset size) is the full batch. */
   batchSize?: number;
   /** L2 regularisation strength (default 1e-4, micrograd's alpha). */
@@ -85,6 +110,8 @@ export interface FitOptions {
   mode?: FitMode;
   /** Called after every step; return `false` to stop early. */
   onStep?: (info: StepInfo) => void | boolean;
+  /** Called after every epoch; return `false` to stop early. */
+  onEpoch?: (info: EpochInfo) => void | boolean;
 }
 
 /** What {@linkcode fit} returns. */
@@ -262,12 +289,16 @@ export class Trainer {
   readonly optimizer: Optimizer;
   /** Planned number of steps (the schedule runs over them). */
   readonly steps: number;
+  /** Steps per epoch: `ceil(samples / batch size)`. */
+  readonly stepsPerEpoch: number;
   /** How steps run: `"record"`, `"replay"` or `"compiled"`. */
   readonly mode: FitResult["mode"];
   /** Steps taken so far. */
   stepCount = 0;
   /** The training accuracy of the last step's batch (before its update). */
   lastAccuracy: number = NaN;
+  /** The number of samples in the last step's batch. */
+  lastBatchSize = 0;
 
   private readonly kind: LossKind;
   private readonly parameters: Value[];
@@ -316,7 +347,20 @@ export class Trainer {
         }, the model has ${nout}`,
       );
     }
-    const steps = options.steps ?? 100;
+    const batchSize = options.batchSize ?? data.x.length;
+    checkInteger(batchSize, "Batch size", 1);
+    const stepsPerEpoch = Math.ceil(data.x.length / batchSize);
+    if (options.epochs !== undefined) {
+      if (options.steps !== undefined) {
+        throw new RangeError(
+          `Give steps or epochs, not both; got steps ${options.steps} and epochs ${options.epochs}`,
+        );
+      }
+      checkInteger(options.epochs, "Epochs", 1);
+    }
+    const steps = options.epochs !== undefined
+      ? options.epochs * stepsPerEpoch
+      : options.steps ?? 100;
     checkInteger(steps, "Steps", 1);
     const alpha = options.l2 ?? 1e-4;
     if (typeof alpha !== "number" || !(alpha >= 0) || !Number.isFinite(alpha)) {
@@ -327,8 +371,6 @@ export class Trainer {
     if (options.evalEvery !== undefined) {
       checkInteger(options.evalEvery, "evalEvery", 1);
     }
-    const batchSize = options.batchSize ?? data.x.length;
-    checkInteger(batchSize, "Batch size", 1);
     const requested = options.mode ?? "auto";
     if (!["auto", "record", "replay", "compiled"].includes(requested)) {
       throw new RangeError(
@@ -342,6 +384,7 @@ export class Trainer {
     this.loss = loss;
     this.kind = kind;
     this.steps = steps;
+    this.stepsPerEpoch = stepsPerEpoch;
     this.alpha = alpha;
     this.parameters = model.parameters();
     this.optimizer = makeOptimizer(options, this.parameters);
@@ -411,6 +454,7 @@ export class Trainer {
       else tape.backward(batch.root);
       this.optimizer.step();
     }
+    this.lastBatchSize = batch.labels.length;
     this.lastAccuracy = countCorrect(tape, batch, this.kind) /
       batch.labels.length;
     if (this.graph === undefined) tape.rewind(this.mark);
@@ -495,25 +539,54 @@ export function fit(
   const started = performance.now();
   const losses: number[] = [];
   const accuracies: number[] = [];
+  const perEpoch = trainer.stepsPerEpoch;
+  const epochs = Math.ceil(trainer.steps / perEpoch);
+  let epochLoss = 0, epochCorrect = 0, epochSeen = 0;
   try {
     while (trainer.stepCount < trainer.steps) {
       const loss = trainer.step();
       losses.push(loss);
       accuracies.push(trainer.lastAccuracy);
-      if (options.onStep === undefined) continue;
       const step = trainer.stepCount;
-      const info: StepInfo = {
-        step,
-        steps: trainer.steps,
-        loss,
-        accuracy: trainer.lastAccuracy,
-        lr: trainer.optimizer.lr,
-        seconds: (performance.now() - started) / 1000,
-      };
-      if (options.val && (step % evalEvery === 0 || step === trainer.steps)) {
-        info.valAccuracy = evaluate(model, options.val, trainer.loss);
+      const epoch = Math.ceil(step / perEpoch);
+      const batch = trainer.lastBatchSize;
+      epochLoss += loss;
+      epochCorrect += trainer.lastAccuracy * batch;
+      epochSeen += batch;
+      if (options.onStep !== undefined) {
+        const info: StepInfo = {
+          step,
+          steps: trainer.steps,
+          loss,
+          accuracy: trainer.lastAccuracy,
+          lr: trainer.optimizer.lr,
+          seconds: (performance.now() - started) / 1000,
+          epoch,
+        };
+        if (
+          options.val && (step % evalEvery === 0 || step === trainer.steps)
+        ) {
+          info.valAccuracy = evaluate(model, options.val, trainer.loss);
+        }
+        if (options.onStep(info) === false) break;
       }
-      if (options.onStep(info) === false) break;
+      const endOfEpoch = step % perEpoch === 0 || step === trainer.steps;
+      if (options.onEpoch !== undefined && endOfEpoch) {
+        const stepsInEpoch = step - (epoch - 1) * perEpoch;
+        const info: EpochInfo = {
+          epoch,
+          epochs,
+          loss: epochLoss / stepsInEpoch,
+          accuracy: epochCorrect / epochSeen,
+          step,
+          seconds: (performance.now() - started) / 1000,
+        };
+        if (options.val) {
+          info.valAccuracy = evaluate(model, options.val, trainer.loss);
+        }
+        if (options.onEpoch(info) === false) break;
+      }
+      if (endOfEpoch) epochLoss = epochCorrect = epochSeen = 0;
     }
   } finally {
     trainer.close();
