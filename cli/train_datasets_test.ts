@@ -60,7 +60,7 @@ Deno.test("train --dataset iris prints one line per epoch and the split", async 
   assert.equal(epochLines.length, 3);
   assert.match(
     epochLines[2],
-    /^epoch 3\/3  loss \S+ +accuracy +\S+%  held out \S+%/,
+    /^epoch 3\/3 {2}loss \S+ +accuracy +\S+% {2}held out \S+%/,
   );
   // 120 samples in batches of 16: 8 steps per epoch.
   assert.match(run.stdout, /Done: 24 steps/);
