@@ -15,6 +15,7 @@ import {
 import { accuracy, batches, type Dataset } from "./data.ts";
 import { binaryCrossEntropy, crossEntropy, hinge, l2, mse } from "./loss.ts";
 import type { MLP } from "./mlp.ts";
+import { type BatchGraph, MiniBatchStep } from "./minibatch.ts";
 import { Adam, AdamW, type Optimizer, SGD } from "./optim.ts";
 import { Rng } from "./rng.ts";
 import {
@@ -34,7 +35,9 @@ export type OptimizerName = "sgd" | "adam" | "adamw";
  * `"replay"` builds it once and re-evaluates it; `"compiled"` also generates
  * JavaScript for the per-sample subgraph. All three give identical numbers.
  * `"auto"` picks `"compiled"` where code generation is allowed, else
- * `"replay"` (mini-batches always record).
+ * `"replay"`. Mini-batches run compiled (the per-sample code looped over
+ * the batch's samples) or, with `"record"` or `"replay"` or without code
+ * generation, record every step.
  */
 export type FitMode = "auto" | "record" | "replay" | "compiled";
 
@@ -306,8 +309,9 @@ export class Trainer {
   private readonly schedule: Schedule;
   private readonly tape: Tape;
   private readonly mark: number;
-  private readonly graph?: BatchGraph;
+  private readonly graph?: RecordedBatch;
   private readonly compiled?: CompiledStep;
+  private readonly mini?: MiniBatchStep;
   private readonly nextBatches: () => Dataset[];
   private readonly queue: Dataset[] = [];
   private closed = false;
@@ -399,12 +403,28 @@ export class Trainer {
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
       fullBatch ? [data] : batches(data, batchSize, { rng });
-    let mode: FitResult["mode"] = !fullBatch || requested === "record"
+    let mode: FitResult["mode"] = requested === "record"
       ? "record"
+      : !fullBatch
+      ? (requested === "compiled" ||
+          (requested === "auto" && codegenAvailable())
+        ? "compiled"
+        : "record")
       : requested === "auto"
       ? (codegenAvailable() ? "compiled" : "replay")
       : requested;
-    if (mode !== "record") {
+    if (!fullBatch && mode === "compiled") {
+      const parameters = this.parameters;
+      this.mini = new MiniBatchStep(
+        model,
+        Math.min(batchSize, data.x.length),
+        kind.outputs,
+        (out, y) => {
+          const loss = kind.loss(out, y);
+          return alpha > 0 ? loss.add(l2(parameters, alpha)) : loss;
+        },
+      );
+    } else if (mode !== "record") {
       this.graph = this.record(data);
       if (mode === "compiled") {
         try {
@@ -427,10 +447,13 @@ export class Trainer {
   step(): number {
     if (this.closed) throw new Error("Trainer is closed; create a new one");
     const tape = this.tape, step = this.stepCount + 1;
-    let batch = this.graph;
+    let batch: BatchGraph | undefined = this.graph;
     if (batch === undefined) {
       if (this.queue.length === 0) this.queue.push(...this.nextBatches());
-      batch = this.record(this.queue.shift()!);
+      const next = this.queue.shift()!;
+      batch = this.mini
+        ? this.mini.forward(next.x, next.y, next.x.map((_, s) => s))
+        : this.record(next);
     } else if (step > 1) {
       if (this.compiled) this.compiled.forward();
       else tape.replay(this.mark);
@@ -451,13 +474,14 @@ export class Trainer {
     } else {
       this.optimizer.zeroGrad();
       if (this.compiled) this.compiled.backward();
+      else if (this.mini) this.mini.backward();
       else tape.backward(batch.root);
       this.optimizer.step();
     }
     this.lastBatchSize = batch.labels.length;
     this.lastAccuracy = countCorrect(tape, batch, this.kind) /
       batch.labels.length;
-    if (this.graph === undefined) tape.rewind(this.mark);
+    if (this.graph === undefined && !this.mini) tape.rewind(this.mark);
     this.stepCount = step;
     return loss;
   }
@@ -475,7 +499,7 @@ export class Trainer {
    * pass, as hand-written single-sample code does it; the optimizer then only
    * holds the learning rate, and the parameters' gradients are not kept.
    */
-  private compile(graph: BatchGraph): CompiledStep {
+  private compile(graph: RecordedBatch): CompiledStep {
     const sgd = this.optimizer;
     const plain = sgd instanceof SGD && sgd.momentum === 0 &&
       sgd.weightDecay === 0 && graph.layout.samples === 1 && this.alpha === 0;
@@ -496,7 +520,7 @@ export class Trainer {
   }
 
   /** Records one batch's step graph after the mark. */
-  private record(batch: Dataset): BatchGraph {
+  private record(batch: Dataset): RecordedBatch {
     return recordBatch(
       this.tape,
       this.model,
@@ -661,12 +685,8 @@ export function evaluate(
   return accuracy(predictClasses(model, data.x, loss, data.classes), data.y);
 }
 
-/** Where one batch's graph lies on the tape. */
-interface BatchGraph {
-  root: number;
-  /** Index of each sample's first output node. */
-  outputs: Int32Array;
-  labels: readonly number[];
+/** Where one recorded batch's graph lies on the tape. */
+interface RecordedBatch extends BatchGraph {
   layout: {
     firstSample: number;
     sampleSize: number;
@@ -687,7 +707,7 @@ function recordBatch(
   kind: LossKind,
   parameters: Value[],
   alpha: number,
-): BatchGraph {
+): RecordedBatch {
   const n = batch.x.length;
   const outputs = new Int32Array(n);
   const outValues: Value[][] = [];
