@@ -13,7 +13,8 @@ import {
   Value,
 } from "../engine/mod.ts";
 import { accuracy, batches, type Dataset } from "./data.ts";
-import { binaryCrossEntropy, crossEntropy, hinge, l2, mse } from "./loss.ts";
+import { l2 } from "./loss.ts";
+import { type LossKind, lossKind } from "./_loss_kind.ts";
 import type { MLP } from "./mlp.ts";
 import { type BatchGraph, MiniBatchStep } from "./minibatch.ts";
 import { Adam, AdamW, type Optimizer, SGD } from "./optim.ts";
@@ -202,60 +203,6 @@ export function outputsForLoss(loss: LossName, classes: number): number {
     : 1;
 }
 
-/** Loss-specific parts: outputs per sample, the batch loss, the predicted class. */
-interface LossKind {
-  outputs: number;
-  loss(outputs: Value[][], labels: readonly number[]): Value;
-  classify(outputs: ArrayLike<number>, offset: number): number;
-}
-
-function lossKind(name: LossName, classes: number): LossKind {
-  const signs = (y: readonly number[]) => y.map((c) => (c === 1 ? 1 : -1));
-  const first = (out: Value[][]) => out.map((row) => row[0]);
-  const binary = (x: ArrayLike<number>, o: number) => (x[o] > 0 ? 1 : 0);
-  const argmax = (x: ArrayLike<number>, o: number) => {
-    let best = 0;
-    for (let k = 1; k < classes; k++) if (x[o + k] > x[o + best]) best = k;
-    return best;
-  };
-  switch (name) {
-    case "hinge":
-      return {
-        outputs: 1,
-        loss: (out, y) => hinge(first(out), signs(y)),
-        classify: binary,
-      };
-    case "bce":
-      return {
-        outputs: 1,
-        loss: (out, y) => binaryCrossEntropy(first(out), y),
-        classify: binary,
-      };
-    case "mse":
-      return outputsForLoss(name, classes) === 1
-        ? {
-          outputs: 1,
-          loss: (out, y) => mse(first(out), signs(y)),
-          classify: binary,
-        }
-        : {
-          outputs: classes,
-          loss: (out, y) =>
-            mse(
-              out.flat(),
-              y.flatMap((c) => out[0].map((_, k) => (k === c ? 1 : 0))),
-            ),
-          classify: argmax,
-        };
-    case "cross-entropy":
-      return {
-        outputs: classes,
-        loss: (out, y) => crossEntropy(out, y),
-        classify: argmax,
-      };
-  }
-}
-
 const LOSSES: readonly string[] = ["hinge", "mse", "bce", "cross-entropy"];
 const OPTIMIZERS: readonly string[] = ["sgd", "adam", "adamw"];
 
@@ -305,8 +252,10 @@ export class Trainer {
 
   private readonly kind: LossKind;
   private readonly parameters: Value[];
-  private readonly alpha: number;
-  private readonly schedule: Schedule;
+  /** The L2 regularisation strength. */
+  readonly alpha: number;
+  /** The learning-rate schedule over the steps. */
+  readonly schedule: Schedule;
   private readonly tape: Tape;
   private readonly mark: number;
   private readonly graph?: RecordedBatch;

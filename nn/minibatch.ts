@@ -96,8 +96,8 @@ export class MiniBatchStep {
    * @returns Where the batch's graph lies.
    */
   forward(
-    x: readonly (readonly number[])[],
-    y: readonly number[],
+    x: ArrayLike<ArrayLike<number>>,
+    y: ArrayLike<number>,
     indices: ArrayLike<number>,
     count: number = indices.length,
   ): BatchGraph {

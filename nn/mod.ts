@@ -44,3 +44,4 @@ export * from "./datasets.ts";
 export * from "./optim.ts";
 export * from "./schedule.ts";
 export * from "./fit.ts";
+export * from "./parallel.ts";
