@@ -16,8 +16,11 @@ import {
   DATASET_NAMES,
   type DatasetName,
   DEFAULT_NOISE,
+  defaultWorkers,
   type EpochInfo,
   fit,
+  type FitOptions,
+  fitParallel,
   type FitResult,
   type Init,
   INITS,
@@ -26,6 +29,7 @@ import {
   MLP,
   type OptimizerName,
   outputsForLoss,
+  PARALLEL_WORKER_URL,
   parseCsv,
   SCHEDULE_NAMES,
   type ScheduleName,
@@ -130,6 +134,8 @@ export interface TrainPlan {
   quiet: boolean;
   /** Log every this many steps (non-terminal output and JSON). */
   logEvery?: number;
+  /** Workers for data-parallel steps, or `undefined` for the default. */
+  workers?: number;
 }
 
 const str = (args: ParsedArgs, name: string): string | undefined => {
@@ -270,6 +276,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     }
   }
   const logText = str(args, "log-every");
+  const workersText = str(args, "workers");
   return {
     datasetName,
     csvPath,
@@ -332,6 +339,9 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     logEvery: logText === undefined
       ? undefined
       : integerOption("log-every", logText, { min: 1 }),
+    workers: workersText === undefined
+      ? undefined
+      : integerOption("workers", workersText, { min: 1, max: 256 }),
   };
 }
 
@@ -424,6 +434,29 @@ async function prepare(plan: TrainPlan): Promise<PreparedData> {
     normalization,
     description,
   };
+}
+
+/**
+ * `--workers`, or the library's default when Deno may load the worker
+ * module (else one thread: the default never needs a new permission).
+ */
+function chooseWorkers(
+  plan: TrainPlan,
+  batch: number,
+  parameters: number,
+): number {
+  const path = decodeURIComponent(PARALLEL_WORKER_URL.pathname);
+  const readable = PARALLEL_WORKER_URL.protocol !== "file:" ||
+    Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  if (plan.workers === undefined) {
+    return readable ? defaultWorkers(batch, parameters) : 1;
+  }
+  if (plan.workers > 1 && !readable) {
+    throw new RuntimeError(
+      `--workers ${plan.workers} needs read access to the worker module; run deno with --allow-read=${path}`,
+    );
+  }
+  return plan.workers;
 }
 
 function chooseLoss(plan: TrainPlan, classes: number): LossName {
@@ -579,8 +612,10 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     );
   }
   let result: FitResult;
+  const batch = Math.min(plan.batchSize ?? Infinity, data.train.x.length);
+  const workers = chooseWorkers(plan, batch, model.parameterCount);
   try {
-    result = fit(model, data.train, {
+    const options: FitOptions = {
       loss,
       optimizer: plan.optimizer,
       lr: plan.lr,
@@ -599,7 +634,10 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
       onEpoch: plan.epochs === undefined
         ? undefined
         : (info) => progress.epoch(info),
-    });
+    };
+    result = workers > 1
+      ? await fitParallel(model, data.train, { ...options, workers })
+      : fit(model, data.train, options);
   } catch (error) {
     progress.finish();
     if (error instanceof TrainingError) {
@@ -678,7 +716,9 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   const lines = [
     `${style.bold("Done")}: ${result.steps} steps in ${
       formatDuration(result.seconds)
-    } (${formatRate(rate)} steps/s, ${result.mode})`,
+    } (${formatRate(rate)} steps/s, ${result.mode}${
+      workers > 1 ? `, ${workers} workers` : ""
+    })`,
     `  loss        ${formatNumber(result.loss, 4)} (${loss}${
       plan.l2 > 0 ? ` + l2 ${formatNumber(plan.l2)}` : ""
     })`,
@@ -923,6 +963,12 @@ export const trainCommand: Command = {
       type: "boolean",
       short: "q",
       help: "Print only the final summary line",
+    },
+    workers: {
+      type: "string",
+      value: "<n>",
+      default: "every core when a step is big enough to gain, else 1",
+      help: "Web Workers sharing each step's samples (same result for any n)",
     },
     "log-every": {
       type: "string",

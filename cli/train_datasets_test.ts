@@ -133,3 +133,21 @@ Deno.test("train --dataset: usage errors for options that do not apply", async (
     assert.equal(run.stderr.trim().split("\n")[0], message);
   }
 });
+
+Deno.test("train --workers 2 gives fit's numbers, and needs read access to the worker module", async () => {
+  const args = ["--layers", "32,32", "--steps", "5", "--json"];
+  const final = async (workers: string) => {
+    const run = await cli([...args, "--workers", workers]);
+    assert.equal(run.code, 0, run.stderr);
+    return JSON.parse(run.stdout.trim().split("\n").at(-1)!).final;
+  };
+  const one = await final("1"), two = await final("2");
+  assert.ok(Math.abs(one.loss - two.loss) <= 1e-12);
+  assert.equal(two.accuracy, one.accuracy);
+  const denied = await cli([...args, "--workers", "2"], []);
+  assert.equal(denied.code, 1);
+  assert.match(
+    denied.stderr.trim(),
+    /^error: --workers 2 needs read access to the worker module; run deno with --allow-read=\S+\/nn\/parallel_worker\.ts$/,
+  );
+});

@@ -26,6 +26,22 @@ import type {
 } from "./parallel_worker.ts";
 import { Rng } from "./rng.ts";
 
+/**
+ * The worker script {@linkcode ParallelTrainer} starts by default. Under
+ * Deno's permissions, starting it needs read access to this file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { PARALLEL_WORKER_URL } from "./parallel.ts";
+ * assert.ok(PARALLEL_WORKER_URL.pathname.endsWith("/parallel_worker.ts"));
+ * ```
+ */
+export const PARALLEL_WORKER_URL: URL = new URL(
+  "./parallel_worker.ts",
+  import.meta.url,
+);
+
 /** The part of a worker the trainer uses: a Web Worker has it. */
 export interface WorkerLike {
   /** Sends a message to the worker. */
@@ -189,8 +205,7 @@ export class ParallelTrainer {
     this.stats = f64(2 * this.chunks);
     this.indices = new Int32Array(new SharedArrayBuffer(4 * this.batchSize));
     const create = options.createWorker ?? defaultCreateWorker;
-    const url = options.workerUrl ??
-      new URL("./parallel_worker.ts", import.meta.url);
+    const url = options.workerUrl ?? PARALLEL_WORKER_URL;
     const init: InitMessage = {
       type: "init",
       model: model.toJSON(),
