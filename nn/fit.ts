@@ -368,10 +368,8 @@ export class Trainer {
         model,
         Math.min(batchSize, data.x.length),
         kind.outputs,
-        (out, y) => {
-          const loss = kind.loss(out, y);
-          return alpha > 0 ? loss.add(l2(parameters, alpha)) : loss;
-        },
+        (out, y) => kind.loss(out, y),
+        alpha > 0 ? () => l2(parameters, alpha) : undefined,
       );
     } else if (mode !== "record") {
       this.graph = this.record(data);

@@ -36,6 +36,11 @@ export interface BatchGraph {
  * gradients are bit-identical to recording the same batch with
  * {@linkcode MLP.record} and calling `tape.backward(root)`: the same
  * formulas run in the same order.
+ *
+ * A regularisation term of the parameters alone (L2) is recorded once,
+ * after the slots, replayed each batch and added last to the loss, as the
+ * recorded step adds it. Its backward pass still runs before the slots', so
+ * the parameters' gradients accumulate in the recorded order.
  */
 export class MiniBatchStep {
   /** The most samples a batch may have. */
@@ -47,6 +52,8 @@ export class MiniBatchStep {
   private readonly sampleSize: number;
   private readonly outputOffset: number;
   private readonly tailStart: number;
+  private readonly regStart: number;
+  private readonly reg?: Value;
   private readonly program: RangeProgram;
   private readonly loss: BatchLoss;
   private samples = 0;
@@ -58,10 +65,18 @@ export class MiniBatchStep {
    * @param model The model (its parameters live on `model`'s tape).
    * @param capacity The largest batch.
    * @param nout Outputs per sample the loss reads.
-   * @param loss Records the batch loss (plus any regularisation).
+   * @param loss Records the batch loss.
+   * @param regularizer Records a term added to the loss that depends on the
+   * parameters only (such as L2), once.
    * @throws {Error} When code generation is not allowed.
    */
-  constructor(model: MLP, capacity: number, nout: number, loss: BatchLoss) {
+  constructor(
+    model: MLP,
+    capacity: number,
+    nout: number,
+    loss: BatchLoss,
+    regularizer?: () => Value,
+  ) {
     const tape = model.parameters()[0].tape;
     this.tape = tape;
     this.capacity = capacity;
@@ -78,6 +93,8 @@ export class MiniBatchStep {
     this.firstSample = first;
     this.sampleSize = (tape.size - first) / capacity;
     this.outputOffset = outputOffset;
+    this.regStart = tape.size;
+    this.reg = regularizer?.();
     this.tailStart = tape.size;
     this.program = compileRange(
       tape,
@@ -103,6 +120,7 @@ export class MiniBatchStep {
   ): BatchGraph {
     const tape = this.tape, data = tape.data, nin = this.nin;
     tape.rewind(this.tailStart);
+    if (this.reg) tape.replay(this.regStart, this.tailStart);
     const outputs = new Int32Array(count);
     const rows: Value[][] = [];
     const labels: number[] = [];
@@ -120,7 +138,8 @@ export class MiniBatchStep {
       labels.push(y[indices[s]]);
     }
     this.samples = count;
-    this.root = this.loss(rows, labels).index;
+    const loss = this.loss(rows, labels);
+    this.root = (this.reg ? loss.add(this.reg) : loss).index;
     return { root: this.root, outputs, labels };
   }
 
@@ -129,7 +148,7 @@ export class MiniBatchStep {
    * gradients accumulate, so zero the parameters' gradients first.
    */
   backward(): void {
-    this.tape.backward(this.root, this.tailStart);
+    this.tape.backward(this.root, this.regStart);
     for (let s = this.samples - 1; s >= 0; s--) {
       this.program.backward(s * this.sampleSize);
     }
