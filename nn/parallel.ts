@@ -385,12 +385,14 @@ export class ParallelTrainer {
     this.pending = undefined;
   }
 
+  /** A promise settled when `replies` workers have answered, or one fails. */
   private wait(replies: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending = { left: replies, resolve, reject };
     });
   }
 
+  /** Counts a worker's answer to the pending step. */
   private reply(reply: WorkerReply): void {
     const pending = this.pending;
     if (pending === undefined) return;
@@ -404,6 +406,7 @@ export class ParallelTrainer {
     }
   }
 
+  /** Records a worker's failure, ends the workers, rejects the pending step. */
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
