@@ -370,6 +370,7 @@ export class Trainer {
         kind.outputs,
         (out, y) => kind.loss(out, y),
         alpha > 0 ? () => l2(parameters, alpha) : undefined,
+        data.classes,
       );
     } else if (mode !== "record") {
       this.graph = this.record(data);

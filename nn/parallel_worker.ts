@@ -95,13 +95,13 @@ export function createWorkerHandler(
         scale: 1,
         step: undefined as unknown as MiniBatchStep,
       };
-      // Each chunk's loss is its share of the batch mean, so the chunks'
-      // gradients add up to the batch's.
       s.step = new MiniBatchStep(
         model,
         message.chunkCapacity,
         kind.outputs,
-        (out, labels) => kind.loss(out, labels).mul(s.scale),
+        (out, labels) => kind.loss(out, labels),
+        undefined,
+        message.classes,
       );
       state = s;
       post({ type: "ready" });
@@ -126,12 +126,17 @@ export function createWorkerHandler(
           s.indices.subarray(from, to),
         );
         s.step.backward();
-        s.partials.set(grad.subarray(start, start + count), c * count);
+        // The chunk's share of the batch mean: its mean loss, and gradient,
+        // times its fraction of the batch; the shares add up to the batch's.
+        const partial = c * count;
+        for (let j = 0; j < count; j++) {
+          s.partials[partial + j] = grad[start + j] * s.scale;
+        }
         let correct = 0;
         for (let k = 0; k < graph.outputs.length; k++) {
           if (s.classify(data, graph.outputs[k]) === graph.labels[k]) correct++;
         }
-        s.stats[2 * c] = data[graph.root];
+        s.stats[2 * c] = data[graph.root] * s.scale;
         s.stats[2 * c + 1] = correct;
       }
       post({ type: "done", step });
