@@ -128,9 +128,9 @@ export function createWorkerHandler(
         s.step.backward();
         // The chunk's share of the batch mean: its mean loss, and gradient,
         // times its fraction of the batch; the shares add up to the batch's.
-        const partial = c * count;
+        const partials = s.partials, scale = s.scale, partial = c * count;
         for (let j = 0; j < count; j++) {
-          s.partials[partial + j] = grad[start + j] * s.scale;
+          partials[partial + j] = grad[start + j] * scale;
         }
         let correct = 0;
         for (let k = 0; k < graph.outputs.length; k++) {
