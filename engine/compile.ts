@@ -8,12 +8,17 @@
  */
 
 import {
+  Arity,
   binaryDerivativeA,
   binaryDerivativeB,
   binaryForward,
-  isBinary,
-  isUnary,
+  dotArgs,
+  dotRangeArgs,
+  naryInputs,
+  Need,
   Op,
+  opArity,
+  opName,
   unaryDerivative,
   unaryForward,
 } from "./ops.ts";
@@ -59,17 +64,42 @@ export interface RangeProgram {
 }
 
 /**
+ * An optimizer's update rule, for a compiled backward pass to apply in place
+ * as each gradient is produced. The optimizer owns it (see `SGD.descentRule`
+ * in `nn`), so a fused step runs the very update its `step()` runs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { DescentRule } from "./compile.ts";
+ * const plain: DescentRule = { emit: (p, g) => `${p} -= lr * (${g});` };
+ * assert.equal(plain.emit("d[3]", "g"), "d[3] -= lr * (g);");
+ * ```
+ */
+export interface DescentRule {
+  /**
+   * One JavaScript statement updating the parameter `param` (an assignable
+   * expression) from its gradient `grad` (an expression); the learning rate
+   * is in scope as `lr`.
+   */
+  emit(param: string, grad: string): string;
+}
+
+/**
  * Leaves `[start, start + count)` (a model's parameters) that a compiled
- * backward pass updates in place, `data -= lr · gradient`, as each gradient is
- * produced, instead of storing the gradient for an optimizer to read in a
- * second pass. Valid when every one of them gets exactly one gradient
- * contribution in the step, as a dot's weight or bias (one sample).
+ * backward pass updates in place with an optimizer's {@linkcode DescentRule}
+ * as each gradient is produced, instead of storing the gradient for the
+ * optimizer to read in a second pass. Valid when every one of them gets
+ * exactly one gradient contribution in the step, as a dot's weight or bias
+ * (one sample).
  */
 export interface DescentBlock {
   /** First leaf of the block. */
   start: number;
   /** Number of leaves. */
   count: number;
+  /** The update to apply, from the optimizer. */
+  update: DescentRule;
 }
 
 /**
@@ -107,9 +137,12 @@ export function sameStructure(
       return false;
     }
     if (tape.op[i] === Op.DotRange) {
-      const p = tape.arg0[i], q = tape.arg0[j];
       if (tape.arg1[i] !== tape.arg1[j]) return false;
-      if (tape.pool[p + 3] !== tape.pool[q + 3]) return false;
+      const p = dotRangeArgs(tape.pool, tape.arg0[i]);
+      const q = dotRangeArgs(tape.pool, tape.arg0[j]);
+      if (p.weightNeed !== q.weightNeed || p.inputNeed !== q.inputNeed) {
+        return false;
+      }
     }
     const a = tape.inputsOf(i), b = tape.inputsOf(j);
     if (a.length !== b.length) return false;
@@ -138,7 +171,7 @@ interface Run {
  * @param from First node of the range.
  * @param to One past its last node.
  * @param descent Leaves to update in place in backward (see
- * {@linkcode DescentBlock}; {@linkcode CompiledStep} checks it is valid).
+ * {@linkcode DescentBlock}; `CompiledStep` checks it is valid).
  * @returns The compiled program.
  * @throws {Error} When code generation is forbidden on this platform.
  *
@@ -214,23 +247,24 @@ function describeNode(
   const op = tape.op[i], a = tape.arg0[i], b = tape.arg1[i];
   const need = tape.needsGrad;
   const where = (x: number) => (x < 0 ? "N" : x >= from ? "L" : "G");
-  if (op <= Op.Const) return { key: "leaf", refs: [] };
-  if (isUnary(op)) {
+  const arity = opArity(op);
+  if (arity === Arity.Leaf) return { key: "leaf", refs: [] };
+  if (arity === Arity.Unary) {
     return { key: `u${op}:${need[i]}:${need[a]}:${where(a)}`, refs: [a] };
   }
-  if (isBinary(op)) {
+  if (arity === Arity.Binary) {
     return {
       key: `b${op}:${need[i]}:${need[a]}${need[b]}:${where(a)}${where(b)}`,
       refs: [a, b],
     };
   }
   if (op === Op.DotRange) {
-    const p = tape.arg0[i], pool = tape.pool;
-    const w = pool[p], x = pool[p + 1], bias = pool[p + 2];
+    const { weightStart: w, inputStart: x, bias, weightNeed, inputNeed } =
+      dotRangeArgs(tape.pool, a);
     return {
-      key: `r${b}:${pool[p + 3]}:${need[i]}:${bias >= 0 ? need[bias] : "-"}:${
-        where(w)
-      }${where(x)}${where(bias)}`,
+      key: `r${b}:${weightNeed}${inputNeed}:${need[i]}:${
+        bias >= 0 ? need[bias] : "-"
+      }:${where(w)}${where(x)}${where(bias)}`,
       refs: [w, x, bias],
     };
   }
@@ -262,7 +296,9 @@ function findRuns(tape: Tape, from: number, to: number): Run[] {
         run.count++;
       }
     } else if (first !== undefined) {
-      while (i + run.count < to && tape.op[i + run.count] <= Op.Const) {
+      while (
+        i + run.count < to && opArity(tape.op[i + run.count]) === Arity.Leaf
+      ) {
         run.count++;
       }
     }
@@ -301,21 +337,38 @@ function local(from: number, index: number): string {
   return index >= from ? `o + ${index}` : `${index}`;
 }
 
+/**
+ * An op in generated code: its code, named (`/* Op.Relu *\/ 6`). A literal,
+ * not a property read, so that V8 folds the op's switch into the call.
+ */
+function opRef(op: number): string {
+  const key = OP_KEYS[op];
+  if (key === undefined) throw new RangeError(`Unknown op code ${op}`);
+  return `/* Op.${key} */ ${op}`;
+}
+
+const OP_KEYS: string[] = [];
+for (const [key, code] of Object.entries(Op)) OP_KEYS[code] = key;
+
 function emitForward(tape: Tape, from: number, run: Run): string {
   const op = tape.op[run.start];
-  if (op <= Op.Const) return `    // nodes ${run.start}…: leaves and constants`;
+  const arity = opArity(op);
+  if (arity === Arity.Leaf) {
+    return `    // nodes ${run.start}…: leaves and constants`;
+  }
   const i = nodeRef(run);
-  if (isUnary(op)) {
+  if (arity === Arity.Unary) {
     return loop(run, [
       `const i = ${i};`,
-      `d[i] = U(${op}, d[${ref(from, run, 0)}]);`,
+      `d[i] = U(${opRef(op)}, d[${ref(from, run, 0)}]);`,
       `gr[i] = 0;`,
     ], false);
   }
-  if (isBinary(op)) {
+  if (arity === Arity.Binary) {
+    const a = ref(from, run, 0), b = ref(from, run, 1);
     return loop(run, [
       `const i = ${i};`,
-      `d[i] = B(${op}, d[${ref(from, run, 0)}], d[${ref(from, run, 1)}]);`,
+      `d[i] = B(${opRef(op)}, d[${a}], d[${b}]);`,
       `gr[i] = 0;`,
     ], false);
   }
@@ -331,18 +384,23 @@ function emitForward(tape: Tape, from: number, run: Run): string {
     ], false);
   }
   // Sum or gathered Dot: one node, every index written out.
-  const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
-  const terms: string[] = [];
-  if (op === Op.Sum) {
-    for (let k = 0; k < n; k++) terms.push(`d[${local(from, pool[p + k])}]`);
-    return `    d[${i}] = 0 + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
-  }
-  const bias = pool[p];
-  for (let k = 1; k <= n; k++) {
-    terms.push(
-      `d[${local(from, pool[p + k])}] * d[${local(from, pool[p + n + k])}]`,
+  if (op !== Op.Sum && op !== Op.Dot) {
+    throw new RangeError(
+      `Cannot compile op ${
+        opName(op)
+      } (code ${op}): compile.ts has no code generator for it; use tape.replay() and tape.backward()`,
     );
   }
+  const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
+  let terms: string[];
+  if (op === Op.Sum) {
+    terms = naryInputs(op, pool, p, n).map((j) => `d[${local(from, j)}]`);
+    return `    d[${i}] = 0 + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
+  }
+  const { bias, weights, inputs } = dotArgs(pool, p, n);
+  terms = weights.map((w, k) =>
+    `d[${local(from, w)}] * d[${local(from, inputs[k])}]`
+  );
   const start = bias >= 0 ? `d[${local(from, bias)}]` : "0";
   return `    d[${i}] = ${start} + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
 }
@@ -354,36 +412,40 @@ function emitBackward(
   descent?: DescentBlock,
 ): string {
   const op = tape.op[run.start];
-  if (op <= Op.Const || tape.needsGrad[run.start] === 0) return "";
+  const arity = opArity(op);
+  if (arity === Arity.Leaf || tape.needsGrad[run.start] === 0) return "";
   const need = tape.needsGrad;
   const head = [`const i = ${nodeRef(run)};`, `const g = gr[i];`];
   const skip = run.count > 1 ? "continue;" : "break node;";
   const guard = `if (g === 0) ${skip}`;
-  if (isUnary(op)) {
+  if (arity === Arity.Unary) {
     const a = ref(from, run, 0);
     if (!need[run.refs[0]]) return "";
     return loop(run, [
       ...head,
       guard,
       `const a = ${a};`,
-      `gr[a] += g * UD(${op}, d[a], d[i]);`,
+      `gr[a] += g * UD(${opRef(op)}, d[a], d[i]);`,
     ], true);
   }
-  if (isBinary(op)) {
+  if (arity === Arity.Binary) {
     const body = [
       ...head,
       guard,
       `const a = ${ref(from, run, 0)}, b = ${ref(from, run, 1)};`,
       `const x = d[a], y = d[b], out = d[i];`,
     ];
-    if (need[run.refs[0]]) body.push(`gr[a] += g * BA(${op}, x, y, out);`);
-    if (need[run.refs[1]]) body.push(`gr[b] += g * BB(${op}, x, y, out);`);
+    const name = opRef(op);
+    if (need[run.refs[0]]) body.push(`gr[a] += g * BA(${name}, x, y, out);`);
+    if (need[run.refs[1]]) body.push(`gr[b] += g * BB(${name}, x, y, out);`);
     return loop(run, body, true);
   }
   if (op === Op.DotRange) {
     const n = tape.arg1[run.start];
-    const modes = tape.pool[tape.arg0[run.start] + 3];
-    const wNeed = modes & 3, xNeed = modes >> 2;
+    const { weightNeed: wNeed, inputNeed: xNeed } = dotRangeArgs(
+      tape.pool,
+      tape.arg0[run.start],
+    );
     const body = [
       ...head,
       guard,
@@ -393,41 +455,47 @@ function emitBackward(
     const last = run.count - 1;
     const wFirst = run.refs[0], wLast = wFirst + run.strides[0] * last + n;
     const bLast = bias + run.strides[2] * last;
-    const descendW = descent !== undefined && wNeed === 1 &&
+    const descendW = descent !== undefined && wNeed === Need.All &&
       covers(descent, wFirst, wLast);
     const descendB = descent !== undefined && bias >= 0 &&
       covers(descent, Math.min(bias, bLast), Math.max(bias, bLast) + 1);
     if (bias >= 0 && need[bias] && !descendB) {
       body.push(`gr[${ref(from, run, 2)}] += g;`);
     }
-    if (wNeed === 1 && !descendW) {
+    if (wNeed === Need.All && !descendW) {
       body.push(...dotTerms(n, "gr[w + K] += g * d[x + K];"));
     }
-    if (wNeed === 2) {
+    if (wNeed === Need.Some) {
       body.push(...dotTerms(n, "if (need[w + K]) gr[w + K] += g * d[x + K];"));
     }
-    if (xNeed === 1) body.push(...dotTerms(n, "gr[x + K] += g * d[w + K];"));
-    if (xNeed === 2) {
+    if (xNeed === Need.All) {
+      body.push(...dotTerms(n, "gr[x + K] += g * d[w + K];"));
+    }
+    if (xNeed === Need.Some) {
       body.push(...dotTerms(n, "if (need[x + K]) gr[x + K] += g * d[w + K];"));
     }
     // In-place descent comes last: the input gradients above read the
     // weights as they were in the forward pass.
-    if (descendW) body.push(...dotTerms(n, "d[w + K] -= lr * (g * d[x + K]);"));
-    if (descendB) body.push(`d[${ref(from, run, 2)}] -= lr * g;`);
+    const update = descent?.update;
+    if (descendW && update) {
+      body.push(...dotTerms(n, update.emit("d[w + K]", "g * d[x + K]")));
+    }
+    if (descendB && update) {
+      body.push(update.emit(`d[${ref(from, run, 2)}]`, "g"));
+    }
     return loop(run, body, true);
   }
   const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
   const lines = [...head, guard];
   if (op === Op.Sum) {
-    for (let k = 0; k < n; k++) {
-      const j = pool[p + k];
+    for (const j of naryInputs(op, pool, p, n)) {
       if (need[j]) lines.push(`gr[${local(from, j)}] += g;`);
     }
   } else {
-    const bias = pool[p];
+    const { bias, weights, inputs } = dotArgs(pool, p, n);
     if (bias >= 0 && need[bias]) lines.push(`gr[${local(from, bias)}] += g;`);
-    for (let k = 1; k <= n; k++) {
-      const w = pool[p + k], x = pool[p + n + k];
+    for (let k = 0; k < n; k++) {
+      const w = weights[k], x = inputs[k];
       if (need[w]) {
         lines.push(`gr[${local(from, w)}] += g * d[${local(from, x)}];`);
       }
@@ -458,225 +526,4 @@ function dotTerms(n: number, template: string): string[] {
     );
   }
   return [`for (let k = 0; k < ${n}; k++) ${template.replaceAll("K", "k")}`];
-}
-
-/** Where the parts of a batched training step lie on the tape. */
-export interface StepLayout {
-  /** The first node of sample 0's subgraph. */
-  firstSample: number;
-  /** Nodes per sample; sample k starts at `firstSample + k * sampleSize`. */
-  sampleSize: number;
-  /** Number of samples. */
-  samples: number;
-  /** The loss node: after the samples (or the last node of a lone sample). */
-  root: number;
-}
-
-/**
- * A training step's graph compiled per sample: one generated function for
- * sample 0's subgraph, looped over every sample, and the interpreter for the
- * few nodes after them (the batch mean, regularisation). Values and gradients
- * are bit-identical to {@linkcode Tape.replay} plus {@linkcode Tape.backward}.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { CompiledStep, Op, Tape } from "./mod.ts";
- * const tape = new Tape();
- * const w = tape.leaf(0.5);
- * const first = tape.size;
- * const terms = [1, 2, 3].map((x) => tape.binary(Op.Mul, w, tape.leaf(x, false)));
- * const root = tape.sum(terms);
- * const step = new CompiledStep(tape, { firstSample: first, sampleSize: 2, samples: 3, root });
- * step.forward();
- * tape.grad[w] = 0;
- * step.backward();
- * assert.equal(tape.data[root], 3);
- * assert.equal(tape.grad[w], 6);
- * ```
- */
-export class CompiledStep {
-  /** The tape the step runs on. */
-  readonly tape: Tape;
-  /** Where the samples and the loss lie. */
-  readonly layout: StepLayout;
-  /** The per-sample program. */
-  readonly program: RangeProgram;
-  /** The leaves updated in place by {@linkcode CompiledStep.backwardAndDescend}. */
-  readonly descent?: DescentBlock;
-  private readonly tailStart: number;
-
-  /**
-   * Checks that every sample repeats sample 0's structure and compiles it.
-   *
-   * @param tape The tape holding the recorded step.
-   * @param layout Where the samples and the loss lie.
-   * @param options `descent`: leaves to update in place during backward
-   * (see {@linkcode CompiledStep.backwardAndDescend}).
-   * @throws {RangeError} When the layout does not fit the tape, the samples
-   * differ in structure, or the descent block is not valid for this step.
-   */
-  constructor(
-    tape: Tape,
-    layout: StepLayout,
-    options: { descent?: DescentBlock } = {},
-  ) {
-    const { firstSample, sampleSize, samples, root } = layout;
-    for (const [name, x] of Object.entries(layout)) {
-      if (!Number.isInteger(x) || x < 0) {
-        throw new RangeError(
-          `Step layout ${name} must be a non-negative integer, got ${x}`,
-        );
-      }
-    }
-    const end = firstSample + samples * sampleSize;
-    if (samples < 1 || sampleSize < 1 || end > tape.size || root >= tape.size) {
-      throw new RangeError(
-        `Step layout does not fit the tape: samples end at ${end}, root ${root}, tape size ${tape.size}`,
-      );
-    }
-    if (root < end - 1) {
-      throw new RangeError(
-        `Step layout root ${root} must be the last sample node or come after the samples (from ${end})`,
-      );
-    }
-    for (let k = 1; k < samples; k++) {
-      if (
-        !sameStructure(
-          tape,
-          firstSample,
-          firstSample + sampleSize,
-          k * sampleSize,
-        )
-      ) {
-        throw new RangeError(
-          `Sample ${k} differs in structure from sample 0; compile needs identical per-sample graphs`,
-        );
-      }
-    }
-    const descent = options.descent;
-    if (descent !== undefined) checkDescent(tape, layout, descent);
-    this.tape = tape;
-    this.layout = { firstSample, sampleSize, samples, root };
-    this.tailStart = end;
-    this.descent = descent && { start: descent.start, count: descent.count };
-    this.program = compileRange(
-      tape,
-      firstSample,
-      firstSample + sampleSize,
-      this.descent,
-    );
-  }
-
-  /** Recomputes every value of the step from the current leaves. */
-  forward(): void {
-    const { sampleSize, samples, root } = this.layout;
-    for (let k = 0; k < samples; k++) this.program.forward(k * sampleSize);
-    this.tape.replay(this.tailStart, root + 1);
-  }
-
-  /**
-   * Backpropagates from the loss. Like {@linkcode Tape.backward}, leaf
-   * gradients accumulate: zero the parameters' gradients first.
-   */
-  backward(): void {
-    if (this.descent !== undefined) {
-      throw new Error(
-        "This step was compiled with a descent block; call backwardAndDescend(lr)",
-      );
-    }
-    const { sampleSize, samples, root } = this.layout;
-    this.tape.backward(root, this.tailStart);
-    for (let k = samples - 1; k >= 0; k--) {
-      this.program.backward(k * sampleSize);
-    }
-  }
-
-  /**
-   * Backpropagates from the loss and, in the same pass, applies plain
-   * gradient descent `data -= lr · gradient` to the descent block's leaves
-   * (their gradients are not stored). The result is bit-identical to zeroing
-   * their gradients, {@linkcode CompiledStep.backward} and an SGD step, with
-   * one pass over the parameters instead of three.
-   *
-   * @param lr The learning rate.
-   *
-   * @example
-   * ```ts
-   * import assert from "node:assert/strict";
-   * import { CompiledStep, Op, Tape } from "./mod.ts";
-   * const tape = new Tape();
-   * const w = tape.leaf(0.5), b = tape.leaf(0.1);
-   * const x = tape.leaf(2, false);
-   * const y = tape.dotRange(w, x, 1, b); // b + w·x
-   * const step = new CompiledStep(
-   *   tape,
-   *   { firstSample: x, sampleSize: 2, samples: 1, root: y },
-   *   { descent: { start: w, count: 2 } },
-   * );
-   * step.backwardAndDescend(0.1); // dy/dw = x = 2, dy/db = 1
-   * assert.equal(tape.data[w], 0.5 - 0.1 * 2);
-   * assert.equal(tape.data[b], 0.1 - 0.1 * 1);
-   * ```
-   */
-  backwardAndDescend(lr: number): void {
-    if (this.descent === undefined) {
-      throw new Error(
-        "This step has no descent block; call backward() and update the parameters",
-      );
-    }
-    if (typeof lr !== "number" || !Number.isFinite(lr)) {
-      throw new RangeError(`Learning rate must be a finite number, got ${lr}`);
-    }
-    this.tape.backward(this.layout.root, this.tailStart);
-    this.program.backward(0, lr);
-  }
-}
-
-/**
- * Throws unless every leaf of `block` gets at most one gradient contribution
- * in the step, as the weight or bias of a dot in the (single) sample.
- */
-function checkDescent(tape: Tape, layout: StepLayout, block: DescentBlock) {
-  const { start, count } = block;
-  const fail = (why: string) => {
-    throw new RangeError(
-      `Cannot descend in place on nodes [${start}, ${start + count}): ${why}`,
-    );
-  };
-  if (
-    !Number.isInteger(start) || !Number.isInteger(count) || start < 0 ||
-    count < 1 || start + count > tape.size
-  ) {
-    fail("the block must be a non-empty range of the tape");
-  }
-  if (layout.samples !== 1) {
-    fail(`the step has ${layout.samples} samples sharing them, not 1`);
-  }
-  for (let j = start; j < start + count; j++) {
-    if (tape.op[j] !== Op.Leaf || tape.needsGrad[j] !== 1) {
-      fail(`node ${j} is not a leaf that needs a gradient`);
-    }
-  }
-  const sampleEnd = layout.firstSample + layout.sampleSize;
-  const uses = new Uint8Array(count);
-  for (let i = layout.firstSample; i <= layout.root; i++) {
-    if (tape.op[i] <= Op.Const || tape.needsGrad[i] === 0) continue;
-    for (const j of tape.inputsOf(i)) {
-      if (j < start || j >= start + count) continue;
-      const p = tape.arg0[i], n = tape.arg1[i];
-      const w = tape.pool[p], bias = tape.pool[p + 2];
-      const asWeight = tape.op[i] === Op.DotRange && j >= w && j < w + n &&
-        (tape.pool[p + 3] & 3) === 1;
-      const asBias = tape.op[i] === Op.DotRange && j === bias;
-      if (i >= sampleEnd || !(asWeight || asBias)) {
-        fail(
-          `node ${j} is used by node ${i} (${
-            tape.op[i] === Op.DotRange ? "as a dot input" : "not a dot"
-          })`,
-        );
-      }
-      if (++uses[j - start] > 1) fail(`node ${j} gets more than one gradient`);
-    }
-  }
 }

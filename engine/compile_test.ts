@@ -3,12 +3,17 @@ import fc from "fast-check";
 import { assertThrows } from "./_testing.ts";
 import {
   codegenAvailable,
-  CompiledStep,
   compileRange,
+  type DescentBlock,
+  type DescentRule,
   sameStructure,
 } from "./compile.ts";
+import { CompiledStep } from "./compiled_step.ts";
 import { Op } from "./ops.ts";
 import { Tape } from "./tape.ts";
+
+/** Plain gradient descent, the rule the hand-written loops below apply. */
+const PLAIN: DescentRule = { emit: (p, g) => `${p} -= lr * (${g});` };
 
 /** One sample's recipe: which op each node applies to which earlier nodes. */
 interface Recipe {
@@ -181,7 +186,7 @@ Deno.test("compileRange() turns a layer's dots and activations into loops", () =
   tape.unaryRange(Op.Relu, dots, 16);
   const program = compileRange(tape, x, tape.size);
   assert.match(program.source, /for \(let j = 0; j < 16; j\+\+\)/);
-  assert.match(program.source, /U\(6, /);
+  assert.match(program.source, /U\(\/\* Op\.Relu \*\/ 6, /);
   // Forward at offset 0 reproduces the recorded values.
   const before = Array.from(tape.data.subarray(0, tape.size));
   tape.data.fill(0, dots, tape.size);
@@ -285,7 +290,7 @@ Deno.test("CompiledStep.backwardAndDescend() equals zeroing, backward and an SGD
   const layoutB = recordMlpSample(b, [0.3, -1.2, 2]);
   const plain = new CompiledStep(a, layoutA);
   const fused = new CompiledStep(b, layoutB, {
-    descent: { start: 0, count: 26 },
+    descent: { start: 0, count: 26, update: PLAIN },
   });
   assert.match(
     fused.program.source,
@@ -318,11 +323,17 @@ Deno.test("CompiledStep.backwardAndDescend() equals zeroing, backward and an SGD
 Deno.test("CompiledStep refuses a descent block its step cannot update in place", () => {
   const tape = new Tape();
   const layout = recordMlpSample(tape, [1, 2, 3]);
-  const cases: [{ start: number; count: number }, string][] = [
-    [{ start: 0, count: 0 }, "the block must be a non-empty range of the tape"],
-    [{ start: 0, count: 27 }, "node 26 is not a leaf that needs a gradient"],
+  const cases: [DescentBlock, string][] = [
     [
-      { start: 0, count: 10 },
+      { start: 0, count: 0, update: PLAIN },
+      "the block must be a non-empty range of the tape",
+    ],
+    [
+      { start: 0, count: 27, update: PLAIN },
+      "node 26 is not a leaf that needs a gradient",
+    ],
+    [
+      { start: 0, count: 10, update: PLAIN },
       "Descent block [0, 10) covers only part of nodes [0, 15); it must cover whole layers",
     ],
   ];
@@ -344,7 +355,7 @@ Deno.test("CompiledStep refuses a descent block its step cannot update in place"
   assert.throws(
     () =>
       new CompiledStep(reg, { ...base, root }, {
-        descent: { start: 0, count: 26 },
+        descent: { start: 0, count: 26, update: PLAIN },
       }),
     {
       name: "RangeError",
@@ -358,7 +369,10 @@ Deno.test("CompiledStep refuses a descent block its step cannot update in place"
     4,
   ]]);
   assert.throws(
-    () => new CompiledStep(two, twoLayout, { descent: { start: 0, count: 9 } }),
+    () =>
+      new CompiledStep(two, twoLayout, {
+        descent: { start: 0, count: 9, update: PLAIN },
+      }),
     {
       name: "RangeError",
       message: /the step has 2 samples sharing them, not 1$/,

@@ -22,3 +22,4 @@ export * from "./value.ts";
 export * from "./graph.ts";
 export * from "./grad_check.ts";
 export * from "./compile.ts";
+export * from "./compiled_step.ts";

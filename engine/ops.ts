@@ -1,13 +1,99 @@
 /**
- * Op codes and the math of every op: each op's forward formula sits on the
- * same line as its backward rule, so the two can be read (and checked) together.
+ * The op table (every op's code, name, arity and argument layout) and the
+ * math of every op: per arity, the forward formulas and beside them the
+ * derivatives, one line per op in op order; the n-ary ops' rules sit with
+ * the one decoder of their argument pool.
  *
  * @module
  */
 
 /**
- * Small integer op codes, grouped by arity. The tape stores them in a
- * `Uint8Array`; the hot loops switch on them.
+ * How an op's arguments are stored on the tape: none (leaves), one input in
+ * `arg0` (unary), inputs in `arg0` and `arg1` (binary), or an offset into
+ * the argument pool in `arg0` and a count in `arg1` (n-ary).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Arity, Op, opArity } from "./ops.ts";
+ * assert.equal(opArity(Op.Tanh), Arity.Unary);
+ * ```
+ */
+export const Arity = { Leaf: 0, Unary: 1, Binary: 2, Nary: 3 } as const;
+
+/** One of the values of {@linkcode Arity}. */
+export type ArityKind = typeof Arity[keyof typeof Arity];
+
+/**
+ * The op table: one row per op, in op-code order (a row's position is its
+ * code), with the op's key in {@linkcode Op}, its display name, its arity
+ * and, for n-ary ops, its argument layout in the pool. Everything else about
+ * ops is derived from it or asks it; the math is in the rule functions below
+ * (per arity, the forward formulas, then the derivatives).
+ *
+ * **Adding an op.** Append a row at the end of this table, so that existing
+ * codes stay put (tests and examples print them). Add its
+ * forward formula and its derivative, one line each, in `unaryValue` and
+ * `unarySlope` (or `binaryValue` and `binarySlope`) below. An n-ary op also
+ * needs its pool layout and its cases in {@linkcode naryPoolSize},
+ * {@linkcode naryInputs}, {@linkcode naryForward} and
+ * {@linkcode naryBackward}, and a code generator in `compile.ts`. Then add
+ * a `Value` method that records it (`x.atan()` calls
+ * `tape.unary(Op.Atan, …)`), and a row in
+ * `ops_test.ts`'s `UNARY` or `BINARY` cases, which checks the value and the
+ * gradient against a closed form and finite differences. The tape, the
+ * compiler and the graph views need no change: they ask {@linkcode opArity}
+ * and {@linkcode opName}. `op_table_test.ts` proves this by appending an op
+ * to a copy of the engine and running it recorded, replayed and compiled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Arity, Op, OP_TABLE } from "./ops.ts";
+ * assert.deepEqual(OP_TABLE[Op.Tanh], ["Tanh", "tanh", Arity.Unary]);
+ * ```
+ */
+// deno-fmt-ignore
+export const OP_TABLE = [
+  // key         name        arity          argument layout
+  ["Leaf",      "leaf",     Arity.Leaf],   // a parameter or an input; its data is set from outside
+  ["Const",     "const",    Arity.Leaf],   // a plain number used in an op; never needs a gradient
+  ["Neg",       "neg",      Arity.Unary],  // -x
+  ["Exp",       "exp",      Arity.Unary],  // e^x
+  ["Log",       "log",      Arity.Unary],  // natural logarithm
+  ["Tanh",      "tanh",     Arity.Unary],  // hyperbolic tangent
+  ["Relu",      "relu",     Arity.Unary],  // max(0, x), gradient 0 at 0 as in micrograd
+  ["Sigmoid",   "sigmoid",  Arity.Unary],  // 1 / (1 + e^-x)
+  ["Sqrt",      "sqrt",     Arity.Unary],  // square root
+  ["Abs",       "abs",      Arity.Unary],  // absolute value, gradient 0 at 0
+  ["Softplus",  "softplus", Arity.Unary],  // log(1 + e^x), computed without overflow
+  ["Add",       "+",        Arity.Binary], // a + b
+  ["Sub",       "-",        Arity.Binary], // a - b
+  ["Mul",       "*",        Arity.Binary], // a * b
+  ["Div",       "/",        Arity.Binary], // a / b
+  ["Pow",       "^",        Arity.Binary], // a ^ b
+  ["Max",       "max",      Arity.Binary], // max(a, b), the gradient goes to a on ties
+  ["Min",       "min",      Arity.Binary], // min(a, b), the gradient goes to a on ties
+  ["Sum",       "sum",      Arity.Nary],   // pool[p + k], k < n: the summed nodes
+  ["Dot",       "dot",      Arity.Nary],   // bias + Σ wₖxₖ, gathered: see dotArgs()
+  ["DotRange",  "dot",      Arity.Nary],   // bias + Σ wₖxₖ over two ranges: see dotRangeArgs()
+] as const;
+
+/** One row of {@linkcode OP_TABLE}: key in {@linkcode Op}, name, arity. */
+export type OpRow = typeof OP_TABLE[number];
+
+/**
+ * The type of {@linkcode Op}: each op's key mapped to its code, the
+ * position of its row in the op table.
+ */
+export type OpCodes = {
+  readonly [K in keyof typeof OP_TABLE & `${number}` as typeof OP_TABLE[K][0]]:
+    K extends `${infer N extends number}` ? N : never;
+};
+
+/**
+ * Small integer op codes, derived from {@linkcode OP_TABLE} (which says how
+ * to add an op). The tape stores them in a `Uint8Array`.
  *
  * @example
  * ```ts
@@ -16,84 +102,24 @@
  * assert.equal(opName(Op.Mul), "*");
  * ```
  */
-export const Op = {
-  // Leaves: no inputs.
-  /** A leaf: a parameter or an input; its data is set from outside. */
-  Leaf: 0,
-  /** A constant: a plain number used in an op; never needs a gradient. */
-  Const: 1,
-  // Unary: one input in `arg0`.
-  /** `-x` */
-  Neg: 2,
-  /** `e^x` */
-  Exp: 3,
-  /** Natural logarithm. */
-  Log: 4,
-  /** Hyperbolic tangent. */
-  Tanh: 5,
-  /** `max(0, x)`, gradient 0 at 0 as in micrograd. */
-  Relu: 6,
-  /** `1 / (1 + e^-x)` */
-  Sigmoid: 7,
-  /** Square root. */
-  Sqrt: 8,
-  /** Absolute value, gradient 0 at 0. */
-  Abs: 9,
-  /** `log(1 + e^x)`, computed without overflow. */
-  Softplus: 10,
-  // Binary: inputs in `arg0` and `arg1`.
-  /** `a + b` */
-  Add: 11,
-  /** `a - b` */
-  Sub: 12,
-  /** `a * b` */
-  Mul: 13,
-  /** `a / b` */
-  Div: 14,
-  /** `a ^ b` */
-  Pow: 15,
-  /** `max(a, b)`, the gradient goes to `a` on ties. */
-  Max: 16,
-  /** `min(a, b)`, the gradient goes to `a` on ties. */
-  Min: 17,
-  // N-ary: `arg0` is an offset into the argument pool, `arg1` a count.
-  /** Sum of a list of nodes. */
-  Sum: 18,
-  /** `bias + Σ wᵢxᵢ` over two gathered index lists (bias optional). */
-  Dot: 19,
-  /** `bias + Σ wᵢxᵢ` over two contiguous index ranges (bias optional). */
-  DotRange: 20,
-} as const;
+export const Op: OpCodes = Object.freeze(
+  Object.fromEntries(OP_TABLE.map((row: OpRow, code) => [row[0], code])),
+) as OpCodes;
 
 /** One of the values of {@linkcode Op}. */
 export type OpCode = typeof Op[keyof typeof Op];
 
 /** How many op codes exist; op codes are `0 … OP_COUNT - 1`. */
-export const OP_COUNT = 21;
+export const OP_COUNT: number = OP_TABLE.length;
 
-const OP_NAMES: readonly string[] = [
-  "leaf",
-  "const",
-  "neg",
-  "exp",
-  "log",
-  "tanh",
-  "relu",
-  "sigmoid",
-  "sqrt",
-  "abs",
-  "softplus",
-  "+",
-  "-",
-  "*",
-  "/",
-  "^",
-  "max",
-  "min",
-  "sum",
-  "dot",
-  "dot",
-];
+const OP_NAMES: readonly string[] = OP_TABLE.map((row: OpRow) => row[1]);
+
+// Arity by op code, for every byte value. Codes past the table are leaves
+// (no inputs), never misread as n-ary.
+const ARITY = new Uint8Array(256);
+for (let code = 0; code < OP_TABLE.length; code++) {
+  ARITY[code] = OP_TABLE[code][2];
+}
 
 /**
  * The readable name of an op code, as shown in graphs: `"+"`, `"*"`,
@@ -114,10 +140,29 @@ export function opName(op: number): string {
 }
 
 /**
+ * How an op's arguments are stored (see {@linkcode Arity}), from the op
+ * table. Unknown codes report {@linkcode Arity.Leaf}: no inputs.
+ *
+ * @param op An op code.
+ * @returns The op's arity.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Arity, Op, opArity } from "./ops.ts";
+ * assert.equal(opArity(Op.Pow), Arity.Binary);
+ * assert.equal(opArity(Op.Sum), Arity.Nary);
+ * ```
+ */
+export function opArity(op: number): ArityKind {
+  return (ARITY[op] ?? Arity.Leaf) as ArityKind;
+}
+
+/**
  * Whether an op code is unary (one input in `arg0`).
  *
  * @param op An op code.
- * @returns `true` for `Neg` … `Softplus`.
+ * @returns `true` for the ops whose table row says {@linkcode Arity.Unary}.
  *
  * @example
  * ```ts
@@ -128,14 +173,14 @@ export function opName(op: number): string {
  * ```
  */
 export function isUnary(op: number): boolean {
-  return op >= Op.Neg && op <= Op.Softplus;
+  return ARITY[op] === Arity.Unary;
 }
 
 /**
  * Whether an op code is binary (inputs in `arg0` and `arg1`).
  *
  * @param op An op code.
- * @returns `true` for `Add` … `Min`.
+ * @returns `true` for the ops whose table row says {@linkcode Arity.Binary}.
  *
  * @example
  * ```ts
@@ -145,7 +190,7 @@ export function isUnary(op: number): boolean {
  * ```
  */
 export function isBinary(op: number): boolean {
-  return op >= Op.Add && op <= Op.Min;
+  return ARITY[op] === Arity.Binary;
 }
 
 /**
@@ -163,7 +208,7 @@ export function isBinary(op: number): boolean {
  * ```
  */
 export function unaryForward(op: number, x: number): number {
-  return unary(op, x, 0, true);
+  return unaryValue(op, x);
 }
 
 /**
@@ -182,23 +227,43 @@ export function unaryForward(op: number, x: number): number {
  * ```
  */
 export function unaryDerivative(op: number, x: number, y: number): number {
-  return unary(op, x, y, false);
+  return unarySlope(op, x, y);
 }
 
-// One line per op: forward value | derivative dy/dx (given x and y = f(x)).
+// The unary rules: two tables in op order, one line per op, the forward
+// value y = f(x) and then the derivative dy/dx (given x and y). Two small
+// switches rather than one with both: V8 inlines a callee whole, and only
+// small ones fit its budget in Tape.replay and Tape.backward beside the
+// n-ary rules (measured: one combined switch cost replay about 10%).
 // relu is micrograd's `0 if x < 0 else x`, so a NaN input stays NaN.
 // deno-fmt-ignore
-function unary(op: number, x: number, y: number, forward: boolean): number {
+function unaryValue(op: number, x: number): number {
   switch (op) {
-    case Op.Neg: return forward ? -x : -1;
-    case Op.Exp: return forward ? Math.exp(x) : y;
-    case Op.Log: return forward ? Math.log(x) : 1 / x;
-    case Op.Tanh: return forward ? Math.tanh(x) : 1 - y * y;
-    case Op.Relu: return forward ? (x < 0 ? 0 : x) : (x > 0 ? 1 : 0);
-    case Op.Sigmoid: return forward ? sigmoid(x) : y * (1 - y);
-    case Op.Sqrt: return forward ? Math.sqrt(x) : 0.5 / y;
-    case Op.Abs: return forward ? Math.abs(x) : (x > 0 ? 1 : x < 0 ? -1 : 0);
-    case Op.Softplus: return forward ? softplus(x) : sigmoid(x);
+    case Op.Neg: return -x;
+    case Op.Exp: return Math.exp(x);
+    case Op.Log: return Math.log(x);
+    case Op.Tanh: return Math.tanh(x);
+    case Op.Relu: return x < 0 ? 0 : x;
+    case Op.Sigmoid: return sigmoid(x);
+    case Op.Sqrt: return Math.sqrt(x);
+    case Op.Abs: return Math.abs(x);
+    case Op.Softplus: return softplus(x);
+    default: return NaN;
+  }
+}
+
+// deno-fmt-ignore
+function unarySlope(op: number, x: number, y: number): number {
+  switch (op) {
+    case Op.Neg: return -1;
+    case Op.Exp: return y;
+    case Op.Log: return 1 / x;
+    case Op.Tanh: return 1 - y * y;
+    case Op.Relu: return x > 0 ? 1 : 0;
+    case Op.Sigmoid: return y * (1 - y);
+    case Op.Sqrt: return 0.5 / y;
+    case Op.Abs: return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case Op.Softplus: return sigmoid(x);
     default: return NaN;
   }
 }
@@ -219,7 +284,7 @@ function unary(op: number, x: number, y: number, forward: boolean): number {
  * ```
  */
 export function binaryForward(op: number, a: number, b: number): number {
-  return binary(op, a, b, 0, FORWARD);
+  return binaryValue(op, a, b);
 }
 
 /**
@@ -244,7 +309,7 @@ export function binaryDerivativeA(
   b: number,
   y: number,
 ): number {
-  return binary(op, a, b, y, WRT_A);
+  return binarySlope(op, a, b, y, true);
 }
 
 /**
@@ -269,28 +334,440 @@ export function binaryDerivativeB(
   b: number,
   y: number,
 ): number {
-  return binary(op, a, b, y, WRT_B);
+  return binarySlope(op, a, b, y, false);
 }
 
-const FORWARD = 0;
-const WRT_A = 1;
-const WRT_B = 2;
-
-// One line per op: forward value | ∂y/∂a | ∂y/∂b.
-// pow: ∂/∂b = a^b·ln(a); at a = 0 its limit from the right (0) is used.
+// The binary rules, as the unary ones: the forward value y = f(a, b), then
+// ∂y/∂a | ∂y/∂b.
 // max/min forward with Math.max/min so that a NaN on either side stays NaN.
 // deno-fmt-ignore
-function binary(op: number, a: number, b: number, y: number, part: number): number {
+function binaryValue(op: number, a: number, b: number): number {
   switch (op) {
-    case Op.Add: return part === FORWARD ? a + b : 1;
-    case Op.Sub: return part === FORWARD ? a - b : part === WRT_A ? 1 : -1;
-    case Op.Mul: return part === FORWARD ? a * b : part === WRT_A ? b : a;
-    case Op.Div: return part === FORWARD ? a / b : part === WRT_A ? 1 / b : -a / (b * b);
-    case Op.Pow: return part === FORWARD ? Math.pow(a, b) : part === WRT_A ? powGradBase(a, b) : (a === 0 ? 0 : y * Math.log(a));
-    case Op.Max: return part === FORWARD ? Math.max(a, b) : (a >= b) === (part === WRT_A) ? 1 : 0;
-    case Op.Min: return part === FORWARD ? Math.min(a, b) : (a <= b) === (part === WRT_A) ? 1 : 0;
+    case Op.Add: return a + b;
+    case Op.Sub: return a - b;
+    case Op.Mul: return a * b;
+    case Op.Div: return a / b;
+    case Op.Pow: return Math.pow(a, b);
+    case Op.Max: return Math.max(a, b);
+    case Op.Min: return Math.min(a, b);
     default: return NaN;
   }
+}
+
+// pow: ∂/∂b = a^b·ln(a); at a = 0 its limit from the right (0) is used.
+// deno-fmt-ignore
+function binarySlope(op: number, a: number, b: number, y: number, wrtA: boolean): number {
+  switch (op) {
+    case Op.Add: return 1;
+    case Op.Sub: return wrtA ? 1 : -1;
+    case Op.Mul: return wrtA ? b : a;
+    case Op.Div: return wrtA ? 1 / b : -a / (b * b);
+    case Op.Pow: return wrtA ? powGradBase(a, b) : (a === 0 ? 0 : y * Math.log(a));
+    case Op.Max: return (a >= b) === wrtA ? 1 : 0;
+    case Op.Min: return (a <= b) === wrtA ? 1 : 0;
+    default: return NaN;
+  }
+}
+
+// ------------------------------------------------------------------ n-ary ops
+// An n-ary node keeps `arg0` = p, an offset into the tape's argument pool, and
+// `arg1` = n, a count. What the pool holds from p on, per op:
+//   Sum       pool[p + k], k < n                 the summed nodes
+//   Dot       pool[p]                            bias, or -1 for none
+//             pool[p + 1 + k], k < n             weights
+//             pool[p + 1 + n + k], k < n         inputs
+//   DotRange  pool[p + DR_WEIGHTS]               first weight (n contiguous)
+//             pool[p + DR_INPUTS]                first input (n contiguous)
+//             pool[p + DR_BIAS]                  bias, or -1 for none
+//             pool[p + DR_NEED]                  weight need | input need << 2
+// This section is the only code that reads or writes these records.
+const DR_WEIGHTS = 0;
+const DR_INPUTS = 1;
+const DR_BIAS = 2;
+const DR_NEED = 3;
+const DR_SIZE = 4;
+const SUM = Op.Sum;
+const DOT_RANGE = Op.DotRange;
+const NEED_NONE = 0;
+const NEED_ALL = 1;
+const NEED_SOME = 2;
+
+/**
+ * Whether none, all or some of a `DotRange` node's weights (or inputs) need
+ * a gradient, as stored in its pool record: backward skips the `need` test
+ * per term unless it is `Some`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dotRangeArgs, Need, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(2), x = tape.leaf(3, false);
+ * const y = tape.dotRange(w, x, 1);
+ * const args = dotRangeArgs(tape.pool, tape.arg0[y]);
+ * assert.equal(args.weightNeed, Need.All);
+ * assert.equal(args.inputNeed, Need.None);
+ * ```
+ */
+export const Need = {
+  None: NEED_NONE,
+  All: NEED_ALL,
+  Some: NEED_SOME,
+} as const;
+
+/** One of the values of {@linkcode Need}. */
+export type NeedKind = typeof Need[keyof typeof Need];
+
+/**
+ * Whether none, all or some of `n` nodes need a gradient, from how many do.
+ *
+ * @param count How many of the nodes need a gradient.
+ * @param n How many nodes there are.
+ * @returns The {@linkcode Need} kind to store.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Need, needKind } from "./ops.ts";
+ * assert.equal(needKind(3, 3), Need.All);
+ * assert.equal(needKind(1, 3), Need.Some);
+ * ```
+ */
+export function needKind(count: number, n: number): NeedKind {
+  return count === 0 ? NEED_NONE : count === n ? NEED_ALL : NEED_SOME;
+}
+
+/**
+ * How many pool entries an n-ary node of `n` terms takes.
+ *
+ * @param op An n-ary op code.
+ * @param n The node's count (`arg1`).
+ * @returns The size of its pool record.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { naryPoolSize, Op } from "./ops.ts";
+ * assert.equal(naryPoolSize(Op.Dot, 3), 7); // bias, 3 weights, 3 inputs
+ * assert.equal(naryPoolSize(Op.DotRange, 3), 4);
+ * ```
+ */
+export function naryPoolSize(op: number, n: number): number {
+  return op === Op.Sum ? n : op === Op.Dot ? 1 + 2 * n : DR_SIZE;
+}
+
+/**
+ * Writes a `DotRange` node's pool record at `p`.
+ *
+ * @param pool The argument pool.
+ * @param p The record's offset.
+ * @param weightStart Index of the first weight.
+ * @param inputStart Index of the first input.
+ * @param bias Bias index, or -1 for none.
+ * @param weightNeed Whether none, all or some weights need a gradient.
+ * @param inputNeed Whether none, all or some inputs need a gradient.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dotRangeArgs, Need, writeDotRange } from "./ops.ts";
+ * const pool = new Int32Array(4);
+ * writeDotRange(pool, 0, 5, 9, -1, Need.All, Need.None);
+ * assert.deepEqual(dotRangeArgs(pool, 0), {
+ *   weightStart: 5, inputStart: 9, bias: -1, weightNeed: 1, inputNeed: 0,
+ * });
+ * ```
+ */
+export function writeDotRange(
+  pool: Int32Array,
+  p: number,
+  weightStart: number,
+  inputStart: number,
+  bias: number,
+  weightNeed: NeedKind,
+  inputNeed: NeedKind,
+): void {
+  pool[p + DR_WEIGHTS] = weightStart;
+  pool[p + DR_INPUTS] = inputStart;
+  pool[p + DR_BIAS] = bias;
+  pool[p + DR_NEED] = weightNeed | (inputNeed << 2);
+}
+
+/** A `DotRange` node's arguments, decoded by {@linkcode dotRangeArgs}. */
+export interface DotRangeArgs {
+  /** Index of the first weight; the node's `arg1` weights follow it. */
+  weightStart: number;
+  /** Index of the first input; as many inputs as weights. */
+  inputStart: number;
+  /** Bias index, or -1 for none. */
+  bias: number;
+  /** Whether none, all or some weights need a gradient. */
+  weightNeed: NeedKind;
+  /** Whether none, all or some inputs need a gradient. */
+  inputNeed: NeedKind;
+}
+
+/**
+ * Decodes a `DotRange` node's pool record (allocates: not for hot loops).
+ *
+ * @param pool The argument pool.
+ * @param p The node's `arg0`.
+ * @returns Its weights, inputs, bias and need modes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dotRangeArgs, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(2), x = tape.leaf(3), b = tape.leaf(1);
+ * const y = tape.dotRange(w, x, 1, b);
+ * assert.equal(dotRangeArgs(tape.pool, tape.arg0[y]).bias, b);
+ * ```
+ */
+export function dotRangeArgs(pool: Int32Array, p: number): DotRangeArgs {
+  const modes = pool[p + DR_NEED];
+  return {
+    weightStart: pool[p + DR_WEIGHTS],
+    inputStart: pool[p + DR_INPUTS],
+    bias: pool[p + DR_BIAS],
+    weightNeed: (modes & 3) as NeedKind,
+    inputNeed: (modes >> 2) as NeedKind,
+  };
+}
+
+/** A gathered `Dot` node's arguments, decoded by {@linkcode dotArgs}. */
+export interface DotArgs {
+  /** Bias index, or -1 for none. */
+  bias: number;
+  /** Weight indices. */
+  weights: number[];
+  /** Input indices, as many as weights. */
+  inputs: number[];
+}
+
+/**
+ * Decodes a gathered `Dot` node's pool record (allocates: not for hot loops).
+ *
+ * @param pool The argument pool.
+ * @param p The node's `arg0`.
+ * @param n The node's `arg1`: the number of terms.
+ * @returns Its bias, weights and inputs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dotArgs, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const a = tape.leaf(2), b = tape.leaf(3);
+ * const y = tape.dot([b, a], [a, b]);
+ * assert.deepEqual(dotArgs(tape.pool, tape.arg0[y], 2), {
+ *   bias: -1, weights: [b, a], inputs: [a, b],
+ * });
+ * ```
+ */
+export function dotArgs(pool: Int32Array, p: number, n: number): DotArgs {
+  return {
+    bias: pool[p],
+    weights: Array.from(pool.subarray(p + 1, p + 1 + n)),
+    inputs: Array.from(pool.subarray(p + 1 + n, p + 1 + 2 * n)),
+  };
+}
+
+/**
+ * The input indices of an n-ary node, in order: for dots the bias first
+ * when there is one, then the weights, then the inputs. Allocates.
+ *
+ * @param op An n-ary op code.
+ * @param pool The argument pool.
+ * @param p The node's `arg0`.
+ * @param n The node's `arg1`.
+ * @returns The input indices.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { naryInputs, Op, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(2), x = tape.leaf(3);
+ * const y = tape.dotRange(w, x, 1);
+ * assert.deepEqual(naryInputs(Op.DotRange, tape.pool, tape.arg0[y], 1), [w, x]);
+ * ```
+ */
+export function naryInputs(
+  op: number,
+  pool: Int32Array,
+  p: number,
+  n: number,
+): number[] {
+  if (op === Op.Sum) return Array.from(pool.subarray(p, p + n));
+  const inputs: number[] = [];
+  if (op === Op.Dot) {
+    const { bias, weights, inputs: xs } = dotArgs(pool, p, n);
+    if (bias >= 0) inputs.push(bias);
+    return inputs.concat(weights, xs);
+  }
+  const { weightStart, inputStart, bias } = dotRangeArgs(pool, p);
+  if (bias >= 0) inputs.push(bias);
+  for (let k = 0; k < n; k++) inputs.push(weightStart + k);
+  for (let k = 0; k < n; k++) inputs.push(inputStart + k);
+  return inputs;
+}
+
+/**
+ * The forward value of an n-ary node: a sum, or `bias + Σ wₖ·xₖ` summed in
+ * that order (micrograd's order).
+ *
+ * @param op An n-ary op code.
+ * @param data The tape's node values.
+ * @param pool The argument pool.
+ * @param p The node's `arg0`.
+ * @param n The node's `arg1`.
+ * @returns The node's value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { naryForward, Op, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(2), x = tape.leaf(3);
+ * const y = tape.dotRange(w, x, 1);
+ * tape.data[x] = 5;
+ * assert.equal(naryForward(Op.DotRange, tape.data, tape.pool, tape.arg0[y], 1), 10);
+ * ```
+ */
+export function naryForward(
+  op: number,
+  data: Float64Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+): number {
+  // DotRange (a neuron) in line, the rest in a call: small enough that V8
+  // still inlines this and the unary and binary rules into Tape.replay.
+  if (op !== DOT_RANGE) return gatheredForward(op, data, pool, p, n);
+  const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
+  const bias = pool[p + DR_BIAS];
+  let value = bias >= 0 ? data[bias] : 0;
+  for (let k = 0; k < n; k++) value += data[w + k] * data[x + k];
+  return value;
+}
+
+// Sum and gathered Dot: forward value, then backward rule.
+
+function gatheredForward(
+  op: number,
+  data: Float64Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+): number {
+  if (op === SUM) {
+    let value = 0;
+    for (let k = 0; k < n; k++) value += data[pool[p + k]];
+    return value;
+  }
+  const bias = pool[p];
+  let value = bias >= 0 ? data[bias] : 0;
+  for (let k = 1; k <= n; k++) {
+    value += data[pool[p + k]] * data[pool[p + n + k]];
+  }
+  return value;
+}
+
+function gatheredBackward(
+  op: number,
+  g: number,
+  data: Float64Array,
+  grad: Float64Array,
+  need: Uint8Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+): void {
+  if (op === SUM) {
+    for (let k = 0; k < n; k++) {
+      const j = pool[p + k];
+      if (need[j]) grad[j] += g;
+    }
+    return;
+  }
+  const bias = pool[p];
+  if (bias >= 0 && need[bias]) grad[bias] += g;
+  for (let k = 1; k <= n; k++) {
+    const w = pool[p + k], x = pool[p + n + k];
+    if (need[w]) grad[w] += g * data[x];
+    if (need[x]) grad[x] += g * data[w];
+  }
+}
+
+// DotRange's backward rule (its forward is in naryForward).
+function dotRangeBackward(
+  g: number,
+  data: Float64Array,
+  grad: Float64Array,
+  need: Uint8Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+) {
+  const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
+  const bias = pool[p + DR_BIAS], modes = pool[p + DR_NEED];
+  const wNeed = modes & 3, xNeed = modes >> 2;
+  if (bias >= 0 && need[bias]) grad[bias] += g;
+  if (wNeed === NEED_ALL) {
+    for (let k = 0; k < n; k++) grad[w + k] += g * data[x + k];
+  } else if (wNeed === NEED_SOME) {
+    for (let k = 0; k < n; k++) {
+      if (need[w + k]) grad[w + k] += g * data[x + k];
+    }
+  }
+  if (xNeed === NEED_ALL) {
+    for (let k = 0; k < n; k++) grad[x + k] += g * data[w + k];
+  } else if (xNeed === NEED_SOME) {
+    for (let k = 0; k < n; k++) {
+      if (need[x + k]) grad[x + k] += g * data[w + k];
+    }
+  }
+}
+
+/**
+ * Backpropagates gradient `g` of an n-ary node into its inputs that need
+ * one: `+= g` for each summand and the bias, `+= g·x` for a weight and
+ * `+= g·w` for an input.
+ *
+ * @param op An n-ary op code.
+ * @param g The node's gradient.
+ * @param data The tape's node values.
+ * @param grad The tape's node gradients (updated).
+ * @param need The tape's `needsGrad` flags.
+ * @param pool The argument pool.
+ * @param p The node's `arg0`.
+ * @param n The node's `arg1`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { naryBackward, Op, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(2), x = tape.leaf(3);
+ * const y = tape.dotRange(w, x, 1);
+ * naryBackward(Op.DotRange, 1, tape.data, tape.grad, tape.needsGrad, tape.pool, tape.arg0[y], 1);
+ * assert.equal(tape.grad[w], 3);
+ * assert.equal(tape.grad[x], 2);
+ * ```
+ */
+export function naryBackward(
+  op: number,
+  g: number,
+  data: Float64Array,
+  grad: Float64Array,
+  need: Uint8Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+): void {
+  if (op === DOT_RANGE) dotRangeBackward(g, data, grad, need, pool, p, n);
+  else gatheredBackward(op, g, data, grad, need, pool, p, n);
 }
 
 // b·a^(b-1), with the b = 0 case (x^0 = 1 has slope 0 everywhere) made exact.

@@ -3,13 +3,24 @@
 
 import assert from "node:assert/strict";
 import {
+  Arity,
   binaryDerivativeA,
   binaryDerivativeB,
   binaryForward,
+  dotArgs,
+  dotRangeArgs,
   isBinary,
   isUnary,
+  naryBackward,
+  naryForward,
+  naryInputs,
+  naryPoolSize,
+  Need,
+  needKind,
   Op,
   OP_COUNT,
+  OP_TABLE,
+  opArity,
   opName,
   unaryDerivative,
   unaryForward,
@@ -798,4 +809,92 @@ Deno.test("relu, max and min keep NaN instead of hiding it", () => {
   assert.ok(Number.isNaN(nan.abs().data));
   assert.ok(Number.isNaN(nan.sigmoid().data));
   assert.ok(Number.isNaN(nan.softplus().data));
+});
+
+Deno.test("opArity() reads the op table; unknown codes have no inputs", () => {
+  const names = ["Leaf", "Unary", "Binary", "Nary"];
+  const byArity = OP_TABLE.map((row) =>
+    `${row[0]}:${names[opArity(Op[row[0]])]}`
+  );
+  assert.deepEqual(byArity, [
+    "Leaf:Leaf",
+    "Const:Leaf",
+    ...[
+      "Neg",
+      "Exp",
+      "Log",
+      "Tanh",
+      "Relu",
+      "Sigmoid",
+      "Sqrt",
+      "Abs",
+      "Softplus",
+    ]
+      .map((k) => `${k}:Unary`),
+    ...["Add", "Sub", "Mul", "Div", "Pow", "Max", "Min"].map((k) =>
+      `${k}:Binary`
+    ),
+    "Sum:Nary",
+    "Dot:Nary",
+    "DotRange:Nary",
+  ]);
+  assert.equal(opArity(OP_COUNT), Arity.Leaf);
+  assert.equal(opArity(255), Arity.Leaf);
+  assert.equal(opArity(-1), Arity.Leaf);
+  assert.equal(isUnary(1.5), false);
+});
+
+Deno.test("The pool decoders read what the tape recorded for sum, dot and dotRange", () => {
+  const tape = new Tape();
+  const w = [tape.leaf(0.5), tape.leaf(-2), tape.leaf(3, false)];
+  const x = [tape.leaf(1.5, false), tape.leaf(4), tape.leaf(-1)];
+  const b = tape.leaf(0.25);
+  const s = tape.sum([x[2], w[0], x[2]]);
+  const gathered = tape.dot([w[2], w[0]], [x[1], x[0]], b);
+  const range = tape.dotRange(w[0], x[0], 3, b);
+  assert.deepEqual(naryInputs(Op.Sum, tape.pool, tape.arg0[s], 3), [
+    x[2],
+    w[0],
+    x[2],
+  ]);
+  assert.deepEqual(dotArgs(tape.pool, tape.arg0[gathered], 2), {
+    bias: b,
+    weights: [w[2], w[0]],
+    inputs: [x[1], x[0]],
+  });
+  // Weights 0, 1 need a gradient and 2 does not; inputs 1, 2 do and 0 not.
+  assert.deepEqual(dotRangeArgs(tape.pool, tape.arg0[range]), {
+    weightStart: w[0],
+    inputStart: x[0],
+    bias: b,
+    weightNeed: Need.Some,
+    inputNeed: Need.Some,
+  });
+  assert.deepEqual(tape.inputsOf(range), [b, ...w, ...x]);
+  assert.equal(naryPoolSize(Op.Sum, 3), 3);
+  assert.equal(needKind(0, 3), Need.None);
+  // The n-ary rules give the recorded values and the closed-form gradients.
+  const { data, pool } = tape;
+  assert.equal(naryForward(Op.Sum, data, pool, tape.arg0[s], 3), -1 + 0.5 - 1);
+  assert.equal(
+    naryForward(Op.Dot, data, pool, tape.arg0[gathered], 2),
+    0.25 + 3 * 4 + 0.5 * 1.5,
+  );
+  assert.equal(
+    naryForward(Op.DotRange, data, pool, tape.arg0[range], 3),
+    0.25 + 0.5 * 1.5 + -2 * 4 + 3 * -1,
+  );
+  const grad = new Float64Array(tape.size);
+  naryBackward(
+    Op.DotRange,
+    2,
+    data,
+    grad,
+    tape.needsGrad,
+    pool,
+    tape.arg0[range],
+    3,
+  );
+  // Bias 2; weights 2·x except the constant one; inputs 2·w except x0.
+  assert.deepEqual(Array.from(grad.subarray(0, 7)), [3, 8, 0, 0, -4, 6, 2]);
 });

@@ -6,23 +6,31 @@
  */
 
 import {
+  Arity,
   binaryDerivativeA,
   binaryDerivativeB,
   binaryForward,
-  isBinary,
-  isUnary,
+  naryBackward,
+  naryForward,
+  naryInputs,
+  naryPoolSize,
+  needKind,
   Op,
+  opArity,
   opName,
   unaryDerivative,
   unaryForward,
+  writeDotRange,
 } from "./ops.ts";
 
 const INITIAL_CAPACITY = 1024;
 
-// How a DotRange node's weights (or inputs) need gradients: none, all, or some.
-const NEED_NONE = 0;
-const NEED_ALL = 1;
-const NEED_SOME = 2;
+// The op table's arities by code, copied once for the hot loops (a typed
+// array read per node, no call), and its kinds as plain constants.
+const ARITY = Uint8Array.from({ length: 256 }, (_, op) => opArity(op));
+const LEAF = Arity.Leaf;
+const UNARY = Arity.Unary;
+const NARY = Arity.Nary;
 
 /**
  * A node's inputs as reported by {@linkcode Tape.findNonFinite} and
@@ -195,7 +203,7 @@ export class Tape {
   /**
    * Records a unary op on node `a`.
    *
-   * @param op A unary op code (`Op.Neg` … `Op.Softplus`).
+   * @param op A unary op code (its `OP_TABLE` row says `Arity.Unary`).
    * @param a The input's index.
    * @returns The new node's index.
    */
@@ -212,7 +220,7 @@ export class Tape {
   /**
    * Records a binary op on nodes `a` and `b`.
    *
-   * @param op A binary op code (`Op.Add` … `Op.Min`).
+   * @param op A binary op code (its `OP_TABLE` row says `Arity.Binary`).
    * @param a The first input's index.
    * @param b The second input's index.
    * @returns The new node's index.
@@ -261,7 +269,8 @@ export class Tape {
     if (isRange(weights) && isRange(inputs) && n > 0) {
       return this.dotRange(weights[0], inputs[0], n, bias);
     }
-    const offset = this.reservePool(1 + 2 * n);
+    // The layout is described (and read) in ops.ts: bias, weights, inputs.
+    const offset = this.reservePool(naryPoolSize(Op.Dot, n));
     const pool = this.pool;
     pool[offset] = bias;
     for (let k = 0; k < n; k++) {
@@ -295,11 +304,7 @@ export class Tape {
     n: number,
     bias = -1,
   ): number {
-    const offset = this.reservePool(4);
-    const pool = this.pool;
-    pool[offset] = weightStart;
-    pool[offset + 1] = inputStart;
-    pool[offset + 2] = bias;
+    const offset = this.reservePool(naryPoolSize(Op.DotRange, n));
     const data = this.data, count = this.needCount;
     let total = bias >= 0 ? data[bias] : 0;
     for (let k = 0; k < n; k++) {
@@ -307,8 +312,15 @@ export class Tape {
     }
     const wCount = count[weightStart + n] - count[weightStart];
     const xCount = count[inputStart + n] - count[inputStart];
-    const wNeed = needMode(wCount, n), xNeed = needMode(xCount, n);
-    pool[offset + 3] = wNeed | (xNeed << 2);
+    writeDotRange(
+      this.pool,
+      offset,
+      weightStart,
+      inputStart,
+      bias,
+      needKind(wCount, n),
+      needKind(xCount, n),
+    );
     const anyNeed =
       wCount + xCount > 0 || (bias >= 0 && this.needsGrad[bias] === 1) ? 1 : 0;
     return this.push(Op.DotRange, offset, n, total, anyNeed);
@@ -346,12 +358,13 @@ export class Tape {
       return first;
     }
     while (this.size + count > this.data.length) this.grow();
-    const offset = this.reservePool(4 * count);
+    const size = naryPoolSize(Op.DotRange, n);
+    const offset = this.reservePool(size * count);
     const pool = this.pool, data = this.data, need = this.needsGrad;
     const needCount = this.needCount, op = this.op, arg0 = this.arg0;
     const arg1 = this.arg1, born = this.born;
     const xCount = needCount[inputStart + n] - needCount[inputStart];
-    const xNeed = needMode(xCount, n);
+    const xNeed = needKind(xCount, n);
     const generation = this.generation;
     for (let j = 0; j < count; j++) {
       const w = weightStart + j * weightStride;
@@ -359,11 +372,8 @@ export class Tape {
       let total = bias >= 0 ? data[bias] : 0;
       for (let k = 0; k < n; k++) total += data[w + k] * data[inputStart + k];
       const wCount = needCount[w + n] - needCount[w];
-      const p = offset + 4 * j;
-      pool[p] = w;
-      pool[p + 1] = inputStart;
-      pool[p + 2] = bias;
-      pool[p + 3] = needMode(wCount, n) | (xNeed << 2);
+      const p = offset + size * j;
+      writeDotRange(pool, p, w, inputStart, bias, needKind(wCount, n), xNeed);
       const i = first + j;
       op[i] = Op.DotRange;
       arg0[i] = p;
@@ -431,11 +441,14 @@ export class Tape {
     this.needsGrad[i] = needsGrad;
     this.needCount[i + 1] = this.needCount[i] + needsGrad;
     this.born[i] = this.generation;
-    if (this.checkFinite && !Number.isFinite(value) && op > Op.Const) {
+    if (
+      this.checkFinite && !Number.isFinite(value) &&
+      opArity(op) !== Arity.Leaf
+    ) {
       const report = this.describeNonFinite(i);
       this.size--;
       // Give back the pool entries the n-ary op reserved at offset `a0`.
-      if (op >= Op.Sum) this.poolSize = a0;
+      if (opArity(op) === Arity.Nary) this.poolSize = a0;
       throw new NonFiniteError(report);
     }
     return i;
@@ -500,7 +513,7 @@ export class Tape {
     // Pool entries of dropped nodes come after those of kept nodes: the
     // first n-ary node at or after the mark says where they start.
     for (let i = mark; i < this.size; i++) {
-      if (this.op[i] >= Op.Sum) {
+      if (opArity(this.op[i]) === Arity.Nary) {
         this.poolSize = this.arg0[i];
         break;
       }
@@ -545,27 +558,15 @@ export class Tape {
     const check = this.checkFinite;
     for (let i = from; i < n; i++) {
       const op = opCodes[i];
+      const arity = ARITY[op];
       let value: number;
-      if (op <= Op.Const) continue;
-      else if (op === Op.DotRange) {
-        const p = arg0[i], count = arg1[i];
-        const w = pool[p], x = pool[p + 1], bias = pool[p + 2];
-        value = bias >= 0 ? data[bias] : 0;
-        for (let k = 0; k < count; k++) value += data[w + k] * data[x + k];
-      } else if (op < Op.Add) {
+      if (arity === LEAF) continue;
+      else if (arity === NARY) {
+        value = naryForward(op, data, pool, arg0[i], arg1[i]);
+      } else if (arity === UNARY) {
         value = unaryForward(op, data[arg0[i]]);
-      } else if (op < Op.Sum) {
-        value = binaryForward(op, data[arg0[i]], data[arg1[i]]);
-      } else if (op === Op.Sum) {
-        const p = arg0[i], count = arg1[i];
-        value = 0;
-        for (let k = 0; k < count; k++) value += data[pool[p + k]];
       } else {
-        const p = arg0[i], count = arg1[i], bias = pool[p];
-        value = bias >= 0 ? data[bias] : 0;
-        for (let k = 1; k <= count; k++) {
-          value += data[pool[p + k]] * data[pool[p + count + k]];
-        }
+        value = binaryForward(op, data[arg0[i]], data[arg1[i]]);
       }
       data[i] = value;
       if (check && !Number.isFinite(value)) {
@@ -595,57 +596,27 @@ export class Tape {
     // `gradsDirtyEnd` on have never had one (new nodes start at 0).
     const dirtyEnd = root < this.gradsDirtyEnd ? root : this.gradsDirtyEnd;
     for (let i = stop; i < dirtyEnd; i++) {
-      if (opCodes[i] > Op.Const) grad[i] = 0;
+      if (ARITY[opCodes[i]] !== LEAF) grad[i] = 0;
     }
     if (root >= this.gradsDirtyEnd) this.gradsDirtyEnd = root + 1;
-    if (opCodes[root] > Op.Const) grad[root] = 1;
+    if (ARITY[opCodes[root]] !== LEAF) grad[root] = 1;
     else grad[root] += need[root];
     for (let i = root; i >= stop; i--) {
       const op = opCodes[i];
-      if (op <= Op.Const || need[i] === 0) continue;
+      const arity = ARITY[op];
+      if (arity === LEAF || need[i] === 0) continue;
       const g = grad[i];
       if (g === 0) continue;
-      if (op === Op.DotRange) {
-        const p = arg0[i], count = arg1[i];
-        const w = pool[p], x = pool[p + 1], bias = pool[p + 2];
-        const modes = pool[p + 3], wNeed = modes & 3, xNeed = modes >> 2;
-        if (bias >= 0 && need[bias]) grad[bias] += g;
-        if (wNeed === NEED_ALL) {
-          for (let k = 0; k < count; k++) grad[w + k] += g * data[x + k];
-        } else if (wNeed === NEED_SOME) {
-          for (let k = 0; k < count; k++) {
-            if (need[w + k]) grad[w + k] += g * data[x + k];
-          }
-        }
-        if (xNeed === NEED_ALL) {
-          for (let k = 0; k < count; k++) grad[x + k] += g * data[w + k];
-        } else if (xNeed === NEED_SOME) {
-          for (let k = 0; k < count; k++) {
-            if (need[x + k]) grad[x + k] += g * data[w + k];
-          }
-        }
-      } else if (op < Op.Add) {
+      if (arity === NARY) {
+        naryBackward(op, g, data, grad, need, pool, arg0[i], arg1[i]);
+      } else if (arity === UNARY) {
         const a = arg0[i];
         if (need[a]) grad[a] += g * unaryDerivative(op, data[a], data[i]);
-      } else if (op < Op.Sum) {
+      } else {
         const a = arg0[i], b = arg1[i];
         const x = data[a], y = data[b], out = data[i];
         if (need[a]) grad[a] += g * binaryDerivativeA(op, x, y, out);
         if (need[b]) grad[b] += g * binaryDerivativeB(op, x, y, out);
-      } else if (op === Op.Sum) {
-        const p = arg0[i], count = arg1[i];
-        for (let k = 0; k < count; k++) {
-          const j = pool[p + k];
-          if (need[j]) grad[j] += g;
-        }
-      } else {
-        const p = arg0[i], count = arg1[i], bias = pool[p];
-        if (bias >= 0 && need[bias]) grad[bias] += g;
-        for (let k = 1; k <= count; k++) {
-          const w = pool[p + k], x = pool[p + count + k];
-          if (need[w]) grad[w] += g * data[x];
-          if (need[x]) grad[x] += g * data[w];
-        }
       }
     }
   }
@@ -685,22 +656,16 @@ export class Tape {
    */
   inputsOf(i: number): number[] {
     const op = this.op[i], a = this.arg0[i], b = this.arg1[i];
-    if (op <= Op.Const) return [];
-    if (isUnary(op)) return [a];
-    if (isBinary(op)) return [a, b];
-    const pool = this.pool;
-    if (op === Op.Sum) return Array.from(pool.subarray(a, a + b));
-    const inputs: number[] = [];
-    if (op === Op.Dot) {
-      if (pool[a] >= 0) inputs.push(pool[a]);
-      for (let k = 1; k <= 2 * b; k++) inputs.push(pool[a + k]);
-      return inputs;
+    switch (opArity(op)) {
+      case Arity.Leaf:
+        return [];
+      case Arity.Unary:
+        return [a];
+      case Arity.Binary:
+        return [a, b];
+      default:
+        return naryInputs(op, this.pool, a, b);
     }
-    const w = pool[a], x = pool[a + 1], bias = pool[a + 2];
-    if (bias >= 0) inputs.push(bias);
-    for (let k = 0; k < b; k++) inputs.push(w + k);
-    for (let k = 0; k < b; k++) inputs.push(x + k);
-    return inputs;
   }
 
   /**
@@ -745,11 +710,6 @@ export class Tape {
       } from inputs [${shown.join(", ")}]`;
     return { ...node, inputs, message: `Non-finite value: ${what}` };
   }
-}
-
-/** Whether none, all or some of `n` nodes need gradients, from how many do. */
-function needMode(count: number, n: number): number {
-  return count === 0 ? NEED_NONE : count === n ? NEED_ALL : NEED_SOME;
 }
 
 function isRange(indices: ArrayLike<number>): boolean {

@@ -149,9 +149,7 @@ export class Value {
   /** The node's index after checking that the handle is still live. */
   private node(): number {
     if (!this.tape.isLive(this.index, this.generation)) {
-      throw new Error(
-        `Stale Value: node ${this.index} was dropped by tape.rewind(); create values after the mark again`,
-      );
+      throw staleValueError(this.index);
     }
     return this.index;
   }
@@ -385,11 +383,7 @@ export function indexOn(tape: Tape, x: Value | number): number {
         "Cannot combine Values from different tapes; create them on one tape",
       );
     }
-    if (!tape.isLive(x.index, x.generation)) {
-      throw new Error(
-        `Stale Value: node ${x.index} was dropped by tape.rewind(); create values after the mark again`,
-      );
-    }
+    if (!tape.isLive(x.index, x.generation)) throw staleValueError(x.index);
     return x.index;
   }
   checkNumber(x, "Operand");
@@ -402,6 +396,16 @@ function tapeOf(...lists: (readonly (Value | number)[])[]): Tape {
     for (const x of xs) if (x instanceof Value) return x.tape;
   }
   return sharedTape;
+}
+
+/**
+ * The one error for a handle to a node dropped by `tape.rewind()`, wherever
+ * the engine detects it: a plain `Error`, one message.
+ */
+function staleValueError(index: number): Error {
+  return new Error(
+    `Stale Value: node ${index} was dropped by tape.rewind(); create values after the mark again`,
+  );
 }
 
 /**

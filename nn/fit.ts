@@ -449,8 +449,9 @@ export class Trainer {
    */
   private compile(graph: RecordedBatch): CompiledStep {
     const sgd = this.optimizer;
-    const plain = sgd instanceof SGD && sgd.momentum === 0 &&
-      sgd.weightDecay === 0 && graph.layout.samples === 1 && this.alpha === 0;
+    const rule = sgd instanceof SGD ? sgd.descentRule : undefined;
+    const plain = rule !== undefined && graph.layout.samples === 1 &&
+      this.alpha === 0;
     const start = this.model.parameterStart;
     const count = this.model.parameterCount;
     const same = sgd.parameters.length === count &&
@@ -458,7 +459,7 @@ export class Trainer {
     if (plain && same) {
       try {
         return new CompiledStep(this.tape, graph.layout, {
-          descent: { start, count },
+          descent: { start, count, update: rule },
         });
       } catch (error) {
         if (!(error instanceof RangeError)) throw error;

@@ -1,6 +1,6 @@
 // Optimizers (SGD, Adam, AdamW) that update parameters in place on the tape's typed arrays.
 
-import { type Tape, Value } from "../engine/mod.ts";
+import { type DescentRule, type Tape, Value } from "../engine/mod.ts";
 import { show, type ShowOptions } from "./_show.ts";
 
 /** Optimizer messages name a stray Value (`got a Value`), not just `an object`. */
@@ -430,6 +430,28 @@ export class SGD extends Optimizer {
   }
 
   /**
+   * The update a compiled step may apply in place during backward
+   * (`CompiledStep`'s descent block): plain SGD's rule, the very one
+   * {@linkcode SGD.step} runs, or `undefined` with momentum or weight decay,
+   * whose updates need more than the gradient.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Value } from "../engine/mod.ts";
+   * import { SGD } from "./optim.ts";
+   * const plain = new SGD([new Value(1)]);
+   * assert.equal(plain.descentRule?.emit("p", "g"), "p -= lr * (g);");
+   * assert.equal(new SGD([new Value(1)], { momentum: 0.9 }).descentRule, undefined);
+   * ```
+   */
+  get descentRule(): DescentRule | undefined {
+    return this.momentum === 0 && this.weightDecay === 0
+      ? PLAIN_SGD
+      : undefined;
+  }
+
+  /**
    * One SGD update of every parameter.
    *
    * @param data The tape's node values.
@@ -446,7 +468,8 @@ export class SGD extends Optimizer {
     const weightDecay = this.weightDecay;
     const start = this.contiguousStart;
     if (start >= 0 && momentum === 0 && weightDecay === 0) {
-      // Plain SGD over a contiguous block (a model's parameters): the hot case.
+      // Plain SGD over a contiguous block (a model's parameters): the hot
+      // case. Same statement as PLAIN_SGD emits for compiled steps.
       const end = start + indices.length;
       for (let i = start; i < end; i++) data[i] -= lr * grad[i];
       return;
@@ -464,6 +487,13 @@ export class SGD extends Optimizer {
     }
   }
 }
+
+// Plain SGD, p ← p − lr·g, as compiled code: CompiledStep applies it in
+// place during backward when the trainer fuses the update. It must stay the
+// statement of the loops in SGD#update (optim_test checks bit-identity).
+const PLAIN_SGD: DescentRule = {
+  emit: (param, grad) => `${param} -= lr * (${grad});`,
+};
 
 /**
  * Options of {@linkcode Adam}.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Tape, Value } from "../engine/mod.ts";
+import { CompiledStep, Op, Tape, Value } from "../engine/mod.ts";
 import { Adam, AdamW, type Optimizer, SGD } from "./optim.ts";
 import { assertClose, assertThrowsWith } from "./_testing.ts";
 
@@ -9,6 +9,56 @@ function trainStep(optimizer: Optimizer, loss: () => Value) {
   loss().backward();
   optimizer.step();
 }
+
+// --------------------------------------------------------- fused descent
+
+Deno.test("SGD.descentRule fused into a compiled backward equals SGD.step(), bit for bit", () => {
+  // One neuron tanh(b + w·x) against 0.25, recorded on two tapes: one steps
+  // with SGD.step(), the other with the rule applied inside backward.
+  const record = () => {
+    const tape = new Tape();
+    const params = [0.3, -0.7, 0.45, 0.1].map((x) => new Value(x, { tape }));
+    const first = tape.size;
+    const x = [1.5, -2, 0.5].map((v) => tape.leaf(v, false))[0];
+    const y = tape.unary(Op.Tanh, tape.dotRange(0, x, 3, 3));
+    const e = tape.binary(Op.Sub, y, tape.constant(0.25));
+    const root = tape.binary(Op.Mul, e, e);
+    const layout = {
+      firstSample: first,
+      sampleSize: tape.size - first,
+      samples: 1,
+      root,
+    };
+    return { tape, params, layout };
+  };
+  const a = record(), b = record();
+  const stepA = new CompiledStep(a.tape, a.layout);
+  const sgdA = new SGD(a.params, { lr: 0.1 });
+  const sgdB = new SGD(b.params, { lr: 0.1 });
+  const update = sgdB.descentRule;
+  assert.ok(update !== undefined);
+  const stepB = new CompiledStep(b.tape, b.layout, {
+    descent: { start: 0, count: 4, update },
+  });
+  for (let k = 0; k < 6; k++) {
+    const lr = 0.3 / (k + 1);
+    sgdA.lr = lr;
+    stepA.forward();
+    sgdA.zeroGrad();
+    stepA.backward();
+    sgdA.step();
+    stepB.forward();
+    stepB.backwardAndDescend(lr);
+    for (let i = 0; i < 4; i++) {
+      assert.ok(
+        Object.is(b.tape.data[i], a.tape.data[i]),
+        `step ${k}, parameter ${i}`,
+      );
+    }
+    assert.ok(a.tape.data[0] !== 0.3, "the parameters moved");
+  }
+  assert.equal(new SGD(b.params, { weightDecay: 0.1 }).descentRule, undefined);
+});
 
 // ------------------------------------------------------------ hand-computed
 
