@@ -274,12 +274,28 @@ Deno.test("cli grad reads expressions and values that start with a minus", async
   assert.deepEqual(JSON.parse(run.stdout), { value: -8.5, grad: { x: 6 } });
 });
 
-Deno.test("cli grad prints non-finite gradients, as null in JSON", async () => {
-  const text = await cli(["grad", "sqrt(x)", "x=0"]);
-  assert.equal(text.code, 0);
-  assert.match(text.stdout, /^ {2}x +0 +Infinity$/m);
-  const json = await cli(["grad", "sqrt(x)", "x=0", "--json"]);
-  assert.deepEqual(JSON.parse(json.stdout), { value: 0, grad: { x: null } });
+// Issue 15: a non-finite gradient is an error, like a non-finite value
+// (this test used to expect Infinity in text and null in JSON, exit 0).
+Deno.test("cli grad and graph report non-finite gradients like non-finite values", async () => {
+  for (const json of [[], ["--json"]]) {
+    assertFails(
+      await cli(["grad", "sqrt(x)", "x=0", ...json]),
+      1,
+      /^error: The gradient of x is Infinity, not a finite number: the derivative of sqrt\(0\) is not finite$/,
+      2,
+    );
+  }
+  const run = await cli(["graph", "2*y + sqrt(x) - sqrt(x)", "x=0", "y=1"]);
+  assertFails(
+    run,
+    1,
+    /^error: The gradient of x is NaN, not a finite number: the derivative of sqrt\(0\) is not finite$/,
+    2,
+  );
+  assert.equal(
+    run.stderr.split("\n")[2],
+    "        ^^^^^^^",
+  );
 });
 
 Deno.test("cli grad takes --digits and warns about unused values", async () => {

@@ -450,6 +450,8 @@ export function layersOption(name: string, text: string): number[] {
       ? "it is empty"
       : parts[bad] === ""
       ? `entry ${bad + 1} is empty`
+      : sizes[bad] > 100_000
+      ? `${quote(parts[bad])} is larger than the limit of 100000 per layer`
       : `${quote(parts[bad])} is not a positive integer`;
     throw new UsageError(
       `--${name} must be comma-separated positive integers such as 16,16 (hidden layer sizes); got ${

@@ -180,3 +180,14 @@ Deno.test("numberList() names the bad entry", () => {
     /^Point "1," must be comma-separated numbers such as 0\.5,-1\.2; entry 2 is empty$/,
   );
 });
+
+Deno.test("layersOption() states the per-layer limit when a size exceeds it", () => {
+  assert.deepEqual(layersOption("layers", "100000"), [100000]);
+  assert.throws(
+    () => layersOption("layers", "16,100001"),
+    (error: unknown) =>
+      error instanceof UsageError &&
+      /got "16,100001": "100001" is larger than the limit of 100000 per layer$/
+        .test(error.message),
+  );
+});

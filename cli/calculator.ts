@@ -11,6 +11,7 @@ import { quote, RuntimeError, UsageError } from "./errors.ts";
 import {
   evaluateExpression,
   type Evaluation,
+  type Expr,
   ExprError,
   parseExpression,
   variablesOf,
@@ -66,7 +67,14 @@ export function parseBindings(args: readonly string[]): Record<string, number> {
     if (Object.prototype.hasOwnProperty.call(bindings, name)) {
       throw new UsageError(`Variable ${name} is given twice`);
     }
-    bindings[name] = value;
+    // An own property even for "__proto__", which plain assignment would
+    // take as the object's prototype.
+    Object.defineProperty(bindings, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return bindings;
 }
@@ -116,5 +124,67 @@ export function calculate(
   } catch (error) {
     if (error instanceof ExprError) throw exprErrorToCli(error);
     throw error;
+  }
+}
+
+/**
+ * Checks the gradients after `backward()`: a variable whose gradient is NaN
+ * or infinite (as for `sqrt(x) - sqrt(x)` at 0) is reported like a
+ * non-finite value, with a caret under the operation whose derivative is
+ * not finite.
+ *
+ * @param calc A calculation after `value.backward()`.
+ * @throws {RuntimeError} If a variable's gradient is not finite.
+ */
+export function checkGradients(calc: Calculation): void {
+  const bad = [...calc.variables].find(([, leaf]) =>
+    !Number.isFinite(leaf.grad)
+  );
+  if (bad === undefined) return;
+  const [name, leaf] = bad;
+  // Sub-expressions are not shared (only variables are), so an operation
+  // with a finite gradient feeding a non-finite one into an operand is where
+  // the derivative broke; prefer one whose operand is not a shared variable.
+  let culprit: Expr | undefined, fallback: Expr | undefined;
+  for (const [node, value] of calc.nodes) {
+    if (!Number.isFinite(value.grad)) continue;
+    const operands = node.kind === "negate"
+      ? [node.operand]
+      : node.kind === "binary"
+      ? [node.left, node.right]
+      : node.kind === "call"
+      ? node.args
+      : [];
+    const broken = operands.filter((o) =>
+      !Number.isFinite(calc.nodes.get(o)?.grad ?? 0)
+    );
+    if (broken.length === 0) continue;
+    fallback ??= node;
+    if (broken.some((o) => o.kind !== "variable")) {
+      culprit = node;
+      break;
+    }
+  }
+  const at = culprit ?? fallback;
+  const where = at === undefined
+    ? ""
+    : `: the derivative of ${describe(at)} is not finite`;
+  const error = new ExprError(
+    "value",
+    `The gradient of ${name} is ${leaf.grad}, not a finite number${where}`,
+    calc.source,
+    at?.span ?? { start: 0, end: calc.source.length },
+  );
+  throw exprErrorToCli(error);
+
+  function describe(node: Expr): string {
+    const data = (e: Expr) => String(calc.nodes.get(e)?.data);
+    if (node.kind === "binary") {
+      return `${data(node.left)} ${node.op} ${data(node.right)}`;
+    }
+    if (node.kind === "call") {
+      return `${node.name}(${node.args.map(data).join(", ")})`;
+    }
+    return node.kind === "negate" ? `-(${data(node.operand)})` : data(node);
   }
 }

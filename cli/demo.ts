@@ -9,6 +9,7 @@
 import { displayGraph, Tape, toDot, toMermaid, Value } from "../mod.ts";
 import { choiceOption, integerOption, numberOption } from "./args.ts";
 import type { Command } from "./command.ts";
+import { RuntimeError } from "./errors.ts";
 import { formatNumber } from "./format.ts";
 import { GRAPH_FORMATS } from "./graph.ts";
 
@@ -24,7 +25,8 @@ export interface DemoStep {
 
 /**
  * Runs the seed example: w = 0.4, x = 2, y = 4, loss (w·x − y)², plain
- * gradient descent.
+ * gradient descent. Stops early at the first step whose loss or updated w
+ * is not finite (the last step returned shows it).
  *
  * @param steps Number of iterations.
  * @param lr Learning rate.
@@ -64,6 +66,8 @@ export function runDemo(
     const next = w.data - lr * w.grad;
     out.push({ iter, loss: loss.data, w: next });
     last = loss;
+    // Diverged: stop before a non-finite w is stored (the caller reports it).
+    if (!Number.isFinite(loss.data) || !Number.isFinite(next)) break;
     // The last graph is shown as backward left it, so w keeps its value there.
     if (iter < steps - 1) w.data = next;
   }
@@ -139,6 +143,15 @@ export const demoCommand: Command = {
       GRAPH_FORMATS,
     );
     const result = runDemo(steps, lr);
+    const final = result.steps[result.steps.length - 1];
+    if (!Number.isFinite(final.loss) || !Number.isFinite(final.w)) {
+      const what = Number.isFinite(final.loss)
+        ? `w became ${final.w}`
+        : `the loss became ${final.loss}`;
+      throw new RuntimeError(
+        `Demo diverged at iteration ${final.iter}: ${what}; try a smaller --lr (the demo converges for --lr below 0.25)`,
+      );
+    }
     if (args.values.json) {
       io.out(result.steps.map((step) => JSON.stringify(step) + "\n").join(""));
       return 0;

@@ -138,6 +138,19 @@ const FUNCTIONS: Readonly<Record<string, FunctionInfo>> = {
 /** The names of the functions expressions may call, in display order. */
 export const FUNCTION_NAMES: readonly string[] = Object.keys(FUNCTIONS);
 
+/**
+ * The deepest nesting the parser accepts: parentheses, function calls,
+ * signs and powers inside one another. Deeper input is a syntax error rather
+ * than a stack overflow.
+ */
+export const MAX_NESTING = 250;
+
+/**
+ * The deepest expression tree accepted: a chain such as `a + b + c + …` is
+ * one level deeper per operator, so this bounds terms in one sum or product.
+ */
+export const MAX_TREE_DEPTH = 1000;
+
 /** Named constants, used when no variable of that name is bound. */
 export const CONSTANTS: Readonly<Record<string, number>> = {
   pi: Math.PI,
@@ -241,6 +254,7 @@ function tokenize(source: string): Token[] {
 
 class Parser {
   private position = 0;
+  private nesting = 0;
 
   constructor(
     private readonly source: string,
@@ -313,6 +327,22 @@ class Parser {
 
   private unary(): Expr {
     const token = this.peek();
+    // Every nested construct passes through here: count, and stop well
+    // before the call stack would.
+    if (++this.nesting > MAX_NESTING) {
+      throw this.error(
+        `Expression is nested too deeply: more than ${MAX_NESTING} levels of parentheses, function calls, signs or powers`,
+        token,
+      );
+    }
+    try {
+      return this.unaryInner(token);
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private unaryInner(token: Token): Expr {
     if (token.kind === "op" && (token.text === "-" || token.text === "+")) {
       this.take();
       const operand = this.unary();
@@ -340,15 +370,19 @@ class Parser {
   private primary(): Expr {
     const token = this.take();
     switch (token.kind) {
-      case "number":
-        return {
-          kind: "number",
-          value: Number(token.text),
-          span: spanOf(token),
-        };
+      case "number": {
+        const value = Number(token.text);
+        if (!Number.isFinite(value)) {
+          throw this.error(
+            `Number ${token.text} is too large: numbers must be finite (at most about 1.8e308)`,
+            token,
+          );
+        }
+        return { kind: "number", value, span: spanOf(token) };
+      }
       case "name":
         if (this.peek().kind === "(") return this.call(token);
-        if (token.text in FUNCTIONS) {
+        if (Object.hasOwn(FUNCTIONS, token.text)) {
           throw this.error(
             `${token.text} is a function: call it with parentheses, as in ${token.text}(x)`,
             token,
@@ -376,7 +410,9 @@ class Parser {
   }
 
   private call(name: Token): Expr {
-    const info = FUNCTIONS[name.text];
+    const info = Object.hasOwn(FUNCTIONS, name.text)
+      ? FUNCTIONS[name.text]
+      : undefined;
     if (info === undefined) {
       throw new ExprError(
         "name",
@@ -484,7 +520,34 @@ export function parseExpression(source: string): Expr {
   if (typeof source !== "string") {
     throw new TypeError(`Expression must be a string, got ${typeof source}`);
   }
-  return new Parser(source, tokenize(source)).parse();
+  const tree = new Parser(source, tokenize(source)).parse();
+  const deepest = deepestNode(tree);
+  if (deepest !== undefined) {
+    throw new ExprError(
+      "syntax",
+      `Expression is too long: its tree is more than ${MAX_TREE_DEPTH} operations deep (about ${MAX_TREE_DEPTH} terms in one sum or product); split it up`,
+      source,
+      deepest.span,
+    );
+  }
+  return tree;
+}
+
+// The first node deeper than MAX_TREE_DEPTH, found without recursion (the
+// tree may be far deeper than the call stack allows).
+function deepestNode(tree: Expr): Expr | undefined {
+  const stack: [Expr, number][] = [[tree, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > MAX_TREE_DEPTH) return node;
+    if (node.kind === "negate") stack.push([node.operand, depth + 1]);
+    else if (node.kind === "binary") {
+      stack.push([node.right, depth + 1], [node.left, depth + 1]);
+    } else if (node.kind === "call") {
+      for (const arg of node.args) stack.push([arg, depth + 1]);
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -594,6 +657,8 @@ export interface Evaluation {
   variables: Map<string, Value>;
   /** The tape the graph was recorded on. */
   tape: Tape;
+  /** The Value of every sub-expression (for locating bad gradients). */
+  nodes: Map<Expr, Value>;
 }
 
 /**
@@ -642,7 +707,7 @@ export function evaluateExpression(
         );
       }
       variables.set(name, new Value(data, { tape, label: name }));
-    } else if (!(name in CONSTANTS)) {
+    } else if (!Object.hasOwn(CONSTANTS, name)) {
       throw new ExprError(
         "name",
         `Unknown variable ${
@@ -656,7 +721,13 @@ export function evaluateExpression(
   const constant = (x: number) => Value.at(tape, tape.constant(x));
   const checkFinite = tape.checkFinite;
   tape.checkFinite = options.finite ?? true;
+  const nodes = new Map<Expr, Value>();
   const build = (node: Expr): Value => {
+    const value = buildNode(node);
+    nodes.set(node, value);
+    return value;
+  };
+  const buildNode = (node: Expr): Value => {
     switch (node.kind) {
       case "number":
         return constant(node.value);
@@ -691,7 +762,7 @@ export function evaluateExpression(
     }
   };
   try {
-    return { value: build(tree), variables, tape };
+    return { value: build(tree), variables, tape, nodes };
   } finally {
     tape.checkFinite = checkFinite;
   }

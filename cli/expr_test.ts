@@ -5,6 +5,8 @@ import {
   evaluateExpression,
   ExprError,
   formatExpression,
+  MAX_NESTING,
+  MAX_TREE_DEPTH,
   parseExpression,
   variablesOf,
 } from "./expr.ts";
@@ -250,4 +252,85 @@ Deno.test("evaluateExpression() marks the sub-expression that is not finite", ()
 Deno.test("evaluateExpression() leaves the tape's checkFinite as it found it", () => {
   const { tape } = evaluateExpression("x", { x: 1 });
   assert.equal(tape.checkFinite, false);
+});
+
+Deno.test("parseExpression() rejects nesting past MAX_NESTING with a syntax error, not a stack overflow", () => {
+  const nested = (open: string, close: string, n: number) =>
+    open.repeat(n) + "x" + close.repeat(n);
+  // At the limit every form evaluates and differentiates.
+  assert.equal(value(nested("(", ")", MAX_NESTING - 1), { x: 3 }), 3);
+  assert.equal(value(nested("-", "", MAX_NESTING - 1), { x: 3 }), -3);
+  assert.equal(value(nested("abs(", ")", MAX_NESTING - 1), { x: -3 }), 3);
+  assert.equal(value("1^".repeat(MAX_NESTING - 1) + "x", { x: 3 }), 1);
+  for (
+    const source of [
+      nested("(", ")", 2000),
+      nested("-", "", 2000),
+      nested("exp(", ")", 1000),
+      "x^".repeat(3000) + "x",
+      nested("(", ")", MAX_NESTING + 1),
+    ]
+  ) {
+    assert.throws(
+      () => parseExpression(source),
+      (error: unknown) =>
+        error instanceof ExprError && error.kind === "syntax" &&
+        error.message ===
+          `Expression is nested too deeply: more than ${MAX_NESTING} levels of parentheses, function calls, signs or powers`,
+    );
+  }
+});
+
+Deno.test("parseExpression() rejects chains deeper than MAX_TREE_DEPTH; shorter ones differentiate", () => {
+  const chain = (n: number) => Array(n).fill("x").join(" + ");
+  const { value: sum, variables } = evaluateExpression(
+    chain(MAX_TREE_DEPTH),
+    { x: 2 },
+  );
+  sum.backward();
+  assert.equal(sum.data, 2 * MAX_TREE_DEPTH);
+  assert.equal(variables.get("x")!.grad, MAX_TREE_DEPTH);
+  for (const n of [MAX_TREE_DEPTH + 1, 8000, 30000]) {
+    assert.throws(
+      () => parseExpression(chain(n)),
+      (error: unknown) =>
+        error instanceof ExprError && error.kind === "syntax" &&
+        /^Expression is too long: its tree is more than 1000 operations deep/
+          .test(error.message),
+    );
+  }
+});
+
+Deno.test("evaluateExpression() treats Object.prototype names as ordinary names", () => {
+  const bindings: Record<string, number> = { constructor: 2, toString: 3 };
+  Object.defineProperty(bindings, "__proto__", {
+    value: 4,
+    enumerable: true,
+  });
+  assert.equal(value("constructor*toString + __proto__", bindings), 10);
+  throwsExpr(
+    "valueOf + 1",
+    {},
+    "name",
+    /^Unknown variable "valueOf": give it a value, as in valueOf=1$/,
+    "^^^^^^^",
+  );
+  throwsExpr(
+    "toString(1)",
+    {},
+    "name",
+    /^Unknown function "toString"; known functions: exp, /,
+    "^^^^^^^^",
+  );
+});
+
+Deno.test("parseExpression() rejects a literal that overflows to Infinity", () => {
+  throwsExpr(
+    "2*1e400",
+    {},
+    "syntax",
+    /^Number 1e400 is too large: numbers must be finite \(at most about 1\.8e308\)$/,
+    "  ^^^^^",
+  );
+  assert.equal(value("1.5e308"), 1.5e308);
 });

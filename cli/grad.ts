@@ -6,10 +6,10 @@
  */
 
 import { integerOption } from "./args.ts";
-import { calculate } from "./calculator.ts";
+import { calculate, checkGradients } from "./calculator.ts";
 import type { Command } from "./command.ts";
 import { formatNumber, makeStyle, table } from "./format.ts";
-import { FUNCTION_NAMES } from "./expr.ts";
+import { FUNCTION_NAMES, MAX_NESTING, MAX_TREE_DEPTH } from "./expr.ts";
 
 /** The `grad` command. */
 export const gradCommand: Command = {
@@ -34,7 +34,11 @@ export const gradCommand: Command = {
     "right-associative), unary minus (-x^2 is -(x^2)), parentheses, the",
     "constants pi and e, and the functions",
     `${FUNCTION_NAMES.join(", ")}. Every variable needs a value: name=value.`,
-    "Quote the expression for the shell.",
+    "Quote the expression for the shell. Limits: numbers are finite (up to",
+    `about 1.8e308); at most ${MAX_NESTING} levels of nested parentheses,`,
+    `calls, signs and powers; a tree at most ${MAX_TREE_DEPTH} operations deep`,
+    `(about ${MAX_TREE_DEPTH} terms in one sum). A value or a gradient that is`,
+    "not finite is an error (exit 1).",
   ].join(" "),
   examples: [
     'grad "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432',
@@ -50,12 +54,14 @@ export const gradCommand: Command = {
       io.err(`warning: ${name} is not used in the expression\n`);
     }
     calc.value.backward();
+    checkGradients(calc);
     const names = [...calc.variables.keys()];
     if (args.values.json) {
-      const grad: Record<string, number | null> = {};
-      for (const [name, leaf] of calc.variables) {
-        grad[name] = Number.isFinite(leaf.grad) ? leaf.grad : null;
-      }
+      // Own properties even for names such as "__proto__"; every gradient
+      // is finite (checkGradients).
+      const grad: Record<string, number> = Object.fromEntries(
+        [...calc.variables].map(([name, leaf]) => [name, leaf.grad]),
+      );
       io.out(JSON.stringify({ value: calc.value.data, grad }) + "\n");
       return 0;
     }

@@ -7,7 +7,7 @@
 
 import { displayGraph, toDot, toMermaid } from "../mod.ts";
 import { choiceOption, integerOption } from "./args.ts";
-import { calculate } from "./calculator.ts";
+import { calculate, checkGradients } from "./calculator.ts";
 import type { Command } from "./command.ts";
 
 /** The formats `graph` (and `demo`) can print. */
@@ -39,7 +39,8 @@ export const graphCommand: Command = {
   },
   description: [
     "The expression language is the one of grad. Variables appear as leaves",
-    "labelled with their names; other nodes as #index.",
+    "labelled with their names; other nodes as #index. Its limits too (see",
+    "grad --help): nesting, tree depth, and finite values and gradients.",
   ].join(" "),
   examples: [
     'graph "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.88137',
@@ -60,6 +61,7 @@ export const graphCommand: Command = {
       io.err(`warning: ${name} is not used in the expression\n`);
     }
     calc.value.backward();
+    checkGradients(calc);
     const render = format === "dot"
       ? toDot
       : format === "mermaid"

@@ -1,7 +1,8 @@
 /**
  * The CLI's contact with the outside world: output streams, terminal
- * detection, reading input files and writing output files atomically, each
- * with a clear message when a file or a permission is missing.
+ * detection, reading input files and checking output files' directories
+ * and permissions, each with a clear message when a file or a permission is
+ * missing (writing is in `safe_write.ts`).
  *
  * @module
  */
@@ -58,11 +59,6 @@ export function processIo(noColor: boolean): Io {
     color: isTerminal && !Deno.noColor && !noColor,
     columns,
   };
-}
-
-function isPermissionError(error: unknown): boolean {
-  return error instanceof Deno.errors.NotCapable ||
-    error instanceof Deno.errors.PermissionDenied;
 }
 
 /**
@@ -162,11 +158,19 @@ export function readText(path: string, what: string): string {
         `Cannot read ${what} ${quote(path)}: it is a directory`,
       );
     }
-    if (isPermissionError(error)) {
+    if (error instanceof Deno.errors.NotCapable) {
       throw new RuntimeError(
         `Cannot read ${what} ${
           quote(path)
         }: permission denied (deno needs --allow-read=${path})`,
+      );
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      // The operating system refused, not Deno: no flag would help.
+      throw new RuntimeError(
+        `Cannot read ${what} ${quote(path)}: the operating system refused: ${
+          error.message.replace(/,?\s*open\s+'[^']*'.*$/, "")
+        }`,
       );
     }
     if (
@@ -178,61 +182,6 @@ export function readText(path: string, what: string): string {
     }
     const reason = error instanceof Error ? error.message : String(error);
     throw new RuntimeError(`Cannot read ${what} ${quote(path)}: ${reason}`, {
-      cause: error,
-    });
-  }
-}
-
-/**
- * Writes a text file all at once: to a temporary file in the same directory,
- * renamed over the target when complete, so a reader never sees half a file.
- * With write permission for the file only (not its directory), writes it
- * directly.
- *
- * @param path The file to write.
- * @param text The complete contents.
- * @throws {RuntimeError} If the file cannot be written.
- */
-export function writeTextAtomic(path: string, text: string): void {
-  const dir = dirname(path);
-  const canUseTemp =
-    Deno.permissions.querySync({ name: "write", path: dir }).state ===
-      "granted" &&
-    Deno.permissions.querySync({ name: "read", path: dir }).state === "granted";
-  try {
-    if (!canUseTemp) {
-      Deno.writeTextFileSync(path, text);
-      return;
-    }
-    // A fresh name next to the target (so the rename stays on one file
-    // system), created with the usual mode rather than makeTempFile's 0600.
-    const suffix = crypto.randomUUID().slice(0, 8);
-    const temp = `${dir}/.${basename(path)}.${suffix}.tmp`;
-    try {
-      Deno.writeTextFileSync(temp, text, { createNew: true });
-      Deno.renameSync(temp, path);
-    } catch (error) {
-      try {
-        Deno.removeSync(temp);
-      } catch {
-        // Already gone.
-      }
-      throw error;
-    }
-  } catch (error) {
-    if (isPermissionError(error)) {
-      throw new RuntimeError(
-        `Cannot write ${
-          quote(path)
-        }: permission denied (deno needs --allow-write=${path})`,
-      );
-    }
-    const reason = error instanceof Deno.errors.NotFound
-      ? `directory ${quote(dir)} does not exist`
-      : error instanceof Error
-      ? error.message
-      : String(error);
-    throw new RuntimeError(`Cannot write ${quote(path)}: ${reason}`, {
       cause: error,
     });
   }
@@ -257,9 +206,4 @@ export function dirname(path: string): string {
   if (i < 0) return ".";
   if (i === 0) return path[0];
   return path.slice(0, i);
-}
-
-function basename(path: string): string {
-  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  return path.slice(i + 1);
 }

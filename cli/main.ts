@@ -13,6 +13,7 @@ import { quote, RuntimeError, UsageError } from "./errors.ts";
 import { gradCommand } from "./grad.ts";
 import { graphCommand } from "./graph.ts";
 import { type Io, processIo } from "./io.ts";
+import { LIMIT_LINES } from "./limits.ts";
 import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
 import { serveCommand } from "../playground/serve.ts";
@@ -55,7 +56,10 @@ function mainHelp(): string {
     "",
     "Exit codes: 0 success, 1 runtime error (files, permissions, a loss that",
     "goes non-finite), 2 usage error. Errors are one line on stderr; add",
-    "--debug for a stack trace.",
+    "--debug for a stack trace. A run that fails writes no file.",
+    "",
+    "Limits:",
+    ...LIMIT_LINES.map((line) => `  ${line}`),
   );
   return lines.join("\n") + "\n";
 }

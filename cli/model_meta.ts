@@ -110,11 +110,11 @@ export function readMeta(model: MLP, path: string): CliMeta {
       x.every((v) => typeof v === "number" && Number.isFinite(v));
     if (
       typeof norm !== "object" || norm === null || !numbers(norm.mean) ||
-      !numbers(norm.std) || norm.std.some((s) => !(s > 0))
+      !numbers(norm.std) || norm.std.some((s) => !(s >= MIN_STD))
     ) {
       throw bad(
         "normalization",
-        `{ mean, std } with ${model.nin} numbers each (std > 0)`,
+        `{ mean, std } with ${model.nin} finite numbers each (std at least ${MIN_STD}, the smallest normal number)`,
       );
     }
   }
@@ -226,13 +226,35 @@ function sigmoid(x: number): number {
  */
 export function fitNormalization(rows: readonly number[][]): Normalization {
   const d = rows[0]?.length ?? 0, n = rows.length;
-  const mean = new Array<number>(d).fill(0), std = new Array<number>(d).fill(0);
-  for (const row of rows) for (let j = 0; j < d; j++) mean[j] += row[j] / n;
+  // Each feature is divided by its largest magnitude first, so sums and
+  // squares cannot overflow even for values near ±1.8e308.
+  const scale = new Array<number>(d).fill(0);
   for (const row of rows) {
-    for (let j = 0; j < d; j++) std[j] += (row[j] - mean[j]) ** 2 / n;
+    for (let j = 0; j < d; j++) scale[j] = Math.max(scale[j], Math.abs(row[j]));
   }
-  return { mean, std: std.map((v) => (v > 1e-24 ? Math.sqrt(v) : 1)) };
+  for (let j = 0; j < d; j++) if (scale[j] === 0) scale[j] = 1;
+  const mean = new Array<number>(d).fill(0), std = new Array<number>(d).fill(0);
+  for (const row of rows) {
+    for (let j = 0; j < d; j++) mean[j] += row[j] / scale[j] / n;
+  }
+  for (const row of rows) {
+    for (let j = 0; j < d; j++) {
+      std[j] += (row[j] / scale[j] - mean[j]) ** 2 / n;
+    }
+  }
+  return {
+    mean: mean.map((m, j) => m * scale[j]),
+    std: std.map((v, j) => {
+      const s = Math.sqrt(v) * scale[j];
+      // Constant features (and ones varying below 1e-12 of their size, or
+      // whose spread is too small to divide by) keep their scale.
+      return v > 1e-24 && s >= MIN_STD ? s : 1;
+    }),
+  };
 }
+
+/** The smallest std a normalisation may divide by (the smallest normal double). */
+export const MIN_STD = 2 ** -1022;
 
 /**
  * Applies a normalisation to one row (or returns it unchanged without one).
@@ -253,5 +275,31 @@ export function normalize(
   norm?: Normalization,
 ): number[] {
   if (norm === undefined) return row.slice();
-  return row.map((x, j) => (x - norm.mean[j]) / norm.std[j]);
+  return row.map((x, j) => {
+    const z = (x - norm.mean[j]) / norm.std[j];
+    // x - mean overflows for values of opposite sign near the limit.
+    return Number.isFinite(z)
+      ? z
+      : x / norm.std[j] - norm.mean[j] / norm.std[j];
+  });
+}
+
+/**
+ * Checks that standardised features (or raw ones, without a normalisation)
+ * are finite: a value far outside the training data can overflow.
+ *
+ * @param input The model's input after {@linkcode normalize}.
+ * @returns The index of the first non-finite feature, or -1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { firstNonFinite, normalize } from "./model_meta.ts";
+ * const norm = { mean: [0], std: [1e-300] };
+ * assert.equal(firstNonFinite(normalize([1e10], norm)), 0);
+ * assert.equal(firstNonFinite(normalize([1], norm)), -1);
+ * ```
+ */
+export function firstNonFinite(input: readonly number[]): number {
+  return input.findIndex((x) => !Number.isFinite(x));
 }

@@ -14,6 +14,7 @@ import { formatNumber, formatPercent, makeStyle, table } from "./format.ts";
 import { readText } from "./io.ts";
 import {
   type CliMeta,
+  firstNonFinite,
   normalize,
   readMeta,
   scoreOutputs,
@@ -115,12 +116,22 @@ function readCsvInputs(
   path: string,
   model: MLP,
   meta: CliMeta,
-): { rows: number[][]; actual?: number[] } {
+): { rows: number[][]; actual?: number[]; labelFrom?: string } {
   const text = readText(path, "CSV file");
   const firstLine = text.replace(/^\uFEFF/, "").split(/\r\n|\n|\r/).find((l) =>
     l.trim() !== ""
   );
   const width = firstLine === undefined ? 0 : firstLine.split(",").length;
+  const header = firstLine?.split(",").map((f) => f.trim());
+  if (
+    // Generated datasets name their features x1, x2: only a CSV header's
+    // names are worth matching.
+    header !== undefined && meta.featureNames !== undefined &&
+    meta.dataset === "csv" &&
+    header.every((f) => parseNumber(f) === undefined)
+  ) {
+    return readNamedColumns(text, path, header, meta.featureNames, meta);
+  }
   if (width === model.nin) {
     return { rows: readFeatureRows(text, path, model.nin) };
   }
@@ -133,6 +144,21 @@ function readCsvInputs(
       }), optionally followed by a label column`,
     );
   }
+  const { rows, actual } = readCsvWithLabels(text, path, meta);
+  const labelFrom = typeof meta.labelColumn === "string"
+    ? `column ${quote(meta.labelColumn)}`
+    : `column ${(meta.labelColumn ?? width - 1) + 1} of ${width}${
+      meta.labelColumn === undefined ? ", the last" : ""
+    }`;
+  return { rows, actual, labelFrom };
+}
+
+/** Reads features and labels, mapping labels to the model's classes. */
+function readCsvWithLabels(
+  text: string,
+  path: string,
+  meta: CliMeta,
+): { rows: number[][]; actual: number[] } {
   let data;
   try {
     data = parseCsv(
@@ -160,6 +186,53 @@ function readCsvInputs(
     return k;
   });
   return { rows: data.x, actual };
+}
+
+/**
+ * Reads a CSV whose header names the model's features, in any order: each
+ * feature is taken from the column of its name; one other column, if any,
+ * holds the labels.
+ */
+function readNamedColumns(
+  text: string,
+  path: string,
+  header: string[],
+  features: readonly string[],
+  meta: CliMeta,
+): { rows: number[][]; actual?: number[]; labelFrom?: string } {
+  const missing = features.filter((f) => !header.includes(f));
+  if (missing.length > 0) {
+    throw new RuntimeError(
+      `CSV file ${quote(path)} has no column ${
+        missing.map(quote).join(", ")
+      }; the model takes ${features.join(", ")} (matched by header name)`,
+    );
+  }
+  const others = header.filter((f) => !features.includes(f));
+  if (others.length > 1) {
+    throw new RuntimeError(
+      `CSV file ${quote(path)} has unknown columns ${
+        others.map(quote).join(", ")
+      }; expected the model's features (${
+        features.join(", ")
+      }) and at most one label column`,
+    );
+  }
+  if (others.length === 0) {
+    const rows = readFeatureRows(text, path, header.length);
+    const order = features.map((f) => header.indexOf(f));
+    return { rows: rows.map((row) => order.map((j) => row[j])) };
+  }
+  const labelMeta = { ...meta, labelColumn: others[0] };
+  const { rows, actual } = readCsvWithLabels(text, path, labelMeta);
+  // parseCsv keeps the file's order of the feature columns.
+  const fileOrder = header.filter((f) => f !== others[0]);
+  const order = features.map((f) => fileOrder.indexOf(f));
+  return {
+    rows: rows.map((row) => order.map((j) => row[j])),
+    actual,
+    labelFrom: `column ${quote(others[0])}`,
+  };
 }
 
 /** The `predict` command. */
@@ -194,7 +267,14 @@ export const predictCommand: Command = {
     "Scores: the raw output for hinge and 2-class mse models (class 1 when",
     "positive); the probability of class 1 for bce; the predicted class's",
     "probability (softmax) for cross-entropy; its output for multi-class mse.",
-    "Inputs are standardised as in training when the model says so.",
+    "Inputs are standardised as in training when the model says so. With",
+    "--csv: when the model knows its feature names (a CSV header in",
+    "training) and the file has a header, columns are matched by name, in",
+    "any order, and one other column is the label; otherwise the model's",
+    "features come first, in training order, optionally followed by the",
+    "label. The accuracy line says which column held the labels. An input",
+    "that overflows when standardised, or an output that is not finite, is",
+    "an error (exit 1).",
   ].join(" "),
   permissions: "--allow-read for the model file and the CSV file.",
   examples: [
@@ -229,8 +309,9 @@ export const predictCommand: Command = {
     const points = args.positionals.map((text) => numberList("Point", text));
     const { model, meta } = loadModel(modelPath);
     let rows: number[][], actual: number[] | undefined;
+    let labelFrom: string | undefined;
     if (csvPath !== undefined) {
-      ({ rows, actual } = readCsvInputs(csvPath, model, meta));
+      ({ rows, actual, labelFrom } = readCsvInputs(csvPath, model, meta));
     } else {
       points.forEach((point, i) => {
         if (point.length !== model.nin) {
@@ -243,8 +324,29 @@ export const predictCommand: Command = {
       });
       rows = points;
     }
+    const point = (i: number) =>
+      csvPath === undefined
+        ? `Point ${quote(args.positionals[i])}`
+        : `Row ${i + 1} of ${quote(csvPath)}`;
+    const names = inputNames(model, meta).split(", ");
     const predictions: Prediction[] = rows.map((input, i) => {
-      const outputs = model.predict(normalize(input, meta.normalization));
+      const x = normalize(input, meta.normalization);
+      const bad = firstNonFinite(x);
+      if (bad >= 0) {
+        throw new RuntimeError(
+          `${point(i)}: ${names[bad]} = ${
+            input[bad]
+          } is too far from the training data: standardised it is ${x[bad]}`,
+        );
+      }
+      const outputs = model.predict(x);
+      if (firstNonFinite(outputs) >= 0) {
+        throw new RuntimeError(
+          `${point(i)}: the model's output is ${
+            outputs.find((o) => !Number.isFinite(o))
+          }, not a finite number (the weights or the input are too large)`,
+        );
+      }
       const scored = scoreOutputs(outputs, meta.loss);
       const p: Prediction = {
         input,
@@ -292,6 +394,7 @@ export const predictCommand: Command = {
         `accuracy ${
           formatPercent(accuracy)
         } (${correct}/${predictions.length})`,
+        `labels from ${labelFrom}`,
       );
     }
     io.out(out.join("\n") + "\n");

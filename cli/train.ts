@@ -57,7 +57,13 @@ import {
   formatRate,
   makeStyle,
 } from "./format.ts";
-import { type Io, readText, requireWrite, writeTextAtomic } from "./io.ts";
+import { type Io, readText } from "./io.ts";
+import {
+  chooseBatch,
+  DEFAULT_MAX_MEMORY_MB,
+  DEFAULT_MAX_PARAMETERS,
+} from "./limits.ts";
+import { checkOutputs, type NamedFile, writeOutputs } from "./safe_write.ts";
 import {
   type CliMeta,
   fitNormalization,
@@ -136,6 +142,10 @@ export interface TrainPlan {
   logEvery?: number;
   /** Workers for data-parallel steps, or `undefined` for the default. */
   workers?: number;
+  /** Largest parameter count allowed. */
+  maxParameters: number;
+  /** Largest estimated memory of training, in MB. */
+  maxMemoryMb: number;
 }
 
 const str = (args: ParsedArgs, name: string): string | undefined => {
@@ -342,6 +352,16 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     workers: workersText === undefined
       ? undefined
       : integerOption("workers", workersText, { min: 1, max: 256 }),
+    maxParameters: integerOption(
+      "max-parameters",
+      str(args, "max-parameters") ?? String(DEFAULT_MAX_PARAMETERS),
+      { min: 1 },
+    ),
+    maxMemoryMb: integerOption(
+      "max-memory",
+      str(args, "max-memory") ?? String(DEFAULT_MAX_MEMORY_MB),
+      { min: 1 },
+    ),
   };
 }
 
@@ -397,6 +417,15 @@ async function prepare(plan: TrainPlan): Promise<PreparedData> {
       `CSV file ${
         quote(plan.csvPath)
       } has ${raw.x.length} data row; training needs at least 2`,
+    );
+  }
+  const present = new Set(raw.y);
+  if (plan.csvPath !== undefined && (present.size < 2 || raw.classes < 2)) {
+    const only = raw.labelNames?.[raw.y[0]] ?? String(raw.y[0]);
+    throw new RuntimeError(
+      `CSV file ${quote(plan.csvPath)} has only one class (every label is ${
+        quote(only)
+      }); a classifier needs at least 2`,
     );
   }
   const split = plan.valSplit > 0
@@ -586,16 +615,34 @@ class Progress {
  * @param plan What to do.
  * @param io Where to write.
  * @returns The exit code.
+ * @throws {UsageError} If outputs clash with each other or the input.
+ * @throws {RuntimeError} If a file cannot be read or written, or training diverges.
  */
 export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
-  // Fail before training, not after, on outputs that cannot be written.
-  if (plan.save !== undefined) requireWrite(plan.save);
-  if (plan.plot !== undefined) requireWrite(plan.plot);
+  // Fail before training, not after, on outputs that cannot be written or
+  // that name an input or each other.
+  const outputs: NamedFile[] = [];
+  if (plan.save !== undefined) outputs.push({ flag: "save", path: plan.save });
+  if (plan.plot !== undefined) outputs.push({ flag: "plot", path: plan.plot });
+  checkOutputs(
+    outputs,
+    plan.csvPath === undefined ? [] : [{ flag: "dataset", path: plan.csvPath }],
+  );
   const data = await prepare(plan);
   const classes = data.raw.classes;
   const loss = chooseLoss(plan, classes);
   const nin = data.raw.x[0].length;
   const nouts = [...plan.layers, outputsForLoss(loss, classes)];
+  // Limits are checked on estimates, before the model or graph exists.
+  const batching = chooseBatch(
+    nin,
+    nouts,
+    data.train.x.length,
+    plan.batchSize,
+    plan,
+  );
+  if (batching.error !== undefined) throw new UsageError(batching.error);
+  const batchSize = batching.batchSize;
   const model = new MLP(nin, nouts, {
     activation: plan.activation,
     init: plan.init,
@@ -610,9 +657,10 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     io.out(
       `Training MLP ${model.architecture} (${plan.activation}, ${model.parameterCount} parameters) on ${data.description}\n`,
     );
+    if (batching.note !== undefined) io.out(`Note: ${batching.note}\n`);
   }
   let result: FitResult;
-  const batch = Math.min(plan.batchSize ?? Infinity, data.train.x.length);
+  const batch = Math.min(batchSize ?? Infinity, data.train.x.length);
   const workers = chooseWorkers(plan, batch, model.parameterCount);
   try {
     const options: FitOptions = {
@@ -622,7 +670,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
       schedule: plan.schedule,
       steps: plan.epochs === undefined ? plan.steps : undefined,
       epochs: plan.epochs,
-      batchSize: plan.batchSize,
+      batchSize,
       l2: plan.l2,
       seed: plan.seed,
       val: data.val,
@@ -678,8 +726,12 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   const svgText = plan.plot === undefined
     ? undefined
     : svgFor(plan, data, model, loss, result, classify);
-  if (modelText !== undefined) writeTextAtomic(plan.save!, modelText);
-  if (svgText !== undefined) writeTextAtomic(plan.plot!, svgText);
+  const files = [];
+  if (modelText !== undefined) {
+    files.push({ path: plan.save!, text: modelText });
+  }
+  if (svgText !== undefined) files.push({ path: plan.plot!, text: svgText });
+  await writeOutputs(files);
 
   const valAccuracy = result.valAccuracy ?? null;
   if (plan.json) {
@@ -725,7 +777,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     `  accuracy    ${style.bold(accuracyText)}`,
     `  model       MLP ${model.architecture}, ${plan.activation}, ${model.parameterCount} parameters`,
     `  optimizer   ${plan.optimizer}, ${lrText(plan)}${
-      plan.batchSize ? `, batch ${plan.batchSize}` : ", full batch"
+      batchSize ? `, batch ${batchSize}` : ", full batch"
     }`,
   ];
   if (nin === 2) {
@@ -976,16 +1028,37 @@ export const trainCommand: Command = {
       default: "steps/10",
       help: "Log every n steps when not on a terminal, and with --json",
     },
+    "max-parameters": {
+      type: "string",
+      value: "<n>",
+      default: String(DEFAULT_MAX_PARAMETERS),
+      help: "Refuse models with more weights and biases than this",
+    },
+    "max-memory": {
+      type: "string",
+      value: "<MB>",
+      default: String(DEFAULT_MAX_MEMORY_MB),
+      help:
+        "Refuse runs estimated to need more memory; without --batch-size, data too large for a full batch trains in mini-batches of 256",
+    },
   },
   description: [
     "On a terminal a live progress line is redrawn in place; otherwise a",
     "line is printed every --log-every steps. Then a summary and, for 2-D",
-    "data, a picture of the decision boundary. Output files are written",
-    "only when training succeeds.",
+    "data, a picture of the decision boundary. Output files are checked",
+    "before training (an input or another output under another name, a",
+    "directory, device, FIFO or symbolic link, or - is refused) and written",
+    "only when training succeeds: all to temporary files first, flushed to",
+    "disk, then renamed together; SIGINT or SIGTERM while writing leaves",
+    "nothing behind. Limits: --max-parameters and --max-memory (estimated",
+    "before anything is allocated); --samples 2-1000000; --steps up to",
+    "10000000; layers of up to 100000 neurons; CSV files need 2 classes.",
   ].join(" "),
   permissions: "none for generated data; --allow-read=<file.csv> for CSV " +
     "data, --allow-read=data (or --data-dir) for a shipped data set; " +
-    "--allow-write=<file> (or its directory) for --save and --plot.",
+    "--allow-read and --allow-write for the directory of --save and " +
+    "--plot (to compare files and replace them atomically; with write " +
+    "permission for the file alone it is written in place).",
   examples: [
     "train",
     "train --dataset spirals --layers 32,32 --optimizer adam --lr 0.02 --steps 300",

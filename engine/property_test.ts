@@ -3,7 +3,7 @@
 // against fresh builds, and algebraic identities of the tape.
 
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.3.0";
 import { Op } from "./ops.ts";
 import { Tape } from "./tape.ts";
 import { add, div, dot, mul, pow, sub, sum, Value } from "./value.ts";

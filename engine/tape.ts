@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Value } from "./value.ts";
 import {
   Arity,
   binaryDerivativeA,
@@ -31,6 +32,14 @@ const ARITY = Uint8Array.from({ length: 256 }, (_, op) => opArity(op));
 const LEAF = Arity.Leaf;
 const UNARY = Arity.Unary;
 const NARY = Arity.Nary;
+
+// Why nodes were dropped, to explain a stale handle (see Tape.staleMessage).
+const DROP_REWIND = 0;
+const DROP_BACKWARD = 1;
+const DROP_STEP = 2;
+const DROP_NO_GRAD = 3;
+// How many recent drops are remembered (a ring indexed by generation).
+const DROP_LOG = 64;
 
 /**
  * A node's inputs as reported by {@linkcode Tape.findNonFinite} and
@@ -126,8 +135,11 @@ export class Tape {
   arg1: Int32Array;
   /** 1 when a gradient must flow into the node, 0 for constants and inputs. */
   needsGrad: Uint8Array;
-  /** The generation a node was created in; guards stale handles. */
-  born: Uint32Array;
+  /**
+   * The generation a node was created in; guards stale handles. Doubles,
+   * so the count of rewinds cannot wrap (it is exact up to 2^53).
+   */
+  born: Float64Array;
   // Interior nodes at or after this index have gradient 0: backward only
   // resets interior gradients below it (see setGrad).
   private gradsDirtyEnd = 0;
@@ -149,6 +161,30 @@ export class Tape {
   checkFinite = false;
   /** Optional display labels, by node index. */
   readonly labels: Map<number, string> = new Map();
+  /**
+   * The number of live nodes past which the tape warns once, through
+   * `console.warn`, that nothing is being released (default 5,000,000: a
+   * loop that calls neither `backward()` nor a scope). Set it to `Infinity`
+   * to silence the warning.
+   */
+  liveNodeWarning = 5_000_000;
+  private warned = false;
+  // The current step's graph starts here: the first façade op (see settle)
+  // since the last keep point or mark, or the last release's mark; -1 when
+  // no step is open.
+  private stepStart = -1;
+  // Where the release scheduled by Value.backward() will rewind to at the
+  // next recording call, or -1.
+  private pendingRelease = -1;
+  // Depth of step() / noGrad() scopes: inside one, backward releases nothing.
+  private scopeDepth = 0;
+  // 0 inside noGrad(): new nodes need no gradient.
+  private gradEnabled = 1;
+  // The cause of the next rewind, and a ring of recent drops (mark, cause)
+  // by the generation they ended.
+  private dropCause = DROP_REWIND;
+  private readonly dropMarks = new Int32Array(DROP_LOG).fill(-1);
+  private readonly dropCauses = new Uint8Array(DROP_LOG);
 
   /**
    * Creates an empty tape.
@@ -167,7 +203,7 @@ export class Tape {
     this.arg0 = new Int32Array(capacity);
     this.arg1 = new Int32Array(capacity);
     this.needsGrad = new Uint8Array(capacity);
-    this.born = new Uint32Array(capacity);
+    this.born = new Float64Array(capacity);
     this.needCount = new Int32Array(capacity + 1);
     this.pool = new Int32Array(capacity);
   }
@@ -187,6 +223,7 @@ export class Tape {
    * @returns The new node's index.
    */
   leaf(value: number, requiresGrad = true): number {
+    this.beginOp();
     return this.push(Op.Leaf, -1, -1, value, requiresGrad ? 1 : 0);
   }
 
@@ -197,6 +234,7 @@ export class Tape {
    * @returns The new node's index.
    */
   constant(value: number): number {
+    this.beginOp();
     return this.push(Op.Const, -1, -1, value, 0);
   }
 
@@ -206,8 +244,13 @@ export class Tape {
    * @param op A unary op code (its `OP_TABLE` row says `Arity.Unary`).
    * @param a The input's index.
    * @returns The new node's index.
+   *
+   * @throws {RangeError} If `op` is not a unary op or `a` is not a node index.
    */
   unary(op: number, a: number): number {
+    this.beginOp();
+    if (ARITY[op] !== UNARY) throw badOp(op, "unary");
+    this.#checkNode(a, "Input");
     return this.push(
       op,
       a,
@@ -224,8 +267,14 @@ export class Tape {
    * @param a The first input's index.
    * @param b The second input's index.
    * @returns The new node's index.
+   *
+   * @throws {RangeError} If `op` is not a binary op or an input is not a node index.
    */
   binary(op: number, a: number, b: number): number {
+    this.beginOp();
+    if (ARITY[op] !== Arity.Binary) throw badOp(op, "binary");
+    this.#checkNode(a, "First input");
+    this.#checkNode(b, "Second input");
     const value = binaryForward(op, this.data[a], this.data[b]);
     return this.push(op, a, b, value, this.needsGrad[a] | this.needsGrad[b]);
   }
@@ -237,6 +286,7 @@ export class Tape {
    * @returns The new node's index.
    */
   sum(inputs: ArrayLike<number>): number {
+    this.beginOp();
     const n = inputs.length;
     const offset = this.reservePool(n);
     const pool = this.pool, data = this.data, need = this.needsGrad;
@@ -244,6 +294,7 @@ export class Tape {
     let anyNeed = 0;
     for (let k = 0; k < n; k++) {
       const j = inputs[k];
+      this.#checkNode(j, "Input");
       pool[offset + k] = j;
       total += data[j];
       anyNeed |= need[j];
@@ -265,9 +316,20 @@ export class Tape {
     inputs: ArrayLike<number>,
     bias = -1,
   ): number {
+    this.beginOp();
     const n = weights.length;
     if (isRange(weights) && isRange(inputs) && n > 0) {
       return this.dotRange(weights[0], inputs[0], n, bias);
+    }
+    if (inputs.length !== n) {
+      throw new RangeError(
+        `dot() needs as many inputs as weights, got ${n} weights and ${inputs.length} inputs`,
+      );
+    }
+    if (bias !== -1) this.#checkNode(bias, "Bias");
+    for (let k = 0; k < n; k++) {
+      this.#checkNode(weights[k], "Weight");
+      this.#checkNode(inputs[k], "Input");
     }
     // The layout is described (and read) in ops.ts: bias, weights, inputs.
     const offset = this.reservePool(naryPoolSize(Op.Dot, n));
@@ -304,6 +366,10 @@ export class Tape {
     n: number,
     bias = -1,
   ): number {
+    this.beginOp();
+    this.#checkRange(weightStart, n, "Weights");
+    this.#checkRange(inputStart, n, "Inputs");
+    if (bias !== -1) this.#checkNode(bias, "Bias");
     const offset = this.reservePool(naryPoolSize(Op.DotRange, n));
     const data = this.data, count = this.needCount;
     let total = bias >= 0 ? data[bias] : 0;
@@ -349,8 +415,24 @@ export class Tape {
     count: number,
     biasOffset = -1,
   ): number {
+    this.beginOp();
+    this.#checkRange(inputStart, n, "Inputs");
+    if (!(Number.isInteger(weightStride) && weightStride >= 0)) {
+      throw new RangeError(
+        `Weight stride must be an integer >= 0, got ${weightStride}`,
+      );
+    }
+    if (count > 0) {
+      const last = weightStart + (count - 1) * weightStride;
+      this.#checkRange(weightStart, n, "Weights");
+      this.#checkRange(last, n, "Weights");
+      if (biasOffset >= 0) {
+        this.#checkNode(weightStart + biasOffset, "Bias");
+        this.#checkNode(last + biasOffset, "Bias");
+      }
+    }
     const first = this.size;
-    if (this.checkFinite) {
+    if (this.checkFinite || this.gradEnabled === 0) {
       for (let j = 0; j < count; j++) {
         const w = weightStart + j * weightStride;
         this.dotRange(w, inputStart, n, biasOffset < 0 ? -1 : w + biasOffset);
@@ -401,8 +483,11 @@ export class Tape {
    * @returns The index of the first new node; the rest follow it.
    */
   unaryRange(op: number, start: number, count: number): number {
+    this.beginOp();
+    if (ARITY[op] !== UNARY) throw badOp(op, "unary");
+    this.#checkRange(start, count, "Inputs");
     const first = this.size;
-    if (this.checkFinite) {
+    if (this.checkFinite || this.gradEnabled === 0) {
       for (let j = 0; j < count; j++) this.unary(op, start + j);
       return first;
     }
@@ -433,6 +518,7 @@ export class Tape {
     needsGrad: number,
   ): number {
     if (this.size === this.data.length) this.grow();
+    needsGrad &= this.gradEnabled;
     const i = this.size++;
     this.op[i] = op;
     this.arg0[i] = a0;
@@ -477,7 +563,7 @@ export class Tape {
     this.arg0 = copyInto(new Int32Array(capacity), this.arg0, n);
     this.arg1 = copyInto(new Int32Array(capacity), this.arg1, n);
     this.needsGrad = copyInto(new Uint8Array(capacity), this.needsGrad, n);
-    this.born = copyInto(new Uint32Array(capacity), this.born, n);
+    this.born = copyInto(new Float64Array(capacity), this.born, n);
     this.needCount = copyInto(
       new Int32Array(capacity + 1),
       this.needCount,
@@ -494,6 +580,9 @@ export class Tape {
    * @returns A mark: the index the next node will get.
    */
   mark(): number {
+    if (this.pendingRelease >= 0) this.applyRelease();
+    // The caller manages what follows its mark: no step spans it.
+    this.stepStart = -1;
     return this.size;
   }
 
@@ -523,12 +612,15 @@ export class Tape {
     this.grad.fill(0, mark, this.size);
     if (this.gradsDirtyEnd > mark) this.gradsDirtyEnd = mark;
     this.size = mark;
-    this.generation = (this.generation + 1) >>> 0;
+    // No wrap-around (a Uint32 counter wrapped after 2^32 rewinds and made
+    // old handles look live again).
+    this.generation += 1;
     if (this.labels.size > 0) {
       for (const index of this.labels.keys()) {
         if (index >= mark) this.labels.delete(index);
       }
     }
+    this.noteDrop(mark);
   }
 
   /**
@@ -539,7 +631,322 @@ export class Tape {
    * @returns `false` if the node was dropped by a rewind.
    */
   isLive(index: number, generation: number): boolean {
-    return index < this.size && this.born[index] === generation;
+    return index >= 0 && index < this.size && this.born[index] === generation;
+  }
+
+  // Argument checks for the public index methods: once per call, never in
+  // the loops over nodes.
+
+  #checkNode(i: number, what: string): void {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.size)) {
+      throw new RangeError(
+        `${what} must be a node index from 0 to ${this.size - 1}, got ${i}`,
+      );
+    }
+  }
+
+  #checkRange(start: number, count: number, what: string): void {
+    if (
+      !(Number.isInteger(start) && Number.isInteger(count) && start >= 0 &&
+        count >= 0 && start + count <= this.size)
+    ) {
+      throw new RangeError(
+        `${what} must be ${count} nodes from index ${start}, within the tape size ${this.size}`,
+      );
+    }
+  }
+
+  #checkSpan(from: number, to: number): void {
+    if (
+      !(Number.isInteger(from) && Number.isInteger(to) && from >= 0 &&
+        from <= to && to <= this.size)
+    ) {
+      throw new RangeError(
+        `Node span must satisfy 0 <= from <= to <= ${this.size} (the tape size), got from ${from}, to ${to}`,
+      );
+    }
+  }
+
+  // ------------------------------------------------- releasing step graphs
+
+  /**
+   * Declares every node recorded so far persistent: a later
+   * `Value.backward()` never releases it. Model constructors call it after
+   * creating their parameters; call it after creating Values of your own
+   * that must outlive the training steps, when they are made after an
+   * earlier step's `backward()`. Applies a pending release first.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape, Value } from "./mod.ts";
+   * const tape = new Tape();
+   * new Value(1, { tape }).mul(2).backward(); // schedules a release
+   * const w = new Value(3, { tape });
+   * tape.keep(); // w survives the next steps' releases
+   * for (let step = 0; step < 3; step++) {
+   *   const x = new Value(2, { tape });
+   *   x.mul(w).backward();
+   * }
+   * assert.equal(w.data, 3);
+   * assert.equal(w.grad, 6);
+   * ```
+   */
+  keep(): void {
+    if (this.pendingRelease >= 0) this.applyRelease();
+    this.stepStart = -1;
+  }
+
+  /**
+   * Schedules the release of the current step's graph, as
+   * `Value.backward()` does unless given `{ retainGraph: true }`: every node
+   * from the step's start (the first façade op since the last release, keep
+   * point or mark, or the last release's mark) to the end is dropped at the
+   * next recording call or {@linkcode Tape.mark}, so the step's results stay
+   * readable until then. Does nothing inside {@linkcode Tape.step} and
+   * {@linkcode Tape.noGrad} scopes, which release on exit.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape, Value } from "./mod.ts";
+   * const tape = new Tape();
+   * const w = new Value(2, { tape });
+   * w.exp().exp(); // a step of two ops
+   * tape.releaseStep();
+   * assert.equal(tape.size, 3); // still readable
+   * new Value(1, { tape }); // the next step starts: the old graph is dropped
+   * assert.equal(tape.size, 2);
+   * ```
+   */
+  releaseStep(): void {
+    if (this.scopeDepth === 0 && this.stepStart >= 0) {
+      this.pendingRelease = this.stepStart;
+    }
+  }
+
+  /**
+   * Called by the Value façade (Value ops, `sum`, `dot`, model `forward`)
+   * before it records on nodes `a` and `b`: applies a pending release, and
+   * notes where the current step starts. Only the façade starts steps:
+   * nodes recorded through the tape's own methods (as `fit`, replay and
+   * compiled steps do, with their own marks) are never released by
+   * `Value.backward()` unless a façade step started before them. When the
+   * new step uses a leaf that the released step created before its first
+   * op (`w = new Value(0.4)` made before a loop), those leading leaves are
+   * kept: they belong to the user, not to the step.
+   *
+   * @param a A node about to be used, or -1.
+   * @param b Another node about to be used, or -1.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape, Value } from "./mod.ts";
+   * const tape = new Tape();
+   * new Value(1, { tape }).mul(2).backward();
+   * const w = new Value(0.5, { tape }); // made after a backward()
+   * w.mul(4).backward();
+   * tape.settle(w.index);
+   * assert.equal(w.data, 0.5); // used by the next step: kept
+   * ```
+   */
+  settle(a = -1, b = -1): void {
+    if (this.pendingRelease >= 0) this.releaseBefore(a, b);
+    if (this.stepStart < 0) this.stepStart = this.size;
+  }
+
+  /** Applies the pending release, keeping leading leaves `a` or `b` use. */
+  private releaseBefore(a: number, b: number): void {
+    const from = this.pendingRelease;
+    let end = from;
+    const size = this.size, op = this.op;
+    while (end < size && op[end] === Op.Leaf) end++;
+    if ((a >= from && a < end) || (b >= from && b < end)) {
+      this.pendingRelease = end;
+      this.applyRelease();
+      this.stepStart = -1;
+    } else this.applyRelease();
+  }
+
+  /**
+   * Runs `fn` as one step whose nodes are all dropped when it returns (or
+   * throws): the explicit form of the release `backward()` does, for loops
+   * that do not end in `backward()` or that want the release at a fixed
+   * point. Inside it, `backward()` schedules no release of its own.
+   * Return numbers (`loss.data`), not Values: Values made inside are stale
+   * afterwards. Nodes made before the scope are untouched.
+   *
+   * @param fn The step; synchronous.
+   * @returns What `fn` returns.
+   * @throws {TypeError} If `fn` is not a function or returns a promise.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape, Value } from "./mod.ts";
+   * const tape = new Tape();
+   * const w = new Value(3, { tape });
+   * const size = tape.size;
+   * const loss = tape.step(() => {
+   *   const l = w.mul(w);
+   *   l.backward();
+   *   return l.data;
+   * });
+   * assert.equal(loss, 9);
+   * assert.equal(w.grad, 6);
+   * assert.equal(tape.size, size);
+   * ```
+   */
+  step<T>(fn: () => T): T {
+    return this.scope(fn, DROP_STEP, "step");
+  }
+
+  /**
+   * Runs `fn` without gradients, like PyTorch's `torch.no_grad()`: nodes
+   * recorded inside need no gradient, and all of them are dropped when `fn`
+   * returns, so forward-only work (evaluation, prediction) leaves nothing on
+   * the tape. Return numbers (`y.data`), not Values.
+   *
+   * @param fn The computation; synchronous.
+   * @returns What `fn` returns.
+   * @throws {TypeError} If `fn` is not a function or returns a promise.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape, Value } from "./mod.ts";
+   * const tape = new Tape();
+   * const w = new Value(3, { tape });
+   * const size = tape.size;
+   * const y = tape.noGrad(() => {
+   *   const out = w.mul(2);
+   *   assert.equal(out.requiresGrad, false);
+   *   return out.data;
+   * });
+   * assert.equal(y, 6);
+   * assert.equal(tape.size, size);
+   * ```
+   */
+  noGrad<T>(fn: () => T): T {
+    const enabled = this.gradEnabled;
+    this.gradEnabled = 0;
+    try {
+      return this.scope(fn, DROP_NO_GRAD, "noGrad");
+    } finally {
+      this.gradEnabled = enabled;
+    }
+  }
+
+  /**
+   * Why the handle `(index, generation)` is stale, as an error message
+   * that says what to do.
+   *
+   * @param index The handle's node index.
+   * @param generation The generation the handle was created in.
+   * @returns The message (for a live handle, a message saying so).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape } from "./tape.ts";
+   * const tape = new Tape();
+   * const x = tape.leaf(1);
+   * tape.rewind(0);
+   * assert.match(tape.staleMessage(x, 0), /dropped by tape\.rewind\(\)/);
+   * ```
+   */
+  staleMessage(index: number, generation: number): string {
+    const node = `node ${index}`;
+    if (this.isLive(index, generation)) return `Value ${node} is live`;
+    let cause = -1;
+    const oldest = this.generation - DROP_LOG + 1;
+    if (generation + 1 >= oldest) {
+      for (let g = generation + 1; g <= this.generation; g++) {
+        const slot = g % DROP_LOG;
+        if (this.dropMarks[slot] >= 0 && this.dropMarks[slot] <= index) {
+          cause = this.dropCauses[slot];
+          break;
+        }
+      }
+    }
+    switch (cause) {
+      case DROP_BACKWARD:
+        return `Released Value: ${node} belonged to a step whose graph backward() released when the next step started recording; keep loss.data (a number) instead of the Value, or call backward({ retainGraph: true })`;
+      case DROP_STEP:
+        return `Released Value: ${node} was made inside tape.step(), which releases its nodes on exit; return numbers (v.data) from the step instead`;
+      case DROP_NO_GRAD:
+        return `Released Value: ${node} was made inside noGrad(), which releases its nodes on exit; return numbers (v.data) from the scope instead`;
+      case DROP_REWIND:
+        return `Stale Value: ${node} was dropped by tape.rewind(); create values after the mark again`;
+      default:
+        return `Stale Value: ${node} was released after backward() or dropped by tape.rewind(); keep numbers (v.data) instead of Values, or call backward({ retainGraph: true })`;
+    }
+  }
+
+  /** Runs a releasing scope (step or noGrad). */
+  private scope<T>(fn: () => T, cause: number, name: string): T {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `${name}() needs a function, got ${fn === null ? "null" : typeof fn}`,
+      );
+    }
+    const mark = this.mark();
+    const stepStart = this.stepStart;
+    this.scopeDepth++;
+    let result: T;
+    try {
+      result = fn();
+    } finally {
+      this.scopeDepth--;
+      if (mark <= this.size) {
+        this.dropCause = cause;
+        this.rewind(mark);
+      }
+      this.stepStart = stepStart;
+    }
+    if (result instanceof Promise) {
+      throw new TypeError(
+        `${name}() needs a synchronous function; its nodes were released when it returned a promise`,
+      );
+    }
+    return result;
+  }
+
+  /** Called before recording an op: pending release, size warning. */
+  private beginOp(): void {
+    if (this.pendingRelease >= 0) this.applyRelease();
+    if (this.size >= this.liveNodeWarning) this.warnLarge();
+  }
+
+  /** Drops the released step; the next step starts at the same mark. */
+  private applyRelease(): void {
+    const mark = this.pendingRelease;
+    this.pendingRelease = -1;
+    this.dropCause = DROP_BACKWARD;
+    this.rewind(mark);
+    this.stepStart = mark;
+  }
+
+  /** Bookkeeping after a rewind to `mark`: pending release, step, log. */
+  private noteDrop(mark: number): void {
+    if (this.pendingRelease >= mark) this.pendingRelease = -1;
+    // Nodes recorded after a rewind into the current step start a new step
+    // there (a manual mark/rewind loop's inputs belong to its steps).
+    if (this.stepStart > mark) this.stepStart = mark;
+    const slot = this.generation % DROP_LOG;
+    this.dropMarks[slot] = mark;
+    this.dropCauses[slot] = this.dropCause;
+    this.dropCause = DROP_REWIND;
+  }
+
+  /** Warns once that the tape keeps growing without a release. */
+  private warnLarge(): void {
+    if (this.warned) return;
+    this.warned = true;
+    console.warn(
+      `tapegrad: the tape holds ${this.size} live nodes and none was released; call loss.backward() once per step (it releases the step's graph), or wrap forward-only work in noGrad(() => …) or tape.step(() => …)`,
+    );
   }
 
   // ------------------------------------------------------------------ replay
@@ -553,6 +960,7 @@ export class Tape {
    * @param to One past the last node to recompute (default: the tape size).
    */
   replay(from = 0, to: number = this.size): void {
+    this.#checkSpan(from, to);
     const data = this.data, opCodes = this.op, arg0 = this.arg0;
     const arg1 = this.arg1, pool = this.pool, n = to;
     const check = this.checkFinite;
@@ -587,8 +995,16 @@ export class Tape {
    * @param stop The lowest node to propagate from (default 0). Nodes below it
    * receive gradient but pass none on: the caller handles them (a compiled
    * per-sample program does). Interior nodes below `stop` are not reset.
+   *
+   * @throws {RangeError} If `root` is not a node index or `stop` is out of range.
    */
   backward(root: number, stop = 0): void {
+    this.#checkNode(root, "Root");
+    if (!Number.isInteger(stop) || stop < 0 || stop > this.size) {
+      throw new RangeError(
+        `Stop must be an integer from 0 to the tape size ${this.size}, got ${stop}`,
+      );
+    }
     const data = this.data, grad = this.grad, opCodes = this.op;
     const arg0 = this.arg0, arg1 = this.arg1, pool = this.pool;
     const need = this.needsGrad;
@@ -628,6 +1044,7 @@ export class Tape {
    * @param to One past the last node (default: the tape size).
    */
   zeroGrad(from = 0, to: number = this.size): void {
+    this.#checkSpan(from, to);
     this.grad.fill(0, from, to);
   }
 
@@ -640,6 +1057,7 @@ export class Tape {
    * @param value The gradient.
    */
   setGrad(i: number, value: number): void {
+    this.#checkNode(i, "Node");
     this.grad[i] = value;
     if (i >= this.gradsDirtyEnd) this.gradsDirtyEnd = i + 1;
   }
@@ -655,6 +1073,7 @@ export class Tape {
    * @returns The input indices.
    */
   inputsOf(i: number): number[] {
+    this.#checkNode(i, "Node");
     const op = this.op[i], a = this.arg0[i], b = this.arg1[i];
     switch (opArity(op)) {
       case Arity.Leaf:
@@ -672,10 +1091,17 @@ export class Tape {
    * Finds the first op (lowest index) among `root` and its ancestors whose
    * value is NaN or ±Infinity: the op that introduced it.
    *
-   * @param root The output node to search from (default: the last node).
+   * @param root The output to search from: a Value on this tape or a node
+   * index (default: the last node).
    * @returns A report, or `undefined` when every value is finite.
+   * @throws {TypeError} If `root` is neither a Value nor an integer.
+   * @throws {RangeError} If the index is not on the tape.
+   * @throws {Error} If the Value is on another tape or stale.
    */
-  findNonFinite(root: number = this.size - 1): NonFiniteReport | undefined {
+  findNonFinite(
+    root: number | Value = this.size - 1,
+  ): NonFiniteReport | undefined {
+    root = this.rootIndex(root);
     if (root < 0) return undefined;
     const reachable = new Uint8Array(root + 1);
     reachable[root] = 1;
@@ -689,6 +1115,77 @@ export class Tape {
       }
     }
     return undefined;
+  }
+
+  /** The node index of a `findNonFinite` root, checked. */
+  private rootIndex(root: unknown): number {
+    if (typeof root === "number") {
+      if (
+        Number.isInteger(root) && root >= (this.size === 0 ? -1 : 0) &&
+        root < this.size
+      ) return root;
+      throw new RangeError(
+        `findNonFinite() root must be a node index from 0 to ${
+          this.size - 1
+        }, got ${root}`,
+      );
+    }
+    const value = root as Partial<Value> | null;
+    if (
+      typeof root === "object" && value !== null &&
+      typeof value.index === "number" && typeof value.generation === "number"
+    ) {
+      if (value.tape !== this) {
+        throw new Error(
+          "findNonFinite() root is a Value on another tape; call it on v.tape",
+        );
+      }
+      if (!this.isLive(value.index, value.generation)) {
+        throw new Error(this.staleMessage(value.index, value.generation));
+      }
+      return value.index;
+    }
+    throw new TypeError(
+      `findNonFinite() root must be a Value or a node index, got ${
+        root === null ? "null" : typeof root
+      }`,
+    );
+  }
+
+  /**
+   * A one-line summary, for `console.log(tape)`: `Tape(size=5, capacity=1024)`.
+   *
+   * @returns The text.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape } from "./tape.ts";
+   * const tape = new Tape(16);
+   * tape.leaf(1);
+   * assert.equal(String(tape), "Tape(size=1, capacity=16)");
+   * ```
+   */
+  toString(): string {
+    return `Tape(size=${this.size}, capacity=${this.capacity})`;
+  }
+
+  /**
+   * Deno's `console.log` / `Deno.inspect` hook: the one-line summary.
+   *
+   * @returns The text.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /**
+   * Node's `console.log` / `util.inspect` hook: the one-line summary.
+   *
+   * @returns The text.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
   }
 
   /** Index, op name and value of node `i`. */
@@ -716,6 +1213,10 @@ function isRange(indices: ArrayLike<number>): boolean {
   const n = indices.length, first = indices[0];
   for (let k = 1; k < n; k++) if (indices[k] !== first + k) return false;
   return true;
+}
+
+function badOp(op: number, kind: string): RangeError {
+  return new RangeError(`Op ${op} is not a ${kind} op code`);
 }
 
 function copyInto<

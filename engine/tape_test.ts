@@ -755,3 +755,80 @@ Deno.test("Tape.backward() resets interior gradients written with setGrad() or V
   tape.backward(w);
   assert.equal(tape.grad[x], 2);
 });
+
+Deno.test("Tape index methods validate their arguments once per call", () => {
+  const tape = new Tape();
+  const a = tape.leaf(2), b = tape.leaf(3);
+  const size = tape.size;
+  const rejects = (fn: () => unknown, message: string) =>
+    assert.throws(fn, (error: unknown) => {
+      assert.ok(error instanceof RangeError, String(error));
+      assert.equal(error.message, message);
+      return true;
+    });
+  for (const root of [-1, NaN, size + 10, 0.5]) {
+    rejects(
+      () => tape.backward(root),
+      `Root must be a node index from 0 to 1, got ${root}`,
+    );
+  }
+  rejects(
+    () => tape.binary(Op.Add, a, 999),
+    "Second input must be a node index from 0 to 1, got 999",
+  );
+  rejects(
+    () => tape.binary(Op.Exp, a, b),
+    `Op ${Op.Exp} is not a binary op code`,
+  );
+  rejects(() => tape.unary(Op.Add, a), `Op ${Op.Add} is not a unary op code`);
+  rejects(
+    () => tape.unary(Op.Exp, -1),
+    "Input must be a node index from 0 to 1, got -1",
+  );
+  rejects(
+    () => tape.sum([a, 7]),
+    "Input must be a node index from 0 to 1, got 7",
+  );
+  rejects(
+    () => tape.dot([a], [b, a]),
+    "dot() needs as many inputs as weights, got 1 weights and 2 inputs",
+  );
+  rejects(
+    () => tape.dotRange(0, 1, 2),
+    "Inputs must be 2 nodes from index 1, within the tape size 2",
+  );
+  rejects(
+    () => tape.replay(0, 5),
+    "Node span must satisfy 0 <= from <= to <= 2 (the tape size), got from 0, to 5",
+  );
+  rejects(
+    () => tape.setGrad(2, 1),
+    "Node must be a node index from 0 to 1, got 2",
+  );
+  // Nothing was recorded by the failed calls.
+  assert.equal(tape.size, size);
+  const c = tape.binary(Op.Mul, a, b);
+  tape.backward(c);
+  assert.equal(tape.grad[a], 3);
+  assert.equal(tape.grad[b], 2);
+});
+
+Deno.test("Tape generations do not wrap: a handle from 2^32 rewinds ago stays stale", () => {
+  const tape = new Tape();
+  tape.leaf(1);
+  const mark = tape.mark();
+  tape.generation = 5;
+  const old = new Value(5, { tape });
+  // Skip ahead to just before 2^32 rewinds later; one more rewind lands on
+  // 5 + 2^32, which a Uint32 counter would have wrapped back to 5.
+  tape.generation = 5 + 2 ** 32 - 1;
+  tape.rewind(mark);
+  assert.equal(tape.generation, 5 + 2 ** 32);
+  const fresh = new Value(6, { tape });
+  assert.equal(fresh.index, old.index);
+  assert.throws(
+    () => old.data,
+    /Stale Value: node 1 was .*dropped by tape.rewind/,
+  );
+  assert.equal(fresh.data, 6);
+});

@@ -53,6 +53,40 @@ export function setDefaultTape(tape: Tape): Tape {
   return previous;
 }
 
+/**
+ * Runs `fn` without gradients on `tape` (default: the default tape), like
+ * PyTorch's `torch.no_grad()`: see {@linkcode Tape.noGrad}. Everything `fn`
+ * records is released when it returns, so return numbers (`y.data`).
+ *
+ * @param fn The computation; synchronous.
+ * @param tape The tape it records on (default: {@linkcode defaultTape}).
+ * @returns What `fn` returns.
+ * @throws {TypeError} If `fn` is not a function, `tape` not a Tape, or `fn`
+ * returns a promise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultTape, noGrad, Value } from "./value.ts";
+ * const w = new Value(0.5);
+ * const size = defaultTape().size;
+ * const ys = noGrad(() => [1, 2, 3].map((x) => w.mul(x).data));
+ * assert.deepEqual(ys, [0.5, 1, 1.5]);
+ * assert.equal(defaultTape().size, size); // nothing left to free
+ * ```
+ */
+export function noGrad<T>(fn: () => T, tape: Tape = sharedTape): T {
+  if (!(tape instanceof Tape)) {
+    throw new TypeError(`noGrad() tape must be a Tape, got ${describe(tape)}`);
+  }
+  return tape.noGrad(fn);
+}
+
+const NO_OPTIONS: ValueOptions = Object.freeze({});
+// Set by Value.at() for the constructor to adopt an existing node.
+let adopting: Tape | undefined;
+let adoptIndex = 0;
+
 /** Options for {@linkcode Value}'s constructor. */
 export interface ValueOptions {
   /** The tape to record on (default: {@linkcode defaultTape}). */
@@ -64,6 +98,16 @@ export interface ValueOptions {
    * `false` for input data: backward then does no work for it.
    */
   requiresGrad?: boolean;
+}
+
+/** Options for {@linkcode Value.backward}. */
+export interface BackwardOptions {
+  /**
+   * Keep the step's graph after this pass (default `false`), as PyTorch's
+   * `retain_graph`: for a second backward through shared nodes, or to read
+   * intermediate values and gradients after the next step starts.
+   */
+  retainGraph?: boolean;
 }
 
 /**
@@ -100,7 +144,17 @@ export class Value {
    * @param options Tape, label and whether it needs a gradient.
    * @throws {TypeError} If `data` is not a finite number.
    */
-  constructor(data: number, options: ValueOptions = {}) {
+  constructor(data: number, options: ValueOptions = NO_OPTIONS) {
+    if (adopting !== undefined) {
+      // Value.at(): a handle to an existing node, built here so that every
+      // Value has the same shape (property accesses stay monomorphic).
+      const tape: Tape = adopting;
+      adopting = undefined;
+      this.tape = tape;
+      this.index = adoptIndex;
+      this.generation = tape.born[adoptIndex];
+      return;
+    }
     const tape = options.tape ?? sharedTape;
     if (!(tape instanceof Tape)) {
       throw new TypeError(`Value tape must be a Tape, got ${describe(tape)}`);
@@ -128,28 +182,34 @@ export class Value {
    * const i = tape.leaf(5);
    * assert.equal(Value.at(tape, i).data, 5);
    * ```
+   *
+   * @throws {TypeError} If `tape` is not a Tape.
+   * @throws {RangeError} If `index` is not a node of the tape.
    */
   static at(tape: Tape, index: number): Value {
+    if (!(tape instanceof Tape)) {
+      throw new TypeError(
+        `Value.at() needs a Tape, got ${
+          tape === null
+            ? "null"
+            : typeof tape === "object"
+            ? "an object that is not a Tape"
+            : typeof tape
+        }`,
+      );
+    }
     if (!Number.isInteger(index) || index < 0 || index >= tape.size) {
       throw new RangeError(
         `Node index must be an integer below the tape size ${tape.size}, got ${index}`,
       );
     }
-    const value = Object.create(Value.prototype) as {
-      tape: Tape;
-      index: number;
-      generation: number;
-    };
-    value.tape = tape;
-    value.index = index;
-    value.generation = tape.born[index];
-    return value as Value;
+    return handle(tape, index);
   }
 
   /** The node's index after checking that the handle is still live. */
   private node(): number {
     if (!this.tape.isLive(this.index, this.generation)) {
-      throw staleValueError(this.index);
+      throw staleValueError(this.tape, this.index, this.generation);
     }
     return this.index;
   }
@@ -182,6 +242,7 @@ export class Value {
     if (typeof x !== "number") {
       throw new TypeError(`Value grad must be a number, got ${describe(x)}`);
     }
+    checkNumber(x, "Value grad");
     this.tape.setGrad(i, x);
   }
 
@@ -217,10 +278,55 @@ export class Value {
 
   /**
    * Computes the gradient of this value with respect to every node it
-   * depends on, in one reverse pass over the tape.
+   * depends on, in one reverse pass over the tape. Then, as in PyTorch,
+   * the step's graph is released: every node made since the step's first
+   * op (and the inputs made at the start of the next steps) is dropped
+   * when the next step starts recording, so a training loop runs in
+   * constant memory. Until then this value and the step's nodes stay
+   * readable. Values made before the step (parameters, Values created
+   * before the first op) are kept. Pass `{ retainGraph: true }` to keep
+   * the graph for a second backward or for reading it later.
+   *
+   * @param options `retainGraph`: keep the graph (default `false`).
+   * @throws {TypeError} If `options` is not an object with a boolean
+   * `retainGraph`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape, Value } from "./mod.ts";
+   * const tape = new Tape();
+   * const w = new Value(0.4, { tape });
+   * let size = 0;
+   * for (let step = 0; step < 3; step++) {
+   *   const loss = w.mul(2).sub(4).pow(2); // (2w - 4)²
+   *   w.grad = 0;
+   *   loss.backward();
+   *   w.data -= 0.1 * w.grad;
+   *   if (step === 1) size = tape.size;
+   * }
+   * assert.equal(tape.size, size); // the graph is rebuilt in place
+   * ```
    */
-  backward(): void {
-    this.tape.backward(this.node());
+  backward(options?: BackwardOptions): void {
+    const i = this.node();
+    let retain = false;
+    if (options !== undefined) {
+      if (options === null || typeof options !== "object") {
+        throw new TypeError(
+          `backward() options must be an object, got ${describe(options)}`,
+        );
+      }
+      const r: unknown = options.retainGraph;
+      if (r !== undefined && typeof r !== "boolean") {
+        throw new TypeError(
+          `backward() retainGraph must be a boolean, got ${describe(r)}`,
+        );
+      }
+      retain = r === true;
+    }
+    this.tape.backward(i);
+    if (!retain) this.tape.releaseStep();
   }
 
   /**
@@ -294,68 +400,197 @@ export class Value {
     return this.binary(Op.Min, other);
   }
 
-  /** `-this` @returns The negation. */
+  /**
+   * `-this`
+   *
+   * @returns The negation.
+   */
   neg(): Value {
     return this.unary(Op.Neg);
   }
 
-  /** `e^this` @returns The exponential. */
+  /**
+   * `e^this`
+   *
+   * @returns The exponential.
+   */
   exp(): Value {
     return this.unary(Op.Exp);
   }
 
-  /** Natural logarithm (IEEE: log(0) = -Infinity). @returns ln(this). */
+  /**
+   * Natural logarithm (IEEE: log(0) = -Infinity).
+   *
+   * @returns ln(this).
+   */
   log(): Value {
     return this.unary(Op.Log);
   }
 
-  /** Hyperbolic tangent. @returns tanh(this). */
+  /**
+   * Hyperbolic tangent.
+   *
+   * @returns tanh(this).
+   */
   tanh(): Value {
     return this.unary(Op.Tanh);
   }
 
-  /** `max(0, this)`, gradient 0 at 0 (as micrograd). @returns relu(this). */
+  /**
+   * `max(0, this)`, gradient 0 at 0 (as micrograd).
+   *
+   * @returns relu(this).
+   */
   relu(): Value {
     return this.unary(Op.Relu);
   }
 
-  /** Logistic sigmoid. @returns 1 / (1 + e^-this). */
+  /**
+   * Logistic sigmoid.
+   *
+   * @returns 1 / (1 + e^-this).
+   */
   sigmoid(): Value {
     return this.unary(Op.Sigmoid);
   }
 
-  /** Square root. @returns √this. */
+  /**
+   * Square root.
+   *
+   * @returns √this.
+   */
   sqrt(): Value {
     return this.unary(Op.Sqrt);
   }
 
-  /** Absolute value, gradient 0 at 0. @returns |this|. */
+  /**
+   * Absolute value, gradient 0 at 0.
+   *
+   * @returns |this|.
+   */
   abs(): Value {
     return this.unary(Op.Abs);
   }
 
-  /** `log(1 + e^this)`, finite for every finite input. @returns softplus(this). */
+  /**
+   * `log(1 + e^this)`, finite for every finite input.
+   *
+   * @returns softplus(this).
+   */
   softplus(): Value {
     return this.unary(Op.Softplus);
   }
 
-  /** micrograd's display: `Value(data=4, grad=1)`. @returns The text. */
+  /**
+   * micrograd's display: `Value(data=4, grad=1)`, with the label when set
+   * (`Value(data=4, grad=1, label="d")`).
+   *
+   * @returns The text.
+   * @throws {Error} If the Value was released or dropped.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Value } from "./value.ts";
+   * const d = new Value(4, { label: "d" });
+   * assert.equal(`${d}`, 'Value(data=4, grad=0, label="d")');
+   * ```
+   */
   toString(): string {
-    return `Value(data=${this.data}, grad=${this.grad})`;
+    const label = this.label;
+    return `Value(data=${this.data}, grad=${this.grad}${
+      label === undefined ? "" : `, label=${JSON.stringify(label)}`
+    })`;
+  }
+
+  /**
+   * Deno's `console.log` / `Deno.inspect` hook: micrograd's display (never
+   * the tape), or `Value(released: node 5)` for a stale handle.
+   *
+   * @returns The text.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.inspect();
+  }
+
+  /**
+   * Node's `console.log` / `util.inspect` hook, as the Deno one.
+   *
+   * @returns The text.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.inspect();
+  }
+
+  /**
+   * Rich display for notebooks (Deno's Jupyter kernel): plain text and a
+   * small HTML card with the label, data and grad.
+   *
+   * @returns MIME type → content.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Value } from "./value.ts";
+   * const v = new Value(2, { label: "a<b" });
+   * // What Deno's Jupyter kernel calls to show a cell's result:
+   * type Displayable = Record<symbol, () => Record<string, string>>;
+   * const display = (v as unknown as Displayable)[Symbol.for("Jupyter.display")];
+   * const shown = display.call(v);
+   * assert.equal(shown["text/plain"], 'Value(data=2, grad=0, label="a<b")');
+   * assert.match(shown["text/html"], /a&lt;b/);
+   * ```
+   */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    const text = this.inspect();
+    if (!this.tape.isLive(this.index, this.generation)) {
+      return { "text/plain": text, "text/html": `<code>${text}</code>` };
+    }
+    const label = this.label;
+    const cell = (name: string, x: string) =>
+      `<td style="padding:2px 8px"><b>${name}</b> ${escapeHtml(x)}</td>`;
+    const html = `<table style="border:1px solid #888;border-radius:4px">` +
+      `<tr>${label === undefined ? "" : cell("", label)}${
+        cell("data", String(this.data))
+      }${cell("grad", String(this.grad))}</tr></table>`;
+    return { "text/plain": text, "text/html": html };
+  }
+
+  /** The display text, safe for stale handles. */
+  private inspect(): string {
+    return this.tape.isLive(this.index, this.generation)
+      ? this.toString()
+      : `Value(released: node ${this.index})`;
   }
 
   /** Records a unary op on this node. */
   private unary(op: number): Value {
-    return Value.at(this.tape, this.tape.unary(op, this.node()));
+    const tape = this.tape;
+    tape.settle(this.index);
+    return handle(tape, tape.unary(op, this.node()));
   }
 
   /** Records a binary op on this node and `other`. */
   private binary(op: number, other: Value | number): Value {
     const tape = this.tape;
+    if (typeof other === "number") {
+      tape.settle(this.index);
+      const a = this.node();
+      checkNumber(other, "Operand");
+      return handle(tape, tape.binary(op, a, tape.constant(other)));
+    }
+    tape.settle(this.index, other instanceof Value ? other.index : -1);
     const a = this.node();
     const b = indexOn(tape, other);
-    return Value.at(tape, tape.binary(op, a, b));
+    return handle(tape, tape.binary(op, a, b));
   }
+}
+
+/** A Value for node `index` of `tape`, unchecked (see Value.at). */
+function handle(tape: Tape, index: number): Value {
+  adopting = tape;
+  adoptIndex = index;
+  return new Value(0);
 }
 
 /**
@@ -383,7 +618,9 @@ export function indexOn(tape: Tape, x: Value | number): number {
         "Cannot combine Values from different tapes; create them on one tape",
       );
     }
-    if (!tape.isLive(x.index, x.generation)) throw staleValueError(x.index);
+    if (!tape.isLive(x.index, x.generation)) {
+      throw staleValueError(tape, x.index, x.generation);
+    }
     return x.index;
   }
   checkNumber(x, "Operand");
@@ -398,14 +635,18 @@ function tapeOf(...lists: (readonly (Value | number)[])[]): Tape {
   return sharedTape;
 }
 
+/** The index of the first Value in `xs`, or -1. */
+function firstIndex(xs: readonly (Value | number)[]): number {
+  for (const x of xs) if (x instanceof Value) return x.index;
+  return -1;
+}
+
 /**
  * The one error for a handle to a node dropped by `tape.rewind()`, wherever
  * the engine detects it: a plain `Error`, one message.
  */
-function staleValueError(index: number): Error {
-  return new Error(
-    `Stale Value: node ${index} was dropped by tape.rewind(); create values after the mark again`,
-  );
+function staleValueError(tape: Tape, index: number, generation: number): Error {
+  return new Error(tape.staleMessage(index, generation));
 }
 
 /**
@@ -526,9 +767,13 @@ export function pow(a: Value | number, b: Value | number): Value {
 
 function binaryOf(op: number, a: Value | number, b: Value | number): Value {
   const tape = a instanceof Value ? a.tape : tapeOf([b]);
+  tape.settle(
+    a instanceof Value ? a.index : -1,
+    b instanceof Value ? b.index : -1,
+  );
   const i = indexOn(tape, a);
   const j = indexOn(tape, b);
-  return Value.at(tape, tape.binary(op, i, j));
+  return handle(tape, tape.binary(op, i, j));
 }
 
 /**
@@ -564,8 +809,9 @@ export function sum(values: readonly (Value | number)[]): Value {
     );
   }
   const tape = tapeOf(values);
+  tape.settle(firstIndex(values));
   const indices = values.map((x) => indexOn(tape, x));
-  return Value.at(tape, tape.sum(indices));
+  return handle(tape, tape.sum(indices));
 }
 
 /**
@@ -603,16 +849,17 @@ export function dot(
     );
   }
   const tape = bias instanceof Value ? bias.tape : tapeOf(a, b);
+  tape.settle(firstIndex(a), firstIndex(b));
   // Contiguous live Values (a layer's weights, its inputs) need no index lists.
   const wStart = rangeStart(tape, a), xStart = rangeStart(tape, b);
   if (wStart >= 0 && xStart >= 0) {
     const biasIndex = bias === undefined ? -1 : indexOn(tape, bias);
-    return Value.at(tape, tape.dotRange(wStart, xStart, a.length, biasIndex));
+    return handle(tape, tape.dotRange(wStart, xStart, a.length, biasIndex));
   }
   const weights = a.map((x) => indexOn(tape, x));
   const inputs = b.map((x) => indexOn(tape, x));
   const biasIndex = bias === undefined ? -1 : indexOn(tape, bias);
-  return Value.at(tape, tape.dot(weights, inputs, biasIndex));
+  return handle(tape, tape.dot(weights, inputs, biasIndex));
 }
 
 function checkNumber(x: unknown, what: string): asserts x is number {
@@ -621,6 +868,13 @@ function checkNumber(x: unknown, what: string): asserts x is number {
       `${what} must be a finite number, got ${describe(x)}`,
     );
   }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(
+    />/g,
+    "&gt;",
+  ).replace(/"/g, "&quot;");
 }
 
 /** Quotes a value for an error message. */

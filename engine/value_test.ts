@@ -532,3 +532,23 @@ Deno.test("Value gradients agree with a plain-number finite difference", () => {
     assertNear(b.grad, (f(x, y + h) - f(x, y - h)) / (2 * h), 1e-7);
   }
 });
+
+Deno.test("Value.at() rejects a non-Tape with a TypeError", () => {
+  for (
+    const [tape, what] of [
+      [{}, "an object that is not a Tape"],
+      [null, "null"],
+      [3, "number"],
+    ] as const
+  ) {
+    assert.throws(
+      () => Value.at(tape as unknown as Tape, 1),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        error.message === `Value.at() needs a Tape, got ${what}`,
+    );
+  }
+  const tape = new Tape();
+  tape.leaf(1);
+  assert.throws(() => Value.at(tape, 1), RangeError);
+});

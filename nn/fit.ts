@@ -264,6 +264,8 @@ export class Trainer {
   private readonly nextBatches: () => Dataset[];
   private readonly queue: Dataset[] = [];
   private closed = false;
+  /** Nodes whose (index, generation) must stay live: below the mark and the graph's root. */
+  private anchors: [number, number][] = [];
 
   /**
    * Validates the options and, for a full batch, records the step's graph.
@@ -374,6 +376,9 @@ export class Trainer {
       );
     } else if (mode !== "record") {
       this.graph = this.record(data);
+      // The graph is reused by every step: no Value step's backward() may
+      // release it.
+      this.tape.keep();
       if (mode === "compiled") {
         try {
           this.compiled = this.compile(this.graph);
@@ -384,6 +389,28 @@ export class Trainer {
       }
     }
     this.mode = mode;
+    // The last node before the mark and the graph's root: if either is
+    // dropped (another Trainer's close() or recording step, or a rewind
+    // below the mark), this Trainer's indices point at other nodes.
+    if (this.mark > 0) {
+      this.anchors.push([this.mark - 1, this.tape.born[this.mark - 1]]);
+    }
+    if (this.graph !== undefined) {
+      const root = this.graph.root;
+      this.anchors.push([root, this.tape.born[root]]);
+    }
+  }
+
+  /** Throws if the tape under this Trainer was rewound by someone else. */
+  private checkTape(): void {
+    for (const [index, generation] of this.anchors) {
+      if (!this.tape.isLive(index, generation)) {
+        this.closed = true;
+        throw new Error(
+          `Trainer's graph was dropped from its tape (by another Trainer on the same tape, or a tape.rewind() below this Trainer's mark ${this.mark}); create a new Trainer, or give each Trainer's model its own tape`,
+        );
+      }
+    }
   }
 
   /**
@@ -394,6 +421,7 @@ export class Trainer {
    */
   step(): number {
     if (this.closed) throw new Error("Trainer is closed; create a new one");
+    this.checkTape();
     const tape = this.tape, step = this.stepCount + 1;
     let batch: BatchGraph | undefined = this.graph;
     if (batch === undefined) {
@@ -438,7 +466,10 @@ export class Trainer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.tape.rewind(this.mark);
+    // Rewinding a tape someone else rewound could drop their nodes.
+    if (this.anchors.every(([i, g]) => this.tape.isLive(i, g))) {
+      this.tape.rewind(this.mark);
+    }
   }
 
   /**
@@ -734,7 +765,23 @@ function checkDataset(data: Dataset, nin: number, what: string): void {
       `${what} needs as many labels as samples (at least one), got ${data.x.length} samples and ${data.y.length} labels`,
     );
   }
+  const classes = data.classes;
+  if (!Number.isInteger(classes) || classes < 2) {
+    throw new RangeError(
+      `${what} must have at least 2 classes (an integer), got ${classes}`,
+    );
+  }
   for (let s = 0; s < data.x.length; s++) {
+    // Every loss reads labels as class indices: hinge and mse would
+    // otherwise map 5 or -1 silently to a sign.
+    const label = data.y[s];
+    if (!Number.isInteger(label) || label < 0 || label >= classes) {
+      throw new RangeError(
+        `${what} label ${s} is ${label}; labels are class indices, integers from 0 to ${
+          classes - 1
+        }`,
+      );
+    }
     if (data.x[s].length !== nin) {
       throw new RangeError(
         `${what} sample ${s} has ${

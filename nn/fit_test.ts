@@ -331,3 +331,72 @@ Deno.test("Trainer fuses plain SGD on one sample into the compiled backward pass
   assert.ok(runs[0].grads.some((g) => g !== 0));
   assert.ok(runs[2].grads.every((g) => g === 0));
 });
+
+Deno.test("fit() and Trainer reject labels that are not class indices, for every loss", () => {
+  const x = [[0, 1], [1, 0], [1, 1]];
+  for (const loss of ["hinge", "bce", "mse", "cross-entropy"] as const) {
+    const model = () => new MLP(2, [loss === "cross-entropy" ? 2 : 1]);
+    for (const bad of [5, -1, 0.5, NaN]) {
+      assert.throws(
+        () => fit(model(), { x, y: [0, bad, 1], classes: 2 }, { loss }),
+        (error: unknown) =>
+          error instanceof RangeError &&
+          error.message ===
+            `Training data label 1 is ${bad}; labels are class indices, integers from 0 to 1`,
+      );
+    }
+  }
+  assert.throws(
+    () => fit(new MLP(2, [1]), { x, y: [0, 0, 0], classes: 1 }),
+    (error: unknown) =>
+      error instanceof RangeError &&
+      error.message ===
+        "Training data must have at least 2 classes (an integer), got 1",
+  );
+  assert.throws(
+    () =>
+      new Trainer(new MLP(2, [1]), { x, y: [0, 1, 1], classes: 2 }, {
+        val: { x, y: [0, 2, 1], classes: 2 },
+      }),
+    /^RangeError: Validation data label 1 is 2; labels are class indices, integers from 0 to 1$/,
+  );
+});
+
+Deno.test("Trainer detects another Trainer rewinding the shared tape under it", () => {
+  for (const mode of ["replay", "compiled", "record"] as const) {
+    const tape = new Tape();
+    const data = makeMoons(20, { seed: 1 });
+    const ma = new MLP(2, [4, 1], { seed: 1, tape });
+    const a = new Trainer(ma, data, { mode: "replay", steps: 5 });
+    const mb = new MLP(2, [4, 1], { seed: 2, tape });
+    const b = new Trainer(mb, data, { mode, steps: 5 });
+    b.step();
+    a.close(); // Rewinds to a's mark: below b's model and graph.
+    assert.throws(() => mb.parameters(), /Stale MLP/);
+    assert.throws(
+      () => b.step(),
+      (error: unknown) =>
+        error instanceof Error &&
+        /^Trainer's graph was dropped from its tape \(by another Trainer on the same tape, or a tape\.rewind\(\) below this Trainer's mark \d+\); create a new Trainer/
+          .test(error.message),
+      mode,
+    );
+    // Closed: later calls say so, and close() does not rewind again.
+    assert.throws(() => b.step(), /Trainer is closed/);
+    const size = tape.size;
+    b.close();
+    assert.equal(tape.size, size);
+  }
+  // The other way round is fine: b's close() keeps a's nodes.
+  const tape = new Tape();
+  const data = makeMoons(20, { seed: 1 });
+  const ma = new MLP(2, [4, 1], { seed: 1, tape });
+  const a = new Trainer(ma, data, { mode: "replay", steps: 5 });
+  const b = new Trainer(new MLP(2, [4, 1], { seed: 2, tape }), data, {
+    mode: "replay",
+  });
+  const first = a.step();
+  b.close();
+  assert.ok(a.step() < first);
+  a.close();
+});

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Tape, Value } from "../engine/mod.ts";
+import { noGrad, type Tape, Value } from "../engine/mod.ts";
 import {
   type Activation,
   activationOp,
@@ -128,6 +128,7 @@ export class Layer extends ContiguousModule {
    * whose parameters were dropped by `tape.rewind()`.
    */
   forward(x: readonly (Value | number)[]): Value[] {
+    this.settle(x);
     this.checkLive();
     const start = this.inputRange(x);
     const first = start >= 0
@@ -136,6 +137,32 @@ export class Layer extends ContiguousModule {
     const tape = this.tape, out = new Array<Value>(this.nout);
     for (let j = 0; j < this.nout; j++) out[j] = Value.at(tape, first + j);
     return out;
+  }
+
+  /**
+   * Evaluates the layer without keeping anything on the tape (inside
+   * {@linkcode noGrad}): the same numbers as `forward(x)`'s data.
+   *
+   * @param x `nin` finite numbers.
+   * @returns The outputs.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Layer } from "./layer.ts";
+   * const layer = new Layer(2, 3);
+   * const size = layer.tape.size;
+   * const out = layer.predict([0.5, -1]);
+   * assert.equal(layer.tape.size, size);
+   * assert.deepEqual(out, layer.forward([0.5, -1]).map((v) => v.data));
+   * ```
+   *
+   * @throws {TypeError} If `x` is not an array of finite numbers.
+   * @throws {RangeError} If `x` does not hold `nin` numbers.
+   * @throws {Error} If the parameters were dropped by `tape.rewind()`.
+   */
+  predict(x: readonly number[]): number[] {
+    return noGrad(() => this.forward(x).map((v) => v.data), this.tape);
   }
 
   /**

@@ -286,15 +286,14 @@ export class MLP extends ContiguousModule {
    * whose parameters were dropped by `tape.rewind()`.
    */
   forward(x: readonly (Value | number)[]): Value[] {
+    this.settle(x);
     this.checkLive();
     const tape = this.tape, layers = this.layers;
     const start = this.inputRange(x);
     let first = start >= 0
-      ? layers[0].record(tape, start)
+      ? this.#recordLayer(0, start)
       : layers[0].recordIndices(tape, this.inputIndices(x));
-    for (let l = 1; l < layers.length; l++) {
-      first = layers[l].record(tape, first);
-    }
+    for (let l = 1; l < layers.length; l++) first = this.#recordLayer(l, first);
     const nout = this.nouts[this.nouts.length - 1];
     const out = new Array<Value>(nout);
     for (let j = 0; j < nout; j++) out[j] = Value.at(tape, first + j);
@@ -408,6 +407,24 @@ export class MLP extends ContiguousModule {
   }
 
   /**
+   * Records layer `l` on the inputs from `inputStart`, already checked: the
+   * same nodes as `layers[l].record(tape, inputStart)`.
+   */
+  #recordLayer(l: number, inputStart: number): number {
+    const tape = this.tape, layer = this.layers[l], op = this.#ops[l];
+    const nin = layer.nin, nout = layer.nout;
+    const first = tape.denseRange(
+      layer.parameterStart,
+      nin + 1,
+      inputStart,
+      nin,
+      nout,
+      nin,
+    );
+    return op < 0 ? first : tape.unaryRange(op, first, nout);
+  }
+
+  /**
    * micrograd's display:
    * `MLP of [Layer of [ReLUNeuron(2), …], Layer of [LinearNeuron(16)]]`.
    *
@@ -497,8 +514,8 @@ export class MLP extends ContiguousModule {
    * @throws {TypeError} If `json` is not a model file or a field has the
    * wrong type, or `options.tape` is not a Tape.
    * @throws {RangeError} If the version is not supported, a size is not a
-   * positive integer, or the parameter count does not match the
-   * architecture.
+   * positive integer, the parameter count does not match the
+   * architecture, or `meta` nests more than 64 levels deep.
    */
   static fromJSON(json: unknown, options: ModelLoadOptions = {}): MLP {
     if (
@@ -677,6 +694,9 @@ function copyMeta(meta: unknown, name: string): ModelMeta {
   return copyJson(meta, name, new Set()) as ModelMeta;
 }
 
+/** How deeply arrays and objects may nest in `meta` (the copy recurses). */
+const MAX_META_DEPTH = 64;
+
 function copyJson(x: unknown, path: string, ancestors: Set<object>): JsonValue {
   if (
     x === null || typeof x === "boolean" || typeof x === "string" ||
@@ -687,6 +707,13 @@ function copyJson(x: unknown, path: string, ancestors: Set<object>): JsonValue {
   if (Array.isArray(x) || isPlainObject(x)) {
     if (ancestors.has(x)) {
       throw new TypeError(`${path} must not contain itself (a cycle)`);
+    }
+    if (ancestors.size >= MAX_META_DEPTH) {
+      throw new RangeError(
+        `${
+          path.slice(0, 80)
+        }… nests arrays and objects more than ${MAX_META_DEPTH} levels deep; meta allows at most ${MAX_META_DEPTH}`,
+      );
     }
     ancestors.add(x);
     let copy: JsonValue;

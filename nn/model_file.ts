@@ -62,7 +62,8 @@ export function serializeModel(model: MLP): string {
  * file or has a field of the wrong type.
  * @throws {SyntaxError} If `text` is not valid JSON.
  * @throws {RangeError} If the version is not supported, a size is not a
- * positive integer, or the parameter count does not match the architecture.
+ * positive integer, the parameter count does not match the architecture,
+ * or `meta` nests more than 64 levels deep.
  */
 export function parseModel(text: string, options: ModelLoadOptions = {}): MLP {
   if (typeof text !== "string") {

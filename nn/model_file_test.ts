@@ -336,3 +336,21 @@ Deno.test("serializeModel() rejects anything but an MLP", () => {
     "serializeModel() needs an MLP, got an object",
   );
 });
+
+Deno.test("parseModel() bounds how deeply meta nests, instead of overflowing the stack", () => {
+  const text = (depth: number) => {
+    const file = file337();
+    return JSON.stringify(file).slice(0, -1) +
+      `,"meta":{"deep":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
+  };
+  // meta is level 1, so 63 nested arrays inside it are accepted.
+  assert.equal(parseModel(text(63)).parameterCount, 337);
+  for (const depth of [64, 100_000]) {
+    throwsExactly(
+      () => parseModel(text(depth)),
+      RangeError,
+      `Model file: meta.deep${"[0]".repeat(63)}`.slice(0, 80) +
+        "… nests arrays and objects more than 64 levels deep; meta allows at most 64",
+    );
+  }
+});

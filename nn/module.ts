@@ -34,6 +34,15 @@ import { checkPositiveInteger, show } from "./_show.ts";
  */
 export abstract class Module {
   /**
+   * Declares everything already on the default tape persistent
+   * ({@linkcode Tape.keep}), so the Values a subclass creates as fields
+   * (its parameters) are never released by a training step's `backward()`.
+   */
+  constructor() {
+    defaultTape().keep();
+  }
+
+  /**
    * The trainable parameters, as Values (new handles on every call).
    *
    * @returns The parameters, in a fixed order.
@@ -85,6 +94,49 @@ export abstract class Module {
   get parameterCount(): number {
     return this.parameters().length;
   }
+
+  /**
+   * A short description: `Scale(1 parameter)` unless the subclass says
+   * more (`MLP`, `Layer` and `Neuron` print like micrograd).
+   *
+   * @returns The text.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Value } from "../engine/mod.ts";
+   * import { Module } from "./module.ts";
+   * class Scale extends Module {
+   *   readonly k = new Value(2);
+   *   parameters(): Value[] {
+   *     return [this.k];
+   *   }
+   * }
+   * assert.equal(String(new Scale()), "Scale(1 parameter)");
+   * ```
+   */
+  toString(): string {
+    const n = this.parameterCount;
+    return `${this.constructor.name}(${n} parameter${n === 1 ? "" : "s"})`;
+  }
+
+  /**
+   * Deno's `console.log` / `Deno.inspect` hook: {@linkcode Module.toString}.
+   *
+   * @returns The text.
+   */
+  [Symbol.for("Deno.customInspect")](): string {
+    return this.toString();
+  }
+
+  /**
+   * Node's `console.log` / `util.inspect` hook: {@linkcode Module.toString}.
+   *
+   * @returns The text.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
 }
 
 /** The options every {@linkcode ContiguousModule} takes. */
@@ -123,6 +175,7 @@ export abstract class ContiguousModule extends Module {
   #start = 0;
   #count = 0;
   #generation = 0;
+  #parameters: Value[] | undefined = undefined;
 
   /**
    * Validates the arguments every contiguous model shares. Subclasses check
@@ -170,6 +223,19 @@ export abstract class ContiguousModule extends Module {
     this.#start = start;
     this.#count = count;
     this.#generation = this.tape.generation;
+    // Parameters outlive every training step's release.
+    this.tape.keep();
+  }
+
+  /**
+   * Applies a pending release of the previous step before a forward pass
+   * on `x` records anything (see {@linkcode Tape.settle}).
+   *
+   * @param x The forward-pass inputs.
+   */
+  protected settle(x: readonly (Value | number)[]): void {
+    const first: unknown = Array.isArray(x) ? x[0] : undefined;
+    this.tape.settle(first instanceof Value ? first.index : -1);
   }
 
   /**
@@ -208,7 +274,7 @@ export abstract class ContiguousModule extends Module {
    * The parameters in micrograd's order, as Values: the tape nodes
    * `parameterStart … parameterStart + parameterCount - 1`.
    *
-   * @returns New handles to the parameters.
+   * @returns The parameters' handles, in a new array.
    *
    * @example
    * ```ts
@@ -226,11 +292,15 @@ export abstract class ContiguousModule extends Module {
    */
   parameters(): Value[] {
     this.checkLive();
-    const out = new Array<Value>(this.#count);
-    for (let k = 0; k < this.#count; k++) {
-      out[k] = Value.at(this.tape, this.#start + k);
+    if (this.#parameters === undefined) {
+      const out = new Array<Value>(this.#count);
+      for (let k = 0; k < this.#count; k++) {
+        out[k] = Value.at(this.tape, this.#start + k);
+      }
+      this.#parameters = out;
     }
-    return out;
+    // Handles are immutable: the same ones, in a new array.
+    return this.#parameters.slice();
   }
 
   /**

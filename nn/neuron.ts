@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Tape, Value } from "../engine/mod.ts";
+import { noGrad, type Tape, Value } from "../engine/mod.ts";
 import {
   type Activation,
   activationName,
@@ -164,12 +164,38 @@ export class Neuron extends ContiguousModule {
    * whose parameters were dropped by `tape.rewind()`.
    */
   forward(x: readonly (Value | number)[]): Value {
+    this.settle(x);
     this.checkLive();
     const start = this.inputRange(x);
     const out = start >= 0
       ? this.#recordRange(start)
       : this.#recordGathered(this.inputIndices(x));
     return Value.at(this.tape, out);
+  }
+
+  /**
+   * Evaluates the neuron without keeping anything on the tape (inside
+   * {@linkcode noGrad}): the same number as `forward(x).data`.
+   *
+   * @param x `nin` finite numbers.
+   * @returns The output.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Neuron } from "./neuron.ts";
+   * const n = new Neuron(2, { activation: "linear" });
+   * const size = n.tape.size;
+   * assert.equal(n.predict([1, 2]), n.w[0].data + 2 * n.w[1].data);
+   * assert.equal(n.tape.size, size);
+   * ```
+   *
+   * @throws {TypeError} If `x` is not an array of finite numbers.
+   * @throws {RangeError} If `x` does not hold `nin` numbers.
+   * @throws {Error} If the parameters were dropped by `tape.rewind()`.
+   */
+  predict(x: readonly number[]): number {
+    return noGrad(() => this.forward(x).data, this.tape);
   }
 
   /**

@@ -38,7 +38,10 @@ import { Rng } from "./rng.ts";
  * ```
  */
 export const PARALLEL_WORKER_URL: URL = new URL(
-  "./parallel_worker.ts",
+  // The npm build compiles this file to .js, the worker beside it too.
+  import.meta.url.endsWith(".js")
+    ? "./parallel_worker.js"
+    : "./parallel_worker.ts",
   import.meta.url,
 );
 

@@ -81,7 +81,13 @@ export async function buildPlayground(
     ...(options.minify ?? true ? ["--minify"] : []),
     ...entries,
   ];
-  const output = await new Deno.Command(Deno.execPath(), {
+  // The running deno, or "deno" from PATH when only that may be run (the
+  // task grants --allow-run=deno; execPath may be its real path elsewhere).
+  const runsSelf = Deno.permissions.querySync({
+    name: "run",
+    command: Deno.execPath(),
+  }).state === "granted";
+  const output = await new Deno.Command(runsSelf ? Deno.execPath() : "deno", {
     args,
     cwd: toPath(ROOT_DIR),
     stdout: "piped",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.3.0";
 import { ExprError } from "../cli/expr.ts";
 import {
   BindingError,

@@ -12,6 +12,7 @@ import { integerOption, type ParsedArgs } from "../cli/args.ts";
 import type { Command } from "../cli/command.ts";
 import { RuntimeError, UsageError } from "../cli/errors.ts";
 import type { Io } from "../cli/io.ts";
+import { type Http1Server, listenHttp1 } from "./http1.ts";
 import {
   BuildError,
   buildPlayground,
@@ -25,6 +26,46 @@ export const HOSTNAME = "127.0.0.1";
 
 /** The default port. */
 export const DEFAULT_PORT = 8000;
+
+/** Seconds a connection may take to send a request's headers. */
+export const HEADER_TIMEOUT_MS = 5000;
+
+/**
+ * Whether a request's `Host` header names this server: `127.0.0.1` or
+ * `localhost` with the served port. Anything else may be a DNS-rebinding
+ * page reaching the server under a name the attacker controls.
+ *
+ * @param host The `Host` header, if any.
+ * @param port The port the server listens on.
+ * @returns Whether to serve the request.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { hostAllowed } from "./serve.ts";
+ * assert.equal(hostAllowed("127.0.0.1:8000", 8000), true);
+ * assert.equal(hostAllowed("LOCALHOST:8000", 8000), true);
+ * assert.equal(hostAllowed("evil.example:8000", 8000), false);
+ * assert.equal(hostAllowed("127.0.0.1:9000", 8000), false);
+ * ```
+ */
+export function hostAllowed(host: string | null, port: number): boolean {
+  if (host === null) return false;
+  const name = host.toLowerCase();
+  return name === `127.0.0.1:${port}` || name === `localhost:${port}` ||
+    (port === 80 && (name === "127.0.0.1" || name === "localhost"));
+}
+
+function misdirected(request: Request): Response {
+  const headers = new Headers(SECURITY_HEADERS);
+  headers.set("content-type", "text/plain; charset=utf-8");
+  return new Response(
+    `Forbidden: Host ${
+      JSON.stringify(request.headers.get("host"))
+    } is not this server; open http://${HOSTNAME}:<port>/\n`,
+    { status: 403, headers },
+  );
+}
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -222,19 +263,29 @@ export async function serve(
   }
   const log = options.log ?? ((line: string) => console.log(line));
   await ensureBundles(options.build ?? "auto", log);
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: Http1Server;
+  // Known once listening (port 0 picks one); the Host check needs it.
+  let actualPort = port;
   try {
-    server = Deno.serve({
-      hostname: HOSTNAME,
-      port,
-      signal: options.signal,
-      onListen: () => {},
-      onError: (error) => {
-        const message = error instanceof Error ? error.message : String(error);
-        log(`error: ${message}`);
-        return new Response("Internal server error\n", { status: 500 });
+    server = listenHttp1(
+      {
+        hostname: HOSTNAME,
+        port,
+        signal: options.signal,
+        headerTimeoutMs: HEADER_TIMEOUT_MS,
+        onError: (error) => {
+          const message = error instanceof Error
+            ? error.message
+            : String(error);
+          log(`error: ${message}`);
+          return new Response("Internal server error\n", { status: 500 });
+        },
       },
-    }, handle);
+      (request) =>
+        hostAllowed(request.headers.get("host"), actualPort)
+          ? handle(request)
+          : misdirected(request),
+    );
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
       throw new RuntimeError(
@@ -251,7 +302,7 @@ export async function serve(
     }
     throw error;
   }
-  const actual = server.addr.port;
+  const actual = actualPort = server.addr.port;
   const url = `http://${HOSTNAME}:${actual}/`;
   log(`tapegrad playground: ${url}`);
   log(
@@ -285,8 +336,14 @@ export const serveCommand: Command = {
     "passes in the browser. Listens on 127.0.0.1 only and prints the URL.",
     "The page runs tapegrad itself, bundled into playground/dist/ by",
     '"deno task playground:build" (done for you by "deno task serve").',
+    "Requests must name the server as 127.0.0.1:<port> or localhost:<port>",
+    "in their Host header (others get 403: DNS-rebinding protection), and",
+    `connections that do not send their headers within ${
+      HEADER_TIMEOUT_MS / 1000
+    } s are closed.`,
   ].join(" "),
-  permissions: "--allow-net=127.0.0.1 --allow-read",
+  permissions:
+    "--allow-net=127.0.0.1 --allow-read=<the tapegrad directory> (to serve and check the page's files)",
   examples: ["serve", "serve --port 0"],
   async run(args: ParsedArgs, io: Io): Promise<number> {
     const port = integerOption(
