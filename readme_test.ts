@@ -275,12 +275,13 @@ Deno.test("README's Deno install example prints what it says", async () => {
 });
 
 Deno.test("README's first examples print what they say", async () => {
-  const [graph, shown, training, ...rest] = codeBlocks().filter((b) =>
+  const [graph, shown, ...rest] = codeBlocks().filter((b) =>
     b.heading === "A first example"
   );
+  const [loop, training] = codeBlocks().filter((b) => b.heading === "Training");
   assert.deepEqual(
-    [graph.lang, shown.lang, training.lang, rest.length],
-    ["ts", "text", "ts", 0],
+    [graph.lang, shown.lang, rest.length, loop.lang, training.lang],
+    ["ts", "text", 0, "ts", "ts"],
   );
   const printed = (await runAsUser(graph.code)).split("\n")
     .map((line) => line.trimEnd()).join("\n");
