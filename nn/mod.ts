@@ -40,7 +40,7 @@ export * from "./model_file.ts";
 export * from "./rng.ts";
 export * from "./data.ts";
 export * from "./csv.ts";
-export * from "./datasets.ts";
+export * from "./builtin_datasets.ts";
 export * from "./optim.ts";
 export * from "./schedule.ts";
 export * from "./fit.ts";

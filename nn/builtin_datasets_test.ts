@@ -1,4 +1,4 @@
-// The shipped data sets: exact shapes and checksums of data/, and the parser's errors.
+// The shipped data sets (digits, iris, wine, breast cancer): exact shapes and checksums of data/, and the parser's errors.
 
 import assert from "node:assert/strict";
 import {
@@ -7,7 +7,7 @@ import {
   builtinDatasetInfo,
   gunzip,
   parseBuiltinDataset,
-} from "./datasets.ts";
+} from "./builtin_datasets.ts";
 
 const DATA = new URL("../data/", import.meta.url);
 const read = (file: string) => Deno.readFile(new URL(file, DATA));
