@@ -150,6 +150,17 @@ export function createWorkerHandler(
   };
 }
 
+/** The part of Node's `worker_threads` module the entry point uses. */
+interface NodeWorkerThreads {
+  parentPort: {
+    postMessage(message: unknown): void;
+    on(
+      event: "message",
+      listener: (message: InitMessage | StepMessage) => void,
+    ): void;
+  } | null;
+}
+
 // As a worker's entry point: wire the handler to the worker's messages.
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
@@ -161,9 +172,11 @@ if (
   scope.onmessage = (event: MessageEvent) => handle(event.data);
 } else if (typeof scope.process?.versions?.node === "string") {
   // Node's worker_threads: the same handler on parentPort, when there is one.
-  import("node:worker_threads").then(({ parentPort }) => {
-    if (parentPort === null) return;
-    const port = parentPort;
+  // A computed specifier: browsers and the npm build's type check never see it.
+  const nodeModule = "node:worker_threads";
+  import(nodeModule).then((mod: NodeWorkerThreads) => {
+    const port = mod.parentPort;
+    if (port === null) return;
     const handle = createWorkerHandler((reply) => port.postMessage(reply));
     port.on("message", (message) => handle(message));
   });
