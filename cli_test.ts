@@ -3,11 +3,21 @@
 import assert from "node:assert/strict";
 import config from "./deno.json" with { type: "json" };
 import {
+  type Activation,
+  type DatasetName,
+  DEFAULT_NOISE,
+  defaultLoss,
   fit,
+  type Init,
+  type LossName,
+  makeDataset,
   makeMoons,
   MLP,
+  type OptimizerName,
+  outputsForLoss,
   parseModel,
   predictClasses,
+  type ScheduleName,
   Tape,
 } from "./mod.ts";
 import { demoCommand } from "./cli/demo.ts";
@@ -15,6 +25,7 @@ import { gradCommand } from "./cli/grad.ts";
 import { graphCommand } from "./cli/graph.ts";
 import { predictCommand } from "./cli/predict.ts";
 import { trainCommand } from "./cli/train.ts";
+import { elements, parseSvg } from "./viz/_testing.ts";
 
 const CLI = new URL("./cli.ts", import.meta.url).pathname;
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
@@ -346,6 +357,71 @@ Deno.test("cli graph --format dot and mermaid use the engine's views", async () 
   assert.match(mermaid.stdout, /n0\["x \| data 0\.0 \| grad 1\.0"\]/);
 });
 
+Deno.test("cli graph --format svg draws the library's picture, to stdout or --output", async () => {
+  const run = await cli([
+    "graph",
+    "a*b + c",
+    "a=2",
+    "b=-3",
+    "c=10",
+    "--format",
+    "svg",
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<svg /);
+  const root = parseSvg(run.stdout);
+  const groups = elements(root, "g");
+  const values = groups.filter((g) => g.getAttribute("class") === "value");
+  const ops = groups.filter((g) => g.getAttribute("class") === "op");
+  assert.equal(values.length, 5); // a, b, c, a*b, a*b + c
+  assert.deepEqual(ops.map((g) => g.textContent!.trim()), ["*", "+"]);
+  assert.ok(
+    values.some((g) =>
+      elements(g, "text").map((t) => t.textContent).join("|") ===
+        "a|data 2.0000|grad -3.0000"
+    ),
+  );
+  await withTempDir(async (dir) => {
+    const file = `${dir}/graph.svg`;
+    const saved = await cli(
+      [
+        "graph",
+        "a*b + c",
+        "a=2",
+        "b=-3",
+        "c=10",
+        "--format=svg",
+        "--output",
+        file,
+      ],
+      { permissions: [`--allow-write=${dir}`] },
+    );
+    assert.equal(saved.code, 0, saved.stderr);
+    assert.equal(saved.stdout, `Saved the graph to ${JSON.stringify(file)}\n`);
+    assert.equal(await Deno.readTextFile(file), run.stdout);
+    const text = await cli(
+      ["graph", "x*x", "x=3", "--output", `${dir}/graph.txt`],
+      { permissions: [`--allow-write=${dir}`] },
+    );
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(await Deno.readTextFile(`${dir}/graph.txt`), /^level 0\n/);
+  });
+});
+
+Deno.test("cli graph --format svg refuses a graph too big to read, and --output without permission", async () => {
+  const big = Array.from({ length: 250 }, () => "x*x").join(" + ");
+  assertFails(
+    await cli(["graph", big, "x=1", "--format", "svg"]),
+    1,
+    /^error: The graph has more than 400 nodes, too many for a readable picture; use --format text \(or dot\)$/,
+  );
+  assertFails(
+    await cli(["graph", "x", "x=1", "--format", "svg", "--output", "g.svg"]),
+    1,
+    /Permission to write "g\.svg" was not granted; run deno with --allow-write=g\.svg/,
+  );
+});
+
 // ------------------------------------------------------------------ train
 
 Deno.test("cli train defaults reproduce micrograd's demo at >= 97% accuracy", async () => {
@@ -501,8 +577,49 @@ Deno.test("cli train handles every generated dataset and the optimizers", async 
       number
     >;
     assert.ok(final.accuracy >= 0 && final.accuracy <= 1);
+    // The same run through the library gives the same numbers, bit for bit.
+    const expected = trainLikeCli(extra);
+    assert.equal(final.loss, expected.loss, extra.join(" "));
+    assert.equal(final.accuracy, expected.accuracy, extra.join(" "));
+    assert.equal(final.parameters, expected.parameters, extra.join(" "));
   }
 });
+
+/** What `train --steps 10 --samples 60 …extra` computes, through the library. */
+function trainLikeCli(extra: string[]) {
+  const option = (name: string) => {
+    const at = extra.indexOf(`--${name}`);
+    return at < 0 ? undefined : extra[at + 1];
+  };
+  const dataset = option("dataset") as DatasetName;
+  const classes = Number(option("classes") ?? 3);
+  const data = makeDataset(dataset, 60, {
+    noise: DEFAULT_NOISE[dataset],
+    seed: 1337,
+    classes,
+  });
+  const loss = (option("loss") ??
+    defaultLoss(data.classes)) as LossName;
+  const model = new MLP(2, [16, 16, outputsForLoss(loss, data.classes)], {
+    activation: (option("activation") ?? "relu") as Activation,
+    init: (option("init") ?? "uniform") as Init,
+    seed: 1337,
+    tape: new Tape(),
+  });
+  const lr = option("lr");
+  const batch = option("batch-size");
+  const result = fit(model, data, {
+    loss,
+    optimizer: (option("optimizer") ?? "sgd") as OptimizerName,
+    lr: lr === undefined ? undefined : Number(lr),
+    schedule: (option("schedule") ?? "linear") as ScheduleName,
+    steps: 10,
+    batchSize: batch === undefined ? undefined : Number(batch),
+    l2: 1e-4,
+    seed: 1337,
+  });
+  return { ...result, parameters: model.parameterCount };
+}
 
 Deno.test("cli train --save writes a model that predict reproduces exactly", async () => {
   await withTempDir(async (dir) => {
@@ -798,7 +915,7 @@ Deno.test("cli rejects flags without values and malformed values", async () => {
   assertFails(
     await cli(["graph", "x", "x=1", "--format", "png"]),
     2,
-    /--format must be one of text, dot, mermaid; got "png"/,
+    /--format must be one of text, dot, mermaid, svg; got "png"/,
   );
 });
 

@@ -23,3 +23,4 @@
 
 export * from "./engine/mod.ts";
 export * from "./nn/mod.ts";
+export * from "./viz/mod.ts";

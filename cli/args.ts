@@ -7,7 +7,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { quote, UsageError } from "./errors.ts";
+import { parseDecimal } from "../mod.ts";
+import { quote, UsageError } from "../app/errors.ts";
 
 /** One option of a command. */
 export interface OptionSpec {
@@ -17,8 +18,16 @@ export interface OptionSpec {
   short?: string;
   /** The value placeholder shown in help, e.g. `"<n>"`. */
   value?: string;
-  /** The default shown in help (the command applies it). */
+  /**
+   * The value a string option takes when it is not given: the parser fills
+   * it in, and help shows it. The one place a literal default is written.
+   */
   default?: string;
+  /**
+   * The default as help describes it when it depends on other options
+   * (`"1.0 for sgd, 0.01 for adam"`); the command works it out.
+   */
+  defaultText?: string;
   /** One line of help. */
   help: string;
 }
@@ -32,6 +41,8 @@ export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
   /** Positional arguments, in order. */
   positionals: string[];
+  /** The options given on the command line (not filled in from defaults). */
+  given: string[];
 }
 
 /** How the CLI is invoked, as shown in usage lines and hints. */
@@ -47,7 +58,7 @@ export const COMMON_OPTIONS: OptionSpecs = {
   // A switch named "color" so that parseArgs' --no-color negation finds it.
   color: {
     type: "boolean",
-    default: "on for terminals unless NO_COLOR is set",
+    defaultText: "on for terminals unless NO_COLOR is set",
     help: "ANSI colours; --no-color for plain output",
   },
 };
@@ -77,6 +88,11 @@ function looksLikeOption(arg: string, shorts: ReadonlySet<string>): boolean {
  * const parsed = parseCommandLine("grad", { json: { type: "boolean", help: "" } }, ["-x^2", "x=3", "--json"], true);
  * assert.deepEqual(parsed.positionals, ["-x^2", "x=3"]);
  * assert.equal(parsed.values.json, true);
+ *
+ * // An option not given takes its default from the table.
+ * const steps = { steps: { type: "string", default: "100", help: "" } } as const;
+ * assert.equal(parseCommandLine("train", steps, [], false).values.steps, "100");
+ * assert.deepEqual(parseCommandLine("train", steps, [], false).given, []);
  * ```
  */
 export function parseCommandLine(
@@ -174,13 +190,17 @@ export function parseCommandLine(
       }; options start with --`,
     );
   }
-  return {
-    values: { ...parsed.values } as Record<
-      string,
-      string | boolean | undefined
-    >,
-    positionals,
-  };
+  const values = { ...parsed.values } as Record<
+    string,
+    string | boolean | undefined
+  >;
+  const given = Object.keys(values);
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.default !== undefined && values[name] === undefined) {
+      values[name] = spec.default;
+    }
+  }
+  return { values, positionals, given };
 }
 
 function unknownOption(
@@ -259,8 +279,6 @@ function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 /**
  * Reads a number written in plain decimal or exponent notation. Unlike
  * `Number()`, rejects `""`, `"0x10"`, `"Infinity"` and stray characters.
@@ -277,10 +295,7 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * ```
  */
 export function parseNumber(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!NUMBER.test(trimmed)) return undefined;
-  const x = Number(trimmed);
-  return Number.isFinite(x) ? x : undefined;
+  return parseDecimal(text.trim());
 }
 
 /** Bounds for {@linkcode numberOption} and {@linkcode integerOption}. */

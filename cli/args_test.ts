@@ -11,7 +11,7 @@ import {
   parseCommandLine,
   parseNumber,
 } from "./args.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../app/errors.ts";
 
 const OPTIONS: OptionSpecs = {
   lr: { type: "string", value: "<x>", help: "" },

@@ -11,7 +11,7 @@ import {
   type Dataset,
   parseBuiltinDataset,
 } from "../mod.ts";
-import { quote, RuntimeError } from "./errors.ts";
+import { quote, RuntimeError } from "../app/errors.ts";
 import { requireRead } from "./io.ts";
 
 /** The repository's `data/` directory, where the shipped files live. */

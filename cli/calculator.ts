@@ -7,7 +7,7 @@
  */
 
 import { parseNumber } from "./args.ts";
-import { quote, RuntimeError, UsageError } from "./errors.ts";
+import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import {
   evaluateExpression,
   type Evaluation,
@@ -15,7 +15,7 @@ import {
   ExprError,
   parseExpression,
   variablesOf,
-} from "./expr.ts";
+} from "../app/expr.ts";
 
 /** An expression evaluated on a tape, with the bindings it was given. */
 export interface Calculation extends Evaluation {
@@ -102,6 +102,8 @@ export function exprErrorToCli(error: ExprError): UsageError | RuntimeError {
  *
  * @param command The command name, for messages.
  * @param positionals The expression, then `name=value` pairs.
+ * @param warn Where to write a warning line for each given name the
+ * expression does not use (default: nowhere).
  * @returns The evaluation, ready for `value.backward()`.
  * @throws {UsageError} For bad arguments or expressions.
  * @throws {RuntimeError} When a sub-expression is not finite.
@@ -109,6 +111,7 @@ export function exprErrorToCli(error: ExprError): UsageError | RuntimeError {
 export function calculate(
   command: string,
   positionals: readonly string[],
+  warn: (line: string) => void = () => {},
 ): Calculation {
   const [source, ...rest] = positionals;
   if (source === undefined || source.trim() === "") {
@@ -120,7 +123,11 @@ export function calculate(
   try {
     const used = variablesOf(parseExpression(source));
     const unused = Object.keys(bindings).filter((name) => !used.includes(name));
-    return { ...evaluateExpression(source, bindings), source, unused };
+    const evaluation = evaluateExpression(source, bindings);
+    for (const name of unused) {
+      warn(`warning: ${name} is not used in the expression\n`);
+    }
+    return { ...evaluation, source, unused };
   } catch (error) {
     if (error instanceof ExprError) throw exprErrorToCli(error);
     throw error;

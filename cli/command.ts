@@ -87,9 +87,10 @@ export function optionLines(options: OptionSpecs): string[] {
     const short = spec.short ? `-${spec.short}, ` : "    ";
     const value = spec.type === "string" ? ` ${spec.value ?? "<value>"}` : "";
     const left = `  ${short}--${name}${value}`;
-    const help = spec.default === undefined
+    const shown = spec.defaultText ?? spec.default;
+    const help = shown === undefined
       ? spec.help
-      : `${spec.help} (default: ${spec.default})`;
+      : `${spec.help} (default: ${shown})`;
     const indent = LEFT_WIDTH + 4;
     const wrapped = wrap(help, HELP_WIDTH - indent);
     // Long option names get their help on the next line.

@@ -9,8 +9,8 @@
 import { displayGraph, Tape, toDot, toMermaid, Value } from "../mod.ts";
 import { choiceOption, integerOption, numberOption } from "./args.ts";
 import type { Command } from "./command.ts";
-import { RuntimeError } from "./errors.ts";
-import { formatNumber } from "./format.ts";
+import { RuntimeError } from "../app/errors.ts";
+import { formatNumber } from "../app/format.ts";
 import { GRAPH_FORMATS } from "./graph.ts";
 
 /** One iteration of the demo: the loss before the update, w after it. */
@@ -129,17 +129,17 @@ export const demoCommand: Command = {
     "demo --format dot | dot -Tpng > demo.png",
   ],
   run(args, io) {
-    const steps = integerOption("steps", String(args.values.steps ?? "6"), {
+    const steps = integerOption("steps", String(args.values.steps), {
       min: 1,
       max: 10_000,
     });
-    const lr = numberOption("lr", String(args.values.lr ?? "0.1"), {
+    const lr = numberOption("lr", String(args.values.lr), {
       min: 0,
       minExclusive: true,
     });
     const format = choiceOption(
       "format",
-      String(args.values.format ?? "text"),
+      String(args.values.format),
       GRAPH_FORMATS,
     );
     const result = runDemo(steps, lr);

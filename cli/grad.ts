@@ -8,8 +8,8 @@
 import { integerOption } from "./args.ts";
 import { calculate, checkGradients } from "./calculator.ts";
 import type { Command } from "./command.ts";
-import { formatNumber, makeStyle, table } from "./format.ts";
-import { FUNCTION_NAMES, MAX_NESTING, MAX_TREE_DEPTH } from "./expr.ts";
+import { formatNumber, makeStyle, table } from "../app/format.ts";
+import { FUNCTION_NAMES, MAX_NESTING, MAX_TREE_DEPTH } from "../app/expr.ts";
 
 /** The `grad` command. */
 export const gradCommand: Command = {
@@ -45,14 +45,11 @@ export const gradCommand: Command = {
     'grad "x^2 + 3*x*y" x=1 y=2 --json',
   ],
   run(args, io) {
-    const digits = integerOption("digits", String(args.values.digits ?? "6"), {
+    const digits = integerOption("digits", String(args.values.digits), {
       min: 1,
       max: 17,
     });
-    const calc = calculate("grad", args.positionals);
-    for (const name of calc.unused) {
-      io.err(`warning: ${name} is not used in the expression\n`);
-    }
+    const calc = calculate("grad", args.positionals, (line) => io.err(line));
     calc.value.backward();
     checkGradients(calc);
     const names = [...calc.variables.keys()];

@@ -1,20 +1,46 @@
 /**
  * `graph`: builds an expression, runs backward, and prints its computation
- * graph as text (level by level), Graphviz DOT or Mermaid.
+ * graph as text (level by level), Graphviz DOT, Mermaid or an SVG picture,
+ * to stdout or to a file.
  *
  * @module
  */
 
-import { displayGraph, toDot, toMermaid } from "../mod.ts";
+import {
+  displayGraph,
+  DRAW_GRAPH_MAX_NODES,
+  drawGraph,
+  toDot,
+  toMermaid,
+  type Value,
+} from "../mod.ts";
 import { choiceOption, integerOption } from "./args.ts";
 import { calculate, checkGradients } from "./calculator.ts";
 import type { Command } from "./command.ts";
+import { quote, RuntimeError } from "../app/errors.ts";
+import { checkOutputs, writeOutputs } from "./safe_write.ts";
 
 /** The formats `graph` (and `demo`) can print. */
 export const GRAPH_FORMATS = ["text", "dot", "mermaid"] as const;
 
 /** One of {@linkcode GRAPH_FORMATS}. */
 export type GraphFormat = typeof GRAPH_FORMATS[number];
+
+/** The formats `graph` can write: the text ones and an SVG picture. */
+export const GRAPH_OUTPUT_FORMATS = [...GRAPH_FORMATS, "svg"] as const;
+
+/** The SVG picture of `root`, or a runtime error saying it is too big. */
+function svgOf(root: Value, digits: number): string {
+  try {
+    return drawGraph(root, { digits }).toFile();
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new RuntimeError(
+      `The graph has more than ${DRAW_GRAPH_MAX_NODES} nodes, too many for a readable picture; use --format text (or dot)`,
+      { cause: error },
+    );
+  }
+}
 
 /** The `graph` command. */
 export const graphCommand: Command = {
@@ -25,10 +51,16 @@ export const graphCommand: Command = {
   options: {
     format: {
       type: "string",
-      value: "<text|dot|mermaid>",
+      value: "<text|dot|mermaid|svg>",
       default: "text",
       help: "text: level by level, data | grad | prev { op [inputs] }; " +
-        "dot: Graphviz; mermaid: Mermaid flowchart",
+        "dot: Graphviz; mermaid: Mermaid flowchart; " +
+        "svg: a picture like micrograd's draw_dot",
+    },
+    output: {
+      type: "string",
+      value: "<file>",
+      help: "Write to this file instead of stdout (needs --allow-write)",
     },
     digits: {
       type: "string",
@@ -44,30 +76,39 @@ export const graphCommand: Command = {
   ].join(" "),
   examples: [
     'graph "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.88137',
+    'graph "a*b + c" a=2 b=-3 c=10 --format svg --output graph.svg',
     'graph "a*b + c" a=2 b=-3 c=10 --format dot | dot -Tsvg > graph.svg',
   ],
-  run(args, io) {
+  async run(args, io) {
     const format = choiceOption(
       "format",
-      String(args.values.format ?? "text"),
-      GRAPH_FORMATS,
+      String(args.values.format),
+      GRAPH_OUTPUT_FORMATS,
     );
-    const digits = integerOption("digits", String(args.values.digits ?? "4"), {
+    const output = args.values.output === undefined
+      ? undefined
+      : String(args.values.output);
+    if (output !== undefined) checkOutputs([{ flag: "output", path: output }]);
+    const digits = integerOption("digits", String(args.values.digits), {
       min: 0,
       max: 12,
     });
-    const calc = calculate("graph", args.positionals);
-    for (const name of calc.unused) {
-      io.err(`warning: ${name} is not used in the expression\n`);
-    }
+    const calc = calculate("graph", args.positionals, (line) => io.err(line));
     calc.value.backward();
     checkGradients(calc);
-    const render = format === "dot"
-      ? toDot
-      : format === "mermaid"
-      ? toMermaid
-      : displayGraph;
-    io.out(render(calc.value, { digits }) + "\n");
+    const text = format === "svg"
+      ? svgOf(calc.value, digits)
+      : (format === "dot"
+        ? toDot
+        : format === "mermaid"
+        ? toMermaid
+        : displayGraph)(calc.value, { digits }) + "\n";
+    if (output === undefined) {
+      io.out(text);
+    } else {
+      await writeOutputs([{ path: output, text }]);
+      io.out(`Saved the graph to ${quote(output)}\n`);
+    }
     return 0;
   },
 };

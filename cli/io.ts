@@ -7,7 +7,7 @@
  * @module
  */
 
-import { quote, RuntimeError } from "./errors.ts";
+import { quote, RuntimeError } from "../app/errors.ts";
 
 /** Where a command writes, and what kind of terminal it writes to. */
 export interface Io {

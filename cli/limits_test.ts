@@ -320,7 +320,7 @@ Deno.test("train and predict handle features near the largest double; non-finite
     assertError(
       await cli(["predict", "--model", `${dir}/tiny.json`, "1,1"]),
       1,
-      /has a bad meta\.normalization: it must be \{ mean, std \} with 2 finite numbers each \(std at least 2\.2250738585072014e-308, the smallest normal number\)/,
+      /is not a tapegrad model: Model file: meta\.normalization must be \{ mean, std \} with 2 finite numbers each \(std at least 2\.2250738585072014e-308, the smallest normal number\)/,
     );
     // A point far outside the training data overflows when standardised.
     const narrow = JSON.parse(await Deno.readTextFile(model));
@@ -384,8 +384,8 @@ Deno.test("graph refuses 25,000 terms with a usage error instead of overflowing"
 Deno.test("--help and the README list every limit with its number", async () => {
   const { DEFAULT_MAX_MEMORY_MB, DEFAULT_MAX_PARAMETERS, LARGE_DATA_BATCH } =
     await import("./limits.ts");
-  const { MAX_NESTING, MAX_TREE_DEPTH } = await import("./expr.ts");
-  const { HEADER_TIMEOUT_MS } = await import("../playground/serve.ts");
+  const { MAX_NESTING, MAX_TREE_DEPTH } = await import("../app/expr.ts");
+  const { HEADER_TIMEOUT_MS } = await import("./serve.ts");
   const help = (await cli(["--help"])).stdout;
   const readme = await Deno.readTextFile(
     new URL("../README.md", import.meta.url),

@@ -9,15 +9,15 @@
 import { closest, COMMON_OPTIONS, parseCommandLine } from "./args.ts";
 import { type Command, commandHelp, optionLines, PROGRAM } from "./command.ts";
 import { demoCommand } from "./demo.ts";
-import { quote, RuntimeError, UsageError } from "./errors.ts";
+import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import { gradCommand } from "./grad.ts";
 import { graphCommand } from "./graph.ts";
 import { type Io, processIo } from "./io.ts";
 import { LIMIT_LINES } from "./limits.ts";
 import { predictCommand } from "./predict.ts";
 import { trainCommand } from "./train.ts";
-import { serveCommand } from "../playground/serve.ts";
-import { VERSION } from "./version.ts";
+import { serveCommand } from "./serve.ts";
+import { VERSION } from "../app/version.ts";
 
 const COMMANDS: readonly Command[] = [
   trainCommand,

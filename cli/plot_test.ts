@@ -10,6 +10,7 @@ import {
   squareBounds,
   terminalGridSize,
 } from "./plot.ts";
+import { parseSvg } from "../viz/_testing.ts";
 
 const BOUNDS = { xMin: 0, xMax: 4, yMin: 0, yMax: 2 };
 const diagonal = ([x, y]: number[]) => ({
@@ -113,6 +114,7 @@ Deno.test("renderSvg() draws the boundary, points and curves as valid XML", () =
   assert.match(svg, /<path d="M[^"]+" stroke="#333"/);
   assert.equal(svg.match(/<polyline /g)!.length, 2);
   assert.match(svg, /training accuracy \(right axis\)/);
+  parseSvg(svg); // well-formed XML
   // Well-formed enough for a browser: every opened element is closed.
   assert.equal(svg.match(/<g /g)!.length, svg.match(/<\/g>/g)!.length);
   const onlyLoss = renderSvg({ title: "t", classes: 2, losses: [] });

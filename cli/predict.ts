@@ -6,19 +6,25 @@
  * @module
  */
 
-import { type MLP, parseCsv, parseModel } from "../mod.ts";
+import {
+  firstNonFinite,
+  type MLP,
+  normalize,
+  parseCsv,
+  parseModel,
+  scoreOutputs,
+} from "../mod.ts";
 import { numberList, parseNumber } from "./args.ts";
 import type { Command } from "./command.ts";
-import { quote, RuntimeError, UsageError } from "./errors.ts";
-import { formatNumber, formatPercent, makeStyle, table } from "./format.ts";
-import { readText } from "./io.ts";
+import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import {
-  type CliMeta,
-  firstNonFinite,
-  normalize,
-  readMeta,
-  scoreOutputs,
-} from "./model_meta.ts";
+  formatNumber,
+  formatPercent,
+  makeStyle,
+  table,
+} from "../app/format.ts";
+import { readText } from "./io.ts";
+import { type CliMeta, readMeta } from "../app/model_meta.ts";
 
 /** One prediction, as printed by `--json`. */
 export interface Prediction {
@@ -330,7 +336,9 @@ export const predictCommand: Command = {
         : `Row ${i + 1} of ${quote(csvPath)}`;
     const names = inputNames(model, meta).split(", ");
     const predictions: Prediction[] = rows.map((input, i) => {
-      const x = normalize(input, meta.normalization);
+      // The model standardises raw inputs itself when it was trained so;
+      // an input far outside the training data can overflow doing it.
+      const x = normalize(input, model.normalization);
       const bad = firstNonFinite(x);
       if (bad >= 0) {
         throw new RuntimeError(
@@ -339,7 +347,7 @@ export const predictCommand: Command = {
           } is too far from the training data: standardised it is ${x[bad]}`,
         );
       }
-      const outputs = model.predict(x);
+      const outputs = model.predict(input);
       if (firstNonFinite(outputs) >= 0) {
         throw new RuntimeError(
           `${point(i)}: the model's output is ${

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { quote, RuntimeError, UsageError } from "./errors.ts";
+import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import { dirname, requireWrite } from "./io.ts";
 
 /** An output or input file named by an option, e.g. `--save m.json`. */

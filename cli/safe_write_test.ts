@@ -9,7 +9,7 @@ import {
   lexicalPath,
   writeOutputs,
 } from "./safe_write.ts";
-import { RuntimeError, UsageError } from "./errors.ts";
+import { RuntimeError, UsageError } from "../app/errors.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const TESTDATA = new URL("../testdata/", import.meta.url).pathname;

@@ -23,3 +23,4 @@ export * from "./graph.ts";
 export * from "./grad_check.ts";
 export * from "./compile.ts";
 export * from "./compiled_step.ts";
+export * from "./describe.ts";

@@ -770,6 +770,48 @@ export function naryBackward(
   else gatheredBackward(op, g, data, grad, need, pool, p, n);
 }
 
+/**
+ * The local derivative of an n-ary node for each entry of
+ * {@linkcode naryInputs}, in the same order: 1 for a summand and for the
+ * bias, the matching input's value for a weight, the matching weight's value
+ * for an input. What {@linkcode naryBackward} multiplies `g` by, slot by slot
+ * (for graph views; allocates).
+ *
+ * @param op An n-ary op code.
+ * @param data The tape's node values.
+ * @param pool The argument pool.
+ * @param p The node's `arg0`.
+ * @param n The node's `arg1`.
+ * @returns One local derivative per input slot.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { naryLocalGradients, Op, Tape } from "./mod.ts";
+ * const tape = new Tape();
+ * const w = tape.leaf(2), x = tape.leaf(3), b = tape.leaf(1);
+ * const y = tape.dotRange(w, x, 1, b);
+ * // Slots: bias, weight, input.
+ * assert.deepEqual(naryLocalGradients(Op.DotRange, tape.data, tape.pool, tape.arg0[y], 1), [1, 3, 2]);
+ * ```
+ */
+export function naryLocalGradients(
+  op: number,
+  data: Float64Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+): number[] {
+  const inputs = naryInputs(op, pool, p, n);
+  if (op === SUM) return inputs.map(() => 1);
+  // [bias?, w1…wn, x1…xn]: a weight's local derivative is its input's value
+  // and the other way round.
+  const bias = inputs.length - 2 * n;
+  return inputs.map((_, k) =>
+    k < bias ? 1 : k < bias + n ? data[inputs[k + n]] : data[inputs[k - n]]
+  );
+}
+
 // b·a^(b-1), with the b = 0 case (x^0 = 1 has slope 0 everywhere) made exact.
 function powGradBase(a: number, b: number): number {
   return b === 0 ? 0 : b * Math.pow(a, b - 1);

@@ -14,6 +14,7 @@ import {
   naryBackward,
   naryForward,
   naryInputs,
+  naryLocalGradients,
   naryPoolSize,
   needKind,
   Op,
@@ -1084,6 +1085,33 @@ export class Tape {
         return [a, b];
       default:
         return naryInputs(op, this.pool, a, b);
+    }
+  }
+
+  /**
+   * The local derivative d(node i)/d(input) for each entry of
+   * {@linkcode Tape.inputsOf}, in the same order: what {@linkcode Tape.backward}
+   * multiplies node i's gradient by before adding it to that input. For
+   * graph views that show the chain rule step by step; allocates.
+   *
+   * @param i A node index.
+   * @returns One local derivative per input slot (empty for leaves and constants).
+   */
+  localGradientsOf(i: number): number[] {
+    const op = this.op[i], a = this.arg0[i], b = this.arg1[i];
+    const data = this.data;
+    switch (opArity(op)) {
+      case Arity.Leaf:
+        return [];
+      case Arity.Unary:
+        return [unaryDerivative(op, data[a], data[i])];
+      case Arity.Binary:
+        return [
+          binaryDerivativeA(op, data[a], data[b], data[i]),
+          binaryDerivativeB(op, data[a], data[b], data[i]),
+        ];
+      default:
+        return naryLocalGradients(op, data, this.pool, a, b);
     }
   }
 

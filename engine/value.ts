@@ -5,6 +5,7 @@
  * @module
  */
 
+import { describeValue } from "./describe.ts";
 import { Op, opName } from "./ops.ts";
 import { Tape } from "./tape.ts";
 
@@ -877,15 +878,7 @@ function escapeHtml(text: string): string {
   ).replace(/"/g, "&quot;");
 }
 
-/** Quotes a value for an error message. */
+/** Quotes a value for an error message, naming objects by their class. */
 function describe(x: unknown): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "number" || typeof x === "boolean") return String(x);
-  if (x === null || x === undefined) return String(x);
-  if (typeof x === "bigint") return `${x}n`;
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
-  if (typeof x === "object") {
-    return `an object (${(x as object).constructor?.name ?? "Object"})`;
-  }
-  return typeof x;
+  return describeValue(x, { className: true });
 }

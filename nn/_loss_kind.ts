@@ -1,8 +1,16 @@
-// The loss-specific parts of a training step (outputs per sample, batch loss, predicted class), shared by fit and the parallel workers.
+// The loss-specific parts of a training step (outputs per sample, batch
+// loss, predicted class), shared by fit and the parallel workers.
 
 import type { Value } from "../engine/mod.ts";
-import { binaryCrossEntropy, crossEntropy, hinge, mse } from "./loss.ts";
-import type { LossName } from "./fit.ts";
+import {
+  binaryCrossEntropy,
+  crossEntropy,
+  hinge,
+  type LossName,
+  mse,
+  outputsForLoss,
+} from "./loss.ts";
+import { decideClass } from "./metrics.ts";
 
 /** Loss-specific parts: outputs per sample, the batch loss, the predicted class. */
 export interface LossKind {
@@ -14,12 +22,9 @@ export interface LossKind {
 export function lossKind(name: LossName, classes: number): LossKind {
   const signs = (y: readonly number[]) => y.map((c) => (c === 1 ? 1 : -1));
   const first = (out: Value[][]) => out.map((row) => row[0]);
-  const binary = (x: ArrayLike<number>, o: number) => (x[o] > 0 ? 1 : 0);
-  const argmax = (x: ArrayLike<number>, o: number) => {
-    let best = 0;
-    for (let k = 1; k < classes; k++) if (x[o + k] > x[o + best]) best = k;
-    return best;
-  };
+  const binary = (x: ArrayLike<number>, o: number) => decideClass(x, o, 1);
+  const argmax = (x: ArrayLike<number>, o: number) =>
+    decideClass(x, o, classes);
   switch (name) {
     case "hinge":
       return {
@@ -34,7 +39,7 @@ export function lossKind(name: LossName, classes: number): LossKind {
         classify: binary,
       };
     case "mse":
-      return classes === 2
+      return outputsForLoss(name, classes) === 1
         ? {
           outputs: 1,
           loss: (out, y) => mse(first(out), signs(y)),

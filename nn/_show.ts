@@ -1,6 +1,6 @@
 // Private helpers for nn's argument errors: quoting a bad value, and the positive-integer check.
 
-import { Value } from "../engine/mod.ts";
+import { describeValue, Value } from "../engine/mod.ts";
 
 /** How {@linkcode show} names arrays and Values; the defaults suit most nn messages. */
 export interface ShowOptions {
@@ -19,26 +19,16 @@ export interface ShowOptions {
 }
 
 /**
- * Formats a bad argument for an error message: strings quoted, numbers as
- * written, bigints with their `n`, objects, arrays and functions by kind.
+ * Formats a bad argument for an error message: the engine's
+ * {@linkcode describeValue}, with nn's option to name a stray Value.
  *
  * @param x The value to format.
  * @param options How to name arrays and Values.
  * @returns The text to put after "got" in the message.
  */
 export function show(x: unknown, options: ShowOptions = {}): string {
-  if (typeof x === "string") return JSON.stringify(x);
-  if (typeof x === "bigint") return `${x}n`;
-  if (x === null) return "null";
-  if (Array.isArray(x)) {
-    return options.arrayLength === false
-      ? "an array"
-      : `an array of length ${x.length}`;
-  }
   if (options.value === true && x instanceof Value) return "a Value";
-  if (typeof x === "object") return "an object";
-  if (typeof x === "function") return "a function";
-  return String(x);
+  return describeValue(x, { arrayLength: options.arrayLength });
 }
 
 /**

@@ -50,10 +50,28 @@ interface ResolvedCsvOptions {
 /** A decimal number: optional sign, digits with an optional point, optional exponent. */
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** Returns the finite number a field spells, or undefined if it spells none. */
-function toNumber(field: string): number | undefined {
-  if (!NUMBER.test(field)) return undefined;
-  const value = Number(field);
+/**
+ * The finite number `text` spells in plain decimal or exponent notation
+ * (optional sign, digits with an optional point, optional exponent): the
+ * one number grammar of CSV fields, the CLI and the playground. Unlike
+ * `Number()`, it rejects `""`, `" 1"`, `"0x10"`, `"Infinity"` and `"1e999"`.
+ *
+ * @param text The text, without surrounding spaces.
+ * @returns The number, or `undefined` if the text spells none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseDecimal } from "./csv.ts";
+ * assert.equal(parseDecimal("-1.5e-3"), -0.0015);
+ * assert.equal(parseDecimal(".5"), 0.5);
+ * assert.equal(parseDecimal("1.2.3"), undefined);
+ * assert.equal(parseDecimal("1e999"), undefined);
+ * ```
+ */
+export function parseDecimal(text: string): number | undefined {
+  if (!NUMBER.test(text)) return undefined;
+  const value = Number(text);
   return Number.isFinite(value) ? value : undefined;
 }
 
@@ -268,7 +286,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
   const first = records[0];
   const hasHeader = header === "auto"
     ? typeof label === "string" ||
-      first.fields.every((field) => toNumber(field) === undefined)
+      first.fields.every((field) => parseDecimal(field) === undefined)
     : header;
   const width = first.fields.length;
   if (width < 2) {
@@ -346,7 +364,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
           `${where(line, j)}: missing value, expected a number`,
         );
       }
-      const value = toNumber(trimmed);
+      const value = parseDecimal(trimmed);
       if (value === undefined) {
         const what = NUMBER.test(trimmed) ? "a finite number" : "a number";
         // A header with a numeric name defeats the "auto" detection; say how to fix it.
@@ -375,7 +393,7 @@ export function parseCsv(text: string, options: CsvOptions = {}): Dataset {
 function labelsToClasses(
   raw: readonly string[],
 ): Pick<Dataset, "y" | "classes" | "labelNames"> {
-  const numbers = raw.map(toNumber);
+  const numbers = raw.map(parseDecimal);
   if (numbers.every((v) => v !== undefined)) {
     // `+ 0` turns a "-0" label into 0.
     const values = (numbers as number[]).map((v) => v + 0);

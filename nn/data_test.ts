@@ -2,9 +2,14 @@
 
 import assert from "node:assert/strict";
 import {
-  accuracy,
   batches,
   type Dataset,
+  oneHot,
+  shuffleDataset,
+  toSigned,
+  trainValSplit,
+} from "./data.ts";
+import {
   DATASET_NAMES,
   DEFAULT_NOISE,
   makeBlobs,
@@ -13,11 +18,7 @@ import {
   makeMoons,
   makeSpirals,
   makeXor,
-  oneHot,
-  shuffleDataset,
-  toSigned,
-  trainValSplit,
-} from "./data.ts";
+} from "./datasets.ts";
 import { Rng } from "./rng.ts";
 
 /** A dataset whose samples are told apart by their single feature, `x[i] = [i]`. */
@@ -314,12 +315,6 @@ Deno.test("batches() covers every sample exactly once, the last batch smaller", 
   assert.deepEqual(batches(numbered(0), 4), []);
 });
 
-Deno.test("accuracy() is the fraction of equal labels", () => {
-  assert.equal(accuracy([1, 0, 1, 1], [1, 0, 0, 1]), 0.75);
-  assert.equal(accuracy([2, 2], [2, 2]), 1);
-  assert.equal(accuracy([0], [1]), 0);
-});
-
 Deno.test("generators reject a sample count that is not a positive integer", () => {
   for (const [name, make] of Object.entries(generators)) {
     for (
@@ -562,26 +557,6 @@ Deno.test("batches() rejects a batch size that is not a positive integer", () =>
   assert.throws(() => batches(numbered(10), "2" as unknown as number), {
     name: "TypeError",
     message: 'Batch size must be a positive integer, got "2"',
-  });
-});
-
-Deno.test("accuracy() rejects mismatched, empty or non-array input", () => {
-  assert.throws(() => accuracy([0, 1], [0]), {
-    name: "RangeError",
-    message:
-      "Predicted and actual labels must have the same length, got 2 and 1",
-  });
-  assert.throws(() => accuracy([], []), {
-    name: "RangeError",
-    message: "Accuracy needs at least one label, got empty arrays",
-  });
-  assert.throws(() => accuracy([0], 0 as unknown as number[]), {
-    name: "TypeError",
-    message: "Actual labels must be an array, got 0",
-  });
-  assert.throws(() => accuracy(undefined as unknown as number[], [0]), {
-    name: "TypeError",
-    message: "Predicted labels must be an array, got undefined",
   });
 });
 

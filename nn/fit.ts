@@ -12,24 +12,26 @@ import {
   type Tape,
   Value,
 } from "../engine/mod.ts";
-import { accuracy, batches, type Dataset } from "./data.ts";
-import { l2 } from "./loss.ts";
+import { batches, type Dataset } from "./data.ts";
+import { l2, LOSS_NAMES, lossFitsClasses, type LossName } from "./loss.ts";
 import { type LossKind, lossKind } from "./_loss_kind.ts";
+import { evaluate } from "./metrics.ts";
 import type { MLP } from "./mlp.ts";
 import { type BatchGraph, MiniBatchStep } from "./minibatch.ts";
-import { Adam, AdamW, type Optimizer, SGD } from "./optim.ts";
+import { normalize } from "./normalization.ts";
+import {
+  DEFAULT_LR,
+  type Optimizer,
+  optimizerByName,
+  type OptimizerName,
+  SGD,
+} from "./optim.ts";
 import { Rng } from "./rng.ts";
 import {
   type Schedule,
   scheduleByName,
   type ScheduleName,
 } from "./schedule.ts";
-
-/** The losses {@linkcode fit} knows. */
-export type LossName = "hinge" | "mse" | "bce" | "cross-entropy";
-
-/** The optimizers {@linkcode fit} can create by name. */
-export type OptimizerName = "sgd" | "adam" | "adamw";
 
 /**
  * How a full-batch step is run. `"record"` rebuilds the graph every step;
@@ -181,32 +183,6 @@ export class TrainingError extends Error {
 }
 
 /**
- * How many outputs a model needs for `loss` on `classes` classes: one score
- * for hinge, bce and 2-class mse; one per class for cross-entropy and
- * multi-class mse.
- *
- * @param loss The loss.
- * @param classes The number of classes (at least 2).
- * @returns The size of the model's last layer.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { outputsForLoss } from "./fit.ts";
- * assert.equal(outputsForLoss("hinge", 2), 1);
- * assert.equal(outputsForLoss("cross-entropy", 3), 3);
- * ```
- */
-export function outputsForLoss(loss: LossName, classes: number): number {
-  return loss === "cross-entropy" || (loss === "mse" && classes > 2)
-    ? classes
-    : 1;
-}
-
-const LOSSES: readonly string[] = ["hinge", "mse", "bce", "cross-entropy"];
-const OPTIMIZERS: readonly string[] = ["sgd", "adam", "adamw"];
-
-/**
  * One training step at a time: the loop {@linkcode fit} runs, for callers
  * that drive it themselves (benchmarks, a page that trains between frames).
  * It records or replays the batch's graph, computes loss plus L2
@@ -277,10 +253,10 @@ export class Trainer {
    */
   constructor(model: MLP, data: Dataset, options: FitOptions = {}) {
     const loss = options.loss ?? "hinge";
-    if (!LOSSES.includes(loss)) {
+    if (!(LOSS_NAMES as readonly string[]).includes(loss)) {
       throw new RangeError(
         `Unknown loss ${JSON.stringify(loss)}; expected one of ${
-          LOSSES.join(", ")
+          LOSS_NAMES.join(", ")
         }`,
       );
     }
@@ -290,7 +266,7 @@ export class Trainer {
     }
     const kind = lossKind(loss, data.classes);
     const nout = model.nouts[model.nouts.length - 1];
-    if ((loss === "hinge" || loss === "bce") && data.classes !== 2) {
+    if (!lossFitsClasses(loss, data.classes)) {
       throw new RangeError(
         `Loss "${loss}" is for 2 classes, the data has ${data.classes}; use "cross-entropy"`,
       );
@@ -351,9 +327,14 @@ export class Trainer {
     this.mark = this.tape.mark();
     const fullBatch = batchSize >= data.x.length;
     const rng = new Rng(options.seed ?? 0);
+    // A model with a stored normalisation takes raw data, as predict() does.
+    const norm = model.normalization;
+    const inputs = norm === undefined
+      ? data
+      : { ...data, x: data.x.map((row) => normalize(row, norm)) };
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
-      fullBatch ? [data] : batches(data, batchSize, { rng });
+      fullBatch ? [inputs] : batches(inputs, batchSize, { rng });
     let mode: FitResult["mode"] = requested === "record"
       ? "record"
       : !fullBatch
@@ -375,7 +356,7 @@ export class Trainer {
         data.classes,
       );
     } else if (mode !== "record") {
-      this.graph = this.record(data);
+      this.graph = this.record(inputs);
       // The graph is reused by every step: no Value step's backward() may
       // release it.
       this.tape.keep();
@@ -609,62 +590,6 @@ export function fit(
   };
 }
 
-/**
- * The class `model` predicts for each sample under `loss`'s convention
- * (score sign for hinge/mse/bce on 2 classes, argmax otherwise), computed
- * without gradients: the tape, gradients and optimizer state are untouched.
- *
- * @param model The model.
- * @param x The samples.
- * @param loss The loss the model was trained with (default `"hinge"`).
- * @param classes Number of classes (default: 2, or the model's outputs).
- * @returns One class index per sample.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { MLP, predictClasses } from "./mod.ts";
- * const model = new MLP(2, [1], { seed: 3 });
- * const classes = predictClasses(model, [[0, 0], [1, 2]]);
- * assert.equal(classes.length, 2);
- * assert.ok(classes.every((c) => c === 0 || c === 1));
- * ```
- */
-export function predictClasses(
-  model: MLP,
-  x: readonly (readonly number[])[],
-  loss: LossName = "hinge",
-  classes?: number,
-): number[] {
-  const nout = model.nouts[model.nouts.length - 1];
-  const kind = lossKind(loss, classes ?? (nout === 1 ? 2 : nout));
-  return x.map((sample) => kind.classify(model.predict(sample as number[]), 0));
-}
-
-/**
- * The accuracy of `model` on `data`, computed without gradients.
- *
- * @param model The model.
- * @param data Samples and labels.
- * @param loss The loss the model was trained with (default `"hinge"`).
- * @returns The fraction of samples classified correctly.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { evaluate, makeXor, MLP } from "./mod.ts";
- * const acc = evaluate(new MLP(2, [4, 1], { seed: 1 }), makeXor(50, { seed: 2 }));
- * assert.ok(acc >= 0 && acc <= 1);
- * ```
- */
-export function evaluate(
-  model: MLP,
-  data: Dataset,
-  loss: LossName = "hinge",
-): number {
-  return accuracy(predictClasses(model, data.x, loss, data.classes), data.y);
-}
-
 /** Where one recorded batch's graph lies on the tape. */
 interface RecordedBatch extends BatchGraph {
   layout: {
@@ -727,24 +652,49 @@ function countCorrect(tape: Tape, batch: BatchGraph, kind: LossKind): number {
 function makeOptimizer(options: FitOptions, parameters: Value[]): Optimizer {
   const chosen = options.optimizer ?? "sgd";
   if (typeof chosen !== "string") return chosen;
-  if (!OPTIMIZERS.includes(chosen)) {
-    throw new RangeError(
-      `Unknown optimizer ${JSON.stringify(chosen)}; expected one of ${
-        OPTIMIZERS.join(", ")
-      }`,
-    );
-  }
-  const lr = options.lr ?? (chosen === "sgd" ? 1.0 : 0.01);
-  if (chosen === "sgd") return new SGD(parameters, { lr });
-  if (chosen === "adam") return new Adam(parameters, { lr });
-  return new AdamW(parameters, { lr });
+  return optimizerByName(chosen, parameters, options.lr);
 }
 
 function makeSchedule(schedule: ScheduleName | Schedule, lr: number): Schedule {
   if (typeof schedule === "function") return schedule;
+  return schedule === "constant"
+    ? scheduleByName(schedule, lr)
+    : scheduleByName(schedule, lr, scheduleEnd(schedule, lr));
+}
+
+function scheduleEnd(schedule: ScheduleName, start: number): number {
   // micrograd's demo decays linearly to a tenth: lr = 1.0 - 0.9*k/100.
-  if (schedule === "linear") return scheduleByName("linear", lr, lr / 10);
-  return scheduleByName(schedule, lr);
+  if (schedule === "linear") return start / 10;
+  return schedule === "cosine" ? 0 : start;
+}
+
+/**
+ * The learning rates {@linkcode fit} runs from and to for an optimizer and a
+ * schedule chosen by name: `lr` (default {@linkcode DEFAULT_LR}) at the
+ * first step; at the last, `lr` for `"constant"`, `lr / 10` for `"linear"`
+ * (micrograd's demo, `1.0 - 0.9*k/100`), 0 for `"cosine"`.
+ *
+ * @param optimizer The optimizer's name.
+ * @param schedule The schedule's name.
+ * @param lr The learning rate given, if any.
+ * @returns The first and last learning rates.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fitLearningRates } from "./fit.ts";
+ * assert.deepEqual(fitLearningRates("sgd", "linear"), { start: 1, end: 0.1 });
+ * assert.deepEqual(fitLearningRates("adam", "cosine"), { start: 0.01, end: 0 });
+ * assert.deepEqual(fitLearningRates("sgd", "constant", 0.5), { start: 0.5, end: 0.5 });
+ * ```
+ */
+export function fitLearningRates(
+  optimizer: OptimizerName,
+  schedule: ScheduleName,
+  lr?: number,
+): { start: number; end: number } {
+  const start = lr ?? DEFAULT_LR[optimizer];
+  return { start, end: scheduleEnd(schedule, start) };
 }
 
 function checkInteger(x: unknown, what: string, min: number): void {

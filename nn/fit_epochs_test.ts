@@ -1,7 +1,7 @@
 // fit() by epochs: step counts, the per-epoch report, and option errors.
 
 import assert from "node:assert/strict";
-import { type EpochInfo, fit, makeBlobs, MLP, type StepInfo } from "../mod.ts";
+import { type EpochInfo, fit, makeBlobs, MLP, type StepInfo } from "./mod.ts";
 
 Deno.test("fit() with epochs runs ceil(n / batch) steps per epoch and reports each", () => {
   const data = makeBlobs(50, { classes: 3, seed: 4 });

@@ -132,8 +132,8 @@ export class Layer extends ContiguousModule {
     this.checkLive();
     const start = this.inputRange(x);
     const first = start >= 0
-      ? this.#recordRange(start)
-      : this.#recordGathered(this.inputIndices(x));
+      ? this.recordDense(start, this.nout, this.#op)
+      : this.recordDenseGathered(this.inputIndices(x), this.nout, this.#op);
     const tape = this.tape, out = new Array<Value>(this.nout);
     for (let j = 0; j < this.nout; j++) out[j] = Value.at(tape, first + j);
     return out;
@@ -196,7 +196,7 @@ export class Layer extends ContiguousModule {
    */
   record(tape: Tape, inputStart: number): number {
     this.checkRecord(tape, inputStart);
-    return this.#recordRange(inputStart);
+    return this.recordDense(inputStart, this.nout, this.#op);
   }
 
   /**
@@ -228,7 +228,7 @@ export class Layer extends ContiguousModule {
    */
   recordIndices(tape: Tape, inputs: readonly number[]): number {
     this.checkIndices(tape, inputs);
-    return this.#recordGathered(inputs);
+    return this.recordDenseGathered(inputs, this.nout, this.#op);
   }
 
   /**
@@ -248,39 +248,5 @@ export class Layer extends ContiguousModule {
    */
   override toString(): string {
     return `Layer of [${this.neurons.join(", ")}]`;
-  }
-
-  #recordRange(inputStart: number): number {
-    const tape = this.tape, nin = this.nin, nout = this.nout;
-    const stride = nin + 1;
-    const first = tape.denseRange(
-      this.parameterStart,
-      stride,
-      inputStart,
-      nin,
-      nout,
-      nin,
-    );
-    return this.#activate(first);
-  }
-
-  #recordGathered(inputs: readonly number[]): number {
-    const tape = this.tape, nin = this.nin, nout = this.nout;
-    const weights = new Array<number>(nin);
-    let first = -1;
-    for (let j = 0; j < nout; j++) {
-      const w = this.parameterStart + j * (nin + 1);
-      for (let k = 0; k < nin; k++) weights[k] = w + k;
-      const dot = tape.dot(weights, inputs, w + nin);
-      if (j === 0) first = dot;
-    }
-    return this.#activate(first);
-  }
-
-  /** Records the activations of the `nout` dots from `firstDot`. */
-  #activate(firstDot: number): number {
-    const op = this.#op;
-    if (op < 0) return firstDot;
-    return this.tape.unaryRange(op, firstDot, this.nout);
   }
 }

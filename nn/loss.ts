@@ -10,6 +10,112 @@ import { dot, sum, type Tape, Value } from "../engine/mod.ts";
 import { show } from "./_show.ts";
 
 /**
+ * The losses a classifier can be trained with, by name: what
+ * {@linkcode fit} accepts and the CLI and the playground offer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LOSS_NAMES } from "./loss.ts";
+ * assert.equal(LOSS_NAMES.join("|"), "hinge|mse|bce|cross-entropy");
+ * ```
+ */
+export const LOSS_NAMES: readonly ["hinge", "mse", "bce", "cross-entropy"] =
+  Object.freeze(["hinge", "mse", "bce", "cross-entropy"] as const);
+
+/**
+ * A loss name: `"hinge"` (micrograd's max-margin), `"mse"`, `"bce"` (binary
+ * cross-entropy on one logit) or `"cross-entropy"` (softmax over one logit
+ * per class).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type LossName, outputsForLoss } from "./loss.ts";
+ * const loss: LossName = "bce";
+ * assert.equal(outputsForLoss(loss, 2), 1);
+ * ```
+ */
+export type LossName = typeof LOSS_NAMES[number];
+
+/**
+ * The losses that score one output against 2 classes: `hinge` and `bce`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { TWO_CLASS_LOSSES } from "./loss.ts";
+ * assert.deepEqual(TWO_CLASS_LOSSES, ["hinge", "bce"]);
+ * ```
+ */
+export const TWO_CLASS_LOSSES: readonly LossName[] = Object.freeze([
+  "hinge",
+  "bce",
+]);
+
+/**
+ * Whether `loss` can be trained on `classes` classes: `hinge` and `bce`
+ * need exactly 2, `mse` and `cross-entropy` take any number from 2.
+ *
+ * @param loss The loss.
+ * @param classes The number of classes.
+ * @returns `true` when the loss fits.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lossFitsClasses } from "./loss.ts";
+ * assert.equal(lossFitsClasses("hinge", 2), true);
+ * assert.equal(lossFitsClasses("hinge", 3), false);
+ * assert.equal(lossFitsClasses("cross-entropy", 3), true);
+ * ```
+ */
+export function lossFitsClasses(loss: LossName, classes: number): boolean {
+  return !TWO_CLASS_LOSSES.includes(loss) || classes === 2;
+}
+
+/**
+ * The loss a classifier is trained with when none is chosen: micrograd's
+ * hinge for 2 classes, cross-entropy for more.
+ *
+ * @param classes The number of classes.
+ * @returns The loss name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultLoss } from "./loss.ts";
+ * assert.equal(defaultLoss(2), "hinge");
+ * assert.equal(defaultLoss(3), "cross-entropy");
+ * ```
+ */
+export function defaultLoss(classes: number): LossName {
+  return classes === 2 ? "hinge" : "cross-entropy";
+}
+
+/**
+ * How many outputs a model needs for `loss` on `classes` classes: one score
+ * for hinge, bce and 2-class mse; one per class for cross-entropy and
+ * multi-class mse.
+ *
+ * @param loss The loss.
+ * @param classes The number of classes (at least 2).
+ * @returns The size of the model's last layer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { outputsForLoss } from "./loss.ts";
+ * assert.equal(outputsForLoss("hinge", 2), 1);
+ * assert.equal(outputsForLoss("cross-entropy", 3), 3);
+ * ```
+ */
+export function outputsForLoss(loss: LossName, classes: number): number {
+  return loss === "cross-entropy" || (loss === "mse" && classes > 2)
+    ? classes
+    : 1;
+}
+/**
  * Mean squared error, `(1/n) Σ (pᵢ - tᵢ)²`, recorded as one difference node
  * per pair and a single dot node for the sum of squares.
  *

@@ -8,9 +8,9 @@ import {
   makeBlobs,
   makeMoons,
   MLP,
-  Tape,
   Trainer,
-} from "../mod.ts";
+} from "./mod.ts";
+import { Tape } from "../engine/mod.ts";
 import { MiniBatchStep } from "./minibatch.ts";
 
 function trainBoth(

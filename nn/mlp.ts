@@ -14,77 +14,18 @@ import {
 } from "./activation.ts";
 import { type Init, parseInit, type RandomOptions, rngFrom } from "./init.ts";
 import { Layer } from "./layer.ts";
+import {
+  checkParameters,
+  copyMeta,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  type ModelJSON,
+  type ModelMeta,
+  validateModelFile,
+} from "./model_file.ts";
 import { ContiguousModule, type ContiguousModuleOptions } from "./module.ts";
+import type { Normalization } from "./normalization.ts";
 import { show } from "./_show.ts";
-
-/** A JSON value: what `JSON.parse` can return. */
-export type JsonValue =
-  | null
-  | boolean
-  | number
-  | string
-  | readonly JsonValue[]
-  | { readonly [key: string]: JsonValue };
-
-/**
- * Free-form metadata a model file carries (the CLI stores the dataset,
- * the input normalisation, label names…): a JSON object.
- */
-export type ModelMeta = { readonly [key: string]: JsonValue };
-
-/**
- * The `format` field of a model file.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { MLP, MODEL_FORMAT } from "./mlp.ts";
- * assert.equal(new MLP(1, [1]).toJSON().format, MODEL_FORMAT);
- * ```
- */
-export const MODEL_FORMAT = "tapegrad-mlp";
-
-/**
- * The model file version this code writes (and the only one it reads).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { MLP, MODEL_VERSION } from "./mlp.ts";
- * assert.equal(new MLP(1, [1]).toJSON().version, MODEL_VERSION);
- * ```
- */
-export const MODEL_VERSION = 1;
-
-/** One layer of a model file. */
-export interface ModelLayerJSON {
-  /** Number of neurons. */
-  nout: number;
-  /** The neurons' non-linearity. */
-  activation: Activation;
-}
-
-/**
- * A model file: what {@linkcode MLP.toJSON} returns and
- * {@linkcode MLP.fromJSON} reads. Unknown fields are ignored.
- */
-export interface ModelJSON {
-  /** Always `"tapegrad-mlp"`. */
-  format: typeof MODEL_FORMAT;
-  /** The format version, 1. */
-  version: typeof MODEL_VERSION;
-  /** Number of inputs. */
-  nin: number;
-  /** The layers, first to last. */
-  layers: ModelLayerJSON[];
-  /**
-   * Every parameter in micrograd's order: layer by layer, neuron by neuron,
-   * each neuron's weights then its bias.
-   */
-  parameters: number[];
-  /** The model's {@linkcode MLP.meta}, when it has any. */
-  meta?: ModelMeta;
-}
 
 /** Options for {@linkcode MLP}. */
 export interface MLPOptions extends RandomOptions, ContiguousModuleOptions {
@@ -257,7 +198,30 @@ export class MLP extends ContiguousModule {
   }
 
   set meta(value: ModelMeta | undefined) {
-    this.#meta = value === undefined ? undefined : copyMeta(value, "MLP meta");
+    this.#meta = value === undefined
+      ? undefined
+      : copyMeta(value, "MLP meta", this.nin);
+  }
+
+  /**
+   * The input standardisation stored in `meta.normalization`, if any:
+   * {@linkcode MLP.predict} (and `fit()`, `evaluate()`, `predictClasses()`)
+   * apply it to raw inputs, so a saved model takes the data as it comes.
+   * `forward()` and `record()` take the model's inputs as they are.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * const model = new MLP(1, [1], { parameters: [1, 0] });
+   * model.meta = { normalization: { mean: [10], std: [2] } };
+   * assert.deepEqual(model.normalization, { mean: [10], std: [2] });
+   * assert.deepEqual(model.predict([14]), [2]);
+   * assert.equal(model.forward([14])[0].data, 14);
+   * ```
+   */
+  get normalization(): Normalization | undefined {
+    return this.#meta?.normalization as Normalization | undefined;
   }
 
   /**
@@ -387,6 +351,12 @@ export class MLP extends ContiguousModule {
         );
       }
       input[k] = v;
+    }
+    const norm = this.normalization;
+    if (norm !== undefined) {
+      for (let k = 0; k < nin; k++) {
+        input[k] = (input[k] - norm.mean[k]) / norm.std[k];
+      }
     }
     const data = this.tape.data, nouts = this.nouts, ops = this.#ops;
     let p = this.parameterStart, n = nin;
@@ -525,7 +495,7 @@ export class MLP extends ContiguousModule {
         `MLP.fromJSON() options must be an object, got ${show(options)}`,
       );
     }
-    const file = checkModelFile(json);
+    const file = validateModelFile(json);
     const model = new MLP(file.nin, file.layers.map((l) => l.nout), {
       activations: file.layers.map((l) => l.activation),
       parameters: file.parameters,
@@ -571,183 +541,4 @@ function layerActivations(options: MLPOptions, layers: number): Activation[] {
     { length: layers },
     (_, l) => parseActivation(activations[l], `MLP activations[${l}]`),
   );
-}
-
-/**
- * Checks an array of `count` finite parameters; `where` starts the messages
- * (`"Model file"` or `"MLP options"`).
- */
-function checkParameters(
-  parameters: unknown,
-  count: number,
-  architecture: string,
-  where: string,
-): asserts parameters is readonly number[] {
-  const name = `${where}: parameters`;
-  if (!Array.isArray(parameters)) {
-    throw new TypeError(
-      `${name} must be an array of ${count} numbers, got ${show(parameters)}`,
-    );
-  }
-  if (parameters.length !== count) {
-    throw new RangeError(
-      `${where}: expected ${count} parameters for ${architecture}, got ${parameters.length}`,
-    );
-  }
-  for (let k = 0; k < count; k++) {
-    const p: unknown = parameters[k];
-    if (typeof p !== "number" || !Number.isFinite(p)) {
-      throw new TypeError(
-        `${name}[${k}] must be a finite number, got ${show(p)}`,
-      );
-    }
-  }
-}
-
-/** Checks a parsed model file completely; returns it typed (meta copied). */
-function checkModelFile(json: unknown): ModelJSON {
-  if (!isPlainObject(json)) {
-    throw new TypeError(
-      `Not a tapegrad model file: expected an object, got ${show(json)}`,
-    );
-  }
-  if (json.format !== MODEL_FORMAT) {
-    throw new TypeError(
-      `Not a tapegrad model file: format is ${
-        show(json.format)
-      }, expected "${MODEL_FORMAT}"`,
-    );
-  }
-  const { version, nin, layers, parameters, meta } = json;
-  if (typeof version !== "number") {
-    throw new TypeError(
-      `Model file: version must be a number, got ${show(version)}`,
-    );
-  }
-  if (version !== MODEL_VERSION) {
-    throw new RangeError(
-      `Model file: version ${
-        show(version)
-      } is not supported, expected ${MODEL_VERSION}`,
-    );
-  }
-  checkSize(nin, "Model file: nin");
-  if (!Array.isArray(layers)) {
-    throw new TypeError(
-      `Model file: layers must be a non-empty array, got ${show(layers)}`,
-    );
-  }
-  if (layers.length === 0) {
-    throw new RangeError(
-      "Model file: layers must be a non-empty array, got an empty array",
-    );
-  }
-  const checked: ModelLayerJSON[] = Array.from(
-    { length: layers.length },
-    (_, l) => {
-      const layer: unknown = layers[l];
-      if (!isPlainObject(layer)) {
-        throw new TypeError(
-          `Model file: layers[${l}] must be an object, got ${show(layer)}`,
-        );
-      }
-      checkSize(layer.nout, `Model file: layers[${l}].nout`);
-      const activation = parseActivation(
-        layer.activation,
-        `Model file: layers[${l}].activation`,
-      );
-      return { nout: layer.nout as number, activation };
-    },
-  );
-  const sizes = [nin as number, ...checked.map((l) => l.nout)];
-  let count = 0;
-  for (let l = 0; l < checked.length; l++) {
-    count += (sizes[l] + 1) * sizes[l + 1];
-  }
-  checkParameters(parameters, count, sizes.join("-"), "Model file");
-  const file: ModelJSON = {
-    format: MODEL_FORMAT,
-    version: MODEL_VERSION,
-    nin: nin as number,
-    layers: checked,
-    parameters: parameters.slice(),
-  };
-  if (meta !== undefined) file.meta = copyMeta(meta, "Model file: meta");
-  return file;
-}
-
-/** Throws unless `x` is a positive integer. */
-function checkSize(x: unknown, name: string): void {
-  if (typeof x !== "number") {
-    throw new TypeError(`${name} must be a positive integer, got ${show(x)}`);
-  }
-  if (!Number.isInteger(x) || x < 1) {
-    throw new RangeError(`${name} must be a positive integer, got ${show(x)}`);
-  }
-}
-
-/** A frozen deep copy of a JSON object, checked on the way. */
-function copyMeta(meta: unknown, name: string): ModelMeta {
-  if (!isPlainObject(meta)) {
-    throw new TypeError(`${name} must be a plain object, got ${show(meta)}`);
-  }
-  return copyJson(meta, name, new Set()) as ModelMeta;
-}
-
-/** How deeply arrays and objects may nest in `meta` (the copy recurses). */
-const MAX_META_DEPTH = 64;
-
-function copyJson(x: unknown, path: string, ancestors: Set<object>): JsonValue {
-  if (
-    x === null || typeof x === "boolean" || typeof x === "string" ||
-    (typeof x === "number" && Number.isFinite(x))
-  ) {
-    return x;
-  }
-  if (Array.isArray(x) || isPlainObject(x)) {
-    if (ancestors.has(x)) {
-      throw new TypeError(`${path} must not contain itself (a cycle)`);
-    }
-    if (ancestors.size >= MAX_META_DEPTH) {
-      throw new RangeError(
-        `${
-          path.slice(0, 80)
-        }… nests arrays and objects more than ${MAX_META_DEPTH} levels deep; meta allows at most ${MAX_META_DEPTH}`,
-      );
-    }
-    ancestors.add(x);
-    let copy: JsonValue;
-    if (Array.isArray(x)) {
-      copy = Array.from(
-        { length: x.length },
-        (_, k) => copyJson(x[k], `${path}[${k}]`, ancestors),
-      );
-    } else {
-      const out: { [key: string]: JsonValue } = {};
-      for (const key of Object.keys(x)) {
-        out[key] = copyJson(x[key], `${path}${keyPath(key)}`, ancestors);
-      }
-      copy = out;
-    }
-    ancestors.delete(x);
-    return Object.freeze(copy);
-  }
-  throw new TypeError(
-    `${path} must be JSON data (null, a boolean, a finite number, a string, an array or a plain object), got ${
-      show(x)
-    }`,
-  );
-}
-
-/** `.key` for identifiers, `["key"]` otherwise. */
-function keyPath(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key)
-    ? `.${key}`
-    : `[${JSON.stringify(key)}]`;
-}
-
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  if (x === null || typeof x !== "object" || Array.isArray(x)) return false;
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
 }

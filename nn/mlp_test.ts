@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.3.0";
 import { Op, Tape, Value } from "../engine/mod.ts";
 import type { Activation } from "./activation.ts";
-import * as naive from "../bench/naive_micrograd.ts";
+import * as naive from "../testing/naive_micrograd.ts";
 import { hinge, mse } from "./loss.ts";
 import { MLP } from "./mlp.ts";
 import { Rng } from "./rng.ts";

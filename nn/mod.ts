@@ -36,12 +36,30 @@ export * from "./neuron.ts";
 export * from "./layer.ts";
 export * from "./mlp.ts";
 export * from "./loss.ts";
-export * from "./model_file.ts";
+export {
+  type JsonValue,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  type ModelJSON,
+  type ModelLayerJSON,
+  type ModelMeta,
+  validateModelFile,
+} from "./model_file.ts";
+export * from "./model_io.ts";
+export {
+  firstNonFinite,
+  fitNormalization,
+  MIN_STD,
+  type Normalization,
+  normalize,
+} from "./normalization.ts";
 export * from "./rng.ts";
 export * from "./data.ts";
+export * from "./datasets.ts";
 export * from "./csv.ts";
 export * from "./builtin_datasets.ts";
 export * from "./optim.ts";
 export * from "./schedule.ts";
+export * from "./metrics.ts";
 export * from "./fit.ts";
 export * from "./parallel.ts";

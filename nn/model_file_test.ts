@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { defaultTape, Tape } from "../engine/mod.ts";
-import { MLP, type ModelJSON, type ModelMeta } from "./mlp.ts";
-import { parseModel, serializeModel } from "./model_file.ts";
+import { MLP } from "./mlp.ts";
+import type { ModelJSON, ModelMeta } from "./model_file.ts";
+import { parseModel, serializeModel } from "./model_io.ts";
 import { throwsExactly } from "./_testing.ts";
 
 /** A valid model file for 2-16-16-1, as a fresh plain object. */

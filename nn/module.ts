@@ -480,6 +480,57 @@ export abstract class ContiguousModule extends Module {
   }
 
   /**
+   * Records `nout` dense neurons whose parameters are this module's block
+   * (neuron by neuron, `nin` weights then a bias) on the `nin` consecutive
+   * nodes from `inputStart`: `nout` `dotRange` nodes, then their activation
+   * `op` (none when `op` is negative). What a Layer records, and a Neuron as
+   * a one-output layer.
+   *
+   * @param inputStart Index of the first input node.
+   * @param nout Number of neurons.
+   * @param op The activation's unary op code, or -1 for linear.
+   * @returns The first output's index; the `nout` outputs are consecutive.
+   */
+  protected recordDense(inputStart: number, nout: number, op: number): number {
+    const tape = this.tape, nin = this.nin;
+    const first = tape.denseRange(
+      this.parameterStart,
+      nin + 1,
+      inputStart,
+      nin,
+      nout,
+      nin,
+    );
+    return op < 0 ? first : tape.unaryRange(op, first, nout);
+  }
+
+  /**
+   * {@linkcode ContiguousModule.recordDense} on arbitrary input nodes:
+   * `nout` gathered `dot` nodes, then their activation.
+   *
+   * @param inputs `nin` node indices.
+   * @param nout Number of neurons.
+   * @param op The activation's unary op code, or -1 for linear.
+   * @returns The first output's index; the `nout` outputs are consecutive.
+   */
+  protected recordDenseGathered(
+    inputs: readonly number[],
+    nout: number,
+    op: number,
+  ): number {
+    const tape = this.tape, nin = this.nin;
+    const weights = new Array<number>(nin);
+    let first = -1;
+    for (let j = 0; j < nout; j++) {
+      const w = this.parameterStart + j * (nin + 1);
+      for (let k = 0; k < nin; k++) weights[k] = w + k;
+      const dot = tape.dot(weights, inputs, w + nin);
+      if (j === 0) first = dot;
+    }
+    return op < 0 ? first : tape.unaryRange(op, first, nout);
+  }
+
+  /**
    * Throws unless `x` is a positive integer, for subclasses' own size
    * arguments (`nout`, `nouts[i]`…).
    *

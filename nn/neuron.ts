@@ -168,8 +168,8 @@ export class Neuron extends ContiguousModule {
     this.checkLive();
     const start = this.inputRange(x);
     const out = start >= 0
-      ? this.#recordRange(start)
-      : this.#recordGathered(this.inputIndices(x));
+      ? this.recordDense(start, 1, this.#op)
+      : this.recordDenseGathered(this.inputIndices(x), 1, this.#op);
     return Value.at(this.tape, out);
   }
 
@@ -226,7 +226,7 @@ export class Neuron extends ContiguousModule {
    */
   record(tape: Tape, inputStart: number): number {
     this.checkRecord(tape, inputStart);
-    return this.#recordRange(inputStart);
+    return this.recordDense(inputStart, 1, this.#op);
   }
 
   /**
@@ -256,7 +256,7 @@ export class Neuron extends ContiguousModule {
    */
   recordIndices(tape: Tape, inputs: readonly number[]): number {
     this.checkIndices(tape, inputs);
-    return this.#recordGathered(inputs);
+    return this.recordDenseGathered(inputs, 1, this.#op);
   }
 
   /**
@@ -274,24 +274,5 @@ export class Neuron extends ContiguousModule {
    */
   override toString(): string {
     return `${activationName(this.activation)}Neuron(${this.nin})`;
-  }
-
-  #recordRange(inputStart: number): number {
-    const tape = this.tape;
-    const dot = tape.dotRange(
-      this.weightStart,
-      inputStart,
-      this.nin,
-      this.biasIndex,
-    );
-    return this.#op < 0 ? dot : tape.unary(this.#op, dot);
-  }
-
-  #recordGathered(inputs: readonly number[]): number {
-    const weights = new Array<number>(this.nin);
-    for (let k = 0; k < this.nin; k++) weights[k] = this.weightStart + k;
-    const tape = this.tape;
-    const dot = tape.dot(weights, inputs, this.biasIndex);
-    return this.#op < 0 ? dot : tape.unary(this.#op, dot);
   }
 }

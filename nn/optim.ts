@@ -835,3 +835,86 @@ function nonNegative(what: string, value: unknown): number {
 function staleMessage(name: string, k: number, index: number): string {
   return `${name} parameters[${k}] is stale: node ${index} was dropped by tape.rewind(); create parameters before the mark you rewind to`;
 }
+
+/**
+ * The optimizers {@linkcode optimizerByName} creates, by name: what `fit`
+ * accepts and the CLI and the playground offer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { OPTIMIZER_NAMES } from "./optim.ts";
+ * assert.equal(OPTIMIZER_NAMES.join("|"), "sgd|adam|adamw");
+ * ```
+ */
+export const OPTIMIZER_NAMES: readonly ["sgd", "adam", "adamw"] = Object
+  .freeze(["sgd", "adam", "adamw"] as const);
+
+/**
+ * An optimizer name: `"sgd"`, `"adam"` or `"adamw"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_LR, type OptimizerName } from "./optim.ts";
+ * const name: OptimizerName = "adam";
+ * assert.equal(DEFAULT_LR[name], 0.01);
+ * ```
+ */
+export type OptimizerName = typeof OPTIMIZER_NAMES[number];
+
+/**
+ * The learning rate an optimizer created by name starts from when none is
+ * given: 1.0 for SGD (micrograd's demo), 0.01 for Adam and AdamW.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_LR } from "./optim.ts";
+ * assert.deepEqual(DEFAULT_LR, { sgd: 1, adam: 0.01, adamw: 0.01 });
+ * ```
+ */
+export const DEFAULT_LR: Readonly<Record<OptimizerName, number>> = Object
+  .freeze({ sgd: 1.0, adam: 0.01, adamw: 0.01 });
+
+/**
+ * An optimizer created by name with its default options and `lr` (default
+ * {@linkcode DEFAULT_LR}).
+ *
+ * @param name `"sgd"`, `"adam"` or `"adamw"`.
+ * @param parameters The Values to update.
+ * @param lr The learning rate (default: the optimizer's).
+ * @returns The optimizer.
+ * @throws {RangeError} If `name` is not an optimizer name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Value } from "../engine/mod.ts";
+ * import { optimizerByName, SGD } from "./optim.ts";
+ * const opt = optimizerByName("sgd", [new Value(1)]);
+ * assert.ok(opt instanceof SGD);
+ * assert.equal(opt.lr, 1);
+ * assert.throws(() => optimizerByName("rmsprop" as "sgd", []), {
+ *   name: "RangeError",
+ *   message: 'Unknown optimizer "rmsprop"; expected one of sgd, adam, adamw',
+ * });
+ * ```
+ */
+export function optimizerByName(
+  name: OptimizerName,
+  parameters: readonly Value[],
+  lr?: number,
+): Optimizer {
+  if (!(OPTIMIZER_NAMES as readonly string[]).includes(name)) {
+    throw new RangeError(
+      `Unknown optimizer ${JSON.stringify(name)}; expected one of ${
+        OPTIMIZER_NAMES.join(", ")
+      }`,
+    );
+  }
+  const options = { lr: lr ?? DEFAULT_LR[name] };
+  if (name === "sgd") return new SGD(parameters, options);
+  if (name === "adam") return new Adam(parameters, options);
+  return new AdamW(parameters, options);
+}

@@ -9,9 +9,9 @@
  */
 
 import type { Dataset } from "./data.ts";
+import { evaluate } from "./metrics.ts";
 import {
   type EpochInfo,
-  evaluate,
   type FitOptions,
   type FitResult,
   type StepInfo,
@@ -19,6 +19,7 @@ import {
   TrainingError,
 } from "./fit.ts";
 import type { MLP } from "./mlp.ts";
+import { normalize } from "./normalization.ts";
 import type {
   InitMessage,
   StepMessage,
@@ -200,7 +201,14 @@ export class ParallelTrainer {
     const f64 = (length: number) =>
       new Float64Array(new SharedArrayBuffer(8 * length));
     const x = f64(n * nin);
-    for (let i = 0; i < n; i++) x.set(data.x[i], i * nin);
+    // A model with a stored normalisation takes raw data, as Trainer does.
+    const norm = model.normalization;
+    for (let i = 0; i < n; i++) {
+      x.set(
+        norm === undefined ? data.x[i] : normalize(data.x[i], norm),
+        i * nin,
+      );
+    }
     const y = new Int32Array(new SharedArrayBuffer(4 * n));
     y.set(data.y);
     this.params = f64(count);

@@ -4,15 +4,16 @@ import assert from "node:assert/strict";
 import {
   defaultWorkers,
   fit,
+  fitNormalization,
   type FitOptions,
   fitParallel,
   makeBlobs,
   makeMoons,
   MLP,
   ParallelTrainer,
-  Tape,
   type WorkerLike,
-} from "../mod.ts";
+} from "./mod.ts";
+import { Tape } from "../engine/mod.ts";
 
 const FAULTY = new URL(
   "../testdata/parallel_faulty_worker.ts",
@@ -54,6 +55,51 @@ Deno.test("fitParallel() is bit-identical for 1, 2 and 3 workers and within 1e-1
   }
   for (let s = 0; s < reference.losses.length; s++) {
     assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
+  }
+});
+
+Deno.test("fitParallel() standardises raw data with the model's normalisation, as fit() does", async () => {
+  // Far from the origin and on very different scales: unnormalised
+  // training would give other losses entirely.
+  const blobs = makeBlobs(48, { classes: 3, seed: 4 });
+  const data = {
+    ...blobs,
+    x: blobs.x.map(([a, b]) => [500 + 100 * a, -3 + 0.01 * b]),
+  };
+  const normalization = fitNormalization(data.x);
+  const make = () => {
+    const model = new MLP(2, [8, 3], { seed: 6, tape: new Tape() });
+    model.meta = { normalization };
+    return model;
+  };
+  const options: FitOptions = {
+    loss: "cross-entropy",
+    optimizer: "adam",
+    batchSize: 12,
+    epochs: 2,
+    seed: 2,
+  };
+  const single = make();
+  const reference = fit(single, data, options);
+  const runs = [];
+  for (const workers of [1, 2]) {
+    const model = make();
+    const result = await fitParallel(model, data, {
+      ...options,
+      workers,
+      chunks: 3,
+    });
+    assert.equal(result.accuracy, reference.accuracy);
+    runs.push({ params: snapshot(model), losses: result.losses });
+  }
+  assert.deepEqual(runs[1], runs[0]);
+  assert.equal(runs[0].losses.length, 8);
+  for (let s = 0; s < reference.losses.length; s++) {
+    assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
+  }
+  const expected = snapshot(single);
+  for (let k = 0; k < expected.length; k++) {
+    assert.ok(Math.abs(runs[0].params[k] - expected[k]) <= 1e-12);
   }
 });
 

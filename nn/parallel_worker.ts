@@ -2,10 +2,10 @@
 
 import { Tape } from "../engine/mod.ts";
 import { lossKind } from "./_loss_kind.ts";
-import type { LossName } from "./fit.ts";
+import type { LossName } from "./loss.ts";
 import { MiniBatchStep } from "./minibatch.ts";
 import { MLP } from "./mlp.ts";
-import type { ModelJSON } from "./mlp.ts";
+import type { ModelJSON } from "./model_file.ts";
 
 /** The first message: the model, the loss and the shared buffers. */
 export interface InitMessage {

@@ -22,6 +22,7 @@ import {
   startServer,
 } from "./browser.ts";
 import { buildPlayground, toPath } from "./build.ts";
+import { boundaryPicture, neuronPicture, pictureHtml } from "./pictures.ts";
 
 const ROOT = toPath(new URL("../", import.meta.url));
 const ignore = !hasChromium() && !Deno.env.get("CI");
@@ -528,3 +529,96 @@ Deno.test(
     });
   },
 );
+
+Deno.test({
+  name:
+    "the library's drawGraph and plotBoundary pictures render in Chromium: sized as declared, every label inside its field, no box overlaps",
+  ...options,
+  async fn() {
+    const browser = await launchBrowser();
+    try {
+      const page = browser.page;
+      const neuron = neuronPicture();
+      await page.setContent(pictureHtml(neuron));
+      const drawn = await page.evaluate(() => {
+        const svg = document.querySelector("svg")!;
+        const box = svg.getBoundingClientRect();
+        const fields: { text: string; inside: boolean }[] = [];
+        const boxes: { x: number; y: number; w: number; h: number }[] = [];
+        for (const g of document.querySelectorAll("g.value")) {
+          const rect = g.querySelector("rect")!.getBoundingClientRect();
+          boxes.push({ x: rect.x, y: rect.y, w: rect.width, h: rect.height });
+          // Field k spans from separator k-1 (or the left edge) to separator k.
+          const edges = [
+            rect.left,
+            ...[...g.querySelectorAll("line")].map((l) =>
+              l.getBoundingClientRect().left
+            ),
+            rect.right,
+          ];
+          [...g.querySelectorAll("text")].forEach((t, k) => {
+            const r = t.getBoundingClientRect();
+            fields.push({
+              text: t.textContent ?? "",
+              inside: r.left >= edges[k] && r.right <= edges[k + 1] &&
+                r.top >= rect.top && r.bottom <= rect.bottom,
+            });
+          });
+        }
+        return {
+          width: box.width,
+          height: box.height,
+          ops: document.querySelectorAll("g.op").length,
+          fields,
+          boxes,
+        };
+      });
+      assert.equal(drawn.width, neuron.width);
+      assert.equal(drawn.height, neuron.height);
+      assert.equal(drawn.boxes.length, 10);
+      assert.equal(drawn.ops, 5);
+      assert.equal(drawn.fields.length, 30);
+      for (const field of drawn.fields) {
+        assert.ok(field.inside, `"${field.text}" overflows its field`);
+      }
+      for (let i = 0; i < drawn.boxes.length; i++) {
+        for (let j = i + 1; j < drawn.boxes.length; j++) {
+          const a = drawn.boxes[i], b = drawn.boxes[j];
+          const apart = a.x + a.w <= b.x || b.x + b.w <= a.x ||
+            a.y + a.h <= b.y || b.y + b.h <= a.y;
+          assert.ok(apart, `boxes ${i} and ${j} overlap on screen`);
+        }
+      }
+      const shot = await page.screenshot();
+      assert.ok(shot.length > 10_000, `a blank screenshot (${shot.length} B)`);
+
+      const boundary = boundaryPicture();
+      await page.setContent(pictureHtml(boundary));
+      const plot = await page.evaluate(() => {
+        const svg = document.querySelector("svg")!.getBoundingClientRect();
+        const panel = document.querySelector("#boundary > rect[fill='none']")!
+          .getBoundingClientRect();
+        const points = [...document.querySelectorAll("#boundary circle")]
+          .slice(0, -3) // the legend's samples
+          .map((c) => c.getBoundingClientRect());
+        return {
+          width: svg.width,
+          height: svg.height,
+          count: points.length,
+          inside: points.every((p) =>
+            p.left >= panel.left && p.right <= panel.right &&
+            p.top >= panel.top && p.bottom <= panel.bottom
+          ),
+        };
+      });
+      assert.deepEqual(plot, {
+        width: boundary.width,
+        height: boundary.height,
+        count: 100,
+        inside: true,
+      });
+    } finally {
+      await browser.close();
+    }
+  },
+});

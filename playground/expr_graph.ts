@@ -7,21 +7,12 @@
  * @module
  */
 
-import {
-  binaryDerivativeA,
-  binaryDerivativeB,
-  isBinary,
-  isUnary,
-  Op,
-  opName,
-  type Tape,
-  unaryDerivative,
-} from "../mod.ts";
+import { Op, opName, parseDecimal, type Tape } from "../mod.ts";
 import {
   evaluateExpression,
   parseExpression,
   variablesOf,
-} from "../cli/expr.ts";
+} from "../app/expr.ts";
 
 /** What a node of the graph is. */
 export type NodeKind = "variable" | "constant" | "op";
@@ -122,7 +113,6 @@ export class BindingError extends Error {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * Reads variable values written as on the command line: `x=2 y=-3`, also
@@ -160,7 +150,8 @@ export function parseBindings(text: string): Record<string, number> {
         } must be a letter or _ followed by letters, digits or _`,
       );
     }
-    if (!NUMBER.test(value)) {
+    const number = parseDecimal(value);
+    if (number === undefined) {
       throw new BindingError(
         `Value of ${name} must be a number, got ${JSON.stringify(value)}`,
       );
@@ -168,7 +159,7 @@ export function parseBindings(text: string): Record<string, number> {
     if (Object.prototype.hasOwnProperty.call(bindings, name)) {
       throw new BindingError(`Variable ${name} is given twice`);
     }
-    bindings[name] = Number(value);
+    bindings[name] = number;
   }
   return bindings;
 }
@@ -279,20 +270,22 @@ function reachableFrom(tape: Tape, root: number): Uint8Array {
 }
 
 /**
- * The engine's reverse loop (Tape.backward) replayed one node at a time,
- * recording every `grad[input] += g × local` it performs, in its order.
+ * The engine's backward pass laid out one node at a time. Every number comes
+ * from the engine: a node's gradient `g` is the one `Tape.backward` left on
+ * it (an op node has all of it before the reverse loop reaches it) and each
+ * local derivative is `Tape.localGradientsOf`'s; the steps only add the
+ * products up in the engine's order, to show each input's grad growing.
  */
 function backwardSteps(
   tape: Tape,
   root: number,
   reachable: Uint8Array,
 ): BackwardStep[] {
-  const data = tape.data, need = tape.needsGrad;
+  const need = tape.needsGrad;
   const grads = new Float64Array(root + 1);
   const steps: BackwardStep[] = [];
-  const rootOp = tape.op[root];
   // Tape.backward: an op root gets 1, a leaf root accumulates 1 if it needs it.
-  const seed = rootOp > Op.Const ? 1 : need[root];
+  const seed = tape.inputsOf(root).length > 0 ? 1 : need[root];
   grads[root] = seed;
   steps.push({
     kind: "seed",
@@ -309,9 +302,9 @@ function backwardSteps(
     skipped: false,
   });
   for (let i = root; i >= 0; i--) {
-    const op = tape.op[i];
-    if (!reachable[i] || op <= Op.Const || need[i] === 0) continue;
-    const g = grads[i];
+    const inputs = tape.inputsOf(i);
+    if (!reachable[i] || inputs.length === 0 || need[i] === 0) continue;
+    const g = i === root ? seed : tape.grad[i];
     const step: BackwardStep = {
       kind: "node",
       node: i,
@@ -321,9 +314,10 @@ function backwardSteps(
     };
     steps.push(step);
     if (g === 0) continue;
-    const add = (to: number, slot: number, local: number) => {
+    const locals = tape.localGradientsOf(i);
+    inputs.forEach((to, slot) => {
       if (!need[to]) return;
-      const before = grads[to], delta = g * local;
+      const local = locals[slot], before = grads[to], delta = g * local;
       grads[to] = before + delta;
       step.contributions.push({
         to,
@@ -333,26 +327,7 @@ function backwardSteps(
         before,
         after: grads[to],
       });
-    };
-    const inputs = tape.inputsOf(i);
-    if (isUnary(op)) {
-      add(inputs[0], 0, unaryDerivative(op, data[inputs[0]], data[i]));
-    } else if (isBinary(op)) {
-      const [a, b] = inputs;
-      add(a, 0, binaryDerivativeA(op, data[a], data[b], data[i]));
-      add(b, 1, binaryDerivativeB(op, data[a], data[b], data[i]));
-    } else if (op === Op.Sum) {
-      inputs.forEach((j, slot) => add(j, slot, 1));
-    } else {
-      // Dot and DotRange: [bias?, w1…wn, x1…xn]; bias' local derivative is 1.
-      const n = tape.arg1[i], hasBias = inputs.length > 2 * n ? 1 : 0;
-      if (hasBias) add(inputs[0], 0, 1);
-      for (let k = 0; k < n; k++) {
-        const w = inputs[hasBias + k], x = inputs[hasBias + n + k];
-        add(w, hasBias + k, data[x]);
-        add(x, hasBias + n + k, data[w]);
-      }
-    }
+    });
   }
   return steps;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "npm:fast-check@4.3.0";
-import { ExprError } from "../cli/expr.ts";
+import { ExprError } from "../app/expr.ts";
 import {
   BindingError,
   buildExprGraph,

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { buildExprGraph } from "./expr_graph.ts";
-import { DEFAULT_SIZES, edgeKey, layoutGraph } from "./graph_layout.ts";
+import {
+  DEFAULT_LAYOUT_SIZES,
+  layoutEdgeKey,
+  layoutGraph,
+} from "../viz/graph_layout.ts";
 
 const BINDINGS = { x1: 1, x2: 2, w1: 3, w2: 4, b: 5, x: 1, y: 2, u: 1, v: 2 };
 const EXPRESSIONS = [
@@ -38,7 +42,7 @@ Deno.test("layoutGraph() puts inputs left of their users, right beside the first
 });
 
 Deno.test("layoutGraph() routes long edges through lanes that no box covers", () => {
-  const { width: w, height: h } = DEFAULT_SIZES;
+  const { width: w, height: h } = DEFAULT_LAYOUT_SIZES;
   for (const source of EXPRESSIONS) {
     const graph = buildExprGraph(source, BINDINGS);
     const layout = layoutGraph(graph.nodes);
@@ -57,7 +61,7 @@ Deno.test("layoutGraph() routes long edges through lanes that no box covers", ()
       node.inputs.forEach((j, slot) => {
         const span = layout.places.get(node.index)!.column -
           layout.places.get(j)!.column;
-        const route = layout.routes.get(edgeKey(node.index, slot)) ?? [];
+        const route = layout.routes.get(layoutEdgeKey(node.index, slot)) ?? [];
         assert.equal(
           route.length,
           span - 1,

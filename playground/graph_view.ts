@@ -11,8 +11,8 @@
  * @module
  */
 
-import { ExprError } from "../cli/expr.ts";
-import { formatNumber } from "../cli/format.ts";
+import { ExprError } from "../app/expr.ts";
+import { formatNumber } from "../app/format.ts";
 import {
   byId,
   escapeHtml,
@@ -30,11 +30,11 @@ import {
   parseBindings,
 } from "./expr_graph.ts";
 import {
-  DEFAULT_SIZES,
-  edgeKey,
-  type Layout,
+  DEFAULT_LAYOUT_SIZES,
+  type GraphLayout,
+  layoutEdgeKey,
   layoutGraph,
-} from "./graph_layout.ts";
+} from "../viz/graph_layout.ts";
 
 /** Example expressions, with values. */
 const PRESETS: readonly { name: string; expr: string; bindings: string }[] = [
@@ -80,7 +80,7 @@ export function startGraphView(): void {
 class GraphView {
   #graph: ExprGraph | undefined;
   #position = 0;
-  #layout: Layout | undefined;
+  #layout: GraphLayout | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   readonly #expr = byId("expr", HTMLInputElement);
@@ -325,7 +325,7 @@ class GraphView {
 
   #renderSvg(grads: Float64Array, step: BackwardStep | undefined): void {
     const graph = this.#graph!, layout = this.#layout!;
-    const { width: W, height: H } = DEFAULT_SIZES;
+    const { width: W, height: H } = DEFAULT_LAYOUT_SIZES;
     const receiving = new Map<number, number>();
     const activeEdges = new Map<string, number>();
     if (step && step.kind === "node") {
@@ -364,7 +364,9 @@ class GraphView {
           px = x;
           py = y;
         };
-        for (const w of layout.routes.get(edgeKey(node.index, slot)) ?? []) {
+        for (
+          const w of layout.routes.get(layoutEdgeKey(node.index, slot)) ?? []
+        ) {
           curveTo(w.x1, w.y);
           d += ` L${w.x2},${w.y}`;
           px = w.x2;

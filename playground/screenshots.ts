@@ -1,7 +1,8 @@
 /**
- * Takes the README's screenshots of the playground with the browser tests'
- * setup (Debian's Chromium, headless, through playwright-core):
- * `docs/playground-train.png` and `docs/playground-graph.png`.
+ * Takes the README's screenshots with the browser tests' setup (Debian's
+ * Chromium, headless, through playwright-core): the playground's
+ * `docs/playground-train.png` and `docs/playground-graph.png`, and the
+ * library's pictures `docs/draw-graph-neuron.png` and `docs/plot-boundary.png`.
  *
  * Run: `deno run -A playground/screenshots.ts` (or `deno task playground:screenshots`).
  *
@@ -10,6 +11,7 @@
 
 import { launchBrowser, startServer } from "./browser.ts";
 import { buildPlayground, toPath } from "./build.ts";
+import { boundaryPicture, neuronPicture, pictureHtml } from "./pictures.ts";
 
 const DOCS = new URL("../docs/", import.meta.url);
 
@@ -73,6 +75,43 @@ export async function takeScreenshots(): Promise<string[]> {
   return written;
 }
 
+/**
+ * Renders the library's SVG pictures as they are, at 2x for crispness.
+ *
+ * @returns The files written.
+ */
+export async function takePictureScreenshots(): Promise<string[]> {
+  await Deno.mkdir(DOCS, { recursive: true });
+  const written: string[] = [];
+  for (
+    const [name, image] of [
+      ["draw-graph-neuron.png", neuronPicture()],
+      ["plot-boundary.png", boundaryPicture()],
+    ] as const
+  ) {
+    const browser = await launchBrowser({
+      viewport: {
+        width: Math.ceil(image.width),
+        height: Math.ceil(image.height),
+      },
+      deviceScaleFactor: 2,
+    });
+    try {
+      await browser.page.setContent(pictureHtml(image));
+      const file = toPath(new URL(name, DOCS));
+      await browser.page.screenshot({ path: file });
+      written.push(file);
+    } finally {
+      await browser.close();
+    }
+  }
+  return written;
+}
+
 if (import.meta.main) {
-  for (const file of await takeScreenshots()) console.log(`Wrote ${file}`);
+  // --pictures: only the library's pictures (no playground build, no training).
+  const files = Deno.args.includes("--pictures")
+    ? await takePictureScreenshots()
+    : [...await takeScreenshots(), ...await takePictureScreenshots()];
+  for (const file of files) console.log(`Wrote ${file}`);
 }

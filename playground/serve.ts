@@ -1,17 +1,13 @@
 /**
  * Serves the playground on 127.0.0.1: the page, its stylesheet and the
  * bundles in `playground/dist/` (built first when missing or stale and
- * `deno` may be run). Also the `serve` subcommand for `cli.ts`.
- *
- * Run alone: `deno run --allow-net=127.0.0.1 --allow-read playground/serve.ts [--port 8000]`.
+ * `deno` may be run). `cli.ts serve` (`cli/serve.ts`) calls {@linkcode serve};
+ * nothing here imports from `cli/`.
  *
  * @module
  */
 
-import { integerOption, type ParsedArgs } from "../cli/args.ts";
-import type { Command } from "../cli/command.ts";
-import { RuntimeError, UsageError } from "../cli/errors.ts";
-import type { Io } from "../cli/io.ts";
+import { RuntimeError } from "../app/errors.ts";
 import { type Http1Server, listenHttp1 } from "./http1.ts";
 import {
   BuildError,
@@ -315,65 +311,4 @@ export async function serve(
     finished: server.finished,
     shutdown: () => server.shutdown(),
   };
-}
-
-/** The `serve` subcommand, for `cli.ts`'s command list. */
-export const serveCommand: Command = {
-  name: "serve",
-  summary: "Serve the browser playground on 127.0.0.1",
-  usage: ["serve [--port <n>]"],
-  positionals: false,
-  options: {
-    port: {
-      type: "string",
-      value: "<n>",
-      default: String(DEFAULT_PORT),
-      help: "Port to listen on (0: any free port)",
-    },
-  },
-  description: [
-    "Serves the playground: train networks live and step through backward",
-    "passes in the browser. Listens on 127.0.0.1 only and prints the URL.",
-    "The page runs tapegrad itself, bundled into playground/dist/ by",
-    '"deno task playground:build" (done for you by "deno task serve").',
-    "Requests must name the server as 127.0.0.1:<port> or localhost:<port>",
-    "in their Host header (others get 403: DNS-rebinding protection), and",
-    `connections that do not send their headers within ${
-      HEADER_TIMEOUT_MS / 1000
-    } s are closed.`,
-  ].join(" "),
-  permissions:
-    "--allow-net=127.0.0.1 --allow-read=<the tapegrad directory> (to serve and check the page's files)",
-  examples: ["serve", "serve --port 0"],
-  async run(args: ParsedArgs, io: Io): Promise<number> {
-    const port = integerOption(
-      "port",
-      String(args.values.port ?? DEFAULT_PORT),
-      {
-        min: 0,
-        max: 65535,
-      },
-    );
-    const server = await serve({ port, log: (line) => io.out(line + "\n") });
-    await server.finished;
-    return 0;
-  },
-};
-
-if (import.meta.main) {
-  // Runs as "cli.ts serve" does, for use before cli.ts lists the command.
-  const at = Deno.args.indexOf("--port");
-  try {
-    const port = at < 0
-      ? DEFAULT_PORT
-      : integerOption("port", Deno.args[at + 1] ?? "", {
-        min: 0,
-        max: 65535,
-      });
-    const server = await serve({ port });
-    await server.finished;
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : error}`);
-    Deno.exitCode = error instanceof UsageError ? 2 : 1;
-  }
 }

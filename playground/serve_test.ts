@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { RuntimeError } from "../cli/errors.ts";
+import { RuntimeError } from "../app/errors.ts";
 import { startServer } from "./browser.ts";
 import { buildPlayground, bundleState, DIST_DIR } from "./build.ts";
 import { listenHttp1 } from "./http1.ts";
@@ -49,8 +49,8 @@ Deno.test("buildPlayground() bundles the page and the worker, self-contained", a
   );
   const app = await sources("app.js");
   assert.ok(
-    app.includes("../../cli/expr.ts"),
-    "the page reuses the CLI's expression language",
+    app.includes("../../app/expr.ts"),
+    "the page reuses the shared expression language",
   );
   assert.ok(
     app.includes("../../engine/tape.ts"),

@@ -12,32 +12,37 @@ import {
   type Dataset,
   DATASET_NAMES,
   type DatasetName,
+  describeValue as show,
   evaluate,
+  LOSS_NAMES,
+  lossFitsClasses,
   type LossName,
   makeDataset,
   MLP,
+  OPTIMIZER_NAMES,
   type OptimizerName,
   outputsForLoss,
+  scoreOutputs,
   serializeModel,
   Tape,
   Trainer,
   TrainingError,
 } from "../mod.ts";
-import { type CliMeta, LOSS_NAMES, scoreOutputs } from "../cli/model_meta.ts";
+import type { CliMeta } from "../app/model_meta.ts";
 import {
   type BoundaryGrid,
   dataBounds,
   type PlotBounds,
   sampleBoundary,
   squareBounds,
-} from "../cli/plot.ts";
-import { VERSION } from "../cli/version.ts";
+} from "../mod.ts";
+import { VERSION } from "../app/version.ts";
 
 /** The datasets the page offers, as `cli.ts train --dataset` names them. */
 export const DATASETS: readonly DatasetName[] = DATASET_NAMES;
 
-/** The optimizers the page offers. */
-export const OPTIMIZERS: readonly OptimizerName[] = ["sgd", "adam", "adamw"];
+/** The optimizers the page offers: the library's. */
+export const OPTIMIZERS: readonly OptimizerName[] = OPTIMIZER_NAMES;
 
 /** Everything the train view lets the user choose. */
 export interface TrainConfig {
@@ -113,11 +118,6 @@ export function classCount(
   return hasClassChoice(config.dataset) ? config.classes : 2;
 }
 
-/** Whether a loss works with this many classes (hinge and bce need 2). */
-export function lossFits(loss: LossName, classes: number): boolean {
-  return classes === 2 || (loss !== "hinge" && loss !== "bce");
-}
-
 /**
  * Checks a configuration field by field, with messages that name the field
  * as the page labels it.
@@ -173,11 +173,11 @@ export function checkConfig(config: TrainConfig): TrainConfig {
   if (!ACTIVATIONS.includes(config.activation)) {
     fail("activation", `Unknown activation ${show(config.activation)}`);
   }
-  if (!LOSS_NAMES.includes(config.loss)) {
+  if (!(LOSS_NAMES as readonly string[]).includes(config.loss)) {
     fail("loss", `Unknown loss ${show(config.loss)}`);
   }
   const classes = classCount(config);
-  if (!lossFits(config.loss, classes)) {
+  if (!lossFitsClasses(config.loss, classes)) {
     fail(
       "loss",
       `The ${config.loss} loss is for 2 classes and ${config.dataset} has ${classes}; choose cross-entropy or mse`,
@@ -388,8 +388,4 @@ export class TrainingSession {
     this.model.meta = meta as unknown as MLP["meta"];
     return serializeModel(this.model) + "\n";
   }
-}
-
-function show(x: unknown): string {
-  return typeof x === "string" ? JSON.stringify(x) : String(x);
 }

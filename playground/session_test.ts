@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseModel, TrainingError } from "../mod.ts";
-import { readMeta } from "../cli/model_meta.ts";
+import { readMeta } from "../app/model_meta.ts";
 import {
   checkConfig,
   ConfigError,

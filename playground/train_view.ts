@@ -10,7 +10,7 @@
  * @module
  */
 
-import { formatNumber, formatPercent } from "../cli/format.ts";
+import { formatNumber, formatPercent } from "../app/format.ts";
 import { byId, hideBanner, showBanner, typingInField } from "./dom.ts";
 import {
   CLASS_COLORS,
@@ -31,7 +31,6 @@ import {
   DATASETS,
   DEFAULT_CONFIG,
   hasClassChoice,
-  lossFits,
   makeData,
   type TrainConfig,
 } from "./session.ts";
@@ -40,12 +39,37 @@ import {
   type Dataset,
   type DatasetName,
   DEFAULT_NOISE,
+  LOSS_NAMES,
+  lossFitsClasses,
   type LossName,
+  OPTIMIZER_NAMES,
   type OptimizerName,
   outputsForLoss,
+  parseDecimal,
 } from "../mod.ts";
 
-const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+// The menus list the library's names; a new loss or optimizer needs a label.
+const LOSS_LABELS: Readonly<Record<LossName, string>> = {
+  hinge: "hinge (micrograd's)",
+  mse: "mean squared error",
+  bce: "binary cross-entropy",
+  "cross-entropy": "cross-entropy (softmax)",
+};
+const OPTIMIZER_LABELS: Readonly<Record<OptimizerName, string>> = {
+  sgd: "SGD",
+  adam: "Adam",
+  adamw: "AdamW",
+};
+
+function fillMenu<T extends string>(
+  select: HTMLSelectElement,
+  names: readonly T[],
+  labels: Readonly<Record<T, string>>,
+): void {
+  select.replaceChildren(
+    ...names.map((name) => new Option(labels[name], name)),
+  );
+}
 
 /** The ids of the controls, by the config field they set. */
 const FIELD_CONTROL: Partial<Record<keyof TrainConfig, string>> = {
@@ -109,6 +133,12 @@ class TrainView {
         }. Reload the page to try again.`,
       );
     };
+    fillMenu(byId("loss", HTMLSelectElement), LOSS_NAMES, LOSS_LABELS);
+    fillMenu(
+      byId("optimizer", HTMLSelectElement),
+      OPTIMIZER_NAMES,
+      OPTIMIZER_LABELS,
+    );
     this.#applyDefaults();
     this.#wireControls();
     this.#restart();
@@ -257,9 +287,9 @@ class TrainView {
     });
     const loss = byId("loss", HTMLSelectElement);
     for (const option of loss.options) {
-      option.disabled = !lossFits(option.value as LossName, classes);
+      option.disabled = !lossFitsClasses(option.value as LossName, classes);
     }
-    if (!lossFits(loss.value as LossName, classes)) {
+    if (!lossFitsClasses(loss.value as LossName, classes)) {
       const from = loss.value;
       loss.value = "cross-entropy";
       showBanner(
@@ -295,13 +325,14 @@ class TrainView {
       label: string,
     ): number => {
       const value = text(id);
-      if (!NUMBER.test(value)) {
+      const number = parseDecimal(value.trim());
+      if (number === undefined) {
         throw new ConfigError(
           field,
           `${label} must be a number, got ${JSON.stringify(value)}`,
         );
       }
-      return Number(value);
+      return number;
     };
     const layers = number("layers", "layers", "Hidden layers");
     const width = number("width", "layers", "Neurons per layer");
@@ -618,7 +649,7 @@ class TrainView {
     const out = byId("predict-output");
     const x1 = byId("predict-x1", HTMLInputElement).value.trim();
     const x2 = byId("predict-x2", HTMLInputElement).value.trim();
-    if (!NUMBER.test(x1) || !NUMBER.test(x2)) {
+    if (parseDecimal(x1) === undefined || parseDecimal(x2) === undefined) {
       out.classList.remove("has");
       out.textContent = `Enter two numbers, got ${JSON.stringify(x1)} and ${
         JSON.stringify(x2)

@@ -7,9 +7,8 @@
  * @module
  */
 
-import type { TrainingError } from "../mod.ts";
-import { scoreOutputs } from "../cli/model_meta.ts";
-import type { BoundaryGrid } from "../cli/plot.ts";
+import { scoreOutputs, type TrainingError } from "../mod.ts";
+import type { BoundaryGrid } from "../mod.ts";
 import type { FromWorker, GridMessage, ToWorker } from "./protocol.ts";
 import { ConfigError, TrainingSession } from "./session.ts";
 

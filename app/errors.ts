@@ -1,9 +1,12 @@
 /**
- * The CLI's two kinds of failure: usage errors (exit code 2) and runtime
- * errors (exit code 1). Both carry a one-line message for stderr.
+ * The two kinds of failure the CLI and the playground server report: usage
+ * errors (exit code 2) and runtime errors (exit code 1). Both carry a
+ * one-line message for stderr.
  *
  * @module
  */
+
+import { describeValue } from "../mod.ts";
 
 /**
  * A mistake on the command line: unknown command or option, a missing or
@@ -70,7 +73,8 @@ export class RuntimeError extends Error {
 }
 
 /**
- * Quotes a value for an error message, as JSON does for strings.
+ * Quotes a value for an error message, as JSON does for strings (the
+ * library's {@linkcode describeValue}, so every message quotes alike).
  *
  * @param value The value the user gave.
  * @returns The quoted text.
@@ -83,5 +87,5 @@ export class RuntimeError extends Error {
  * ```
  */
 export function quote(value: string): string {
-  return JSON.stringify(value);
+  return describeValue(value);
 }

@@ -19,7 +19,7 @@ export interface LayoutInput {
 }
 
 /** A node's place. */
-export interface Placement {
+export interface LayoutPlacement {
   /** Column, from 0. */
   column: number;
   /** Row within the column, from 0 (waypoints count as rows). */
@@ -31,7 +31,7 @@ export interface Placement {
 }
 
 /** Where a long edge passes a column: from `x1` to `x2` at height `y`. */
-export interface Waypoint {
+export interface LayoutWaypoint {
   /** Left end. */
   x1: number;
   /** Right end. */
@@ -57,14 +57,14 @@ export interface LayoutSizes {
 }
 
 /** The laid-out graph. */
-export interface Layout {
+export interface GraphLayout {
   /** Placement by node index. */
-  places: Map<number, Placement>;
+  places: Map<number, LayoutPlacement>;
   /**
    * Waypoints of the edges that span more than one column, by
-   * {@linkcode edgeKey}; edges between neighbouring columns have none.
+   * {@linkcode layoutEdgeKey}; edges between neighbouring columns have none.
    */
-  routes: Map<string, Waypoint[]>;
+  routes: Map<string, LayoutWaypoint[]>;
   /** Drawing width in pixels. */
   width: number;
   /** Drawing height in pixels. */
@@ -72,7 +72,7 @@ export interface Layout {
 }
 
 /** The default node size and gaps. */
-export const DEFAULT_SIZES: LayoutSizes = {
+export const DEFAULT_LAYOUT_SIZES: LayoutSizes = {
   width: 132,
   height: 62,
   gapX: 56,
@@ -86,9 +86,9 @@ export const DEFAULT_SIZES: LayoutSizes = {
  *
  * @param to The user's index.
  * @param slot Which of its inputs.
- * @returns The key used in {@linkcode Layout.routes}.
+ * @returns The key used in {@linkcode GraphLayout.routes}.
  */
-export function edgeKey(to: number, slot: number): string {
+export function layoutEdgeKey(to: number, slot: number): string {
   return `${to}:${slot}`;
 }
 
@@ -123,8 +123,8 @@ interface Item {
  */
 export function layoutGraph(
   nodes: readonly LayoutInput[],
-  sizes: LayoutSizes = DEFAULT_SIZES,
-): Layout {
+  sizes: LayoutSizes = DEFAULT_LAYOUT_SIZES,
+): GraphLayout {
   const column = new Map<number, number>();
   const users = new Map<number, number[]>();
   for (const node of nodes) users.set(node.index, []);
@@ -152,8 +152,10 @@ export function layoutGraph(
   // Items: the boxes, and a waypoint per column an edge passes.
   const items = new Map<number, Item>();
   const columns: number[][] = [];
+  const waypointColumn = new Map<number, number>();
   const add = (id: number, c: number, height: number) => {
     items.set(id, { id, height, left: [], right: [] });
+    if (id < 0) waypointColumn.set(id, c);
     (columns[c] ??= []).push(id);
   };
   for (const node of nodes) {
@@ -176,7 +178,7 @@ export function layoutGraph(
       }
       items.get(previous)!.right.push(node.index);
       items.get(node.index)!.left.push(previous);
-      if (chain.length > 0) chains.set(edgeKey(node.index, slot), chain);
+      if (chain.length > 0) chains.set(layoutEdgeKey(node.index, slot), chain);
     });
   }
   for (let c = 0; c < columns.length; c++) columns[c] ??= [];
@@ -217,19 +219,18 @@ export function layoutGraph(
   }
 
   const x = (c: number) => sizes.margin + c * (sizes.width + sizes.gapX);
-  const places = new Map<number, Placement>();
+  const places = new Map<number, LayoutPlacement>();
   columns.forEach((col, c) =>
     col.forEach((id, row) => {
       if (id >= 0) places.set(id, { column: c, row, x: x(c), y: top.get(id)! });
     })
   );
-  const routes = new Map<string, Waypoint[]>();
+  const routes = new Map<string, LayoutWaypoint[]>();
   for (const [key, chain] of chains) {
     routes.set(
       key,
       chain.map((id) => {
-        const c = column.get(id) ??
-          columns.findIndex((col) => col.includes(id));
+        const c = waypointColumn.get(id)!;
         return { x1: x(c), x2: x(c) + sizes.width, y: centre(id) };
       }),
     );

@@ -1,5 +1,5 @@
 /**
- * Number, duration and colour formatting shared by the CLI's commands.
+ * Number, duration and colour formatting shared by the CLI and the playground.
  *
  * @module
  */
