@@ -460,7 +460,7 @@ export const trainCommand: Command = {
     steps: {
       type: "string",
       value: "<n>",
-      defaultText: `${DEFAULT_STEPS} (shipped data sets: by epochs)`,
+      defaultText: `${DEFAULT_STEPS}; shipped data sets train by --epochs`,
       help: "Training steps",
     },
     epochs: {
