@@ -14,6 +14,10 @@ import {
   DATASET_NAMES,
   type DatasetName,
   DEFAULT_NOISE,
+  FIT_MODES,
+  FIT_PRECISIONS,
+  type FitMode,
+  type FitPrecision,
   type Init,
   INITS,
   LOSS_NAMES,
@@ -98,6 +102,10 @@ export interface TrainPlan {
   logEvery?: number;
   /** Workers for data-parallel steps, or `undefined` for the default. */
   workers?: number;
+  /** How steps run (`fit`'s mode). */
+  mode: FitMode;
+  /** The number format of wasm steps. */
+  precision: FitPrecision;
   /** Largest parameter count allowed. */
   maxParameters: number;
   /** Largest estimated memory of training, in MB. */
@@ -249,6 +257,17 @@ export function planTraining(args: ParsedArgs): TrainPlan {
       );
     }
   }
+  const mode = choiceOption("mode", text(args, "mode"), FIT_MODES);
+  const precision = choiceOption(
+    "precision",
+    text(args, "precision"),
+    FIT_PRECISIONS,
+  );
+  if (precision === "float32" && mode !== "wasm" && mode !== "auto") {
+    throw new UsageError(
+      `--precision float32 needs --mode wasm or auto (the WebAssembly backend); got --mode ${mode}`,
+    );
+  }
   const logText = str(args, "log-every");
   const workersText = str(args, "workers");
   return {
@@ -308,6 +327,8 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     logEvery: logText === undefined
       ? undefined
       : integerOption("log-every", logText, { min: 1 }),
+    mode,
+    precision,
     workers: workersText === undefined
       ? undefined
       : integerOption("workers", workersText, { min: 1, max: 256 }),
