@@ -59,6 +59,12 @@ Deno.test("train --mode and --precision reject what they do not accept", async (
     bad.stderr,
     /^error: --mode must be one of auto, record, replay, compiled, wasm; got "fast"/,
   );
+  const workers = await train(["--workers", "2", "--mode", "wasm"]);
+  assert.equal(workers.code, 2);
+  assert.match(
+    workers.stderr,
+    /^error: --workers 2 trains recorded graphs on workers; it does not combine with --mode wasm/,
+  );
   const f32 = await train(["--mode", "compiled", "--precision", "float32"]);
   assert.equal(f32.code, 2);
   assert.match(

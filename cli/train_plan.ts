@@ -268,8 +268,21 @@ export function planTraining(args: ParsedArgs): TrainPlan {
       `--precision float32 needs --mode wasm or auto (the WebAssembly backend); got --mode ${mode}`,
     );
   }
-  const logText = str(args, "log-every");
   const workersText = str(args, "workers");
+  const workers = workersText === undefined
+    ? undefined
+    : integerOption("workers", workersText, { min: 1, max: 256 });
+  if (
+    workers !== undefined && workers > 1 &&
+    (mode !== "auto" || precision !== "float64")
+  ) {
+    throw new UsageError(
+      `--workers ${workers} trains recorded graphs on workers; it does not combine with --mode ${mode}${
+        precision === "float64" ? "" : " --precision " + precision
+      } (use one or the other)`,
+    );
+  }
+  const logText = str(args, "log-every");
   return {
     datasetName,
     csvPath,
@@ -329,9 +342,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
       : integerOption("log-every", logText, { min: 1 }),
     mode,
     precision,
-    workers: workersText === undefined
-      ? undefined
-      : integerOption("workers", workersText, { min: 1, max: 256 }),
+    workers,
     maxParameters: integerOption(
       "max-parameters",
       text(args, "max-parameters"),
