@@ -21,6 +21,8 @@ import {
   defaultLoss,
   defaultWorkers,
   fit,
+  FIT_MODES,
+  FIT_PRECISIONS,
   fitLearningRates,
   type FitOptions,
   fitParallel,
@@ -141,6 +143,8 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
       batchSize,
       l2: plan.l2,
       seed: plan.seed,
+      mode: plan.mode,
+      precision: plan.precision,
       val: data.val,
       // By epochs, the held-out part is evaluated once per epoch instead.
       evalEvery: plan.epochs === undefined
@@ -294,7 +298,10 @@ function chooseWorkers(
   const readable = PARALLEL_WORKER_URL.protocol !== "file:" ||
     Deno.permissions.querySync({ name: "read", path }).state === "granted";
   if (plan.workers === undefined) {
-    return readable ? defaultWorkers(batch, parameters) : 1;
+    // Workers run recorded graphs: an explicit --mode or float32 stays on
+    // this thread, where that backend runs.
+    const explicit = plan.mode !== "auto" || plan.precision !== "float64";
+    return readable && !explicit ? defaultWorkers(batch, parameters) : 1;
   }
   if (plan.workers > 1 && !readable) {
     throw new RuntimeError(
@@ -521,6 +528,22 @@ export const trainCommand: Command = {
       type: "boolean",
       short: "q",
       help: "Print only the final summary line",
+    },
+    mode: {
+      type: "string",
+      value: "<mode>",
+      default: "auto",
+      help: `How steps run: ${
+        FIT_MODES.join(", ")
+      } (auto picks wasm for wide layers where WebAssembly SIMD runs, else compiled)`,
+    },
+    precision: {
+      type: "string",
+      value: "<p>",
+      default: "float64",
+      help: `Number format of wasm steps: ${
+        FIT_PRECISIONS.join(", ")
+      } (float32: twice the SIMD lanes, about 1e-7 relative rounding)`,
     },
     workers: {
       type: "string",

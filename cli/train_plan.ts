@@ -14,6 +14,10 @@ import {
   DATASET_NAMES,
   type DatasetName,
   DEFAULT_NOISE,
+  FIT_MODES,
+  FIT_PRECISIONS,
+  type FitMode,
+  type FitPrecision,
   type Init,
   INITS,
   LOSS_NAMES,
@@ -98,6 +102,10 @@ export interface TrainPlan {
   logEvery?: number;
   /** Workers for data-parallel steps, or `undefined` for the default. */
   workers?: number;
+  /** How steps run (`fit`'s mode). */
+  mode: FitMode;
+  /** The number format of wasm steps. */
+  precision: FitPrecision;
   /** Largest parameter count allowed. */
   maxParameters: number;
   /** Largest estimated memory of training, in MB. */
@@ -249,8 +257,32 @@ export function planTraining(args: ParsedArgs): TrainPlan {
       );
     }
   }
-  const logText = str(args, "log-every");
+  const mode = choiceOption("mode", text(args, "mode"), FIT_MODES);
+  const precision = choiceOption(
+    "precision",
+    text(args, "precision"),
+    FIT_PRECISIONS,
+  );
+  if (precision === "float32" && mode !== "wasm" && mode !== "auto") {
+    throw new UsageError(
+      `--precision float32 needs --mode wasm or auto (the WebAssembly backend); got --mode ${mode}`,
+    );
+  }
   const workersText = str(args, "workers");
+  const workers = workersText === undefined
+    ? undefined
+    : integerOption("workers", workersText, { min: 1, max: 256 });
+  if (
+    workers !== undefined && workers > 1 &&
+    (mode !== "auto" || precision !== "float64")
+  ) {
+    throw new UsageError(
+      `--workers ${workers} trains recorded graphs on workers; it does not combine with --mode ${mode}${
+        precision === "float64" ? "" : " --precision " + precision
+      } (use one or the other)`,
+    );
+  }
+  const logText = str(args, "log-every");
   return {
     datasetName,
     csvPath,
@@ -308,9 +340,9 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     logEvery: logText === undefined
       ? undefined
       : integerOption("log-every", logText, { min: 1 }),
-    workers: workersText === undefined
-      ? undefined
-      : integerOption("workers", workersText, { min: 1, max: 256 }),
+    mode,
+    precision,
+    workers,
     maxParameters: integerOption(
       "max-parameters",
       text(args, "max-parameters"),

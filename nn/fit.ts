@@ -54,12 +54,42 @@ import {
 export type FitMode = "auto" | "record" | "replay" | "compiled" | "wasm";
 
 /**
+ * Every {@linkcode FitMode}, for menus, help texts and validation.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FIT_MODES } from "./fit.ts";
+ * assert.ok(FIT_MODES.includes("wasm"));
+ * ```
+ */
+export const FIT_MODES: readonly FitMode[] = [
+  "auto",
+  "record",
+  "replay",
+  "compiled",
+  "wasm",
+];
+
+/**
  * The number format of a `"wasm"` step: `"float64"` (the default, as the rest
  * of tapegrad) or `"float32"`, twice the SIMD lanes at float32 rounding
  * (values and gradients to about 1e-7 relative; the parameters stay float64
  * on the tape and the optimizer updates them there).
  */
 export type FitPrecision = "float64" | "float32";
+
+/**
+ * Every {@linkcode FitPrecision}, for menus, help texts and validation.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FIT_PRECISIONS } from "./fit.ts";
+ * assert.deepEqual(FIT_PRECISIONS, ["float64", "float32"]);
+ * ```
+ */
+export const FIT_PRECISIONS: readonly FitPrecision[] = ["float64", "float32"];
 
 /**
  * `"auto"` picks `"wasm"` when a sample's dense layers hold at least this
@@ -345,7 +375,7 @@ export class Trainer {
       checkInteger(options.evalEvery, "evalEvery", 1);
     }
     const requested = options.mode ?? "auto";
-    if (!["auto", "record", "replay", "compiled", "wasm"].includes(requested)) {
+    if (!FIT_MODES.includes(requested)) {
       throw new RangeError(
         `Unknown mode ${
           JSON.stringify(requested)
@@ -353,7 +383,7 @@ export class Trainer {
       );
     }
     const precision = options.precision ?? "float64";
-    if (precision !== "float64" && precision !== "float32") {
+    if (!FIT_PRECISIONS.includes(precision)) {
       throw new RangeError(
         `Unknown precision ${
           JSON.stringify(precision)
