@@ -212,6 +212,47 @@ export function unaryForward(op: number, x: number): number {
 }
 
 /**
+ * Applies a unary op to `count` consecutive values: `data[to + j] =
+ * f(data[from + j])`, the same numbers as {@linkcode unaryForward} one by
+ * one (a layer's activations, recorded in one call).
+ *
+ * @param op A unary op code.
+ * @param data The values, read and written in place.
+ * @param from Index of the first input.
+ * @param to Index of the first output.
+ * @param count Number of values.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Op, unaryForwardRange } from "./ops.ts";
+ * const data = new Float64Array([-1, 2, 0, 0]);
+ * unaryForwardRange(Op.Relu, data, 0, 2, 2);
+ * assert.deepEqual(Array.from(data), [-1, 2, 0, 2]);
+ * ```
+ */
+export function unaryForwardRange(
+  op: number,
+  data: Float64Array,
+  from: number,
+  to: number,
+  count: number,
+): void {
+  // ReLU, the usual hidden activation, in a loop of its own (the rule of
+  // unaryValue below): a switch per node cost about 5 ns.
+  if (op === Op.Relu) {
+    for (let j = 0; j < count; j++) {
+      const x = data[from + j];
+      data[to + j] = x < 0 ? 0 : x;
+    }
+  } else {
+    for (let j = 0; j < count; j++) {
+      data[to + j] = unaryValue(op, data[from + j]);
+    }
+  }
+}
+
+/**
  * The local derivative `dy/dx` of a unary op, from its input and output.
  *
  * @param op A unary op code.

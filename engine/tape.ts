@@ -22,10 +22,13 @@ import {
   opName,
   unaryDerivative,
   unaryForward,
+  unaryForwardRange,
   writeDotRange,
 } from "./ops.ts";
 
 const INITIAL_CAPACITY = 1024;
+// Tape.firstInterior when the tape holds only leaves and constants.
+const NO_INTERIOR = 2 ** 31 - 1;
 
 // The op table's arities by code, copied once for the hot loops (a typed
 // array read per node, no call), and its kinds as plain constants.
@@ -144,6 +147,10 @@ export class Tape {
   // Interior nodes at or after this index have gradient 0: backward only
   // resets interior gradients below it (see setGrad).
   private gradsDirtyEnd = 0;
+  // Every node below this index is a leaf or a constant (NO_INTERIOR when
+  // there is no other kind of node): backward neither resets nor visits
+  // them, so the parameters of models made before a step cost nothing.
+  private firstInterior = NO_INTERIOR;
   // needCount[i] = how many nodes before i need a gradient: a range's count
   // is one subtraction, so recording a dot does not scan its inputs twice.
   private needCount: Int32Array;
@@ -304,6 +311,47 @@ export class Tape {
   }
 
   /**
+   * Records the sum of the `count` consecutive nodes from `start` as one
+   * node: the same node as {@linkcode Tape.sum} on the list `start, start +
+   * 1, …`, recorded without a list (the L2 term's `p·p` nodes, say).
+   *
+   * @param start Index of the first input.
+   * @param count Number of inputs (at least one).
+   * @returns The new node's index.
+   *
+   * @throws {RangeError} If the inputs are not `count >= 1` nodes on the tape.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Tape } from "./tape.ts";
+   * const tape = new Tape();
+   * const a = tape.leaf(1);
+   * tape.leaf(2);
+   * tape.leaf(3);
+   * const s = tape.sumRange(a, 3);
+   * assert.equal(tape.data[s], 6);
+   * assert.deepEqual(tape.inputsOf(s), [0, 1, 2]);
+   * ```
+   */
+  sumRange(start: number, count: number): number {
+    this.beginOp();
+    this.#checkRange(start, count, "Inputs");
+    if (count < 1) {
+      throw new RangeError(`sumRange() needs at least one input, got ${count}`);
+    }
+    const offset = this.reservePool(count);
+    const pool = this.pool, data = this.data, needCount = this.needCount;
+    let total = 0;
+    for (let k = 0; k < count; k++) {
+      pool[offset + k] = start + k;
+      total += data[start + k];
+    }
+    const anyNeed = needCount[start + count] > needCount[start] ? 1 : 0;
+    return this.push(Op.Sum, offset, count, total, anyNeed);
+  }
+
+  /**
    * Records `bias + Σ weights[k]·inputs[k]` as one node, summed in that order
    * (micrograd's order). Contiguous index lists are stored as two ranges.
    *
@@ -398,7 +446,9 @@ export class Tape {
    * nodes, node `j` computing `data[b_j] + Σ_k data[w_j + k]·data[x + k]`
    * with `w_j = weightStart + j·weightStride` and `b_j = w_j + biasOffset`
    * (no bias when `biasOffset` is negative). Same nodes as `count` calls to
-   * {@linkcode Tape.dotRange}, recorded with less overhead per node.
+   * {@linkcode Tape.dotRange}, recorded with less overhead per node. With an
+   * `activation`, `count` nodes of that unary op on the dots follow them,
+   * as {@linkcode Tape.unaryRange} would record them, in the same pass.
    *
    * @param weightStart Index of neuron 0's first weight.
    * @param weightStride Distance between neurons' first weights.
@@ -406,7 +456,26 @@ export class Tape {
    * @param n Inputs per neuron.
    * @param count Number of neurons.
    * @param biasOffset Bias index relative to each neuron's first weight, or -1.
-   * @returns The index of the first new node; the rest follow it.
+   * @param activation A unary op code applied to the dots, or -1 for none.
+   * @returns The index of the first new node (the first dot); the rest
+   * follow it, and the activations start at that index plus `count`.
+   *
+   * @throws {RangeError} If an index is out of the tape, the stride is
+   * negative or `activation` is not a unary op code.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Op } from "./ops.ts";
+   * import { Tape } from "./tape.ts";
+   * const tape = new Tape();
+   * tape.leaf(2), tape.leaf(-1), tape.leaf(1); // two weights, then a bias
+   * const x = tape.leaf(3, false);
+   * tape.leaf(4, false);
+   * const first = tape.denseRange(0, 3, x, 2, 1, 2, Op.Relu);
+   * assert.equal(tape.data[first], 1 + 2 * 3 + -1 * 4); // 3
+   * assert.equal(tape.data[first + 1], 3); // relu of the dot
+   * ```
    */
   denseRange(
     weightStart: number,
@@ -415,8 +484,12 @@ export class Tape {
     n: number,
     count: number,
     biasOffset = -1,
+    activation = -1,
   ): number {
     this.beginOp();
+    if (activation !== -1 && ARITY[activation] !== UNARY) {
+      throw badOp(activation, "unary");
+    }
     this.#checkRange(inputStart, n, "Inputs");
     if (!(Number.isInteger(weightStride) && weightStride >= 0)) {
       throw new RangeError(
@@ -438,9 +511,11 @@ export class Tape {
         const w = weightStart + j * weightStride;
         this.dotRange(w, inputStart, n, biasOffset < 0 ? -1 : w + biasOffset);
       }
+      if (activation !== -1) this.unaryRange(activation, first, count);
       return first;
     }
-    while (this.size + count > this.data.length) this.grow();
+    const nodes = activation === -1 ? count : 2 * count;
+    while (this.size + nodes > this.data.length) this.grow();
     const size = naryPoolSize(Op.DotRange, n);
     const offset = this.reservePool(size * count);
     const pool = this.pool, data = this.data, need = this.needsGrad;
@@ -449,6 +524,7 @@ export class Tape {
     const xCount = needCount[inputStart + n] - needCount[inputStart];
     const xNeed = needKind(xCount, n);
     const generation = this.generation;
+    let counted = needCount[first];
     for (let j = 0; j < count; j++) {
       const w = weightStart + j * weightStride;
       const bias = biasOffset < 0 ? -1 : w + biasOffset;
@@ -466,10 +542,28 @@ export class Tape {
         ? 1
         : 0;
       need[i] = anyNeed;
-      needCount[i + 1] = needCount[i] + anyNeed;
+      counted += anyNeed;
+      needCount[i + 1] = counted;
       born[i] = generation;
     }
-    this.size = first + count;
+    if (activation !== -1) {
+      // The activations in the same call: nodes first + count + j.
+      const acts = first + count;
+      unaryForwardRange(activation, data, first, acts, count);
+      for (let j = 0; j < count; j++) {
+        const a = first + j, i = acts + j;
+        const needs = need[a];
+        op[i] = activation;
+        arg0[i] = a;
+        arg1[i] = -1;
+        need[i] = needs;
+        counted += needs;
+        needCount[i + 1] = counted;
+        born[i] = generation;
+      }
+    }
+    this.size = first + nodes;
+    if (first < this.firstInterior && count > 0) this.firstInterior = first;
     return first;
   }
 
@@ -496,17 +590,24 @@ export class Tape {
     const data = this.data, need = this.needsGrad, needCount = this.needCount;
     const ops = this.op, arg0 = this.arg0, arg1 = this.arg1;
     const born = this.born, generation = this.generation;
+    // The values in a loop of their own, one per op: no switch per node.
+    unaryForwardRange(op, data, start, first, count);
+    // The running count in a local: reading back the last store would
+    // chain every node to the previous one.
+    let counted = needCount[first];
     for (let j = 0; j < count; j++) {
       const a = start + j, i = first + j;
+      const needs = need[a];
       ops[i] = op;
       arg0[i] = a;
       arg1[i] = -1;
-      data[i] = unaryForward(op, data[a]);
-      need[i] = need[a];
-      needCount[i + 1] = needCount[i] + need[a];
+      need[i] = needs;
+      counted += needs;
+      needCount[i + 1] = counted;
       born[i] = generation;
     }
     this.size = first + count;
+    if (first < this.firstInterior && count > 0) this.firstInterior = first;
     return first;
   }
 
@@ -521,6 +622,7 @@ export class Tape {
     if (this.size === this.data.length) this.grow();
     needsGrad &= this.gradEnabled;
     const i = this.size++;
+    if (i < this.firstInterior && ARITY[op] !== LEAF) this.firstInterior = i;
     this.op[i] = op;
     this.arg0[i] = a0;
     this.arg1[i] = a1;
@@ -612,6 +714,7 @@ export class Tape {
     // dropped nodes are cleared here, and grown arrays start zeroed.
     this.grad.fill(0, mark, this.size);
     if (this.gradsDirtyEnd > mark) this.gradsDirtyEnd = mark;
+    if (this.firstInterior >= mark) this.firstInterior = NO_INTERIOR;
     this.size = mark;
     // No wrap-around (a Uint32 counter wrapped after 2^32 rewinds and made
     // old handles look live again).
@@ -1012,13 +1115,16 @@ export class Tape {
     // Interior gradients left by an earlier pass are reset; nodes from
     // `gradsDirtyEnd` on have never had one (new nodes start at 0).
     const dirtyEnd = root < this.gradsDirtyEnd ? root : this.gradsDirtyEnd;
-    for (let i = stop; i < dirtyEnd; i++) {
+    // Below the first interior node there are only leaves: nothing to reset
+    // and nothing to pass on.
+    const low = stop > this.firstInterior ? stop : this.firstInterior;
+    for (let i = low; i < dirtyEnd; i++) {
       if (ARITY[opCodes[i]] !== LEAF) grad[i] = 0;
     }
     if (root >= this.gradsDirtyEnd) this.gradsDirtyEnd = root + 1;
     if (ARITY[opCodes[root]] !== LEAF) grad[root] = 1;
     else grad[root] += need[root];
-    for (let i = root; i >= stop; i--) {
+    for (let i = root; i >= low; i--) {
       const op = opCodes[i];
       const arity = ARITY[op];
       if (arity === LEAF || need[i] === 0) continue;

@@ -702,14 +702,15 @@ Deno.test("findNonFinite() names a leaf that holds a non-finite value", () => {
 
 Deno.test("Tape.denseRange() and unaryRange() record the same nodes as dotRange() and unary() one by one", () => {
   for (const checkFinite of [false, true]) {
-    const build = (bulk: boolean) => {
+    const build = (bulk: boolean, fused = false) => {
       const tape = new Tape(4); // small, so the bulk calls must grow it
       tape.checkFinite = checkFinite;
       for (let k = 0; k < 3 * 4; k++) tape.leaf(Math.sin(k + 1));
       const x = tape.size;
       for (let k = 0; k < 3; k++) tape.leaf(k - 1, false);
       let first: number;
-      if (bulk) {
+      if (fused) first = tape.denseRange(0, 4, x, 3, 3, 3, Op.Tanh);
+      else if (bulk) {
         first = tape.denseRange(0, 4, x, 3, 3, 3);
         tape.unaryRange(Op.Tanh, first, 3);
       } else {
@@ -721,16 +722,110 @@ Deno.test("Tape.denseRange() and unaryRange() record the same nodes as dotRange(
       tape.backward(root);
       return tape;
     };
-    const a = build(false), b = build(true);
-    assert.equal(b.size, a.size);
-    for (let i = 0; i < a.size; i++) {
-      assert.equal(b.op[i], a.op[i], `op ${i}`);
-      assert.deepEqual(b.inputsOf(i), a.inputsOf(i), `inputs ${i}`);
-      assert.equal(b.data[i], a.data[i], `data ${i}`);
-      assert.equal(b.grad[i], a.grad[i], `grad ${i}`);
-      assert.equal(b.needsGrad[i], a.needsGrad[i], `needsGrad ${i}`);
+    const a = build(false);
+    for (const b of [build(true), build(true, true)]) {
+      assert.equal(b.size, a.size);
+      for (let i = 0; i < a.size; i++) {
+        assert.equal(b.op[i], a.op[i], `op ${i}`);
+        assert.deepEqual(b.inputsOf(i), a.inputsOf(i), `inputs ${i}`);
+        assert.equal(b.data[i], a.data[i], `data ${i}`);
+        assert.equal(b.grad[i], a.grad[i], `grad ${i}`);
+        assert.equal(b.needsGrad[i], a.needsGrad[i], `needsGrad ${i}`);
+      }
     }
   }
+});
+
+Deno.test("Tape.denseRange() with an activation: growth, needsGrad and bad op codes", () => {
+  const tape = new Tape(8); // the call must grow the arrays
+  for (let k = 0; k < 6; k++) tape.leaf(k % 2 === 0 ? 0.5 : -1);
+  const x = tape.leaf(2, false);
+  tape.leaf(3, false);
+  const first = tape.denseRange(0, 3, x, 2, 2, 2, Op.Relu);
+  assert.equal(tape.size, first + 4);
+  // 0.5 + 0.5·2 - 1·3 = -1.5 for both neurons (same weights): relu gives 0.
+  assert.deepEqual(Array.from(tape.data.subarray(first, first + 4)), [
+    -1.5,
+    -1.5,
+    0,
+    0,
+  ]);
+  assert.deepEqual(tape.inputsOf(first + 3), [first + 1]);
+  assert.deepEqual(Array.from(tape.needsGrad.subarray(first, first + 4)), [
+    1,
+    1,
+    1,
+    1,
+  ]);
+  // A range after the fused call counts its nodes' needs right.
+  const s = tape.sumRange(first, 4);
+  assert.equal(tape.needsGrad[s], 1);
+  const inputsOnly = tape.sumRange(x, 2);
+  assert.equal(tape.needsGrad[inputsOnly], 0);
+  const size = tape.size;
+  assert.throws(
+    () => tape.denseRange(0, 3, x, 2, 2, 2, Op.Add),
+    (error: unknown) =>
+      error instanceof RangeError &&
+      error.message === `Op ${Op.Add} is not a unary op code`,
+  );
+  assert.equal(tape.size, size);
+});
+
+Deno.test("Tape.unaryRange() gives every unary op the values of unary() one by one", () => {
+  const inputs = [-2, -0.5, -0, 0, 0.25, 3, NaN, -Infinity, Infinity];
+  const unaryOps = Object.values(Op).filter((op) => {
+    const probe = new Tape();
+    try {
+      probe.unary(op, probe.leaf(1));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(unaryOps.includes(Op.Relu) && unaryOps.includes(Op.Tanh));
+  for (const op of unaryOps) {
+    const tape = new Tape();
+    for (const x of inputs) tape.leaf(x);
+    const first = tape.unaryRange(op, 0, inputs.length);
+    for (let k = 0; k < inputs.length; k++) {
+      const one = tape.unary(op, k);
+      assert.ok(
+        Object.is(tape.data[first + k], tape.data[one]),
+        `op ${op} on ${inputs[k]}: ${tape.data[first + k]} vs ${
+          tape.data[one]
+        }`,
+      );
+    }
+  }
+});
+
+Deno.test("Tape.sumRange() records the node sum() records on the same list", () => {
+  const build = (range: boolean) => {
+    const tape = new Tape(4);
+    tape.leaf(0.1);
+    tape.leaf(7, false);
+    tape.leaf(-0.3);
+    tape.leaf(0.2);
+    const s = range ? tape.sumRange(0, 4) : tape.sum([0, 1, 2, 3]);
+    tape.backward(tape.binary(Op.Mul, s, s));
+    return tape;
+  };
+  const a = build(false), b = build(true);
+  assert.equal(b.size, a.size);
+  for (let i = 0; i < a.size; i++) {
+    assert.equal(b.op[i], a.op[i], `op ${i}`);
+    assert.deepEqual(b.inputsOf(i), a.inputsOf(i), `inputs ${i}`);
+    assert.equal(b.data[i], a.data[i], `data ${i}`);
+    assert.equal(b.grad[i], a.grad[i], `grad ${i}`);
+    assert.equal(b.needsGrad[i], a.needsGrad[i], `needsGrad ${i}`);
+  }
+  assert.equal(b.data[4], 0.1 + 7 + -0.3 + 0.2);
+  // Inputs that need no gradient: the sum needs none either.
+  const tape = new Tape();
+  tape.leaf(1, false);
+  tape.leaf(2, false);
+  assert.equal(tape.needsGrad[tape.sumRange(0, 2)], 0);
 });
 
 Deno.test("Tape.backward() resets interior gradients written with setGrad() or Value.grad", () => {
@@ -794,6 +889,14 @@ Deno.test("Tape index methods validate their arguments once per call", () => {
     "dot() needs as many inputs as weights, got 1 weights and 2 inputs",
   );
   rejects(
+    () => tape.sumRange(1, 2),
+    "Inputs must be 2 nodes from index 1, within the tape size 2",
+  );
+  rejects(
+    () => tape.sumRange(0, 0),
+    "sumRange() needs at least one input, got 0",
+  );
+  rejects(
     () => tape.dotRange(0, 1, 2),
     "Inputs must be 2 nodes from index 1, within the tape size 2",
   );
@@ -831,4 +934,31 @@ Deno.test("Tape generations do not wrap: a handle from 2^32 rewinds ago stays st
     /Stale Value: node 1 was .*dropped by tape.rewind/,
   );
   assert.equal(fresh.data, 6);
+});
+
+Deno.test("Tape.backward() over leaves made before any op, after rewinds and a rejected op", () => {
+  const tape = new Tape(4);
+  const w = tape.leaf(3);
+  const mark = tape.mark();
+  // A graph that a rewind drops: later passes must not skip what follows.
+  tape.unary(Op.Exp, w);
+  tape.rewind(mark);
+  const x = tape.leaf(2), c = tape.constant(5);
+  assert.equal(tape.grad[w], 0);
+  tape.backward(x); // a leaf root
+  assert.equal(tape.grad[x], 1);
+  const y = tape.binary(Op.Mul, tape.binary(Op.Mul, w, x), c); // 5·w·x
+  tape.backward(y);
+  assert.deepEqual([tape.grad[w], tape.grad[x]], [10, 16]);
+  // A second pass resets the interior nodes and adds to the leaves.
+  tape.backward(y);
+  assert.deepEqual([tape.grad[w], tape.grad[x]], [20, 31]);
+  // An op rejected by checkFinite leaves no node behind; the next are fine.
+  tape.checkFinite = true;
+  assert.throws(() => tape.unary(Op.Log, tape.constant(0)), NonFiniteError);
+  tape.checkFinite = false;
+  const z = tape.binary(Op.Add, y, w);
+  tape.zeroGrad();
+  tape.backward(z);
+  assert.deepEqual([tape.grad[w], tape.grad[x]], [11, 15]);
 });

@@ -156,6 +156,15 @@ export class Value {
       this.generation = tape.born[adoptIndex];
       return;
     }
+    if (options === NO_OPTIONS) {
+      // `new Value(x)`: no options to read.
+      checkNumber(data, "Value data");
+      const tape = sharedTape;
+      this.tape = tape;
+      this.index = tape.leaf(data, true);
+      this.generation = tape.generation;
+      return;
+    }
     const tape = options.tape ?? sharedTape;
     if (!(tape instanceof Tape)) {
       throw new TypeError(`Value tape must be a Tape, got ${describe(tape)}`);
@@ -580,6 +589,11 @@ export class Value {
       checkNumber(other, "Operand");
       return handle(tape, tape.binary(op, a, tape.constant(other)));
     }
+    if (other instanceof Value && other.tape === tape) {
+      // The usual case, checked once: both handles live on this tape.
+      tape.settle(this.index, other.index);
+      return handle(tape, tape.binary(op, this.node(), other.node()));
+    }
     tape.settle(this.index, other instanceof Value ? other.index : -1);
     const a = this.node();
     const b = indexOn(tape, other);
@@ -591,7 +605,7 @@ export class Value {
 function handle(tape: Tape, index: number): Value {
   adopting = tape;
   adoptIndex = index;
-  return new Value(0);
+  return new Value(0, NO_OPTIONS);
 }
 
 /**
@@ -811,6 +825,9 @@ export function sum(values: readonly (Value | number)[]): Value {
   }
   const tape = tapeOf(values);
   tape.settle(firstIndex(values));
+  // Consecutive live Values (a map's results, say) need no index list.
+  const start = rangeStart(tape, values);
+  if (start >= 0) return handle(tape, tape.sumRange(start, values.length));
   const indices = values.map((x) => indexOn(tape, x));
   return handle(tape, tape.sum(indices));
 }

@@ -552,3 +552,43 @@ Deno.test("Value.at() rejects a non-Tape with a TypeError", () => {
   tape.leaf(1);
   assert.throws(() => Value.at(tape, 1), RangeError);
 });
+
+Deno.test("sum() of consecutive Values equals sum() of the same Values gathered", () => {
+  const tape = new Tape();
+  const ps = [0.5, -1.25, 2, 0.125].map((x) => new Value(x, { tape }));
+  const run = (squares: Value[]) => {
+    for (const p of ps) p.grad = 0;
+    const s = sum(squares);
+    s.backward({ retainGraph: true });
+    return [s.data, ...ps.map((p) => p.grad)];
+  };
+  const consecutive = ps.map((p) => p.mul(p));
+  assert.equal(consecutive[3].index, consecutive[0].index + 3);
+  const s = sum(consecutive);
+  assert.deepEqual(
+    s.children.map((c) => c.index),
+    consecutive.map((c) => c.index),
+  );
+  const expected = run(consecutive);
+  // The same squares, not consecutive: a constant between each.
+  const gathered = ps.map((p) => {
+    new Value(0, { tape });
+    return p.mul(p);
+  });
+  assert.notEqual(gathered[1].index, gathered[0].index + 1);
+  assert.deepEqual(run(gathered), expected);
+  assert.deepEqual(expected, [
+    0.25 + 1.5625 + 4 + 0.015625,
+    1,
+    -2.5,
+    4,
+    0.25,
+  ]);
+  // A stale Value among consecutive ones is still reported.
+  const mark = tape.mark();
+  const a = new Value(1, { tape }), b = new Value(2, { tape });
+  tape.rewind(mark);
+  new Value(1, { tape });
+  new Value(2, { tape });
+  assertThrows(() => sum([a, b]), Error, /^Stale Value: node \d+ was dropped/);
+});

@@ -390,8 +390,9 @@ export class MLP extends ContiguousModule {
       nin,
       nout,
       nin,
+      op,
     );
-    return op < 0 ? first : tape.unaryRange(op, first, nout);
+    return op < 0 ? first : first + nout;
   }
 
   /**

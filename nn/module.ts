@@ -500,8 +500,9 @@ export abstract class ContiguousModule extends Module {
       nin,
       nout,
       nin,
+      op,
     );
-    return op < 0 ? first : tape.unaryRange(op, first, nout);
+    return op < 0 ? first : first + nout;
   }
 
   /**
