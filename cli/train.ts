@@ -13,24 +13,26 @@ import {
   ACTIVATIONS,
   type Dataset,
   DATASET_NAMES,
-  DEFAULT_LR,
-  DEFAULT_NOISE,
   defaultLoss,
   fit,
-  fitLearningRates,
   type FitResult,
   INITS,
   LOSS_NAMES,
   type LossName,
   MLP,
   OPTIMIZER_NAMES,
-  outputsForLoss,
   SCHEDULE_NAMES,
-  scoreOutputs,
   serializeModel,
   Tape,
   TrainingError,
 } from "../mod.ts";
+import {
+  DEFAULT_LR,
+  DEFAULT_NOISE,
+  fitLearningRates,
+  outputsForLoss,
+  scoreOutputs,
+} from "../nn/mod.ts";
 import type { Command } from "./command.ts";
 import { RuntimeError, UsageError } from "../app/errors.ts";
 import {

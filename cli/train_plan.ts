@@ -10,7 +10,6 @@ import {
   ACTIVATIONS,
   DATASET_NAMES,
   type DatasetName,
-  DEFAULT_NOISE,
   type Init,
   INITS,
   LOSS_NAMES,
@@ -20,6 +19,7 @@ import {
   SCHEDULE_NAMES,
   type ScheduleName,
 } from "../mod.ts";
+import { DEFAULT_NOISE } from "../nn/mod.ts";
 import {
   choiceOption,
   closest,

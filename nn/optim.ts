@@ -433,7 +433,10 @@ export class SGD extends Optimizer {
    * The update a compiled step may apply in place during backward
    * (`CompiledStep`'s descent block): plain SGD's rule, the very one
    * {@linkcode SGD.step} runs, or `undefined` with momentum or weight decay,
-   * whose updates need more than the gradient.
+   * whose updates need more than the gradient. An engine detail between
+   * the optimizer and {@linkcode fit}, left out of the generated docs.
+   *
+   * @ignore
    *
    * @example
    * ```ts
