@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Tape } from "../mod.ts";
+import type { Tape } from "../mod.ts";
 import { Op, opName } from "../engine/mod.ts";
 import { parseDecimal } from "../nn/mod.ts";
 import {

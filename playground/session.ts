@@ -27,7 +27,7 @@ import {
 } from "../mod.ts";
 import { lossFitsClasses, outputsForLoss, scoreOutputs } from "../nn/mod.ts";
 import type { CliMeta } from "../app/model_meta.ts";
-import { type BoundaryGrid, type PlotBounds } from "../mod.ts";
+import type { BoundaryGrid, PlotBounds } from "../mod.ts";
 import { dataBounds, sampleBoundary, squareBounds } from "../viz/mod.ts";
 import { VERSION } from "../app/version.ts";
 
