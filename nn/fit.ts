@@ -77,7 +77,7 @@ export type FitPrecision = "float64" | "float32";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { WASM_AUTO_MACS } from "./fit.ts";
+ * import { WASM_AUTO_MACS } from "@tapegrad/tapegrad/nn";
  * assert.ok(WASM_AUTO_MACS > 2 * 4 + 4 * 4 + 4);
  * ```
  */
