@@ -79,6 +79,7 @@ export {
   type FitMode,
   fitNormalization,
   type FitOptions,
+  type FitPrecision,
   type FitResult,
   hinge,
   type Init,
