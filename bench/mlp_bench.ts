@@ -23,7 +23,7 @@
 
 import { convnetjsRunner } from "./convnetjs_mlp.ts";
 import { jaxjsRunner } from "./jaxjs_mlp.ts";
-import { simdPeakGflops } from "./wasm_peak.ts";
+import { simdPeakGflops } from "../engine/mod.ts";
 import {
   handwrittenRunner,
   handwrittenSampleRunner,

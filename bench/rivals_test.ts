@@ -3,7 +3,7 @@ import { convnetjsRunner } from "./convnetjs_mlp.ts";
 import { handwrittenRunner } from "./handwritten_mlp.ts";
 import { jaxjsRunner } from "./jaxjs_mlp.ts";
 import { tapegradRunner } from "./tapegrad_runner.ts";
-import { simdPeakGflops } from "./wasm_peak.ts";
+import { simdPeakGflops } from "../engine/mod.ts";
 import {
   demoLearningRate,
   makeWorkload,

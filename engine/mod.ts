@@ -30,3 +30,4 @@ export * from "./compile.ts";
 export * from "./compiled_step.ts";
 export * from "./describe.ts";
 export * from "./wasm/step.ts";
+export * from "./wasm/peak.ts";

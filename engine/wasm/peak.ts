@@ -11,7 +11,7 @@ import {
   encodeModule,
   relaxedSimdAvailable,
   ValType,
-} from "../engine/wasm/encoder.ts";
+} from "./encoder.ts";
 
 const CHAINS = 8;
 
@@ -26,7 +26,7 @@ const CHAINS = 8;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { simdPeakGflops } from "./wasm_peak.ts";
+ * import { simdPeakGflops } from "./peak.ts";
  * assert.ok(simdPeakGflops("float64", true, 1e5) > 0);
  * ```
  */
