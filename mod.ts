@@ -3,6 +3,12 @@
  * micrograd's `Value`, `Neuron`, `Layer` and `MLP`, losses, optimizers and
  * datasets. Zero dependencies; runs in Deno, Node, Bun and browsers.
  *
+ * This entry point holds what a program needs: `Value` and the `Tape`,
+ * models, losses, optimizers, datasets, `fit` and `Trainer`, graph views,
+ * `gradCheck` and the SVG pictures. The op table, derivative rules and the
+ * compiler live in `@tapegrad/tapegrad/engine` (advanced); helpers the CLI and
+ * playground share in `@tapegrad/tapegrad/nn` and `@tapegrad/tapegrad/viz`.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
