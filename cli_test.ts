@@ -5,7 +5,6 @@ import config from "./deno.json" with { type: "json" };
 import {
   type Activation,
   type DatasetName,
-  DEFAULT_NOISE,
   defaultLoss,
   fit,
   type Init,
@@ -14,12 +13,12 @@ import {
   makeMoons,
   MLP,
   type OptimizerName,
-  outputsForLoss,
   parseModel,
   predictClasses,
   type ScheduleName,
   Tape,
 } from "./mod.ts";
+import { DEFAULT_NOISE, outputsForLoss } from "./nn/mod.ts";
 import { demoCommand } from "./cli/demo.ts";
 import { gradCommand } from "./cli/grad.ts";
 import { graphCommand } from "./cli/graph.ts";

@@ -12,8 +12,8 @@ import {
   type LossName,
   type MLP,
   type Normalization,
-  outputsForLoss,
 } from "../mod.ts";
+import { outputsForLoss } from "../nn/mod.ts";
 import { RuntimeError } from "./errors.ts";
 
 /** The front ends' part of a model file's `meta`. */

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { Op, Tape, Value } from "../mod.ts";
+import { Tape, Value } from "../mod.ts";
+import { Op } from "../engine/mod.ts";
 import { Value as NaiveValue } from "./naive_micrograd.ts";
 import { mulberry32 } from "./workload.ts";
 

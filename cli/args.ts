@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseDecimal } from "../mod.ts";
+import { parseDecimal } from "../nn/mod.ts";
 import { quote, UsageError } from "../app/errors.ts";
 
 /** One option of a command. */

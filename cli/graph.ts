@@ -8,12 +8,12 @@
 
 import {
   displayGraph,
-  DRAW_GRAPH_MAX_NODES,
   drawGraph,
   toDot,
   toMermaid,
   type Value,
 } from "../mod.ts";
+import { DRAW_GRAPH_MAX_NODES } from "../viz/mod.ts";
 import { choiceOption, integerOption } from "./args.ts";
 import { calculate, checkGradients } from "./calculator.ts";
 import type { Command } from "./command.ts";

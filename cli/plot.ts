@@ -24,7 +24,7 @@ export {
   sampleBoundary,
   squareBounds,
   type Verdict,
-} from "../mod.ts";
+} from "../viz/mod.ts";
 
 /**
  * The training picture as a standalone `.svg` file: the library's

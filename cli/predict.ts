@@ -6,14 +6,8 @@
  * @module
  */
 
-import {
-  firstNonFinite,
-  type MLP,
-  normalize,
-  parseCsv,
-  parseModel,
-  scoreOutputs,
-} from "../mod.ts";
+import { type MLP, normalize, parseCsv, parseModel } from "../mod.ts";
+import { firstNonFinite, scoreOutputs } from "../nn/mod.ts";
 import { numberList, parseNumber } from "./args.ts";
 import type { Command } from "./command.ts";
 import { quote, RuntimeError, UsageError } from "../app/errors.ts";

@@ -16,14 +16,11 @@ import {
   BUILTIN_DATASETS,
   type Dataset,
   DATASET_NAMES,
-  DEFAULT_LR,
-  DEFAULT_NOISE,
   defaultLoss,
   defaultWorkers,
   fit,
   FIT_MODES,
   FIT_PRECISIONS,
-  fitLearningRates,
   type FitOptions,
   fitParallel,
   type FitResult,
@@ -32,14 +29,19 @@ import {
   type LossName,
   MLP,
   OPTIMIZER_NAMES,
-  outputsForLoss,
-  PARALLEL_WORKER_URL,
   SCHEDULE_NAMES,
-  scoreOutputs,
   serializeModel,
   Tape,
   TrainingError,
 } from "../mod.ts";
+import {
+  DEFAULT_LR,
+  DEFAULT_NOISE,
+  fitLearningRates,
+  outputsForLoss,
+  PARALLEL_WORKER_URL,
+  scoreOutputs,
+} from "../nn/mod.ts";
 import type { Command } from "./command.ts";
 import { RuntimeError, UsageError } from "../app/errors.ts";
 import {

@@ -9,13 +9,13 @@ import {
   type Dataset,
   defaultLoss,
   fitNormalization,
-  lossFitsClasses,
   type LossName,
   makeDataset,
   type Normalization,
   parseCsv,
   trainValSplit,
 } from "../mod.ts";
+import { lossFitsClasses } from "../nn/mod.ts";
 import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import { formatNumber } from "../app/format.ts";
 import { readBuiltinDataset } from "./builtin_data.ts";

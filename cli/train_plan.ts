@@ -13,7 +13,6 @@ import {
   type BuiltinDatasetName,
   DATASET_NAMES,
   type DatasetName,
-  DEFAULT_NOISE,
   FIT_MODES,
   FIT_PRECISIONS,
   type FitMode,
@@ -27,6 +26,7 @@ import {
   SCHEDULE_NAMES,
   type ScheduleName,
 } from "../mod.ts";
+import { DEFAULT_NOISE } from "../nn/mod.ts";
 import {
   choiceOption,
   closest,

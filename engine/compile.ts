@@ -34,7 +34,7 @@ import type { Tape } from "./tape.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { codegenAvailable } from "./compile.ts";
+ * import { codegenAvailable } from "@tapegrad/tapegrad/engine";
  * assert.equal(codegenAvailable(), true); // Deno allows it
  * ```
  */
@@ -71,7 +71,7 @@ export interface RangeProgram {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { DescentRule } from "./compile.ts";
+ * import type { DescentRule } from "@tapegrad/tapegrad/engine";
  * const plain: DescentRule = { emit: (p, g) => `${p} -= lr * (${g});` };
  * assert.equal(plain.emit("d[3]", "g"), "d[3] -= lr * (g);");
  * ```
@@ -116,7 +116,7 @@ export interface DescentBlock {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op, sameStructure, Tape } from "./mod.ts";
+ * import { Op, sameStructure, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(0.5);
  * for (const x of [1, 2]) tape.binary(Op.Mul, w, tape.leaf(x, false));
@@ -178,7 +178,7 @@ interface Run {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { compileRange, Op, Tape } from "./mod.ts";
+ * import { compileRange, Op, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(3);
  * const x = tape.leaf(2, false);

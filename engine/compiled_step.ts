@@ -35,7 +35,7 @@ export interface StepLayout {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { CompiledStep, Op, Tape } from "./mod.ts";
+ * import { CompiledStep, Op, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(0.5);
  * const first = tape.size;
@@ -163,7 +163,7 @@ export class CompiledStep {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { CompiledStep, Op, Tape } from "./mod.ts";
+   * import { CompiledStep, Op, Tape } from "@tapegrad/tapegrad/engine";
    * const tape = new Tape();
    * const w = tape.leaf(0.5), b = tape.leaf(0.1);
    * const x = tape.leaf(2, false);

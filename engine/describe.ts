@@ -32,7 +32,7 @@ export interface DescribeOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { describeValue, Tape } from "./mod.ts";
+ * import { describeValue, Tape } from "@tapegrad/tapegrad";
  * assert.equal(describeValue("relu"), '"relu"');
  * assert.equal(describeValue(NaN), "NaN");
  * assert.equal(describeValue(2n), "2n");

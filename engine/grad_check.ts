@@ -46,7 +46,7 @@ export interface GradCheckResult {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { gradCheck } from "./mod.ts";
+ * import { gradCheck } from "@tapegrad/tapegrad";
  * const result = gradCheck(([x, y]) => x.mul(y).tanh().add(x.pow(3)), [0.5, -1.5]);
  * assert.equal(result.ok, true);
  * assert.ok(result.maxRelativeError < 1e-6);

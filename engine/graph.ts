@@ -100,7 +100,7 @@ function listInputs(tape: Tape, i: number, maxInputs: number): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { displayGraph, Tape, Value } from "./mod.ts";
+ * import { displayGraph, Tape, Value } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * const a = new Value(2, { tape, label: "a" });
  * const b = a.add(a);
@@ -169,7 +169,7 @@ function dotEscape(text: string): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape, toDot, Value } from "./mod.ts";
+ * import { Tape, toDot, Value } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * const x = new Value(3, { tape, label: "x" });
  * const y = x.mul(x);
@@ -222,7 +222,7 @@ export function toDot(root: Value, options: GraphOptions = {}): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape, toMermaid, Value } from "./mod.ts";
+ * import { Tape, toMermaid, Value } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * const x = new Value(3, { tape, label: "x" });
  * const y = x.tanh();

@@ -1,11 +1,16 @@
 /**
- * The tapegrad engine: a typed-array tape of scalar ops, the `Value` façade
- * on top of it, graph views and gradient checking.
+ * The tapegrad engine, for advanced use: a typed-array tape of scalar ops,
+ * the `Value` façade on top of it, graph views and gradient checking, plus
+ * the internals the main entry point leaves out: the op table (`Op`,
+ * `OP_TABLE`, the forward and derivative rules), the decoders of the n-ary
+ * argument pool, and the compiler (`compileRange`, `CompiledStep`). Most
+ * programs need only `@tapegrad/tapegrad`; import this entry point to record
+ * ops on a `Tape` directly or to compile a training step yourself.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape, Value } from "./mod.ts";
+ * import { Tape, Value } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * const x = new Value(3, { tape });
  * const y = x.mul(x).add(x.tanh());

@@ -15,7 +15,7 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Arity, Op, opArity } from "./ops.ts";
+ * import { Arity, Op, opArity } from "@tapegrad/tapegrad/engine";
  * assert.equal(opArity(Op.Tanh), Arity.Unary);
  * ```
  */
@@ -49,7 +49,7 @@ export type ArityKind = typeof Arity[keyof typeof Arity];
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Arity, Op, OP_TABLE } from "./ops.ts";
+ * import { Arity, Op, OP_TABLE } from "@tapegrad/tapegrad/engine";
  * assert.deepEqual(OP_TABLE[Op.Tanh], ["Tanh", "tanh", Arity.Unary]);
  * ```
  */
@@ -98,7 +98,7 @@ export type OpCodes = {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op, opName } from "./ops.ts";
+ * import { Op, opName } from "@tapegrad/tapegrad/engine";
  * assert.equal(opName(Op.Mul), "*");
  * ```
  */
@@ -131,7 +131,7 @@ for (let code = 0; code < OP_TABLE.length; code++) {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op, opName } from "./ops.ts";
+ * import { Op, opName } from "@tapegrad/tapegrad/engine";
  * assert.equal(opName(Op.Tanh), "tanh");
  * ```
  */
@@ -149,7 +149,7 @@ export function opName(op: number): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Arity, Op, opArity } from "./ops.ts";
+ * import { Arity, Op, opArity } from "@tapegrad/tapegrad/engine";
  * assert.equal(opArity(Op.Pow), Arity.Binary);
  * assert.equal(opArity(Op.Sum), Arity.Nary);
  * ```
@@ -167,7 +167,7 @@ export function opArity(op: number): ArityKind {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isUnary, Op } from "./ops.ts";
+ * import { isUnary, Op } from "@tapegrad/tapegrad/engine";
  * assert.equal(isUnary(Op.Exp), true);
  * assert.equal(isUnary(Op.Add), false);
  * ```
@@ -185,7 +185,7 @@ export function isUnary(op: number): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isBinary, Op } from "./ops.ts";
+ * import { isBinary, Op } from "@tapegrad/tapegrad/engine";
  * assert.equal(isBinary(Op.Pow), true);
  * ```
  */
@@ -203,7 +203,7 @@ export function isBinary(op: number): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op, unaryForward } from "./ops.ts";
+ * import { Op, unaryForward } from "@tapegrad/tapegrad/engine";
  * assert.equal(unaryForward(Op.Relu, -2), 0);
  * ```
  */
@@ -263,7 +263,7 @@ export function unaryForwardRange(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op, unaryDerivative } from "./ops.ts";
+ * import { Op, unaryDerivative } from "@tapegrad/tapegrad/engine";
  * assert.equal(unaryDerivative(Op.Tanh, 0, 0), 1);
  * ```
  */
@@ -320,7 +320,7 @@ function unarySlope(op: number, x: number, y: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { binaryForward, Op } from "./ops.ts";
+ * import { binaryForward, Op } from "@tapegrad/tapegrad/engine";
  * assert.equal(binaryForward(Op.Pow, -2, 3), -8);
  * ```
  */
@@ -340,7 +340,7 @@ export function binaryForward(op: number, a: number, b: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { binaryDerivativeA, Op } from "./ops.ts";
+ * import { binaryDerivativeA, Op } from "@tapegrad/tapegrad/engine";
  * assert.equal(binaryDerivativeA(Op.Mul, 2, -3, -6), -3);
  * ```
  */
@@ -365,7 +365,7 @@ export function binaryDerivativeA(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { binaryDerivativeB, Op } from "./ops.ts";
+ * import { binaryDerivativeB, Op } from "@tapegrad/tapegrad/engine";
  * assert.equal(binaryDerivativeB(Op.Mul, 2, -3, -6), 2);
  * ```
  */
@@ -441,7 +441,7 @@ const NEED_SOME = 2;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { dotRangeArgs, Need, Tape } from "./mod.ts";
+ * import { dotRangeArgs, Need, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(2), x = tape.leaf(3, false);
  * const y = tape.dotRange(w, x, 1);
@@ -469,7 +469,7 @@ export type NeedKind = typeof Need[keyof typeof Need];
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Need, needKind } from "./ops.ts";
+ * import { Need, needKind } from "@tapegrad/tapegrad/engine";
  * assert.equal(needKind(3, 3), Need.All);
  * assert.equal(needKind(1, 3), Need.Some);
  * ```
@@ -488,7 +488,7 @@ export function needKind(count: number, n: number): NeedKind {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { naryPoolSize, Op } from "./ops.ts";
+ * import { naryPoolSize, Op } from "@tapegrad/tapegrad/engine";
  * assert.equal(naryPoolSize(Op.Dot, 3), 7); // bias, 3 weights, 3 inputs
  * assert.equal(naryPoolSize(Op.DotRange, 3), 4);
  * ```
@@ -511,7 +511,11 @@ export function naryPoolSize(op: number, n: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { dotRangeArgs, Need, writeDotRange } from "./ops.ts";
+ * import {
+ *   dotRangeArgs,
+ *   Need,
+ *   writeDotRange,
+ * } from "@tapegrad/tapegrad/engine";
  * const pool = new Int32Array(4);
  * writeDotRange(pool, 0, 5, 9, -1, Need.All, Need.None);
  * assert.deepEqual(dotRangeArgs(pool, 0), {
@@ -558,7 +562,7 @@ export interface DotRangeArgs {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { dotRangeArgs, Tape } from "./mod.ts";
+ * import { dotRangeArgs, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(2), x = tape.leaf(3), b = tape.leaf(1);
  * const y = tape.dotRange(w, x, 1, b);
@@ -597,7 +601,7 @@ export interface DotArgs {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { dotArgs, Tape } from "./mod.ts";
+ * import { dotArgs, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const a = tape.leaf(2), b = tape.leaf(3);
  * const y = tape.dot([b, a], [a, b]);
@@ -627,7 +631,7 @@ export function dotArgs(pool: Int32Array, p: number, n: number): DotArgs {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { naryInputs, Op, Tape } from "./mod.ts";
+ * import { naryInputs, Op, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(2), x = tape.leaf(3);
  * const y = tape.dotRange(w, x, 1);
@@ -668,7 +672,7 @@ export function naryInputs(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { naryForward, Op, Tape } from "./mod.ts";
+ * import { naryForward, Op, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(2), x = tape.leaf(3);
  * const y = tape.dotRange(w, x, 1);
@@ -788,7 +792,7 @@ function dotRangeBackward(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { naryBackward, Op, Tape } from "./mod.ts";
+ * import { naryBackward, Op, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(2), x = tape.leaf(3);
  * const y = tape.dotRange(w, x, 1);
@@ -828,7 +832,7 @@ export function naryBackward(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { naryLocalGradients, Op, Tape } from "./mod.ts";
+ * import { naryLocalGradients, Op, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(2), x = tape.leaf(3), b = tape.leaf(1);
  * const y = tape.dotRange(w, x, 1, b);

@@ -73,8 +73,8 @@ export interface NonFiniteReport extends NodeSummary {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op } from "./ops.ts";
- * import { NonFiniteError, Tape } from "./tape.ts";
+ * import { Op } from "@tapegrad/tapegrad/engine";
+ * import { NonFiniteError, Tape } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * tape.checkFinite = true;
  * const zero = tape.leaf(0);
@@ -112,8 +112,8 @@ export class NonFiniteError extends RangeError {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op } from "./ops.ts";
- * import { Tape } from "./tape.ts";
+ * import { Op } from "@tapegrad/tapegrad/engine";
+ * import { Tape } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * const a = tape.leaf(2), b = tape.leaf(-3), c = tape.leaf(10);
  * const d = tape.binary(Op.Add, tape.binary(Op.Mul, a, b), c);
@@ -783,7 +783,7 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape, Value } from "./mod.ts";
+   * import { Tape, Value } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * new Value(1, { tape }).mul(2).backward(); // schedules a release
    * const w = new Value(3, { tape });
@@ -813,7 +813,7 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape, Value } from "./mod.ts";
+   * import { Tape, Value } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const w = new Value(2, { tape });
    * w.exp().exp(); // a step of two ops
@@ -846,7 +846,7 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape, Value } from "./mod.ts";
+   * import { Tape, Value } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * new Value(1, { tape }).mul(2).backward();
    * const w = new Value(0.5, { tape }); // made after a backward()
@@ -888,7 +888,7 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape, Value } from "./mod.ts";
+   * import { Tape, Value } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const w = new Value(3, { tape });
    * const size = tape.size;
@@ -919,7 +919,7 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape, Value } from "./mod.ts";
+   * import { Tape, Value } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const w = new Value(3, { tape });
    * const size = tape.size;
@@ -953,7 +953,7 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "./tape.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const x = tape.leaf(1);
    * tape.rewind(0);
@@ -1294,7 +1294,7 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "./tape.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
    * const tape = new Tape(16);
    * tape.leaf(1);
    * assert.equal(String(tape), "Tape(size=1, capacity=16)");

@@ -19,7 +19,7 @@ let sharedTape: Tape = new Tape();
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defaultTape, Value } from "./value.ts";
+ * import { defaultTape, Value } from "@tapegrad/tapegrad";
  * const v = new Value(1);
  * assert.equal(v.tape, defaultTape());
  * ```
@@ -38,7 +38,7 @@ export function defaultTape(): Tape {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defaultTape, setDefaultTape, Tape } from "./mod.ts";
+ * import { defaultTape, setDefaultTape, Tape } from "@tapegrad/tapegrad";
  * const mine = new Tape();
  * const old = setDefaultTape(mine);
  * assert.equal(defaultTape(), mine);
@@ -68,7 +68,7 @@ export function setDefaultTape(tape: Tape): Tape {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defaultTape, noGrad, Value } from "./value.ts";
+ * import { defaultTape, noGrad, Value } from "@tapegrad/tapegrad";
  * const w = new Value(0.5);
  * const size = defaultTape().size;
  * const ys = noGrad(() => [1, 2, 3].map((x) => w.mul(x).data));
@@ -118,7 +118,7 @@ export interface BackwardOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "./value.ts";
+ * import { Value } from "@tapegrad/tapegrad";
  * const a = new Value(2, { label: "a" });
  * const b = new Value(-3, { label: "b" });
  * const c = new Value(10, { label: "c" });
@@ -187,7 +187,7 @@ export class Value {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape, Value } from "./mod.ts";
+   * import { Tape, Value } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const i = tape.leaf(5);
    * assert.equal(Value.at(tape, i).data, 5);
@@ -304,7 +304,7 @@ export class Value {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape, Value } from "./mod.ts";
+   * import { Tape, Value } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const w = new Value(0.4, { tape });
    * let size = 0;
@@ -501,7 +501,7 @@ export class Value {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "./value.ts";
+   * import { Value } from "@tapegrad/tapegrad";
    * const d = new Value(4, { label: "d" });
    * assert.equal(`${d}`, 'Value(data=4, grad=0, label="d")');
    * ```
@@ -541,7 +541,7 @@ export class Value {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "./value.ts";
+   * import { Value } from "@tapegrad/tapegrad";
    * const v = new Value(2, { label: "a<b" });
    * // What Deno's Jupyter kernel calls to show a cell's result:
    * type Displayable = Record<symbol, () => Record<string, string>>;
@@ -620,7 +620,7 @@ function handle(tape: Tape, index: number): Value {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { indexOn, Tape } from "./mod.ts";
+ * import { indexOn, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const i = indexOn(tape, 3);
  * assert.equal(tape.data[i], 3);
@@ -692,7 +692,7 @@ function rangeStart(tape: Tape, xs: readonly (Value | number)[]): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { add, Value } from "./value.ts";
+ * import { add, Value } from "@tapegrad/tapegrad";
  * assert.equal(add(new Value(2), 3).data, 5);
  * ```
  */
@@ -710,7 +710,7 @@ export function add(a: Value | number, b: Value | number): Value {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { sub, Value } from "./value.ts";
+ * import { sub, Value } from "@tapegrad/tapegrad";
  * assert.equal(sub(new Value(2), 3).data, -1);
  * ```
  */
@@ -728,7 +728,7 @@ export function sub(a: Value | number, b: Value | number): Value {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { mul, Value } from "./value.ts";
+ * import { mul, Value } from "@tapegrad/tapegrad";
  * const w = new Value(0.4);
  * const y = mul(w, 2);
  * y.backward();
@@ -750,7 +750,7 @@ export function mul(a: Value | number, b: Value | number): Value {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { div, Value } from "./value.ts";
+ * import { div, Value } from "@tapegrad/tapegrad";
  * assert.equal(div(new Value(3), 4).data, 0.75);
  * ```
  */
@@ -768,7 +768,7 @@ export function div(a: Value | number, b: Value | number): Value {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { pow, Value } from "./value.ts";
+ * import { pow, Value } from "@tapegrad/tapegrad";
  * const x = new Value(3);
  * const y = pow(x, 2);
  * y.backward();
@@ -802,7 +802,7 @@ function binaryOf(op: number, a: Value | number, b: Value | number): Value {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { sum, Value } from "./value.ts";
+ * import { sum, Value } from "@tapegrad/tapegrad";
  * const xs = [new Value(1), new Value(2), 3];
  * const s = sum(xs);
  * s.backward();
@@ -845,7 +845,7 @@ export function sum(values: readonly (Value | number)[]): Value {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { dot, Value } from "./value.ts";
+ * import { dot, Value } from "@tapegrad/tapegrad";
  * const w = [new Value(2), new Value(-1)];
  * const y = dot(w, [3, 4], 0.5);
  * y.backward();

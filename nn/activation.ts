@@ -20,7 +20,7 @@ export type Activation = "relu" | "tanh" | "sigmoid" | "linear";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { ACTIVATIONS } from "./activation.ts";
+ * import { ACTIVATIONS } from "@tapegrad/tapegrad";
  * assert.deepEqual(ACTIVATIONS, ["relu", "tanh", "sigmoid", "linear"]);
  * ```
  */
@@ -40,7 +40,7 @@ export const ACTIVATIONS: readonly Activation[] = Object.freeze([
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isActivation } from "./activation.ts";
+ * import { isActivation } from "@tapegrad/tapegrad/nn";
  * assert.equal(isActivation("tanh"), true);
  * assert.equal(isActivation("gelu"), false);
  * ```
@@ -61,7 +61,7 @@ export function isActivation(value: unknown): value is Activation {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseActivation } from "./activation.ts";
+ * import { parseActivation } from "@tapegrad/tapegrad/nn";
  * assert.equal(parseActivation("relu"), "relu");
  * assert.throws(() => parseActivation("gelu"), {
  *   name: "TypeError",
@@ -91,8 +91,8 @@ export function parseActivation(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op } from "../engine/mod.ts";
- * import { activationOp } from "./activation.ts";
+ * import { Op } from "@tapegrad/tapegrad/engine";
+ * import { activationOp } from "@tapegrad/tapegrad/nn";
  * assert.equal(activationOp("tanh"), Op.Tanh);
  * assert.equal(activationOp("linear"), -1);
  * ```
@@ -123,7 +123,7 @@ export function activationOp(activation: Activation): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { activate } from "./activation.ts";
+ * import { activate } from "@tapegrad/tapegrad";
  * assert.equal(activate("relu", -2), 0);
  * assert.equal(activate("sigmoid", 0), 0.5);
  * assert.equal(activate("linear", -2), -2);
@@ -146,7 +146,7 @@ export function activate(activation: Activation, x: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { activationName } from "./activation.ts";
+ * import { activationName } from "@tapegrad/tapegrad/nn";
  * assert.equal(activationName("relu"), "ReLU");
  * assert.equal(activationName("linear"), "Linear");
  * ```

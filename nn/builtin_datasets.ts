@@ -16,7 +16,7 @@ import type { Dataset } from "./data.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BUILTIN_DATASET_NAMES } from "./builtin_datasets.ts";
+ * import { BUILTIN_DATASET_NAMES } from "@tapegrad/tapegrad";
  * assert.ok(BUILTIN_DATASET_NAMES.includes("digits"));
  * ```
  */
@@ -77,7 +77,7 @@ export interface BuiltinDatasetInfo {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { BUILTIN_DATASETS } from "./builtin_datasets.ts";
+ * import { BUILTIN_DATASETS } from "@tapegrad/tapegrad";
  * assert.equal(BUILTIN_DATASETS.digits.file, "digits.csv.gz");
  * assert.equal(BUILTIN_DATASETS.digits.features, 64);
  * ```
@@ -174,7 +174,7 @@ export const BUILTIN_DATASETS: Readonly<
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { gunzip } from "./builtin_datasets.ts";
+ * import { gunzip } from "@tapegrad/tapegrad/nn";
  * const packed = await new Response(
  *   new Blob(["1,2\n"]).stream().pipeThrough(new CompressionStream("gzip")),
  * ).arrayBuffer();
@@ -217,7 +217,7 @@ export async function gunzip(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseBuiltinDataset } from "./builtin_datasets.ts";
+ * import { parseBuiltinDataset } from "@tapegrad/tapegrad";
  * const text = "150,4,setosa,versicolor,virginica\n" +
  *   "5.1,3.5,1.4,0.2,0\n".repeat(150);
  * const iris = await parseBuiltinDataset("iris", new TextEncoder().encode(text));
@@ -316,7 +316,7 @@ export async function parseBuiltinDataset(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { builtinDatasetInfo } from "./builtin_datasets.ts";
+ * import { builtinDatasetInfo } from "@tapegrad/tapegrad";
  * assert.equal(builtinDatasetInfo("wine").classes, 3);
  * assert.throws(() => builtinDatasetInfo("mnist" as "wine"), RangeError);
  * ```

@@ -12,7 +12,7 @@ const SHORT_ARRAYS: ShowOptions = { arrayLength: false };
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type CsvOptions, parseCsv } from "./csv.ts";
+ * import { type CsvOptions, parseCsv } from "@tapegrad/tapegrad";
  *
  * const options: CsvOptions = { label: "kind", header: true, delimiter: "\t" };
  * assert.deepEqual(parseCsv("kind\tw\nb\t2\na\t1\n", options).y, [1, 0]);
@@ -62,7 +62,7 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseDecimal } from "./csv.ts";
+ * import { parseDecimal } from "@tapegrad/tapegrad/nn";
  * assert.equal(parseDecimal("-1.5e-3"), -0.0015);
  * assert.equal(parseDecimal(".5"), 0.5);
  * assert.equal(parseDecimal("1.2.3"), undefined);
@@ -248,7 +248,7 @@ function readOptions(options: unknown): ResolvedCsvOptions {
  * @example Iris-style string labels, picked by header name
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseCsv } from "./csv.ts";
+ * import { parseCsv } from "@tapegrad/tapegrad";
  *
  * const ds = parseCsv("species,petal\nsetosa,1.4\nvirginica,5.1\n", { label: "species" });
  * assert.deepEqual(ds.x, [[1.4], [5.1]]);
@@ -260,7 +260,7 @@ function readOptions(options: unknown): ResolvedCsvOptions {
  * @example Headerless data, label in the last column
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseCsv } from "./csv.ts";
+ * import { parseCsv } from "@tapegrad/tapegrad";
  *
  * const ds = parseCsv("0.5;1.5;1\r\n2;3;0\r\n", { delimiter: ";" });
  * assert.deepEqual(ds.x, [[0.5, 1.5], [2, 3]]);

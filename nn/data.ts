@@ -19,7 +19,7 @@ import {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { accuracy, type Dataset } from "./mod.ts";
+ * import { accuracy, type Dataset } from "@tapegrad/tapegrad";
  *
  * const ds: Dataset = { x: [[0, 1], [1, 0]], y: [0, 1], classes: 2 };
  * assert.equal(accuracy([0, 0], ds.y), 0.5);
@@ -44,7 +44,11 @@ export interface Dataset {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeXor, type SplitOptions, trainValSplit } from "./mod.ts";
+ * import {
+ *   makeXor,
+ *   type SplitOptions,
+ *   trainValSplit,
+ * } from "@tapegrad/tapegrad";
  *
  * const options: SplitOptions = { seed: 9 };
  * assert.equal(trainValSplit(makeXor(10), 0.3, options).val.x.length, 3);
@@ -61,7 +65,11 @@ export interface SplitOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeMoons, type TrainValSplit, trainValSplit } from "./mod.ts";
+ * import {
+ *   makeMoons,
+ *   type TrainValSplit,
+ *   trainValSplit,
+ * } from "@tapegrad/tapegrad";
  *
  * const parts: TrainValSplit = trainValSplit(makeMoons(10), 0.5);
  * assert.equal(parts.train.x.length + parts.val.x.length, 10);
@@ -80,8 +88,8 @@ export interface TrainValSplit {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type BatchOptions, batches, makeMoons } from "./mod.ts";
- * import { Rng } from "./rng.ts";
+ * import { type BatchOptions, batches, makeMoons } from "@tapegrad/tapegrad";
+ * import { Rng } from "@tapegrad/tapegrad";
  *
  * const options: BatchOptions = { rng: new Rng(1) };
  * assert.equal(batches(makeMoons(9), 4, options).length, 3);
@@ -133,7 +141,7 @@ function checkDataset(ds: unknown): asserts ds is Dataset {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { toSigned } from "./mod.ts";
+ * import { toSigned } from "@tapegrad/tapegrad";
  *
  * assert.deepEqual(toSigned([0, 1, 1, 0]), [-1, 1, 1, -1]);
  * ```
@@ -163,7 +171,7 @@ export function toSigned(y: readonly number[]): number[] {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { oneHot } from "./mod.ts";
+ * import { oneHot } from "@tapegrad/tapegrad";
  *
  * assert.deepEqual(oneHot([2, 0], 3), [[0, 0, 1], [1, 0, 0]]);
  * ```
@@ -198,8 +206,8 @@ export function oneHot(y: readonly number[], classes: number): number[][] {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { shuffleDataset } from "./mod.ts";
- * import { Rng } from "./rng.ts";
+ * import { shuffleDataset } from "@tapegrad/tapegrad";
+ * import { Rng } from "@tapegrad/tapegrad";
  *
  * const ds = { x: [[0], [1], [2]], y: [0, 1, 0], classes: 2 };
  * const shuffled = shuffleDataset(ds, new Rng(6));
@@ -231,7 +239,7 @@ export function shuffleDataset(ds: Dataset, rng: Rng): Dataset {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeMoons, trainValSplit } from "./mod.ts";
+ * import { makeMoons, trainValSplit } from "@tapegrad/tapegrad";
  *
  * const { train, val } = trainValSplit(makeMoons(100), 0.2, { seed: 7 });
  * assert.equal(train.x.length, 80);
@@ -271,8 +279,8 @@ export function trainValSplit(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { batches, makeXor } from "./mod.ts";
- * import { Rng } from "./rng.ts";
+ * import { batches, makeXor } from "@tapegrad/tapegrad";
+ * import { Rng } from "@tapegrad/tapegrad";
  *
  * const sizes = batches(makeXor(10), 4, { rng: new Rng(8) }).map((b) => b.x.length);
  * assert.deepEqual(sizes, [4, 4, 2]);

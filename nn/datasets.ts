@@ -16,7 +16,7 @@ import {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeMoons, type MoonsOptions } from "./datasets.ts";
+ * import { makeMoons, type MoonsOptions } from "@tapegrad/tapegrad";
  *
  * const options: MoonsOptions = { noise: 0.1, seed: 42 };
  * assert.deepEqual(makeMoons(10, options), makeMoons(10, options));
@@ -35,7 +35,7 @@ export interface MoonsOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type CirclesOptions, makeCircles } from "./datasets.ts";
+ * import { type CirclesOptions, makeCircles } from "@tapegrad/tapegrad";
  *
  * const options: CirclesOptions = { factor: 0.2, seed: 1 };
  * const radii = makeCircles(4, options).x.map(([a, b]) => Math.hypot(a, b));
@@ -57,7 +57,7 @@ export interface CirclesOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeSpirals, type SpiralsOptions } from "./datasets.ts";
+ * import { makeSpirals, type SpiralsOptions } from "@tapegrad/tapegrad";
  *
  * const options: SpiralsOptions = { classes: 5, noise: 0.2 };
  * assert.equal(makeSpirals(50, options).classes, 5);
@@ -78,7 +78,7 @@ export interface SpiralsOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeXor, type XorOptions } from "./datasets.ts";
+ * import { makeXor, type XorOptions } from "@tapegrad/tapegrad";
  *
  * const options: XorOptions = { noise: 0.05, seed: 3 };
  * assert.equal(makeXor(20, options).x.length, 20);
@@ -97,7 +97,7 @@ export interface XorOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type BlobsOptions, makeBlobs } from "./datasets.ts";
+ * import { type BlobsOptions, makeBlobs } from "@tapegrad/tapegrad";
  *
  * const options: BlobsOptions = { centers: [[-4], [4]], std: 0 };
  * assert.deepEqual(new Set(makeBlobs(6, options).x.flat()), new Set([-4, 4]));
@@ -193,7 +193,7 @@ function finish(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeMoons } from "./datasets.ts";
+ * import { makeMoons } from "@tapegrad/tapegrad";
  *
  * const moons = makeMoons(100, { noise: 0.1, seed: 1 });
  * assert.equal(moons.x.length, 100);
@@ -245,7 +245,7 @@ export function makeMoons(n: number, options: MoonsOptions = {}): Dataset {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeCircles } from "./datasets.ts";
+ * import { makeCircles } from "@tapegrad/tapegrad";
  *
  * const circles = makeCircles(40, { factor: 0.3, seed: 2 });
  * const inner = circles.x.filter((_, i) => circles.y[i] === 1);
@@ -300,7 +300,7 @@ export function makeCircles(n: number, options: CirclesOptions = {}): Dataset {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeSpirals } from "./datasets.ts";
+ * import { makeSpirals } from "@tapegrad/tapegrad";
  *
  * const spirals = makeSpirals(90, { classes: 3, noise: 0.2, seed: 3 });
  * assert.equal(spirals.classes, 3);
@@ -351,7 +351,7 @@ export function makeSpirals(n: number, options: SpiralsOptions = {}): Dataset {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeXor } from "./datasets.ts";
+ * import { makeXor } from "@tapegrad/tapegrad";
  *
  * const xor = makeXor(50, { seed: 4 });
  * xor.x.forEach(([a, b], i) => assert.equal(xor.y[i], a * b > 0 ? 0 : 1));
@@ -435,7 +435,7 @@ function checkCenters(centers: unknown): asserts centers is number[][] {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeBlobs } from "./datasets.ts";
+ * import { makeBlobs } from "@tapegrad/tapegrad";
  *
  * const blobs = makeBlobs(20, { centers: [[0, 0, 0], [5, 5, 5]], std: 0, seed: 5 });
  * assert.equal(blobs.classes, 2);
@@ -491,7 +491,7 @@ export function makeBlobs(n: number, options: BlobsOptions = {}): Dataset {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DATASET_NAMES } from "./datasets.ts";
+ * import { DATASET_NAMES } from "@tapegrad/tapegrad";
  * assert.deepEqual(DATASET_NAMES, ["moons", "circles", "spirals", "xor", "blobs"]);
  * ```
  */
@@ -513,7 +513,7 @@ export type DatasetName = typeof DATASET_NAMES[number];
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_NOISE } from "./datasets.ts";
+ * import { DEFAULT_NOISE } from "@tapegrad/tapegrad/nn";
  * assert.equal(DEFAULT_NOISE.moons, 0.1);
  * ```
  */
@@ -542,7 +542,7 @@ export interface DatasetOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeDataset } from "./datasets.ts";
+ * import { makeDataset } from "@tapegrad/tapegrad";
  * const spirals = makeDataset("spirals", 90, { classes: 3, seed: 1 });
  * assert.equal(spirals.classes, 3);
  * assert.equal(spirals.x.length, 90);

@@ -59,7 +59,7 @@ export type FitMode = "auto" | "record" | "replay" | "compiled" | "wasm";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { FIT_MODES } from "./fit.ts";
+ * import { FIT_MODES } from "@tapegrad/tapegrad";
  * assert.ok(FIT_MODES.includes("wasm"));
  * ```
  */
@@ -85,7 +85,7 @@ export type FitPrecision = "float64" | "float32";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { FIT_PRECISIONS } from "./fit.ts";
+ * import { FIT_PRECISIONS } from "@tapegrad/tapegrad";
  * assert.deepEqual(FIT_PRECISIONS, ["float64", "float32"]);
  * ```
  */
@@ -101,7 +101,7 @@ export const FIT_PRECISIONS: readonly FitPrecision[] = ["float64", "float32"];
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { WASM_AUTO_MACS } from "./fit.ts";
+ * import { WASM_AUTO_MACS } from "@tapegrad/tapegrad/nn";
  * assert.ok(WASM_AUTO_MACS > 2 * 4 + 4 * 4 + 4);
  * ```
  */
@@ -215,7 +215,7 @@ export interface FitResult {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { fit, makeMoons, MLP, TrainingError } from "./mod.ts";
+ * import { fit, makeMoons, MLP, TrainingError } from "@tapegrad/tapegrad";
  * const model = new MLP(2, [4, 1], { seed: 1 });
  * assert.throws(
  *   () => fit(model, makeMoons(20, { seed: 1 }), { lr: 1e300, steps: 5 }),
@@ -262,7 +262,7 @@ export class TrainingError extends Error {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeMoons, MLP, Trainer } from "./mod.ts";
+ * import { makeMoons, MLP, Trainer } from "@tapegrad/tapegrad";
  * const model = new MLP(2, [8, 1], { seed: 1 });
  * const trainer = new Trainer(model, makeMoons(40, { seed: 2 }), { steps: 20 });
  * const first = trainer.step();
@@ -613,7 +613,7 @@ export class Trainer {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { fit, makeMoons, MLP } from "./mod.ts";
+ * import { fit, makeMoons, MLP } from "@tapegrad/tapegrad";
  * const data = makeMoons(100, { noise: 0.1, seed: 1 });
  * const model = new MLP(2, [16, 16, 1], { seed: 1337 });
  * const result = fit(model, data, { steps: 100 });
@@ -799,7 +799,7 @@ function scheduleEnd(schedule: ScheduleName, start: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { fitLearningRates } from "./fit.ts";
+ * import { fitLearningRates } from "@tapegrad/tapegrad/nn";
  * assert.deepEqual(fitLearningRates("sgd", "linear"), { start: 1, end: 0.1 });
  * assert.deepEqual(fitLearningRates("adam", "cosine"), { start: 0.01, end: 0 });
  * assert.deepEqual(fitLearningRates("sgd", "constant", 0.5), { start: 0.5, end: 0.5 });

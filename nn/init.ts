@@ -24,7 +24,7 @@ export type Init = "uniform" | "xavier" | "he";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { INITS } from "./init.ts";
+ * import { INITS } from "@tapegrad/tapegrad";
  * assert.deepEqual(INITS, ["uniform", "xavier", "he"]);
  * ```
  */
@@ -40,7 +40,7 @@ export const INITS: readonly Init[] = Object.freeze([
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_SEED } from "./init.ts";
+ * import { DEFAULT_SEED } from "@tapegrad/tapegrad/nn";
  * assert.equal(DEFAULT_SEED, 1337);
  * ```
  */
@@ -55,7 +55,7 @@ export const DEFAULT_SEED = 1337;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { isInit } from "./init.ts";
+ * import { isInit } from "@tapegrad/tapegrad/nn";
  * assert.equal(isInit("he"), true);
  * assert.equal(isInit("zeros"), false);
  * ```
@@ -75,7 +75,7 @@ export function isInit(value: unknown): value is Init {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseInit } from "./init.ts";
+ * import { parseInit } from "@tapegrad/tapegrad/nn";
  * assert.equal(parseInit("xavier"), "xavier");
  * assert.throws(() => parseInit("zeros"), {
  *   name: "TypeError",
@@ -104,8 +104,8 @@ export function parseInit(value: unknown, name: string = "Init"): Init {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { initialWeight } from "./init.ts";
- * import { Rng } from "./rng.ts";
+ * import { initialWeight } from "@tapegrad/tapegrad/nn";
+ * import { Rng } from "@tapegrad/tapegrad";
  * const w = initialWeight("xavier", new Rng(1), 2, 4);
  * assert.ok(Math.abs(w) < Math.sqrt(6 / (2 + 4)));
  * assert.equal(initialWeight("uniform", new Rng(7), 2, 4), new Rng(7).uniform(-1, 1));
@@ -157,8 +157,8 @@ export interface RandomOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { rngFrom } from "./init.ts";
- * import { Rng } from "./rng.ts";
+ * import { rngFrom } from "@tapegrad/tapegrad/nn";
+ * import { Rng } from "@tapegrad/tapegrad";
  * const rng = new Rng(5);
  * assert.equal(rngFrom({ rng }), rng);
  * assert.equal(rngFrom({ seed: 5 }).next(), new Rng(5).next());

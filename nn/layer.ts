@@ -33,8 +33,8 @@ export interface LayerOptions extends RandomOptions, ContiguousModuleOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape } from "../engine/mod.ts";
- * import { Layer } from "./layer.ts";
+ * import { Tape } from "@tapegrad/tapegrad";
+ * import { Layer } from "@tapegrad/tapegrad";
  * const layer = new Layer(2, 3, { activation: "tanh", tape: new Tape() });
  * const out = layer.forward([0.5, -1]);
  * assert.equal(out.length, 3);
@@ -63,7 +63,7 @@ export class Layer extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Layer } from "./layer.ts";
+   * import { Layer } from "@tapegrad/tapegrad";
    * const layer = new Layer(2, 4, { init: "xavier", seed: 3 });
    * const limit = Math.sqrt(6 / (2 + 4));
    * assert.ok(layer.neurons.every((n) => n.w.every((w) => Math.abs(w.data) < limit)));
@@ -115,7 +115,7 @@ export class Layer extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Layer } from "./layer.ts";
+   * import { Layer } from "@tapegrad/tapegrad";
    * const layer = new Layer(1, 2, { activation: "relu" });
    * const [a, b] = layer.neurons.map((n) => n.w[0].data);
    * const out = layer.forward([2]).map((v) => v.data);
@@ -149,7 +149,7 @@ export class Layer extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Layer } from "./layer.ts";
+   * import { Layer } from "@tapegrad/tapegrad";
    * const layer = new Layer(2, 3);
    * const size = layer.tape.size;
    * const out = layer.predict([0.5, -1]);
@@ -178,8 +178,8 @@ export class Layer extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "../engine/mod.ts";
-   * import { Layer } from "./layer.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
+   * import { Layer } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const layer = new Layer(2, 3, { tape });
    * const x = tape.constant(1);
@@ -211,8 +211,8 @@ export class Layer extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "../engine/mod.ts";
-   * import { Layer } from "./layer.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
+   * import { Layer } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const layer = new Layer(2, 1, { activation: "linear", tape });
    * const a = tape.constant(3), b = tape.leaf(4, false);
@@ -239,7 +239,7 @@ export class Layer extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Layer } from "./layer.ts";
+   * import { Layer } from "@tapegrad/tapegrad";
    * assert.equal(
    *   String(new Layer(2, 2, { activation: "sigmoid" })),
    *   "Layer of [SigmoidNeuron(2), SigmoidNeuron(2)]",

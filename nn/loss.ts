@@ -16,7 +16,7 @@ import { show } from "./_show.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { LOSS_NAMES } from "./loss.ts";
+ * import { LOSS_NAMES } from "@tapegrad/tapegrad";
  * assert.equal(LOSS_NAMES.join("|"), "hinge|mse|bce|cross-entropy");
  * ```
  */
@@ -31,7 +31,7 @@ export const LOSS_NAMES: readonly ["hinge", "mse", "bce", "cross-entropy"] =
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type LossName, outputsForLoss } from "./loss.ts";
+ * import { type LossName, outputsForLoss } from "@tapegrad/tapegrad/nn";
  * const loss: LossName = "bce";
  * assert.equal(outputsForLoss(loss, 2), 1);
  * ```
@@ -44,7 +44,7 @@ export type LossName = typeof LOSS_NAMES[number];
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { TWO_CLASS_LOSSES } from "./loss.ts";
+ * import { TWO_CLASS_LOSSES } from "@tapegrad/tapegrad/nn";
  * assert.deepEqual(TWO_CLASS_LOSSES, ["hinge", "bce"]);
  * ```
  */
@@ -64,7 +64,7 @@ export const TWO_CLASS_LOSSES: readonly LossName[] = Object.freeze([
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { lossFitsClasses } from "./loss.ts";
+ * import { lossFitsClasses } from "@tapegrad/tapegrad/nn";
  * assert.equal(lossFitsClasses("hinge", 2), true);
  * assert.equal(lossFitsClasses("hinge", 3), false);
  * assert.equal(lossFitsClasses("cross-entropy", 3), true);
@@ -84,7 +84,7 @@ export function lossFitsClasses(loss: LossName, classes: number): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defaultLoss } from "./loss.ts";
+ * import { defaultLoss } from "@tapegrad/tapegrad";
  * assert.equal(defaultLoss(2), "hinge");
  * assert.equal(defaultLoss(3), "cross-entropy");
  * ```
@@ -105,7 +105,7 @@ export function defaultLoss(classes: number): LossName {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { outputsForLoss } from "./loss.ts";
+ * import { outputsForLoss } from "@tapegrad/tapegrad/nn";
  * assert.equal(outputsForLoss("hinge", 2), 1);
  * assert.equal(outputsForLoss("cross-entropy", 3), 3);
  * ```
@@ -126,8 +126,8 @@ export function outputsForLoss(loss: LossName, classes: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { mse } from "./loss.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { mse } from "@tapegrad/tapegrad";
  * const p = [new Value(1), new Value(4)];
  * const loss = mse(p, [0, 2]);
  * loss.backward();
@@ -159,8 +159,8 @@ export function mse(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { sumSquaredError } from "./loss.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { sumSquaredError } from "@tapegrad/tapegrad";
  * const p = [new Value(1), new Value(-1)];
  * const loss = sumSquaredError(p, [1, 1]);
  * loss.backward();
@@ -193,8 +193,8 @@ export function sumSquaredError(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { hinge } from "./loss.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { hinge } from "@tapegrad/tapegrad";
  * const s = [new Value(2), new Value(0.5)];
  * const loss = hinge(s, [1, -1]);
  * loss.backward();
@@ -238,8 +238,8 @@ export function hinge(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { binaryCrossEntropy } from "./loss.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { binaryCrossEntropy } from "@tapegrad/tapegrad";
  * const z = [new Value(0)];
  * const loss = binaryCrossEntropy(z, [1]);
  * loss.backward();
@@ -288,8 +288,8 @@ export function binaryCrossEntropy(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { crossEntropy } from "./loss.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { crossEntropy } from "@tapegrad/tapegrad";
  * const row = [new Value(0), new Value(0), new Value(0)];
  * const loss = crossEntropy([row], [2]);
  * loss.backward();
@@ -374,8 +374,8 @@ export function crossEntropy(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { l2 } from "./loss.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { l2 } from "@tapegrad/tapegrad";
  * const ps = [new Value(3), new Value(-4)];
  * const reg = l2(ps, 0.5);
  * reg.backward();

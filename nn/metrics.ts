@@ -26,7 +26,7 @@ import { show } from "./_show.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { decideClass } from "./metrics.ts";
+ * import { decideClass } from "@tapegrad/tapegrad/nn";
  * assert.equal(decideClass([0.3]), 1);
  * assert.equal(decideClass([-0.3]), 0);
  * assert.equal(decideClass([0.1, 2, -1]), 1);
@@ -73,7 +73,7 @@ export interface Scored {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { scoreOutputs } from "./metrics.ts";
+ * import { scoreOutputs } from "@tapegrad/tapegrad/nn";
  * assert.deepEqual(scoreOutputs([-0.3], "hinge"), { cls: 0, score: -0.3, confidence: 0.3 });
  * const bce = scoreOutputs([0], "bce");
  * assert.deepEqual(bce, { cls: 0, score: 0.5, confidence: 0, probabilities: [0.5, 0.5] });
@@ -134,7 +134,7 @@ export function scoreOutputs(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MLP, predictClasses } from "./mod.ts";
+ * import { MLP, predictClasses } from "@tapegrad/tapegrad";
  * // One output y = x1 - x2: class 1 where it is positive.
  * const model = new MLP(2, [1], { parameters: [1, -1, 0] });
  * assert.deepEqual(predictClasses(model, [[0, 1], [2, 1], [3, 3]]), [0, 1, 0]);
@@ -167,7 +167,7 @@ export function predictClasses(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { evaluate, MLP } from "./mod.ts";
+ * import { evaluate, MLP } from "@tapegrad/tapegrad";
  * // y = x1 - x2 separates 3 of these 4 points by sign.
  * const model = new MLP(2, [1], { parameters: [1, -1, 0] });
  * const data = { x: [[0, 1], [2, 1], [3, 3], [1, 0]], y: [0, 1, 1, 1], classes: 2 };
@@ -192,7 +192,7 @@ export function evaluate(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { accuracy } from "./metrics.ts";
+ * import { accuracy } from "@tapegrad/tapegrad";
  *
  * assert.equal(accuracy([0, 1, 1, 2], [0, 1, 0, 2]), 0.75);
  * ```

@@ -63,7 +63,7 @@ export interface ModelLoadOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MLP } from "./mlp.ts";
+ * import { MLP } from "@tapegrad/tapegrad";
  * const model = new MLP(2, [16, 16, 1]);
  * assert.equal(model.parameterCount, 337);
  * const [y] = model.forward([1, -2]);
@@ -95,7 +95,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const model = new MLP(3, [4, 4, 1], { activation: "tanh", outputActivation: "tanh" });
    * assert.deepEqual(model.activations, ["tanh", "tanh", "tanh"]);
    * assert.equal(model.parameterCount, 41);
@@ -168,7 +168,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * assert.equal(new MLP(2, [16, 16, 1]).architecture, "2-16-16-1");
    * ```
    */
@@ -183,7 +183,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const model = new MLP(2, [1]);
    * model.meta = { dataset: "moons", labelNames: ["a", "b"] };
    * assert.deepEqual(MLP.fromJSON(model.toJSON()).meta, model.meta);
@@ -212,7 +212,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const model = new MLP(1, [1], { parameters: [1, 0] });
    * model.meta = { normalization: { mean: [10], std: [2] } };
    * assert.deepEqual(model.normalization, { mean: [10], std: [2] });
@@ -237,7 +237,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const model = new MLP(2, [3, 2]);
    * const out = model.forward([0.5, 1]);
    * assert.equal(out.length, 2);
@@ -276,8 +276,8 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "../engine/mod.ts";
-   * import { MLP } from "./mlp.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const model = new MLP(2, [4, 1], { tape });
    * const mark = tape.mark();
@@ -316,7 +316,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const model = new MLP(1, [1], { parameters: [3, 0.5] });
    * const size = model.tape.size;
    * assert.deepEqual(model.predict([2]), [6.5]);
@@ -404,7 +404,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * assert.equal(
    *   String(new MLP(1, [2, 1])),
    *   "MLP of [Layer of [ReLUNeuron(1), ReLUNeuron(1)], Layer of [LinearNeuron(2)]]",
@@ -424,7 +424,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const json = new MLP(2, [1], { parameters: [0.5, -1, 0.25] }).toJSON();
    * assert.deepEqual(json, {
    *   format: "tapegrad-mlp",
@@ -471,7 +471,7 @@ export class MLP extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const model = new MLP(2, [3, 1], { activation: "tanh", seed: 1 });
    * const copy = MLP.fromJSON(JSON.parse(JSON.stringify(model)));
    * assert.equal(String(copy), String(model));

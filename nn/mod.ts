@@ -6,8 +6,8 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape } from "../engine/mod.ts";
- * import { MLP, mse } from "./mod.ts";
+ * import { Tape } from "@tapegrad/tapegrad";
+ * import { MLP, mse } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * const model = new MLP(1, [8, 1], { activation: "tanh", tape, seed: 1 });
  * const xs = [-1, -0.5, 0, 0.5, 1];

@@ -33,8 +33,8 @@ export type ModelMeta = { readonly [key: string]: JsonValue };
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MLP } from "./mlp.ts";
- * import { MODEL_FORMAT } from "./model_file.ts";
+ * import { MLP } from "@tapegrad/tapegrad";
+ * import { MODEL_FORMAT } from "@tapegrad/tapegrad";
  * assert.equal(new MLP(1, [1]).toJSON().format, MODEL_FORMAT);
  * ```
  */
@@ -46,8 +46,8 @@ export const MODEL_FORMAT = "tapegrad-mlp";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MLP } from "./mlp.ts";
- * import { MODEL_VERSION } from "./model_file.ts";
+ * import { MLP } from "@tapegrad/tapegrad";
+ * import { MODEL_VERSION } from "@tapegrad/tapegrad";
  * assert.equal(new MLP(1, [1]).toJSON().version, MODEL_VERSION);
  * ```
  */
@@ -126,7 +126,7 @@ export function checkParameters(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { validateModelFile } from "./model_file.ts";
+ * import { validateModelFile } from "@tapegrad/tapegrad/nn";
  * const file = validateModelFile({
  *   format: "tapegrad-mlp",
  *   version: 1,

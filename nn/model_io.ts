@@ -19,8 +19,8 @@ import { show } from "./_show.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MLP } from "./mlp.ts";
- * import { parseModel, serializeModel } from "./model_io.ts";
+ * import { MLP } from "@tapegrad/tapegrad";
+ * import { parseModel, serializeModel } from "@tapegrad/tapegrad";
  * const model = new MLP(2, [4, 1], { seed: 42 });
  * const text = serializeModel(model);
  * assert.equal(JSON.parse(text).format, "tapegrad-mlp");
@@ -49,7 +49,7 @@ export function serializeModel(model: MLP): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseModel } from "./model_io.ts";
+ * import { parseModel } from "@tapegrad/tapegrad";
  * const model = parseModel(
  *   '{"format":"tapegrad-mlp","version":1,"nin":1,' +
  *     '"layers":[{"nout":1,"activation":"linear"}],"parameters":[2,1]}',

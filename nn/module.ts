@@ -16,8 +16,8 @@ import { checkPositiveInteger, show } from "./_show.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { Module } from "./module.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { Module } from "@tapegrad/tapegrad";
  * class Scale extends Module {
  *   readonly k = new Value(2);
  *   parameters(): Value[] {
@@ -50,7 +50,7 @@ export abstract class Module {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Neuron } from "./neuron.ts";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * assert.equal(new Neuron(3).parameters().length, 4);
    * ```
    */
@@ -63,8 +63,8 @@ export abstract class Module {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { Module } from "./module.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { Module } from "@tapegrad/tapegrad";
    * class Pair extends Module {
    *   readonly ps = [new Value(1), new Value(2)];
    *   parameters(): Value[] {
@@ -87,7 +87,7 @@ export abstract class Module {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * assert.equal(new MLP(3, [4, 4, 1]).parameterCount, 41);
    * ```
    */
@@ -104,8 +104,8 @@ export abstract class Module {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { Module } from "./module.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { Module } from "@tapegrad/tapegrad";
    * class Scale extends Module {
    *   readonly k = new Value(2);
    *   parameters(): Value[] {
@@ -157,8 +157,8 @@ export interface ContiguousModuleOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape } from "../engine/mod.ts";
- * import { MLP } from "./mlp.ts";
+ * import { Tape } from "@tapegrad/tapegrad";
+ * import { MLP } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * const model = new MLP(2, [3, 1], { tape });
  * assert.equal(model.parameterStart, 0);
@@ -245,8 +245,8 @@ export abstract class ContiguousModule extends Module {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "../engine/mod.ts";
-   * import { Layer } from "./layer.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
+   * import { Layer } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * tape.leaf(0);
    * assert.equal(new Layer(2, 3, { tape }).parameterStart, 1);
@@ -262,7 +262,7 @@ export abstract class ContiguousModule extends Module {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * assert.equal(new MLP(2, [16, 16, 1]).parameterCount, 337);
    * ```
    */
@@ -279,7 +279,7 @@ export abstract class ContiguousModule extends Module {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Neuron } from "./neuron.ts";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * const n = new Neuron(2);
    * assert.deepEqual(n.parameters().map((p) => p.index), [
    *   n.weightStart,
@@ -310,7 +310,7 @@ export abstract class ContiguousModule extends Module {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { MLP } from "./mlp.ts";
+   * import { MLP } from "@tapegrad/tapegrad";
    * const model = new MLP(2, [3, 1]);
    * model.forward([1, 2])[0].backward();
    * model.zeroGrad();

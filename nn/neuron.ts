@@ -42,8 +42,8 @@ export interface NeuronOptions extends RandomOptions, ContiguousModuleOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape } from "../engine/mod.ts";
- * import { Neuron } from "./neuron.ts";
+ * import { Tape } from "@tapegrad/tapegrad";
+ * import { Neuron } from "@tapegrad/tapegrad";
  * const n = new Neuron(2, { activation: "tanh", tape: new Tape() });
  * n.w[0].data = 0.5;
  * n.w[1].data = -1;
@@ -73,7 +73,7 @@ export class Neuron extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Neuron } from "./neuron.ts";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * const n = new Neuron(3, { activation: "linear", seed: 7 });
    * assert.equal(n.biasIndex, n.weightStart + 3);
    * assert.equal(n.b.data, 0);
@@ -113,7 +113,7 @@ export class Neuron extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Neuron } from "./neuron.ts";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * assert.equal(new Neuron(4).w.length, 4);
    * ```
    *
@@ -129,7 +129,7 @@ export class Neuron extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Neuron } from "./neuron.ts";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * assert.equal(new Neuron(4).b.data, 0);
    * ```
    *
@@ -150,7 +150,7 @@ export class Neuron extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Neuron } from "./neuron.ts";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * const n = new Neuron(2, { activation: "relu" });
    * n.w[0].data = 1;
    * n.w[1].data = -3;
@@ -183,7 +183,7 @@ export class Neuron extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Neuron } from "./neuron.ts";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * const n = new Neuron(2, { activation: "linear" });
    * const size = n.tape.size;
    * assert.equal(n.predict([1, 2]), n.w[0].data + 2 * n.w[1].data);
@@ -209,8 +209,8 @@ export class Neuron extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "../engine/mod.ts";
-   * import { Neuron } from "./neuron.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const n = new Neuron(2, { activation: "linear", tape });
    * const x = tape.constant(3);
@@ -240,8 +240,8 @@ export class Neuron extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "../engine/mod.ts";
-   * import { Neuron } from "./neuron.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const n = new Neuron(2, { activation: "linear", tape });
    * const a = tape.constant(3), b = tape.constant(4);
@@ -268,7 +268,7 @@ export class Neuron extends ContiguousModule {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Neuron } from "./neuron.ts";
+   * import { Neuron } from "@tapegrad/tapegrad";
    * assert.equal(new Neuron(3).toString(), "ReLUNeuron(3)");
    * ```
    */

@@ -14,7 +14,7 @@ import { show } from "./_show.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type Normalization, normalize } from "./normalization.ts";
+ * import { type Normalization, normalize } from "@tapegrad/tapegrad";
  * const norm: Normalization = { mean: [2], std: [4] };
  * assert.deepEqual(normalize([10], norm), [2]);
  * ```
@@ -35,7 +35,7 @@ export type Normalization = {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { fitNormalization } from "./normalization.ts";
+ * import { fitNormalization } from "@tapegrad/tapegrad";
  * assert.deepEqual(fitNormalization([[1, 5], [3, 5]]), { mean: [2, 5], std: [1, 1] });
  * ```
  */
@@ -75,7 +75,7 @@ export function fitNormalization(rows: readonly number[][]): Normalization {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { MIN_STD } from "./normalization.ts";
+ * import { MIN_STD } from "@tapegrad/tapegrad/nn";
  * assert.equal(MIN_STD, 2 ** -1022);
  * ```
  */
@@ -91,7 +91,7 @@ export const MIN_STD: number = 2 ** -1022;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { normalize } from "./normalization.ts";
+ * import { normalize } from "@tapegrad/tapegrad";
  * assert.deepEqual(normalize([3, 5], { mean: [2, 5], std: [1, 1] }), [1, 0]);
  * assert.deepEqual(normalize([3, 5]), [3, 5]);
  * ```
@@ -120,7 +120,7 @@ export function normalize(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { firstNonFinite, normalize } from "./normalization.ts";
+ * import { firstNonFinite, normalize } from "@tapegrad/tapegrad/nn";
  * const norm = { mean: [0], std: [1e-300] };
  * assert.equal(firstNonFinite(normalize([1e10], norm)), 0);
  * assert.equal(firstNonFinite(normalize([1], norm)), -1);

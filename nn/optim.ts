@@ -18,8 +18,8 @@ const NAMED_VALUES: ShowOptions = { value: true };
  * @example A custom optimizer: sign descent
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { Optimizer } from "./optim.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { Optimizer } from "@tapegrad/tapegrad";
  *
  * class SignDescent extends Optimizer {
  *   constructor(parameters: Value[], lr: number) {
@@ -44,8 +44,8 @@ export abstract class Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * const a = new Value(1), b = new Value(2);
    * const opt = new SGD([a, b]);
    * assert.deepEqual(opt.parameters, [a, b]);
@@ -158,8 +158,8 @@ export abstract class Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * const opt = new SGD([new Value(1)], { lr: 0.1 });
    * opt.lr = 0.05;
    * assert.equal(opt.lr, 0.05);
@@ -188,8 +188,8 @@ export abstract class Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * const opt = new SGD([new Value(1)]);
    * opt.step();
    * opt.step();
@@ -209,8 +209,8 @@ export abstract class Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * const w = new Value(3);
    * const opt = new SGD([w], { lr: 0.5 });
    * w.mul(2).backward(); // d(2w)/dw = 2
@@ -234,8 +234,8 @@ export abstract class Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * const w = new Value(3);
    * const opt = new SGD([w]);
    * w.mul(w).backward();
@@ -292,8 +292,8 @@ export abstract class Optimizer {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { SGD, type SGDOptions } from "./optim.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { SGD, type SGDOptions } from "@tapegrad/tapegrad";
  * const options: SGDOptions = { lr: 0.1, momentum: 0.9, nesterov: true };
  * assert.equal(new SGD([new Value(1)], options).nesterov, true);
  * ```
@@ -325,8 +325,8 @@ export interface SGDOptions {
  * @example micrograd's training loop on a one-parameter problem
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape, Value } from "../engine/mod.ts";
- * import { SGD } from "./optim.ts";
+ * import { Tape, Value } from "@tapegrad/tapegrad";
+ * import { SGD } from "@tapegrad/tapegrad";
  *
  * const tape = new Tape();
  * const w = new Value(0, { tape });
@@ -349,8 +349,8 @@ export class SGD extends Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * assert.equal(new SGD([new Value(1)], { momentum: 0.9 }).momentum, 0.9);
    * ```
    */
@@ -361,8 +361,8 @@ export class SGD extends Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * const opt = new SGD([new Value(1)], { momentum: 0.9, nesterov: true });
    * assert.equal(opt.nesterov, true);
    * ```
@@ -374,8 +374,8 @@ export class SGD extends Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * assert.equal(new SGD([new Value(1)]).weightDecay, 0);
    * ```
    */
@@ -397,8 +397,8 @@ export class SGD extends Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * const opt = new SGD([new Value(1)], { lr: 0.1, weightDecay: 1e-4 });
    * assert.equal(opt.lr, 0.1);
    * ```
@@ -433,13 +433,16 @@ export class SGD extends Optimizer {
    * The update a compiled step may apply in place during backward
    * (`CompiledStep`'s descent block): plain SGD's rule, the very one
    * {@linkcode SGD.step} runs, or `undefined` with momentum or weight decay,
-   * whose updates need more than the gradient.
+   * whose updates need more than the gradient. An engine detail between
+   * the optimizer and {@linkcode fit}, left out of the generated docs.
+   *
+   * @ignore
    *
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { SGD } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { SGD } from "@tapegrad/tapegrad";
    * const plain = new SGD([new Value(1)]);
    * assert.equal(plain.descentRule?.emit("p", "g"), "p -= lr * (g);");
    * assert.equal(new SGD([new Value(1)], { momentum: 0.9 }).descentRule, undefined);
@@ -501,8 +504,8 @@ const PLAIN_SGD: DescentRule = {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { Adam, type AdamOptions } from "./optim.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { Adam, type AdamOptions } from "@tapegrad/tapegrad";
  * const options: AdamOptions = { lr: 0.01, betas: [0.8, 0.99], eps: 1e-6 };
  * assert.deepEqual(new Adam([new Value(1)], options).betas, [0.8, 0.99]);
  * ```
@@ -528,8 +531,8 @@ export interface AdamOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { AdamW, type AdamWOptions } from "./optim.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { AdamW, type AdamWOptions } from "@tapegrad/tapegrad";
  * const options: AdamWOptions = { lr: 0.01, weightDecay: 0.1 };
  * assert.equal(new AdamW([new Value(1)], options).weightDecay, 0.1);
  * ```
@@ -551,8 +554,8 @@ export type AdamWOptions = AdamOptions;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Tape, Value } from "../engine/mod.ts";
- * import { Adam } from "./optim.ts";
+ * import { Tape, Value } from "@tapegrad/tapegrad";
+ * import { Adam } from "@tapegrad/tapegrad";
  *
  * const tape = new Tape();
  * const w = new Value(0, { tape });
@@ -575,8 +578,8 @@ export class Adam extends Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { Adam } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { Adam } from "@tapegrad/tapegrad";
    * assert.deepEqual(new Adam([new Value(1)]).betas, [0.9, 0.999]);
    * ```
    */
@@ -587,8 +590,8 @@ export class Adam extends Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { Adam } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { Adam } from "@tapegrad/tapegrad";
    * assert.equal(new Adam([new Value(1)]).eps, 1e-8);
    * ```
    */
@@ -601,8 +604,8 @@ export class Adam extends Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { Adam } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { Adam } from "@tapegrad/tapegrad";
    * assert.equal(new Adam([new Value(1)], { weightDecay: 0.1 }).weightDecay, 0.1);
    * ```
    */
@@ -632,8 +635,8 @@ export class Adam extends Optimizer {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Value } from "../engine/mod.ts";
-   * import { Adam } from "./optim.ts";
+   * import { Value } from "@tapegrad/tapegrad";
+   * import { Adam } from "@tapegrad/tapegrad";
    * const opt = new Adam([new Value(1)], { lr: 0.01, betas: [0.8, 0.99] });
    * assert.equal(opt.lr, 0.01);
    * ```
@@ -698,8 +701,8 @@ export class Adam extends Optimizer {
  * @example A parameter with no gradient still decays
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { AdamW } from "./optim.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { AdamW } from "@tapegrad/tapegrad";
  * const unused = new Value(2);
  * const opt = new AdamW([unused], { lr: 0.1, weightDecay: 0.5 });
  * opt.step();
@@ -843,7 +846,7 @@ function staleMessage(name: string, k: number, index: number): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { OPTIMIZER_NAMES } from "./optim.ts";
+ * import { OPTIMIZER_NAMES } from "@tapegrad/tapegrad";
  * assert.equal(OPTIMIZER_NAMES.join("|"), "sgd|adam|adamw");
  * ```
  */
@@ -856,7 +859,7 @@ export const OPTIMIZER_NAMES: readonly ["sgd", "adam", "adamw"] = Object
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_LR, type OptimizerName } from "./optim.ts";
+ * import { DEFAULT_LR, type OptimizerName } from "@tapegrad/tapegrad/nn";
  * const name: OptimizerName = "adam";
  * assert.equal(DEFAULT_LR[name], 0.01);
  * ```
@@ -870,7 +873,7 @@ export type OptimizerName = typeof OPTIMIZER_NAMES[number];
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { DEFAULT_LR } from "./optim.ts";
+ * import { DEFAULT_LR } from "@tapegrad/tapegrad/nn";
  * assert.deepEqual(DEFAULT_LR, { sgd: 1, adam: 0.01, adamw: 0.01 });
  * ```
  */
@@ -890,8 +893,8 @@ export const DEFAULT_LR: Readonly<Record<OptimizerName, number>> = Object
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { optimizerByName, SGD } from "./optim.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { optimizerByName, SGD } from "@tapegrad/tapegrad";
  * const opt = optimizerByName("sgd", [new Value(1)]);
  * assert.ok(opt instanceof SGD);
  * assert.equal(opt.lr, 1);

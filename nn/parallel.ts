@@ -34,7 +34,7 @@ import { Rng } from "./rng.ts";
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { PARALLEL_WORKER_URL } from "./parallel.ts";
+ * import { PARALLEL_WORKER_URL } from "@tapegrad/tapegrad/nn";
  * assert.ok(PARALLEL_WORKER_URL.pathname.endsWith("/parallel_worker.ts"));
  * ```
  */
@@ -95,7 +95,7 @@ export interface ParallelOptions extends FitOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { defaultWorkers } from "./parallel.ts";
+ * import { defaultWorkers } from "@tapegrad/tapegrad";
  * assert.equal(defaultWorkers(100, 337), 1); // micrograd's demo: too small
  * assert.ok(defaultWorkers(100, 66_561) >= 1);
  * ```
@@ -135,7 +135,7 @@ function defaultCreateWorker(url: URL): WorkerLike {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { makeMoons, MLP, ParallelTrainer } from "./mod.ts";
+ * import { makeMoons, MLP, ParallelTrainer } from "@tapegrad/tapegrad";
  * const model = new MLP(2, [8, 1], { seed: 1 });
  * const trainer = await ParallelTrainer.create(model, makeMoons(40, { seed: 2 }), {
  *   steps: 20,
@@ -444,7 +444,7 @@ export class ParallelTrainer {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { fitParallel, makeMoons, MLP } from "./mod.ts";
+ * import { fitParallel, makeMoons, MLP } from "@tapegrad/tapegrad";
  * const data = makeMoons(100, { noise: 0.1, seed: 1 });
  * const model = new MLP(2, [16, 16, 1], { seed: 1337 });
  * const result = await fitParallel(model, data, { steps: 100, workers: 2 });

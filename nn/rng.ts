@@ -45,7 +45,7 @@ function rotl(x: number, k: number): number {
  * @example Same seed, same numbers
  * ```ts
  * import assert from "node:assert/strict";
- * import { Rng } from "./rng.ts";
+ * import { Rng } from "@tapegrad/tapegrad";
  *
  * const a = new Rng(42);
  * const b = new Rng(42);
@@ -75,7 +75,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "./rng.ts";
+   * import { Rng } from "@tapegrad/tapegrad";
    *
    * const rng = new Rng(7);
    * assert.equal(rng.seed, 7);
@@ -125,7 +125,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "./rng.ts";
+   * import { Rng } from "@tapegrad/tapegrad";
    *
    * const word = new Rng(1).uint32();
    * assert.ok(Number.isInteger(word) && word >= 0 && word < 2 ** 32);
@@ -153,7 +153,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "./rng.ts";
+   * import { Rng } from "@tapegrad/tapegrad";
    *
    * const u = new Rng(3).next();
    * assert.ok(u >= 0 && u < 1);
@@ -178,7 +178,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "./rng.ts";
+   * import { Rng } from "@tapegrad/tapegrad";
    *
    * const x = new Rng(5).uniform(-1, 1);
    * assert.ok(x >= -1 && x < 1);
@@ -221,7 +221,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "./rng.ts";
+   * import { Rng } from "@tapegrad/tapegrad";
    *
    * const rng = new Rng(11);
    * assert.equal(rng.normal(5, 0), 5);
@@ -260,7 +260,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "./rng.ts";
+   * import { Rng } from "@tapegrad/tapegrad";
    *
    * const die = new Rng(9).int(6) + 1;
    * assert.ok([1, 2, 3, 4, 5, 6].includes(die));
@@ -297,7 +297,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "./rng.ts";
+   * import { Rng } from "@tapegrad/tapegrad";
    *
    * const cards = ["a", "b", "c", "d"];
    * const same = new Rng(2).shuffle(cards);
@@ -331,7 +331,7 @@ export class Rng {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Rng } from "./rng.ts";
+   * import { Rng } from "@tapegrad/tapegrad";
    *
    * const order = new Rng(4).permutation(4);
    * assert.deepEqual([...order].sort(), [0, 1, 2, 3]);

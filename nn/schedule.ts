@@ -11,7 +11,7 @@ import { show } from "./_show.ts";
  * @example micrograd's demo loop with a decaying learning rate
  * ```ts
  * import assert from "node:assert/strict";
- * import { linearDecay, type Schedule } from "./schedule.ts";
+ * import { linearDecay, type Schedule } from "@tapegrad/tapegrad";
  * const schedule: Schedule = linearDecay(1.0, 0.1);
  * const rates: number[] = [];
  * for (let k = 0; k < 100; k++) rates.push(schedule(k, 100));
@@ -27,7 +27,7 @@ export type Schedule = (step: number, totalSteps: number) => number;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { SCHEDULE_NAMES } from "./schedule.ts";
+ * import { SCHEDULE_NAMES } from "@tapegrad/tapegrad";
  * assert.equal(SCHEDULE_NAMES.join("|"), "constant|linear|cosine");
  * ```
  */
@@ -40,7 +40,7 @@ export const SCHEDULE_NAMES: readonly ["constant", "linear", "cosine"] = Object
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { type ScheduleName, scheduleByName } from "./schedule.ts";
+ * import { type ScheduleName, scheduleByName } from "@tapegrad/tapegrad";
  * const name: ScheduleName = "cosine";
  * assert.equal(scheduleByName(name, 0.1)(0, 10), 0.1);
  * ```
@@ -58,7 +58,7 @@ export type ScheduleName = typeof SCHEDULE_NAMES[number];
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { constantLr } from "./schedule.ts";
+ * import { constantLr } from "@tapegrad/tapegrad";
  * const schedule = constantLr(0.05);
  * assert.equal(schedule(0, 100), 0.05);
  * assert.equal(schedule(99, 100), 0.05);
@@ -87,7 +87,7 @@ export function constantLr(lr: number): Schedule {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { linearDecay } from "./schedule.ts";
+ * import { linearDecay } from "@tapegrad/tapegrad";
  * const schedule = linearDecay(1.0, 0.1);
  * assert.equal(schedule(0, 100), 1.0);
  * assert.equal(schedule(50, 100), 0.55);
@@ -120,7 +120,7 @@ export function linearDecay(start: number, end: number): Schedule {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { cosineDecay } from "./schedule.ts";
+ * import { cosineDecay } from "@tapegrad/tapegrad";
  * const schedule = cosineDecay(0.1);
  * assert.equal(schedule(0, 100), 0.1);
  * assert.ok(Math.abs(schedule(50, 100) - 0.05) < 1e-15);
@@ -154,7 +154,7 @@ export function cosineDecay(start: number, end: number = 0): Schedule {
  * @example micrograd's schedule, picked by name
  * ```ts
  * import assert from "node:assert/strict";
- * import { scheduleByName } from "./schedule.ts";
+ * import { scheduleByName } from "@tapegrad/tapegrad";
  * const schedule = scheduleByName("linear", 1.0, 0.1);
  * assert.equal(schedule(50, 100), 0.55);
  * assert.equal(scheduleByName("constant", 0.01)(7, 10), 0.01);

@@ -7,7 +7,9 @@
  * @module
  */
 
-import { Op, opName, parseDecimal, type Tape } from "../mod.ts";
+import type { Tape } from "../mod.ts";
+import { Op, opName } from "../engine/mod.ts";
+import { parseDecimal } from "../nn/mod.ts";
 import {
   evaluateExpression,
   parseExpression,

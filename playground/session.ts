@@ -15,27 +15,20 @@ import {
   describeValue as show,
   evaluate,
   LOSS_NAMES,
-  lossFitsClasses,
   type LossName,
   makeDataset,
   MLP,
   OPTIMIZER_NAMES,
   type OptimizerName,
-  outputsForLoss,
-  scoreOutputs,
   serializeModel,
   Tape,
   Trainer,
   TrainingError,
 } from "../mod.ts";
+import { lossFitsClasses, outputsForLoss, scoreOutputs } from "../nn/mod.ts";
 import type { CliMeta } from "../app/model_meta.ts";
-import {
-  type BoundaryGrid,
-  dataBounds,
-  type PlotBounds,
-  sampleBoundary,
-  squareBounds,
-} from "../mod.ts";
+import type { BoundaryGrid, PlotBounds } from "../mod.ts";
+import { dataBounds, sampleBoundary, squareBounds } from "../viz/mod.ts";
 import { VERSION } from "../app/version.ts";
 
 /** The datasets the page offers, as `cli.ts train --dataset` names them. */

@@ -38,15 +38,17 @@ import {
   type Activation,
   type Dataset,
   type DatasetName,
-  DEFAULT_NOISE,
   LOSS_NAMES,
-  lossFitsClasses,
   type LossName,
   OPTIMIZER_NAMES,
   type OptimizerName,
+} from "../mod.ts";
+import {
+  DEFAULT_NOISE,
+  lossFitsClasses,
   outputsForLoss,
   parseDecimal,
-} from "../mod.ts";
+} from "../nn/mod.ts";
 
 // The menus list the library's names; a new loss or optimizer needs a label.
 const LOSS_LABELS: Readonly<Record<LossName, string>> = {

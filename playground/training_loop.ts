@@ -7,7 +7,8 @@
  * @module
  */
 
-import { scoreOutputs, type TrainingError } from "../mod.ts";
+import type { TrainingError } from "../mod.ts";
+import { scoreOutputs } from "../nn/mod.ts";
 import type { BoundaryGrid } from "../mod.ts";
 import type { FromWorker, GridMessage, ToWorker } from "./protocol.ts";
 import { ConfigError, TrainingSession } from "./session.ts";

@@ -60,7 +60,7 @@ interface Box {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { drawGraph, Tape, Value } from "../mod.ts";
+ * import { drawGraph, Tape, Value } from "@tapegrad/tapegrad";
  * const tape = new Tape();
  * const a = new Value(2, { tape, label: "a" });
  * const b = new Value(-3, { tape, label: "b" });

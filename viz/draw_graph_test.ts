@@ -1,14 +1,8 @@
 // drawGraph(): micrograd's draw_dot picture, checked as parsed XML.
 
 import assert from "node:assert/strict";
-import {
-  displayGraph,
-  DRAW_GRAPH_MAX_NODES,
-  drawGraph,
-  MLP,
-  Tape,
-  Value,
-} from "../mod.ts";
+import { displayGraph, drawGraph, MLP, Tape, Value } from "../mod.ts";
+import { DRAW_GRAPH_MAX_NODES } from "./mod.ts";
 import {
   elements,
   overlaps,

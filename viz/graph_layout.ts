@@ -111,7 +111,7 @@ interface Item {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { layoutGraph } from "./graph_layout.ts";
+ * import { layoutGraph } from "@tapegrad/tapegrad/viz";
  * const layout = layoutGraph([
  *   { index: 0, inputs: [], kind: "variable" },
  *   { index: 1, inputs: [], kind: "constant" },

@@ -8,8 +8,8 @@
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Value } from "../engine/mod.ts";
- * import { drawGraph } from "./mod.ts";
+ * import { Value } from "@tapegrad/tapegrad";
+ * import { drawGraph } from "@tapegrad/tapegrad";
  * const x = new Value(3, { label: "x" });
  * const y = x.mul(x);
  * y.label = "y";

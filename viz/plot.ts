@@ -54,7 +54,7 @@ export interface BoundaryGrid {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { dataBounds } from "./plot.ts";
+ * import { dataBounds } from "@tapegrad/tapegrad/viz";
  * assert.deepEqual(dataBounds([[0, 0], [10, 5]], 0.1), { xMin: -1, xMax: 11, yMin: -0.5, yMax: 5.5 });
  * ```
  */
@@ -88,7 +88,7 @@ export function dataBounds(points: readonly number[][], pad = 0.1): PlotBounds {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { sampleBoundary } from "./plot.ts";
+ * import { sampleBoundary } from "@tapegrad/tapegrad/viz";
  * const grid = sampleBoundary(([x]) => ({ cls: x > 0 ? 1 : 0, confidence: 1 }),
  *   { xMin: -1, xMax: 1, yMin: -1, yMax: 1 }, 4, 2);
  * assert.deepEqual([...grid.classes], [0, 0, 1, 1, 0, 0, 1, 1]);
@@ -163,7 +163,7 @@ export interface TrainingPlot {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { plotTraining } from "./plot.ts";
+ * import { plotTraining } from "@tapegrad/tapegrad";
  * const image = plotTraining({ title: "loss", classes: 2, losses: [1, 0.5, 0.25] });
  * assert.match(image.svg, /^<svg /);
  * assert.equal(image.svg.match(/<polyline/g)!.length, 1);
@@ -229,7 +229,7 @@ export interface BoundaryPlotOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { verdictOf } from "./plot.ts";
+ * import { verdictOf } from "@tapegrad/tapegrad/viz";
  * assert.deepEqual(verdictOf([-0.25]), { cls: 0, confidence: 0.25 });
  * assert.deepEqual(verdictOf([0, 0]), { cls: 0, confidence: 0 });
  * ```
@@ -306,7 +306,7 @@ export interface Dataset2D {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { plotBoundary } from "./plot.ts";
+ * import { plotBoundary } from "@tapegrad/tapegrad";
  * const data = { x: [[-1, 0], [1, 0]], y: [0, 1], classes: 2 };
  * const image = plotBoundary({ predict: ([x]) => [x] }, data, { resolution: 20 });
  * // Two points, two classes and "misclassified" in the legend.
@@ -386,7 +386,7 @@ export interface LossPlotOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { plotLosses } from "./plot.ts";
+ * import { plotLosses } from "@tapegrad/tapegrad";
  * const image = plotLosses([1, 0.5, 0.25], { accuracies: [0.5, 0.75, 1] });
  * assert.equal(image.svg.match(/<polyline/g)!.length, 2);
  * assert.match(image.svg, /100%/);
@@ -667,7 +667,7 @@ function lossPanel(
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { axisTicks } from "./plot.ts";
+ * import { axisTicks } from "@tapegrad/tapegrad/viz";
  * assert.deepEqual(axisTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
  * ```
  */
@@ -704,7 +704,7 @@ function tickLabel(x: number): string {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { squareBounds } from "./plot.ts";
+ * import { squareBounds } from "@tapegrad/tapegrad/viz";
  * assert.deepEqual(squareBounds({ xMin: 0, xMax: 4, yMin: 0, yMax: 2 }), { xMin: 0, xMax: 4, yMin: -1, yMax: 3 });
  * ```
  */

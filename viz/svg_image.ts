@@ -17,7 +17,7 @@ export type MimeBundle = Record<string, string>;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { SvgImage } from "./svg_image.ts";
+ * import { SvgImage } from "@tapegrad/tapegrad";
  * const image = new SvgImage('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"></svg>', 4, 2);
  * assert.equal(String(image), image.svg);
  * assert.deepEqual(Object.keys(image.toMimeBundle()), ["image/svg+xml", "text/plain"]);
@@ -61,7 +61,7 @@ export class SvgImage {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { SvgImage } from "./svg_image.ts";
+   * import { SvgImage } from "@tapegrad/tapegrad";
    * const file = new SvgImage("<svg/>", 0, 0).toFile();
    * assert.equal(file, '<?xml version="1.0" encoding="UTF-8"?>\n<svg/>\n');
    * ```
@@ -113,7 +113,7 @@ for (
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { escapeXml } from "./svg_image.ts";
+ * import { escapeXml } from "@tapegrad/tapegrad/viz";
  * assert.equal(escapeXml('a<b & "c"'), "a&lt;b &amp; &quot;c&quot;");
  * ```
  */

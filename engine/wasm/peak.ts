@@ -26,7 +26,7 @@ const CHAINS = 8;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { simdPeakGflops } from "./peak.ts";
+ * import { simdPeakGflops } from "@tapegrad/tapegrad/engine";
  * assert.ok(simdPeakGflops("float64", true, 1e5) > 0);
  * ```
  */

@@ -66,7 +66,7 @@ export interface WasmStepOptions {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { WasmUnsupportedError } from "./step.ts";
+ * import { WasmUnsupportedError } from "@tapegrad/tapegrad/engine";
  * const error = new WasmUnsupportedError("no SIMD");
  * assert.equal(error.message, "no SIMD");
  * assert.ok(error instanceof Error);
@@ -94,7 +94,7 @@ let simdOverride: boolean | undefined;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { wasmSimdAvailable } from "./step.ts";
+ * import { wasmSimdAvailable } from "@tapegrad/tapegrad/engine";
  * assert.equal(wasmSimdAvailable(), true); // Deno's V8
  * ```
  */
@@ -111,7 +111,7 @@ export function wasmSimdAvailable(): boolean {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { forceWasmSimd, wasmSimdAvailable } from "./step.ts";
+ * import { forceWasmSimd, wasmSimdAvailable } from "@tapegrad/tapegrad/engine";
  * forceWasmSimd(false);
  * assert.equal(wasmSimdAvailable(), false);
  * forceWasmSimd(undefined);
@@ -160,8 +160,8 @@ const BLOCK = 4;
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op, Tape } from "../mod.ts";
- * import { WasmStep } from "./step.ts";
+ * import { Op, Tape } from "@tapegrad/tapegrad/engine";
+ * import { WasmStep } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(0.5), b = tape.leaf(0.25);
  * const first = tape.size;

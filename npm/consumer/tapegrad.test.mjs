@@ -53,6 +53,11 @@ test("the entry points share one set of classes", () => {
   assert.equal(nn.MLP, MLP);
   const tape = new engine.Tape();
   assert.ok(new Value(1, { tape }) instanceof engine.Value);
+  // The op table and compiler are the engine entry point's, not the main one's.
+  assert.equal(root.OP_TABLE, undefined);
+  assert.equal(root.compileRange, undefined);
+  assert.equal(engine.OP_TABLE.length, engine.OP_COUNT);
+  assert.equal(typeof engine.compileRange, "function");
 });
 
 test("bad input throws a TypeError saying what is accepted", () => {
