@@ -225,7 +225,7 @@ export function unaryForward(op: number, x: number): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Op, unaryForwardRange } from "./ops.ts";
+ * import { Op, unaryForwardRange } from "@tapegrad/tapegrad/engine";
  * const data = new Float64Array([-1, 2, 0, 0]);
  * unaryForwardRange(Op.Relu, data, 0, 2, 2);
  * assert.deepEqual(Array.from(data), [-1, 2, 0, 2]);

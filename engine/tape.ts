@@ -324,7 +324,7 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Tape } from "./tape.ts";
+   * import { Tape } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * const a = tape.leaf(1);
    * tape.leaf(2);
@@ -466,8 +466,8 @@ export class Tape {
    * @example
    * ```ts
    * import assert from "node:assert/strict";
-   * import { Op } from "./ops.ts";
-   * import { Tape } from "./tape.ts";
+   * import { Op } from "@tapegrad/tapegrad/engine";
+   * import { Tape } from "@tapegrad/tapegrad";
    * const tape = new Tape();
    * tape.leaf(2), tape.leaf(-1), tape.leaf(1); // two weights, then a bias
    * const x = tape.leaf(3, false);
