@@ -27,6 +27,7 @@ import {
 import { decideClass, evaluate } from "./metrics.ts";
 import type { MLP } from "./mlp.ts";
 import { normalize } from "./normalization.ts";
+import { expandFeatures } from "./features.ts";
 import {
   DEFAULT_LR,
   type Optimizer,
@@ -283,9 +284,9 @@ export class Trainer {
         }`,
       );
     }
-    checkDataset(data, model.nin, "Training data");
+    checkDataset(data, model.inputSize, "Training data");
     if (options.val !== undefined) {
-      checkDataset(options.val, model.nin, "Validation data");
+      checkDataset(options.val, model.inputSize, "Validation data");
     }
     const kind = lossKind(loss, data.classes);
     const nout = model.nouts[model.nouts.length - 1];
@@ -338,11 +339,18 @@ export class Trainer {
     this.mark = this.tape.mark();
     const fullBatch = batchSize >= data.x.length;
     const rng = new Rng(options.seed ?? 0);
-    // A model with a stored normalisation takes raw data, as predict() does.
-    const norm = model.normalization;
-    const inputs = norm === undefined
-      ? data
-      : { ...data, x: data.x.map((row) => normalize(row, norm)) };
+    // A model with stored features or normalisation takes raw data, as
+    // predict() does.
+    const norm = model.normalization, features = model.features;
+    const inputs = norm === undefined && features === undefined ? data : {
+      ...data,
+      x: data.x.map((row) =>
+        normalize(
+          features === undefined ? row : expandFeatures(row, features),
+          norm,
+        )
+      ),
+    };
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
       fullBatch ? [inputs] : batches(inputs, batchSize, { rng });

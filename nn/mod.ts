@@ -53,6 +53,7 @@ export {
   type Normalization,
   normalize,
 } from "./normalization.ts";
+export * from "./features.ts";
 export * from "./rng.ts";
 export * from "./data.ts";
 export * from "./datasets.ts";
