@@ -1132,3 +1132,71 @@ Deno.test("cli --debug adds the stack trace", async () => {
   assert.match(run.stderr, /^UsageError: --steps must be/m);
   assert.match(run.stderr, /^\s+at /m);
 });
+
+Deno.test("cli train --features saves the features, and predict computes them from a point", async () => {
+  await withTempDir(async (dir) => {
+    const model = `${dir}/circles.json`;
+    const run = await cli(
+      [
+        "train",
+        "--dataset",
+        "circles",
+        "--features",
+        "x2,y2,xy",
+        "--layers",
+        "4",
+        "--steps",
+        "150",
+        "--quiet",
+        "--save",
+        model,
+      ],
+      { permissions: [`--allow-write=${dir}`] },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const saved = parseModel(await Deno.readTextFile(model));
+    assert.equal(saved.nin, 3);
+    assert.deepEqual(saved.features, ["x2", "y2", "xy"]);
+    // The file's model on the features computed by hand, through forward().
+    const points = [[0.1, -0.2], [1, 0.3]];
+    const predicted = await cli(
+      [
+        "predict",
+        "--model",
+        model,
+        "--json",
+        ...points.map((p) => p.join(",")),
+      ],
+      { permissions: [`--allow-read=${model}`] },
+    );
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const out = JSON.parse(predicted.stdout).predictions;
+    points.forEach(([x, y], i) => {
+      const direct = saved.forward([x * x, y * y, x * y])[0].data;
+      assert.deepEqual(out[i].input, [x, y]);
+      assert.equal(out[i].outputs[0], direct);
+    });
+    // Circles: the inner point is class 1, the outer one class 0.
+    assert.equal(out[0].class, 1);
+    assert.equal(out[1].class, 0);
+    assertFails(
+      await cli(["predict", "--model", model, "1,2,3"], {
+        permissions: [`--allow-read=${model}`],
+      }),
+      2,
+      /^error: Point "1,2,3" has 3 values; the model takes 2 \(x, y\)$/,
+    );
+  });
+  assertFails(
+    await cli(["train", "--features", "x,q"]),
+    2,
+    /^error: --features: unknown feature "q"; expected some of x, y, x2, y2, xy, sinx, siny$/,
+  );
+  assertFails(
+    await cli(["train", "--dataset", "a.csv", "--features", "x"], {
+      permissions: READ,
+    }),
+    2,
+    /^error: --features applies to generated datasets/,
+  );
+});

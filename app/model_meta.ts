@@ -8,6 +8,7 @@
  */
 
 import {
+  type FeatureName,
   LOSS_NAMES,
   type LossName,
   type MLP,
@@ -34,6 +35,8 @@ export interface CliMeta {
   featureNames?: string[];
   /** The CSV label column (name or 0-based index), when one was chosen. */
   labelColumn?: string | number;
+  /** Input features `MLP.predict()` computes from a point, if any. */
+  features?: FeatureName[];
   /** Input standardisation `MLP.predict()` applies, if any. */
   normalization?: Normalization;
   /** Training accuracy at the end of training. */
@@ -105,6 +108,7 @@ export function readMeta(model: MLP, path: string): CliMeta {
         typeof meta.labelColumn === "number"
       ? meta.labelColumn
       : undefined,
+    features: model.features?.slice(),
     normalization: model.normalization,
   };
 }

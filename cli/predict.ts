@@ -7,6 +7,8 @@
  */
 
 import {
+  expandFeatures,
+  FEATURE_LABELS,
   firstNonFinite,
   type MLP,
   normalize,
@@ -75,8 +77,10 @@ export function loadModel(path: string): { model: MLP; meta: CliMeta } {
 }
 
 function inputNames(model: MLP, meta: CliMeta): string {
+  // A model with features takes a point and computes the rest itself.
+  if (model.features !== undefined) return "x, y";
   return (meta.featureNames ??
-    Array.from({ length: model.nin }, (_, j) => `x${j + 1}`))
+    Array.from({ length: model.inputSize }, (_, j) => `x${j + 1}`))
     .join(", ");
 }
 
@@ -138,14 +142,14 @@ function readCsvInputs(
   ) {
     return readNamedColumns(text, path, header, meta.featureNames, meta);
   }
-  if (width === model.nin) {
-    return { rows: readFeatureRows(text, path, model.nin) };
+  if (width === model.inputSize) {
+    return { rows: readFeatureRows(text, path, model.inputSize) };
   }
-  if (width !== model.nin + 1) {
+  if (width !== model.inputSize + 1) {
     throw new RuntimeError(
       `CSV file ${quote(path)} has ${width} column${
         width === 1 ? "" : "s"
-      }; the model takes ${model.nin} features (${
+      }; the model takes ${model.inputSize} features (${
         inputNames(model, meta)
       }), optionally followed by a label column`,
     );
@@ -320,11 +324,11 @@ export const predictCommand: Command = {
       ({ rows, actual, labelFrom } = readCsvInputs(csvPath, model, meta));
     } else {
       points.forEach((point, i) => {
-        if (point.length !== model.nin) {
+        if (point.length !== model.inputSize) {
           throw new UsageError(
             `Point ${quote(args.positionals[i])} has ${point.length} value${
               point.length === 1 ? "" : "s"
-            }; the model takes ${model.nin} (${inputNames(model, meta)})`,
+            }; the model takes ${model.inputSize} (${inputNames(model, meta)})`,
           );
         }
       });
@@ -338,12 +342,16 @@ export const predictCommand: Command = {
     const predictions: Prediction[] = rows.map((input, i) => {
       // The model standardises raw inputs itself when it was trained so;
       // an input far outside the training data can overflow doing it.
-      const x = normalize(input, model.normalization);
+      const features = model.features;
+      const raw = features ? expandFeatures(input, features) : input;
+      const x = normalize(raw, model.normalization);
       const bad = firstNonFinite(x);
       if (bad >= 0) {
         throw new RuntimeError(
-          `${point(i)}: ${names[bad]} = ${
-            input[bad]
+          `${point(i)}: ${
+            features ? FEATURE_LABELS[features[bad]] : names[bad]
+          } = ${
+            raw[bad]
           } is too far from the training data: standardised it is ${x[bad]}`,
         );
       }

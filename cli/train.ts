@@ -16,6 +16,7 @@ import {
   DEFAULT_LR,
   DEFAULT_NOISE,
   defaultLoss,
+  FEATURE_NAMES,
   fit,
   fitLearningRates,
   type FitResult,
@@ -85,7 +86,8 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   const data = prepare(plan);
   const classes = data.raw.classes;
   const loss = chooseLoss(plan, classes);
-  const nin = data.raw.x[0].length;
+  const width = data.raw.x[0].length;
+  const nin = plan.features?.length ?? width;
   const nouts = [...plan.layers, outputsForLoss(loss, classes)];
   // Limits are checked on estimates, before the model or graph exists.
   const batching = chooseBatch(
@@ -103,8 +105,10 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     seed: plan.seed,
     tape: new Tape(),
   });
-  // The model standardises raw inputs itself, in training and after.
+  // The model computes its features and standardises raw inputs itself, in
+  // training and after.
   if (data.normalization) model.meta = { normalization: data.normalization };
+  if (plan.features) model.meta = { features: plan.features };
   const live = io.isTerminal && !plan.json && !plan.quiet;
   const every = plan.logEvery ?? Math.max(1, Math.ceil(plan.steps / 10));
   const progress = new Progress(io, plan, live, every);
@@ -159,7 +163,10 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   if (plan.csvPath !== undefined) meta.source = plan.csvPath;
   if (result.valAccuracy !== undefined) meta.valAccuracy = result.valAccuracy;
   if (data.raw.labelNames) meta.labelNames = data.raw.labelNames;
-  if (data.raw.featureNames) meta.featureNames = data.raw.featureNames;
+  if (data.raw.featureNames && !plan.features) {
+    meta.featureNames = data.raw.featureNames;
+  }
+  if (plan.features) meta.features = plan.features;
   if (plan.label !== undefined) meta.labelColumn = plan.label;
   if (data.normalization) meta.normalization = data.normalization;
   model.meta = meta as unknown as MLP["meta"];
@@ -221,7 +228,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
       batchSize ? `, batch ${batchSize}` : ", full batch"
     }`,
   ];
-  if (nin === 2) {
+  if (width === 2) {
     const bounds = dataBounds(data.raw.x, 0.08);
     const width = Math.max(20, Math.min(72, io.columns - 2));
     // Generated data shares one scale on both axes; a CSV file's features
@@ -242,7 +249,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   } else {
     lines.push(
       "",
-      `(No boundary picture: the data has ${nin} features, not 2.)`,
+      `(No boundary picture: the data has ${width} features, not 2.)`,
     );
   }
   if (plan.save !== undefined) lines.push("", `Saved model to ${plan.save}`);
@@ -350,6 +357,14 @@ export const trainCommand: Command = {
       value: "<column>",
       defaultText: "last column",
       help: "CSV label column: header name or 0-based index",
+    },
+    features: {
+      type: "string",
+      value: "<f,f,…>",
+      defaultText: "x,y",
+      help: `Input features of generated data, some of ${
+        FEATURE_NAMES.join(", ")
+      } (saved in the model)`,
     },
     normalize: {
       type: "boolean",

@@ -29,6 +29,7 @@ import {
   type ParsedArgs,
 } from "./args.ts";
 import { quote, UsageError } from "../app/errors.ts";
+import { type FeatureName, parseFeatures } from "../mod.ts";
 
 /** Everything `train` was asked to do, after validation. */
 export interface TrainPlan {
@@ -46,6 +47,8 @@ export interface TrainPlan {
   label?: string | number;
   /** Whether to standardise CSV features. */
   normalize: boolean;
+  /** Input features computed from each point (generated data), if chosen. */
+  features?: FeatureName[];
   /** Hidden layer sizes. */
   layers: number[];
   /** Hidden activation. */
@@ -132,6 +135,18 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   forGenerated("samples");
   forGenerated("noise");
   forGenerated("classes");
+  forGenerated("features");
+  const featuresText = str(args, "features");
+  let features: FeatureName[] | undefined;
+  if (featuresText !== undefined) {
+    try {
+      features = parseFeatures(featuresText);
+    } catch (error) {
+      throw new UsageError(
+        `--features: ${(error as Error).message.replace(/^Features: /, "")}`,
+      );
+    }
+  }
   for (const name of ["label", "normalize"]) {
     if (csvPath === undefined && args.values[name] !== undefined) {
       throw new UsageError(
@@ -206,6 +221,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     classes,
     label,
     normalize: args.values.normalize !== false,
+    features,
     layers: layersOption("layers", text(args, "layers")),
     activation: choiceOption(
       "activation",
