@@ -97,3 +97,24 @@ Deno.test("fit() trains a features model on raw points: circles with x², y² al
   });
   assert.ok(base.accuracy < 0.8, `linear on x, y: ${base.accuracy}`);
 });
+
+Deno.test("MLP.predictLayers() starts from the computed features and ends at predict()", () => {
+  const model = new MLP(2, [3, 1], { seed: 4, activation: "tanh" });
+  model.meta = { features: ["xy", "sinx"] };
+  const layers = model.predictLayers([0.5, -2]);
+  assert.deepEqual(layers[0], [-1, Math.sin(0.5)]);
+  assert.equal(layers[1].length, 3);
+  // Hidden unit j is tanh(w·input + b), from the stored parameters.
+  const p = model.toJSON().parameters;
+  for (let j = 0; j < 3; j++) {
+    const s = p[3 * j + 2] + p[3 * j] * layers[0][0] +
+      p[3 * j + 1] * layers[0][1];
+    assert.ok(Math.abs(layers[1][j] - Math.tanh(s)) < 1e-12);
+  }
+  assert.deepEqual(layers[2], model.predict([0.5, -2]));
+  assert.throws(() => model.predictLayers([1]), {
+    name: "RangeError",
+    message:
+      "MLP predictLayers() input must be an array of 2 numbers (a point; the model computes its features), got an array of length 1",
+  });
+});

@@ -367,18 +367,52 @@ export class MLP extends ContiguousModule {
    * @throws {Error} If the parameters were dropped by `tape.rewind()`.
    */
   predict(x: readonly number[]): number[] {
+    return this.#run(x, undefined, "predict");
+  }
+
+  /**
+   * Like {@linkcode MLP.predict}, but returns every layer's values: the
+   * model's inputs (after its features and normalisation), then each
+   * layer's outputs (after its non-linearity). What a network view draws.
+   *
+   * @param x A raw input, as `predict()` takes it.
+   * @returns `nouts.length + 1` arrays, the last equal to `predict(x)`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "./mlp.ts";
+   * const model = new MLP(1, [2, 1], { parameters: [1, 0, -1, 0, 1, 1, 0] });
+   * assert.deepEqual(model.predictLayers([3]), [[3], [3, 0], [3]]);
+   * assert.deepEqual(model.predictLayers([3]).at(-1), model.predict([3]));
+   * ```
+   *
+   * @throws {TypeError} If `x` is not an array of finite numbers.
+   * @throws {RangeError} If `x` does not hold `inputSize` numbers.
+   */
+  predictLayers(x: readonly number[]): number[][] {
+    const layers: number[][] = [];
+    this.#run(x, layers, "predictLayers");
+    return layers;
+  }
+
+  #run(
+    x: readonly number[],
+    layers: number[][] | undefined,
+    method: string,
+  ): number[] {
     this.checkLive();
     const nin = this.nin, size = this.inputSize;
     if (!Array.isArray(x)) {
       throw new TypeError(
-        `MLP predict() input must be an array of ${size} numbers, got ${
+        `MLP ${method}() input must be an array of ${size} numbers, got ${
           show(x)
         }`,
       );
     }
     if (x.length !== size) {
       throw new RangeError(
-        `MLP predict() input must be an array of ${size} numbers${
+        `MLP ${method}() input must be an array of ${size} numbers${
           size === nin ? "" : " (a point; the model computes its features)"
         }, got an array of length ${x.length}`,
       );
@@ -388,7 +422,7 @@ export class MLP extends ContiguousModule {
       const v: unknown = x[k];
       if (typeof v !== "number" || !Number.isFinite(v)) {
         throw new TypeError(
-          `MLP predict() input[${k}] must be a finite number, got ${show(v)}`,
+          `MLP ${method}() input[${k}] must be a finite number, got ${show(v)}`,
         );
       }
       input[k] = v;
@@ -406,6 +440,7 @@ export class MLP extends ContiguousModule {
         input[k] = (input[k] - norm.mean[k]) / norm.std[k];
       }
     }
+    layers?.push(Array.from(input.subarray(0, nin)));
     const data = this.tape.data, nouts = this.nouts, ops = this.#ops;
     let p = this.parameterStart, n = nin;
     for (let l = 0; l < nouts.length; l++) {
@@ -416,6 +451,7 @@ export class MLP extends ContiguousModule {
         for (let k = 0; k < n; k++) s += data[p + k] * input[k];
         output[j] = op < 0 ? s : unaryForward(op, s);
       }
+      layers?.push(Array.from(output.subarray(0, nout)));
       const held = input;
       input = output;
       output = held;
