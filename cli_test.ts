@@ -802,7 +802,7 @@ Deno.test("cli train --plot writes a standalone SVG of the boundary and loss cur
     );
     assert.match(
       svg,
-      /<polyline points="[\d., ]+" fill="none" stroke="#1f77b4"/,
+      /<polyline points="[\d., ]+" fill="none" stroke="#0072b2"/,
     );
     assert.match(svg, /<path d="M/);
   });

@@ -11,25 +11,12 @@
  */
 
 import type { DataMessage, GridMessage } from "./protocol.ts";
+import { CLASS_COLORS, hexToRgb } from "../viz/palette.ts";
 
-/** Class colours: orange and blue first, as in TensorFlow Playground. */
-export const CLASS_COLORS: readonly string[] = [
-  "#f97316",
-  "#2563eb",
-  "#16a34a",
-  "#9333ea",
-  "#db2777",
-  "#0891b2",
-  "#ca8a04",
-  "#4b5563",
-];
+/** Class colours: the library's one palette (viz/palette.ts). */
+export { CLASS_COLORS };
 
-function rgb(hex: string): [number, number, number] {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-const CLASS_RGB = CLASS_COLORS.map(rgb);
+const CLASS_RGB = CLASS_COLORS.map(hexToRgb);
 
 /**
  * Sizes a canvas's backing store to its displayed size times the device

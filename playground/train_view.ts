@@ -11,6 +11,7 @@
  */
 
 import { formatNumber, formatPercent } from "../app/format.ts";
+import { LINE_COLOR, SECOND_COLOR } from "../viz/palette.ts";
 import { byId, hideBanner, showBanner, typingInField } from "./dom.ts";
 import {
   CLASS_COLORS,
@@ -575,7 +576,7 @@ class TrainView {
     }
     drawChart(
       byId("loss-chart", HTMLCanvasElement),
-      [{ x: this.#lossSteps, y: this.#losses, color: "#4f46e5" }],
+      [{ x: this.#lossSteps, y: this.#losses, color: LINE_COLOR }],
       {
         log: true,
         format: (y) => formatNumber(y, 2),
@@ -585,8 +586,8 @@ class TrainView {
     drawChart(
       byId("acc-chart", HTMLCanvasElement),
       [
-        { x: this.#accSteps, y: this.#trainAcc, color: "#4f46e5" },
-        { x: this.#accSteps, y: this.#testAcc, color: "#f59e0b" },
+        { x: this.#accSteps, y: this.#trainAcc, color: LINE_COLOR },
+        { x: this.#accSteps, y: this.#testAcc, color: SECOND_COLOR },
       ],
       {
         yRange: [0, 1],
