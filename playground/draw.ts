@@ -11,7 +11,7 @@
  */
 
 import type { DataMessage, GridMessage } from "./protocol.ts";
-import { CLASS_COLORS, hexToRgb } from "../viz/palette.ts";
+import { CLASS_COLORS, divergingRgb, hexToRgb } from "../viz/palette.ts";
 
 /** Class colours: the library's one palette (viz/palette.ts). */
 export { CLASS_COLORS };
@@ -54,6 +54,38 @@ export interface BoundaryScene {
   grid: GridMessage;
   /** Whether to draw the test points (hollow). */
   showTest: boolean;
+  /** A signed surface to draw instead of the decision surface (a pinned neuron). */
+  heat?: { size: number; values: ArrayLike<number>; offset: number };
+}
+
+/**
+ * Colours `size * size` signed values from `offset` into RGBA pixels with
+ * the palette's diverging scale, scaled by their largest magnitude.
+ *
+ * @param px The pixels (4 bytes per value).
+ * @param values The values.
+ * @param offset Where the values start.
+ * @param cells How many values.
+ */
+export function fillHeat(
+  px: Uint8ClampedArray,
+  values: ArrayLike<number>,
+  offset: number,
+  cells: number,
+): void {
+  let scale = 0;
+  for (let i = 0; i < cells; i++) {
+    const v = Math.abs(values[offset + i]);
+    if (v > scale) scale = v;
+  }
+  if (!(scale > 0 && Number.isFinite(scale))) scale = 1;
+  for (let i = 0; i < cells; i++) {
+    const [r, g, b] = divergingRgb(values[offset + i] / scale);
+    px[4 * i] = r;
+    px[4 * i + 1] = g;
+    px[4 * i + 2] = b;
+    px[4 * i + 3] = 255;
+  }
 }
 
 let gridCanvas: HTMLCanvasElement | undefined;
@@ -73,8 +105,8 @@ export function drawBoundary(
   const fitted = fitCanvas(canvas);
   if (!fitted) return false;
   const { ctx, width, height } = fitted;
-  const { grid, data } = scene;
-  const size = grid.size;
+  const { grid, data, heat } = scene;
+  const size = heat?.size ?? grid.size;
   gridCanvas ??= document.createElement("canvas");
   if (gridCanvas.width !== size) {
     gridCanvas.width = size;
@@ -83,7 +115,8 @@ export function drawBoundary(
   const gctx = gridCanvas.getContext("2d")!;
   const image = gctx.createImageData(size, size);
   const px = image.data;
-  for (let i = 0; i < size * size; i++) {
+  if (heat) fillHeat(px, heat.values, heat.offset, size * size);
+  for (let i = 0; !heat && i < size * size; i++) {
     const confidence = grid.confidence[i];
     if (!(confidence >= 0 && confidence <= 1)) {
       // The model's output is not a number here (a diverged model): grey.

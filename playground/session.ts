@@ -28,6 +28,12 @@ import {
   Trainer,
   TrainingError,
 } from "../mod.ts";
+import {
+  checkFeatures,
+  FEATURE_LABELS,
+  type FeatureName,
+} from "../nn/features.ts";
+import type { NetworkMessage } from "./protocol.ts";
 import type { CliMeta } from "../app/model_meta.ts";
 import {
   type BoundaryGrid,
@@ -70,7 +76,19 @@ export interface TrainConfig {
   l2: number;
   /** Seed for data and weights. */
   seed: number;
+  /** The model's input features, computed from each point. */
+  features: FeatureName[];
 }
+
+/** The settings a running session takes without starting over. */
+export type LiveSettings = Pick<TrainConfig, "lr" | "l2" | "batchSize">;
+
+/** The fields of {@linkcode LiveSettings}. */
+export const LIVE_SETTINGS: readonly (keyof LiveSettings)[] = Object.freeze([
+  "lr",
+  "l2",
+  "batchSize",
+]);
 
 /** The page's starting configuration: micrograd's moons demo, trained with Adam. */
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -86,6 +104,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   batchSize: 0,
   l2: 1e-4,
   seed: 1337,
+  features: ["x", "y"],
 }) as Readonly<TrainConfig>;
 
 /** Thrown for a configuration a session cannot use; the message is for people. */
@@ -197,6 +216,14 @@ export function checkConfig(config: TrainConfig): TrainConfig {
     fail("l2", `L2 must be a number of at least 0, got ${show(config.l2)}`);
   }
   integer("seed", "Seed", config.seed, 0, 2 ** 31 - 1);
+  if (!Array.isArray(config.features) || config.features.length === 0) {
+    fail("features", "Choose at least one input feature");
+  }
+  try {
+    checkFeatures(config.features, config.features.length, "Features");
+  } catch (error) {
+    fail("features", (error as Error).message);
+  }
   return config;
 }
 
@@ -250,7 +277,7 @@ const TEST_SEED_OFFSET = 7919;
  */
 export class TrainingSession {
   /** The configuration. */
-  readonly config: TrainConfig;
+  config: TrainConfig;
   /** The training data. */
   readonly train: Dataset;
   /** Held-out data from the same distribution. */
@@ -259,7 +286,9 @@ export class TrainingSession {
   readonly model: MLP;
   /** The plot area: the data's bounds, padded and made square. */
   readonly bounds: PlotBounds;
-  readonly #trainer: Trainer;
+  #trainer: Trainer;
+  // Steps taken by trainers replaced by tune().
+  #stepsBefore = 0;
   #failed = false;
 
   /**
@@ -269,11 +298,15 @@ export class TrainingSession {
    * @throws {ConfigError} For a bad configuration.
    */
   constructor(config: TrainConfig) {
-    this.config = checkConfig({ ...config, layers: [...config.layers] });
+    this.config = checkConfig({
+      ...config,
+      layers: [...config.layers],
+      features: [...config.features],
+    });
     this.train = makeData(config, config.seed);
     this.test = makeData(config, config.seed + TEST_SEED_OFFSET);
     const classes = this.train.classes;
-    this.model = new MLP(2, [
+    this.model = new MLP(this.config.features.length, [
       ...config.layers,
       outputsForLoss(config.loss, classes),
     ], {
@@ -281,7 +314,18 @@ export class TrainingSession {
       seed: config.seed,
       tape: new Tape(),
     });
-    this.#trainer = new Trainer(this.model, this.train, {
+    // The model computes its features from each point (and a saved model
+    // says which), so the data and predict() take points.
+    this.model.meta = { features: [...this.config.features] };
+    this.#trainer = this.#makeTrainer();
+    this.bounds = squareBounds(
+      dataBounds([...this.train.x, ...this.test.x], 0.08),
+    );
+  }
+
+  #makeTrainer(): Trainer {
+    const config = this.config;
+    return new Trainer(this.model, this.train, {
       loss: config.loss,
       optimizer: config.optimizer,
       lr: config.lr,
@@ -290,16 +334,45 @@ export class TrainingSession {
       steps: Number.MAX_SAFE_INTEGER,
       batchSize: config.batchSize > 0 ? config.batchSize : undefined,
       l2: config.l2,
-      seed: config.seed,
+      seed: config.seed + this.#stepsBefore,
     });
-    this.bounds = squareBounds(
-      dataBounds([...this.train.x, ...this.test.x], 0.08),
-    );
+  }
+
+  /**
+   * Applies a new learning rate, L2 and batch size to the running model:
+   * the weights and the step count stay; the optimizer starts a new
+   * trainer (Adam's moments start again from zero).
+   *
+   * @param settings The new settings.
+   * @throws {ConfigError} For a bad value (the session is unchanged).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DEFAULT_CONFIG, TrainingSession } from "./session.ts";
+   * const session = new TrainingSession({ ...DEFAULT_CONFIG, samples: 20 });
+   * session.run(3);
+   * session.tune({ lr: 0.05, l2: 0, batchSize: 8 });
+   * session.run(2);
+   * assert.equal(session.step, 5);
+   * assert.equal(session.config.lr, 0.05);
+   * ```
+   */
+  tune(settings: LiveSettings): void {
+    const config = checkConfig({ ...this.config, ...settings });
+    if (this.#failed) {
+      this.config = config;
+      return;
+    }
+    this.#stepsBefore = this.step;
+    this.#trainer.close();
+    this.config = config;
+    this.#trainer = this.#makeTrainer();
   }
 
   /** Steps taken so far. */
   get step(): number {
-    return this.#trainer.stepCount;
+    return this.#stepsBefore + this.#trainer.stepCount;
   }
 
   /** Whether the loss stopped being a number (no more training). */
@@ -369,6 +442,46 @@ export class TrainingSession {
   }
 
   /**
+   * What every neuron computes over a grid spanning
+   * {@linkcode TrainingSession.bounds} (row 0 at the top), for the network
+   * view, with the weights: `sizes` are the inputs then each layer's
+   * widths; `values` holds `size * size` numbers per neuron, neuron by
+   * neuron, inputs first; `weights` are the parameters in micrograd's order.
+   *
+   * @param size Cells per side.
+   * @returns The network's picture data.
+   */
+  network(size: number): NetworkMessage {
+    const model = this.model, sizes = [model.nin, ...model.nouts];
+    const neurons = sizes.reduce((a, b) => a + b, 0), cells = size * size;
+    const values = new Float32Array(neurons * cells);
+    const [xMin, xMax, yMin, yMax] = [
+      this.bounds.xMin,
+      this.bounds.xMax,
+      this.bounds.yMin,
+      this.bounds.yMax,
+    ];
+    for (let r = 0; r < size; r++) {
+      const y = yMax - ((r + 0.5) / size) * (yMax - yMin);
+      for (let c = 0; c < size; c++) {
+        const x = xMin + ((c + 0.5) / size) * (xMax - xMin);
+        const layers = model.predictLayers([x, y]);
+        let neuron = 0;
+        for (const layer of layers) {
+          for (const v of layer) values[neuron++ * cells + r * size + c] = v;
+        }
+      }
+    }
+    return {
+      size,
+      sizes,
+      values,
+      weights: model.parameters().map((p) => p.data),
+      labels: this.config.features.map((f) => FEATURE_LABELS[f]),
+    };
+  }
+
+  /**
    * The model file `cli.ts train --save` would write for this model: the
    * same serialisation and the same `meta` fields, so `cli.ts predict
    * --model` reads it.
@@ -384,7 +497,7 @@ export class TrainingSession {
       steps: this.step,
       accuracy: this.trainAccuracy(),
     };
-    if (this.train.featureNames) meta.featureNames = this.train.featureNames;
+    meta.features = [...this.config.features];
     this.model.meta = meta as unknown as MLP["meta"];
     return serializeModel(this.model) + "\n";
   }

@@ -23,8 +23,10 @@ import type {
   DataMessage,
   FromWorker,
   GridMessage,
+  NetworkMessage,
   ToWorker,
 } from "./protocol.ts";
+import { NetworkView } from "./network_view.ts";
 import {
   checkConfig,
   classCount,
@@ -32,6 +34,7 @@ import {
   DATASETS,
   DEFAULT_CONFIG,
   hasClassChoice,
+  type LiveSettings,
   makeData,
   type TrainConfig,
 } from "./session.ts";
@@ -40,6 +43,7 @@ import {
   type Dataset,
   type DatasetName,
   DEFAULT_NOISE,
+  type FeatureName,
   LOSS_NAMES,
   lossFitsClasses,
   type LossName,
@@ -85,6 +89,7 @@ const FIELD_CONTROL: Partial<Record<keyof TrainConfig, string>> = {
   batchSize: "batch-size",
   l2: "l2",
   seed: "seed",
+  features: "features",
 };
 
 /** Starts the train view. */
@@ -110,6 +115,13 @@ class TrainView {
   #probeId = 0;
   #exportName = "model.json";
   #config: TrainConfig | undefined;
+  #network: NetworkMessage | undefined;
+  #networkDirty = false;
+  readonly #networkView = new NetworkView(
+    byId("network"),
+    byId("neuron-card"),
+    () => this.#scheduleDraw(),
+  );
   readonly #thumbnails = new Map<DatasetName, Dataset>();
 
   readonly #canvas = byId("boundary", HTMLCanvasElement);
@@ -207,16 +219,24 @@ class TrainView {
       "activation",
       "loss",
       "optimizer",
-      "lr",
-      "batch-size",
-      "l2",
       "seed",
     ];
     for (const id of settings) {
       byId(id).addEventListener("change", () => {
         if (id === "optimizer") this.#suggestLr();
-        this.#restart();
+        this.#restart(true, true);
       });
+    }
+    // These apply to the running model: no restart.
+    for (const id of ["lr", "batch-size", "l2"]) {
+      byId(id).addEventListener("change", () => this.#tune());
+    }
+    for (
+      const box of document.querySelectorAll<HTMLInputElement>(
+        "#features input",
+      )
+    ) {
+      box.addEventListener("change", () => this.#restart(true, true));
     }
     byId("noise", HTMLInputElement).addEventListener("input", () => {
       byId("noise-value").textContent = byId("noise", HTMLInputElement).value;
@@ -358,7 +378,34 @@ class TrainView {
       batchSize: Number(byId("batch-size", HTMLSelectElement).value),
       l2: number("l2", "l2", "L2"),
       seed: number("seed", "seed", "Seed"),
+      features: [
+        ...document.querySelectorAll<HTMLInputElement>("#features input"),
+      ].filter((box) => box.checked).map((box) => box.value as FeatureName),
     });
+  }
+
+  /** Sends learning rate, L2 and batch size to the running model. */
+  #tune(): void {
+    if (!this.#config) return this.#restart();
+    let config: TrainConfig;
+    try {
+      config = this.#readConfig();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.#markInvalid(error.field);
+      showBanner(
+        this.#message,
+        "error",
+        `${error.message}. Training is paused until this is fixed.`,
+      );
+      this.#wantPlay = false;
+      this.#send({ type: "pause" });
+      return;
+    }
+    this.#markInvalid();
+    if (this.#message.dataset.kind === "error") hideBanner(this.#message);
+    this.#config = { ...this.#config, ...pickLive(config) };
+    this.#send({ type: "tune", settings: pickLive(config) });
   }
 
   #markInvalid(field?: string): void {
@@ -372,7 +419,7 @@ class TrainView {
   }
 
   /** Reads the settings and starts over with a fresh model. */
-  #restart(keepMessage = true): void {
+  #restart(keepMessage = true, announce = false): void {
     this.#syncControls();
     let config: TrainConfig;
     try {
@@ -393,7 +440,19 @@ class TrainView {
     if (!keepMessage || this.#message.dataset.kind !== "info") {
       hideBanner(this.#message);
     }
+    if (announce && this.#step > 0) {
+      showBanner(
+        this.#message,
+        "info",
+        "Started over with a fresh model: data, features and network settings need one (learning rate, L2, batch size and speed do not).",
+      );
+      const banner = this.#message, text = banner.textContent;
+      setTimeout(() => {
+        if (banner.textContent === text) hideBanner(banner);
+      }, 6000);
+    }
     this.#config = config;
+    this.#networkView.reset();
     const resume = this.#playing || this.#wantPlay;
     this.#step = 0;
     this.#losses = [];
@@ -402,7 +461,11 @@ class TrainView {
     this.#trainAcc = [];
     this.#testAcc = [];
     byId("architecture").textContent = `MLP ${
-      [2, ...config.layers, outputsForLoss(config.loss, classCount(config))]
+      [
+        config.features.length,
+        ...config.layers,
+        outputsForLoss(config.loss, classCount(config)),
+      ]
         .join(
           "-",
         )
@@ -441,6 +504,8 @@ class TrainView {
       case "ready": {
         this.#data = message.data;
         this.#grid = message.grid;
+        this.#network = message.network;
+        this.#networkDirty = true;
         byId("architecture").textContent =
           `MLP ${message.architecture} · ${message.parameters} parameters`;
         this.#exportName = `tapegrad-${
@@ -470,6 +535,10 @@ class TrainView {
         this.#trainAcc.push(message.trainAccuracy);
         this.#testAcc.push(message.testAccuracy);
         if (message.grid) this.#grid = message.grid;
+        if (message.network) {
+          this.#network = message.network;
+          this.#networkDirty = true;
+        }
         this.#updateStats(message);
         this.#checkLossGrowth();
         this.#scheduleDraw();
@@ -566,11 +635,23 @@ class TrainView {
   }
 
   #draw(): void {
+    const network = this.#network, pinned = this.#networkView.pinned;
+    if (network && this.#networkDirty) {
+      this.#networkDirty = false;
+      this.#networkView.update(network);
+    }
     if (this.#data && this.#grid) {
       const drawn = drawBoundary(this.#canvas, {
         data: this.#data,
         grid: this.#grid,
         showTest: byId("show-test", HTMLInputElement).checked,
+        heat: network && pinned
+          ? {
+            size: network.size,
+            values: network.values,
+            offset: NetworkView.offset(network, pinned),
+          }
+          : undefined,
       });
       if (drawn) this.#canvas.dataset.step = String(this.#step);
     }
@@ -709,6 +790,10 @@ class TrainView {
     this.#exportName = filename;
     this.#updateExportCommand();
   }
+}
+
+function pickLive(config: TrainConfig): LiveSettings {
+  return { lr: config.lr, l2: config.l2, batchSize: config.batchSize };
 }
 
 function formatRate(rate: number): string {
