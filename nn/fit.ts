@@ -28,6 +28,7 @@ import { decideClass, evaluate } from "./metrics.ts";
 import type { MLP } from "./mlp.ts";
 import { normalize } from "./normalization.ts";
 import { expandFeatures } from "./features.ts";
+import { r2Score } from "./regression.ts";
 import {
   DEFAULT_LR,
   type Optimizer,
@@ -164,12 +165,23 @@ export class TrainingError extends Error {
 
 /** Loss-specific parts: outputs per sample, the batch loss, the predicted class. */
 interface LossKind {
+  /** Set for regression (`classes` 0): accuracy is then R². */
+  regression?: boolean;
   outputs: number;
   loss(outputs: Value[][], labels: readonly number[]): Value;
   classify(outputs: ArrayLike<number>, offset: number): number;
 }
 
 function lossKind(name: LossName, classes: number): LossKind {
+  if (classes === 0) {
+    // Regression: real targets, one output, mean squared error.
+    return {
+      regression: true,
+      outputs: 1,
+      loss: (out, y) => mse(out.map((row) => row[0]), y),
+      classify: () => 0,
+    };
+  }
   const signs = (y: readonly number[]) => y.map((c) => (c === 1 ? 1 : -1));
   const first = (out: Value[][]) => out.map((row) => row[0]);
   const binary = (x: ArrayLike<number>, o: number) => decideClass(x, o, 1);
@@ -287,6 +299,11 @@ export class Trainer {
     checkDataset(data, model.inputSize, "Training data");
     if (options.val !== undefined) {
       checkDataset(options.val, model.inputSize, "Validation data");
+    }
+    if (data.classes === 0 && loss !== "mse") {
+      throw new RangeError(
+        `Regression data (classes 0) trains with the "mse" loss, got "${loss}"`,
+      );
     }
     const kind = lossKind(loss, data.classes);
     const nout = model.nouts[model.nouts.length - 1];
@@ -435,8 +452,12 @@ export class Trainer {
       else tape.backward(batch.root);
       this.optimizer.step();
     }
-    this.lastAccuracy = countCorrect(tape, batch, this.kind) /
-      batch.labels.length;
+    this.lastAccuracy = this.kind.regression
+      ? r2Score(
+        batch.outputs.map((o) => tape.data[o]),
+        batch.labels,
+      )
+      : countCorrect(tape, batch, this.kind) / batch.labels.length;
     if (this.graph === undefined) tape.rewind(this.mark);
     this.stepCount = step;
     return loss;
@@ -690,9 +711,29 @@ function checkDataset(data: Dataset, nin: number, what: string): void {
     );
   }
   const classes = data.classes;
+  if (classes === 0) {
+    // Regression: any finite target.
+    for (let s = 0; s < data.x.length; s++) {
+      if (!Number.isFinite(data.y[s])) {
+        throw new RangeError(
+          `${what} target ${s} is ${
+            data.y[s]
+          }; regression targets must be finite numbers`,
+        );
+      }
+      if (data.x[s].length !== nin) {
+        throw new RangeError(
+          `${what} sample ${s} has ${
+            data.x[s].length
+          } features, the model takes ${nin}`,
+        );
+      }
+    }
+    return;
+  }
   if (!Number.isInteger(classes) || classes < 2) {
     throw new RangeError(
-      `${what} must have at least 2 classes (an integer), got ${classes}`,
+      `${what} must have at least 2 classes (an integer), or 0 for regression, got ${classes}`,
     );
   }
   for (let s = 0; s < data.x.length; s++) {

@@ -57,6 +57,7 @@ export * from "./features.ts";
 export * from "./rng.ts";
 export * from "./data.ts";
 export * from "./datasets.ts";
+export * from "./regression.ts";
 export * from "./csv.ts";
 export * from "./optim.ts";
 export * from "./schedule.ts";
