@@ -28,7 +28,10 @@ import {
 import { readText } from "./io.ts";
 import { type CliMeta, readMeta } from "../app/model_meta.ts";
 
-/** One prediction, as printed by `--json`. */
+/**
+ * One prediction, as printed by `--json`. A regression model's predictions
+ * are `{ input, value, outputs }` instead.
+ */
 export interface Prediction {
   /** The input features, as given. */
   input: number[];
@@ -363,6 +366,10 @@ export const predictCommand: Command = {
           }, not a finite number (the weights or the input are too large)`,
         );
       }
+      if (meta.classes === 0) {
+        // A regression model: its output is the prediction.
+        return { input, value: outputs[0], outputs } as unknown as Prediction;
+      }
       const scored = scoreOutputs(outputs, meta.loss);
       const p: Prediction = {
         input,
@@ -385,6 +392,17 @@ export const predictCommand: Command = {
       };
       if (accuracy !== undefined) out.accuracy = accuracy;
       io.out(JSON.stringify(out) + "\n");
+      return 0;
+    }
+    if (meta.classes === 0) {
+      const [head, ...lines] = table([
+        ["input", "value"],
+        ...predictions.map((p) => [
+          p.input.map((x) => formatNumber(x)).join(", "),
+          formatNumber(p.outputs[0], 6),
+        ]),
+      ]);
+      io.out([makeStyle(io.color).dim(head), ...lines].join("\n") + "\n");
       return 0;
     }
     const name = (k: number) => meta.labelNames?.[k] ?? String(k);

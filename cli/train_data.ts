@@ -12,14 +12,22 @@ import {
   lossFitsClasses,
   type LossName,
   makeDataset,
+  makeRegression,
   type Normalization,
   parseCsv,
+  REGRESSION_NAMES,
+  type RegressionName,
   trainValSplit,
 } from "../mod.ts";
 import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import { formatNumber } from "../app/format.ts";
 import { readText } from "./io.ts";
 import type { TrainPlan } from "./train_plan.ts";
+
+/** Whether a generated dataset's name is a regression problem. */
+export function isRegression(name: string): name is RegressionName {
+  return (REGRESSION_NAMES as readonly string[]).includes(name);
+}
 
 /** A dataset ready for training, with what predict needs to reuse it. */
 export interface PreparedData {
@@ -37,7 +45,9 @@ export interface PreparedData {
 
 function generate(plan: TrainPlan): Dataset {
   const { samples, noise, seed } = plan;
-  return makeDataset(plan.datasetName!, samples, {
+  const name = plan.datasetName!;
+  if (isRegression(name)) return makeRegression(name, samples, { noise, seed });
+  return makeDataset(name, samples, {
     noise,
     seed,
     classes: plan.classes ?? 3,
@@ -100,7 +110,9 @@ export function prepare(plan: TrainPlan): PreparedData {
     } features, ${raw.classes} classes${normalization ? ", standardised" : ""})`
     : `${plan.datasetName} (${raw.x.length} samples, noise ${
       formatNumber(plan.noise)
-    }${raw.classes > 2 ? `, ${raw.classes} classes` : ""})`;
+    }${raw.classes > 2 ? `, ${raw.classes} classes` : ""}${
+      raw.classes === 0 ? ", regression" : ""
+    })`;
   return {
     raw,
     train: rawTrain,
@@ -119,6 +131,14 @@ export function prepare(plan: TrainPlan): PreparedData {
  * @throws {UsageError} If the loss needs 2 classes and the data has more.
  */
 export function chooseLoss(plan: TrainPlan, classes: number): LossName {
+  if (classes === 0) {
+    if (plan.loss !== undefined && plan.loss !== "mse") {
+      throw new UsageError(
+        `--loss ${plan.loss} is for classes; ${plan.datasetName} is a regression problem, trained with mse`,
+      );
+    }
+    return "mse";
+  }
   const loss = plan.loss ?? defaultLoss(classes);
   if (!lossFitsClasses(loss, classes)) {
     throw new UsageError(

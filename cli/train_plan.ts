@@ -29,12 +29,26 @@ import {
   type ParsedArgs,
 } from "./args.ts";
 import { quote, UsageError } from "../app/errors.ts";
-import { type FeatureName, parseFeatures } from "../mod.ts";
+import {
+  DEFAULT_REGRESSION_NOISE,
+  type FeatureName,
+  parseFeatures,
+  REGRESSION_NAMES,
+  regressionInputs,
+  type RegressionName,
+} from "../mod.ts";
+
+function defaultNoise(name: string | undefined): number {
+  if (name === undefined) return 0;
+  return (REGRESSION_NAMES as readonly string[]).includes(name)
+    ? DEFAULT_REGRESSION_NOISE[name as RegressionName]
+    : DEFAULT_NOISE[name as DatasetName];
+}
 
 /** Everything `train` was asked to do, after validation. */
 export interface TrainPlan {
   /** A generated dataset's name, or `undefined` for a CSV file. */
-  datasetName?: DatasetName;
+  datasetName?: DatasetName | RegressionName;
   /** The CSV file, for CSV data. */
   csvPath?: string;
   /** Samples to generate. */
@@ -107,17 +121,18 @@ const text = (args: ParsedArgs, name: string): string =>
  */
 export function planTraining(args: ParsedArgs): TrainPlan {
   const datasetText = text(args, "dataset");
-  let datasetName: DatasetName | undefined;
+  let datasetName: DatasetName | RegressionName | undefined;
   let csvPath: string | undefined;
-  if ((DATASET_NAMES as readonly string[]).includes(datasetText)) {
-    datasetName = datasetText as DatasetName;
+  const generated = [...DATASET_NAMES, ...REGRESSION_NAMES];
+  if ((generated as readonly string[]).includes(datasetText)) {
+    datasetName = datasetText as DatasetName | RegressionName;
   } else if (/[\\/.]/.test(datasetText)) {
     csvPath = datasetText;
   } else {
-    const best = closest(datasetText, DATASET_NAMES);
+    const best = closest(datasetText, generated);
     throw new UsageError(
       `--dataset must be one of ${
-        DATASET_NAMES.join(", ")
+        generated.join(", ")
       } or a path to a .csv file; got ${quote(datasetText)}${
         best ? ` (did you mean ${best}?)` : ""
       }`,
@@ -137,6 +152,15 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   forGenerated("classes");
   forGenerated("features");
   const featuresText = str(args, "features");
+  if (
+    featuresText !== undefined && datasetName !== undefined &&
+    (REGRESSION_NAMES as readonly string[]).includes(datasetName) &&
+    regressionInputs(datasetName as RegressionName) === 1
+  ) {
+    throw new UsageError(
+      `--features applies to 2-D data; ${datasetName} has one input`,
+    );
+  }
   let features: FeatureName[] | undefined;
   if (featuresText !== undefined) {
     try {
@@ -162,7 +186,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   });
   const noise = numberOption(
     "noise",
-    str(args, "noise") ?? String(datasetName ? DEFAULT_NOISE[datasetName] : 0),
+    str(args, "noise") ?? String(defaultNoise(datasetName)),
     { min: 0 },
   );
   let classes: number | undefined;

@@ -105,11 +105,11 @@ export interface FitOptions {
 export interface FitResult {
   /** The loss of every step. */
   losses: number[];
-  /** The training accuracy of every step. */
+  /** The training accuracy of every step (R² for regression data). */
   accuracies: number[];
   /** The last step's loss. */
   loss: number;
-  /** Accuracy of the trained model on the whole training set. */
+  /** Accuracy of the trained model on the whole training set (R² for regression data). */
   accuracy: number;
   /** Accuracy of the trained model on `val`, when given. */
   valAccuracy?: number;
@@ -453,10 +453,7 @@ export class Trainer {
       this.optimizer.step();
     }
     this.lastAccuracy = this.kind.regression
-      ? r2Score(
-        batch.outputs.map((o) => tape.data[o]),
-        batch.labels,
-      )
+      ? r2Score(Array.from(batch.outputs, (o) => tape.data[o]), batch.labels)
       : countCorrect(tape, batch, this.kind) / batch.labels.length;
     if (this.graph === undefined) tape.rewind(this.mark);
     this.stepCount = step;
@@ -733,7 +730,7 @@ function checkDataset(data: Dataset, nin: number, what: string): void {
   }
   if (!Number.isInteger(classes) || classes < 2) {
     throw new RangeError(
-      `${what} must have at least 2 classes (an integer), or 0 for regression, got ${classes}`,
+      `${what} must have at least 2 classes (an integer), got ${classes}`,
     );
   }
   for (let s = 0; s < data.x.length; s++) {

@@ -413,7 +413,9 @@ export class MLP extends ContiguousModule {
     if (x.length !== size) {
       throw new RangeError(
         `MLP ${method}() input must be an array of ${size} numbers${
-          size === nin ? "" : " (a point; the model computes its features)"
+          this.features === undefined
+            ? ""
+            : " (a point; the model computes its features)"
         }, got an array of length ${x.length}`,
       );
     }

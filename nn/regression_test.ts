@@ -74,6 +74,8 @@ Deno.test("fit() fits the noisy sine with mse to a low error, and evaluate() giv
     data.y.length;
   assert.ok(Math.abs(mse - result.loss) < 0.01);
   assert.equal(result.accuracy, r2Score(predicted, data.y));
+  // Each step's accuracy is the R² of its forward pass, before the update.
+  assert.ok(Math.abs(result.accuracies.at(-1)! - result.accuracy) < 0.01);
   assert.equal(evaluate(model, data, "mse"), result.accuracy);
   assert.ok(result.accuracy > 0.9);
 });
