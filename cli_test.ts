@@ -1200,3 +1200,78 @@ Deno.test("cli train --features saves the features, and predict computes them fr
     /^error: --features applies to generated datasets/,
   );
 });
+
+Deno.test("cli train --dataset sine fits a regression with mse, and predict prints values", async () => {
+  await withTempDir(async (dir) => {
+    const model = `${dir}/sine.json`;
+    const run = await cli(
+      [
+        "train",
+        "--dataset",
+        "sine",
+        "--layers",
+        "16,16",
+        "--activation",
+        "tanh",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.02",
+        "--steps",
+        "300",
+        "--json",
+        "--save",
+        model,
+      ],
+      { permissions: [`--allow-write=${dir}`] },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const final = parseLines(run.stdout).at(-1)!.final as Record<
+      string,
+      number
+    >;
+    // Noise 0.1 on sin x: a good fit leaves an mse near 0.01 and R² near 1.
+    assert.ok((final.loss as number) < 0.03, `loss ${final.loss}`);
+    assert.ok((final.accuracy as number) > 0.95, `R² ${final.accuracy}`);
+    const saved = parseModel(await Deno.readTextFile(model));
+    assert.equal(saved.nin, 1);
+    assert.equal((saved.meta as Record<string, unknown>).classes, 0);
+    const predicted = await cli(
+      ["predict", "--model", model, "--json", "1.5708", "-1.5708"],
+      { permissions: [`--allow-read=${model}`] },
+    );
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const out = JSON.parse(predicted.stdout).predictions;
+    assert.equal(out[0].value, saved.predict([1.5708])[0]);
+    assert.ok(Math.abs(out[0].value - 1) < 0.15, `sin(π/2) ≈ ${out[0].value}`);
+    assert.ok(Math.abs(out[1].value + 1) < 0.15, `sin(-π/2) ≈ ${out[1].value}`);
+    const text = await cli(["predict", "--model", model, "0"], {
+      permissions: [`--allow-read=${model}`],
+    });
+    assert.match(text.stdout, /^input\s+value\n0\s+-?\d/);
+  });
+  assertFails(
+    await cli(["train", "--dataset", "sine", "--loss", "hinge"]),
+    2,
+    /^error: --loss hinge is for classes; sine is a regression problem, trained with mse$/,
+  );
+  assertFails(
+    await cli(["train", "--dataset", "abs", "--features", "x2"]),
+    2,
+    /^error: --features applies to 2-D data; abs has one input$/,
+  );
+  const plane = await cli([
+    "train",
+    "--dataset",
+    "plane",
+    "--quiet",
+    "--optimizer",
+    "adam",
+    "--lr",
+    "0.02",
+    "--steps",
+    "200",
+  ]);
+  assert.equal(plane.code, 0, plane.stderr);
+  assert.match(plane.stdout, /^loss \S+  R² 0\.9\d+ train/);
+});

@@ -199,16 +199,20 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     );
     return 0;
   }
-  const accuracyText = `${formatPercent(result.accuracy)} train${
+  // Regression scores R² (1 is a perfect fit) where classifiers score accuracy.
+  const regression = classes === 0;
+  const score = regression ? (x: number) => formatNumber(x, 4) : formatPercent;
+  const scoreName = regression ? "R²" : "accuracy";
+  const accuracyText = `${score(result.accuracy)} train${
     result.valAccuracy === undefined
       ? ""
-      : ` · ${formatPercent(result.valAccuracy)} val`
+      : ` · ${score(result.valAccuracy)} val`
   }`;
   if (plan.quiet) {
     io.out(
       `loss ${
         formatNumber(result.loss, 4)
-      }  accuracy ${accuracyText}  steps ${result.steps}  parameters ${model.parameterCount}  time ${
+      }  ${scoreName} ${accuracyText}  steps ${result.steps}  parameters ${model.parameterCount}  time ${
         formatDuration(result.seconds)
       }\n`,
     );
@@ -222,13 +226,13 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     `  loss        ${formatNumber(result.loss, 4)} (${loss}${
       plan.l2 > 0 ? ` + l2 ${formatNumber(plan.l2)}` : ""
     })`,
-    `  accuracy    ${style.bold(accuracyText)}`,
+    `  ${scoreName.padEnd(12)}${style.bold(accuracyText)}`,
     `  model       MLP ${model.architecture}, ${plan.activation}, ${model.parameterCount} parameters`,
     `  optimizer   ${plan.optimizer}, ${lrText(plan)}${
       batchSize ? `, batch ${batchSize}` : ", full batch"
     }`,
   ];
-  if (width === 2) {
+  if (width === 2 && !regression) {
     const bounds = dataBounds(data.raw.x, 0.08);
     const width = Math.max(20, Math.min(72, io.columns - 2));
     // Generated data shares one scale on both axes; a CSV file's features
@@ -249,7 +253,9 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   } else {
     lines.push(
       "",
-      `(No boundary picture: the data has ${width} features, not 2.)`,
+      regression
+        ? "(No boundary picture: a regression model has no classes.)"
+        : `(No boundary picture: the data has ${width} features, not 2.)`,
     );
   }
   if (plan.save !== undefined) lines.push("", `Saved model to ${plan.save}`);

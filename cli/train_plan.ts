@@ -151,6 +151,15 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   forGenerated("noise");
   forGenerated("classes");
   forGenerated("features");
+  if (
+    datasetName !== undefined &&
+    (REGRESSION_NAMES as readonly string[]).includes(datasetName) &&
+    str(args, "plot") !== undefined
+  ) {
+    throw new UsageError(
+      `--plot draws a classifier's decision boundary; ${datasetName} is a regression problem (the playground draws its fit)`,
+    );
+  }
   const featuresText = str(args, "features");
   if (
     featuresText !== undefined && datasetName !== undefined &&
