@@ -132,10 +132,10 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     const best = closest(datasetText, generated);
     throw new UsageError(
       `--dataset must be one of ${
-        generated.join(", ")
+        DATASET_NAMES.join(", ")
       } or a path to a .csv file; got ${quote(datasetText)}${
         best ? ` (did you mean ${best}?)` : ""
-      }`,
+      }; or a regression problem: ${REGRESSION_NAMES.join(", ")}`,
     );
   }
   const forGenerated = (name: string) => {

@@ -11,7 +11,13 @@
  */
 
 import type { DataMessage, GridMessage } from "./protocol.ts";
-import { CLASS_COLORS, divergingRgb, hexToRgb } from "../viz/palette.ts";
+import {
+  CLASS_COLORS,
+  divergingRgb,
+  hexToRgb,
+  LINE_COLOR,
+  SECOND_COLOR,
+} from "../viz/palette.ts";
 
 /** Class colours: the library's one palette (viz/palette.ts). */
 export { CLASS_COLORS };
@@ -115,8 +121,22 @@ export function drawBoundary(
   const gctx = gridCanvas.getContext("2d")!;
   const image = gctx.createImageData(size, size);
   const px = image.data;
+  // Regression: targets span [-range, range] on the diverging scale.
+  const regression = data.classes === 0;
+  let range = 0;
+  for (const t of data.trainLabels) range = Math.max(range, Math.abs(t));
+  if (!(range > 0)) range = 1;
   if (heat) fillHeat(px, heat.values, heat.offset, size * size);
-  for (let i = 0; !heat && i < size * size; i++) {
+  else if (grid.values) {
+    for (let i = 0; i < size * size; i++) {
+      const [r, g, b] = divergingRgb(grid.values[i] / range);
+      px[4 * i] = r;
+      px[4 * i + 1] = g;
+      px[4 * i + 2] = b;
+      px[4 * i + 3] = 255;
+    }
+  } else if (grid.curve) px.fill(255);
+  for (let i = 0; !heat && !regression && i < size * size; i++) {
     const confidence = grid.confidence[i];
     if (!(confidence >= 0 && confidence <= 1)) {
       // The model's output is not a number here (a diverged model): grey.
@@ -145,7 +165,12 @@ export function drawBoundary(
   const dot = (x: number, y: number, cls: number, hollow: boolean) => {
     ctx.beginPath();
     ctx.arc(sx(x), sy(y), radius, 0, 2 * Math.PI);
-    const color = CLASS_COLORS[cls % CLASS_COLORS.length];
+    // Regression points: 1-D in the line colour, 2-D coloured by target.
+    const color = !regression
+      ? CLASS_COLORS[cls % CLASS_COLORS.length]
+      : grid.curve
+      ? LINE_COLOR
+      : `rgb(${divergingRgb(cls / range).join(",")})`;
     if (hollow) {
       ctx.lineWidth = 2;
       ctx.strokeStyle = color;
@@ -155,8 +180,9 @@ export function drawBoundary(
     } else {
       ctx.fillStyle = color;
       ctx.fill();
-      ctx.lineWidth = 1.4;
-      ctx.strokeStyle = "#ffffff";
+      // 2-D regression points share the surface's colours: outline them.
+      ctx.lineWidth = regression && !grid.curve ? 1 : 1.4;
+      ctx.strokeStyle = regression && !grid.curve ? "#1b1f24" : "#ffffff";
       ctx.stroke();
     }
   };
@@ -167,6 +193,20 @@ export function drawBoundary(
   }
   for (let i = 0; i < data.trainLabels.length; i++) {
     dot(data.train[2 * i], data.train[2 * i + 1], data.trainLabels[i], false);
+  }
+  const curve = grid.curve;
+  if (curve && !heat) {
+    // The fitted function over the points.
+    ctx.beginPath();
+    for (let c = 0; c < curve.length; c++) {
+      const x = xMin + (c / (curve.length - 1)) * (xMax - xMin);
+      const y = Math.max(yMin - 1, Math.min(yMax + 1, curve[c]));
+      if (c === 0) ctx.moveTo(sx(x), sy(y));
+      else ctx.lineTo(sx(x), sy(y));
+    }
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = SECOND_COLOR;
+    ctx.stroke();
   }
   return true;
 }
@@ -229,12 +269,14 @@ function label(x: number): string {
  *
  * @param canvas The thumbnail canvas.
  * @param x Points.
- * @param y Labels.
+ * @param y Labels (targets for regression).
+ * @param regression Colour by target on the diverging scale.
  */
 export function drawThumbnail(
   canvas: HTMLCanvasElement,
   x: readonly number[][],
   y: readonly number[],
+  regression = false,
 ): void {
   const fitted = fitCanvas(canvas);
   if (!fitted) return;
@@ -250,7 +292,9 @@ export function drawThumbnail(
   const cx = (xMin + xMax) / 2, cy = (yMin + yMax) / 2;
   ctx.clearRect(0, 0, width, height);
   for (let i = 0; i < x.length; i++) {
-    ctx.fillStyle = CLASS_COLORS[y[i] % CLASS_COLORS.length];
+    ctx.fillStyle = regression
+      ? `rgb(${divergingRgb(y[i]).join(",")})`
+      : CLASS_COLORS[y[i] % CLASS_COLORS.length];
     const px = ((x[i][0] - cx) / span + 0.5) * width;
     const py = (0.5 - (x[i][1] - cy) / span) * height;
     ctx.beginPath();

@@ -34,6 +34,10 @@ export interface GridMessage {
   classes: Int32Array;
   /** Confidence per cell, in [0, 1]. */
   confidence: Float64Array;
+  /** A 2-D regression: the model's output per cell (no classes then). */
+  values?: Float64Array;
+  /** A 1-D regression: the model's output at evenly spaced x across the plot. */
+  curve?: Float64Array;
 }
 
 /** What every neuron computes over a square grid, and the weights. */
@@ -54,7 +58,7 @@ export interface NetworkMessage {
 export interface DataMessage {
   /** Training points, as `[x1, y1, x2, y2, …]`. */
   train: number[];
-  /** Training labels. */
+  /** Training labels (targets for regression, whose `classes` is 0). */
   trainLabels: number[];
   /** Test points. */
   test: number[];

@@ -18,10 +18,13 @@ import {
   lossFitsClasses,
   type LossName,
   makeDataset,
+  makeRegression,
   MLP,
   OPTIMIZER_NAMES,
   type OptimizerName,
   outputsForLoss,
+  REGRESSION_NAMES,
+  type RegressionName,
   scoreOutputs,
   serializeModel,
   Tape,
@@ -47,13 +50,21 @@ import { VERSION } from "../app/version.ts";
 /** The datasets the page offers, as `cli.ts train --dataset` names them. */
 export const DATASETS: readonly DatasetName[] = DATASET_NAMES;
 
+/** The regression problems the page offers, as `cli.ts train --dataset` names them. */
+export const REGRESSIONS: readonly RegressionName[] = REGRESSION_NAMES;
+
+/** Whether a dataset name is a regression problem. */
+export function isRegression(name: string): name is RegressionName {
+  return (REGRESSION_NAMES as readonly string[]).includes(name);
+}
+
 /** The optimizers the page offers: the library's. */
 export const OPTIMIZERS: readonly OptimizerName[] = OPTIMIZER_NAMES;
 
 /** Everything the train view lets the user choose. */
 export interface TrainConfig {
-  /** The dataset. */
-  dataset: DatasetName;
+  /** The dataset (a classification dataset or a regression problem). */
+  dataset: DatasetName | RegressionName;
   /** Number of training samples (a test set of the same size is drawn too). */
   samples: number;
   /** Noise (the standard deviation of each blob for blobs). */
@@ -126,7 +137,7 @@ export class ConfigError extends Error {
 }
 
 /** Whether a dataset has a choice of class count. */
-export function hasClassChoice(dataset: DatasetName): boolean {
+export function hasClassChoice(dataset: DatasetName | RegressionName): boolean {
   return dataset === "spirals" || dataset === "blobs";
 }
 
@@ -134,6 +145,7 @@ export function hasClassChoice(dataset: DatasetName): boolean {
 export function classCount(
   config: Pick<TrainConfig, "dataset" | "classes">,
 ): number {
+  if (isRegression(config.dataset)) return 0;
   return hasClassChoice(config.dataset) ? config.classes : 2;
 }
 
@@ -170,7 +182,10 @@ export function checkConfig(config: TrainConfig): TrainConfig {
       );
     }
   };
-  if (!DATASETS.includes(config.dataset)) {
+  if (
+    !(DATASETS as readonly string[]).includes(config.dataset) &&
+    !isRegression(config.dataset)
+  ) {
     fail("dataset", `Unknown dataset ${show(config.dataset)}`);
   }
   integer("samples", "Samples", config.samples, 4, 5000);
@@ -196,7 +211,13 @@ export function checkConfig(config: TrainConfig): TrainConfig {
     fail("loss", `Unknown loss ${show(config.loss)}`);
   }
   const classes = classCount(config);
-  if (!lossFitsClasses(config.loss, classes)) {
+  if (classes === 0 && config.loss !== "mse") {
+    fail(
+      "loss",
+      `${config.dataset} is a regression problem: it trains with mse, not ${config.loss}`,
+    );
+  }
+  if (classes > 0 && !lossFitsClasses(config.loss, classes)) {
     fail(
       "loss",
       `The ${config.loss} loss is for 2 classes and ${config.dataset} has ${classes}; choose cross-entropy or mse`,
@@ -236,6 +257,12 @@ export function checkConfig(config: TrainConfig): TrainConfig {
  * @returns The dataset.
  */
 export function makeData(config: TrainConfig, seed: number): Dataset {
+  if (isRegression(config.dataset)) {
+    return makeRegression(config.dataset, config.samples, {
+      noise: config.noise,
+      seed,
+    });
+  }
   return makeDataset(config.dataset, config.samples, {
     noise: config.noise,
     seed,
@@ -286,6 +313,8 @@ export class TrainingSession {
   readonly model: MLP;
   /** The plot area: the data's bounds, padded and made square. */
   readonly bounds: PlotBounds;
+  /** Whether the data has one input (a 1-D regression problem). */
+  readonly oneD: boolean;
   #trainer: Trainer;
   // Steps taken by trainers replaced by tune().
   #stepsBefore = 0;
@@ -306,7 +335,9 @@ export class TrainingSession {
     this.train = makeData(config, config.seed);
     this.test = makeData(config, config.seed + TEST_SEED_OFFSET);
     const classes = this.train.classes;
-    this.model = new MLP(this.config.features.length, [
+    // 1-D problems take x alone: the features are of a point (x, y).
+    this.oneD = this.train.x[0].length === 1;
+    this.model = new MLP(this.oneD ? 1 : this.config.features.length, [
       ...config.layers,
       outputsForLoss(config.loss, classes),
     ], {
@@ -316,10 +347,23 @@ export class TrainingSession {
     });
     // The model computes its features from each point (and a saved model
     // says which), so the data and predict() take points.
-    this.model.meta = { features: [...this.config.features] };
+    if (!this.oneD) this.model.meta = { features: [...this.config.features] };
     this.#trainer = this.#makeTrainer();
+    // A 1-D problem is drawn as (x, target).
     this.bounds = squareBounds(
-      dataBounds([...this.train.x, ...this.test.x], 0.08),
+      dataBounds(
+        [...this.train.x, ...this.test.x].map((row, i) =>
+          this.oneD
+            ? [
+              row[0],
+              i < this.train.x.length
+                ? this.train.y[i]
+                : this.test.y[i - this.train.x.length],
+            ]
+            : row
+        ),
+        0.08,
+      ),
     );
   }
 
@@ -432,6 +476,9 @@ export class TrainingSession {
    * @returns The grid.
    */
   grid(size: number): BoundaryGrid {
+    if (this.config.loss === "mse" && this.train.classes === 0) {
+      throw new Error("A regression session has no classes; use surface()");
+    }
     const loss = this.config.loss, model = this.model;
     return sampleBoundary(
       (point) => scoreOutputs(model.predict(point), loss),
@@ -439,6 +486,34 @@ export class TrainingSession {
       size,
       size,
     );
+  }
+
+  /**
+   * A regression model's fit: its output at `size` points across the plot
+   * (1-D, left to right), or over a `size` × `size` grid (2-D, row 0 at the
+   * top).
+   *
+   * @param size Points (1-D) or cells per side (2-D).
+   * @returns The outputs.
+   */
+  surface(size: number): Float64Array {
+    const b = this.bounds, model = this.model;
+    if (this.oneD) {
+      return Float64Array.from(
+        { length: size },
+        (_, c) =>
+          model.predict([b.xMin + (c / (size - 1)) * (b.xMax - b.xMin)])[0],
+      );
+    }
+    const out = new Float64Array(size * size);
+    for (let r = 0; r < size; r++) {
+      const y = b.yMax - ((r + 0.5) / size) * (b.yMax - b.yMin);
+      for (let c = 0; c < size; c++) {
+        const x = b.xMin + ((c + 0.5) / size) * (b.xMax - b.xMin);
+        out[r * size + c] = model.predict([x, y])[0];
+      }
+    }
+    return out;
   }
 
   /**
@@ -465,7 +540,7 @@ export class TrainingSession {
       const y = yMax - ((r + 0.5) / size) * (yMax - yMin);
       for (let c = 0; c < size; c++) {
         const x = xMin + ((c + 0.5) / size) * (xMax - xMin);
-        const layers = model.predictLayers([x, y]);
+        const layers = model.predictLayers(this.oneD ? [x] : [x, y]);
         let neuron = 0;
         for (const layer of layers) {
           for (const v of layer) values[neuron++ * cells + r * size + c] = v;
@@ -477,7 +552,9 @@ export class TrainingSession {
       sizes,
       values,
       weights: model.parameters().map((p) => p.data),
-      labels: this.config.features.map((f) => FEATURE_LABELS[f]),
+      labels: this.oneD
+        ? ["x"]
+        : this.config.features.map((f) => FEATURE_LABELS[f]),
     };
   }
 
@@ -497,7 +574,7 @@ export class TrainingSession {
       steps: this.step,
       accuracy: this.trainAccuracy(),
     };
-    meta.features = [...this.config.features];
+    if (!this.oneD) meta.features = [...this.config.features];
     this.model.meta = meta as unknown as MLP["meta"];
     return serializeModel(this.model) + "\n";
   }

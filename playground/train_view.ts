@@ -34,6 +34,7 @@ import {
   DATASETS,
   DEFAULT_CONFIG,
   hasClassChoice,
+  isRegression,
   type LiveSettings,
   makeData,
   type TrainConfig,
@@ -43,6 +44,7 @@ import {
   type Dataset,
   type DatasetName,
   DEFAULT_NOISE,
+  DEFAULT_REGRESSION_NOISE,
   type FeatureName,
   LOSS_NAMES,
   lossFitsClasses,
@@ -51,6 +53,8 @@ import {
   type OptimizerName,
   outputsForLoss,
   parseDecimal,
+  regressionInputs,
+  type RegressionName,
 } from "../mod.ts";
 
 // The menus list the library's names; a new loss or optimizer needs a label.
@@ -99,7 +103,7 @@ export function startTrainView(): void {
 
 class TrainView {
   readonly #worker: Worker;
-  #dataset: DatasetName = DEFAULT_CONFIG.dataset;
+  #dataset: DatasetName | RegressionName = DEFAULT_CONFIG.dataset;
   #playing = false;
   #wantPlay = false;
   #step = 0;
@@ -122,7 +126,7 @@ class TrainView {
     byId("neuron-card"),
     () => this.#scheduleDraw(),
   );
-  readonly #thumbnails = new Map<DatasetName, Dataset>();
+  readonly #thumbnails = new Map<string, Dataset>();
 
   readonly #canvas = byId("boundary", HTMLCanvasElement);
   readonly #message = byId("train-message");
@@ -195,7 +199,7 @@ class TrainView {
       const button of document.querySelectorAll<HTMLButtonElement>(".dataset")
     ) {
       button.addEventListener("click", () => {
-        const name = button.dataset.dataset as DatasetName;
+        const name = button.dataset.dataset as DatasetName | RegressionName;
         if (name === this.#dataset) return;
         this.#dataset = name;
         for (
@@ -204,7 +208,11 @@ class TrainView {
           b.setAttribute("aria-pressed", String(b === button));
         }
         const noise = byId("noise", HTMLInputElement);
-        noise.value = String(DEFAULT_NOISE[name]);
+        noise.value = String(
+          isRegression(name)
+            ? DEFAULT_REGRESSION_NOISE[name]
+            : DEFAULT_NOISE[name],
+        );
         byId("noise-value").textContent = noise.value;
         this.#syncControls();
         this.#restart();
@@ -307,10 +315,29 @@ class TrainView {
       classes: Number(byId("classes", HTMLInputElement).value) || 3,
     });
     const loss = byId("loss", HTMLSelectElement);
+    const regression = classes === 0;
+    byId("stat-train-name").textContent = regression
+      ? "Train R²"
+      : "Train accuracy";
+    byId("stat-test-name").textContent = regression
+      ? "Test R²"
+      : "Test accuracy";
+    // 1-D problems take x alone: features are of a point (x, y).
+    const oneD = isRegression(this.#dataset) &&
+      regressionInputs(this.#dataset) === 1;
+    for (
+      const box of document.querySelectorAll<HTMLInputElement>(
+        "#features input",
+      )
+    ) box.disabled = oneD;
     for (const option of loss.options) {
-      option.disabled = !lossFitsClasses(option.value as LossName, classes);
+      option.disabled = regression
+        ? option.value !== "mse"
+        : !lossFitsClasses(option.value as LossName, classes);
     }
-    if (!lossFitsClasses(loss.value as LossName, classes)) {
+    if (regression) {
+      loss.value = "mse";
+    } else if (!lossFitsClasses(loss.value as LossName, classes)) {
       const from = loss.value;
       loss.value = "cross-entropy";
       showBanner(
@@ -601,11 +628,15 @@ class TrainView {
       byId("stat-rate").textContent = "–";
       return;
     }
+    // Regression reports R², classification accuracy.
+    const score = this.#data?.classes === 0
+      ? (x: number) => formatNumber(x, 3)
+      : formatPercent;
     const train = byId("stat-train-acc");
-    train.textContent = formatPercent(info.trainAccuracy);
+    train.textContent = score(info.trainAccuracy);
     train.dataset.value = String(info.trainAccuracy);
     const test = byId("stat-test-acc");
-    test.textContent = formatPercent(info.testAccuracy);
+    test.textContent = score(info.testAccuracy);
     test.dataset.value = String(info.testAccuracy);
     byId("stat-rate").textContent = info.rate > 0 ? formatRate(info.rate) : "–";
   }
@@ -613,6 +644,11 @@ class TrainView {
   #updateLegend(classes: number): void {
     const legend = byId("legend");
     legend.textContent = "";
+    if (classes === 0) {
+      legend.textContent = this.#data?.train.length && this.#grid?.curve
+        ? "points: the data · orange line: the model's fit"
+        : "colour: the value, orange negative, blue positive (points: the data)";
+    }
     for (let k = 0; k < classes; k++) {
       const item = document.createElement("span");
       const dot = document.createElement("i");
@@ -682,20 +718,32 @@ class TrainView {
     for (
       const button of document.querySelectorAll<HTMLButtonElement>(".dataset")
     ) {
-      const name = button.dataset.dataset as DatasetName;
-      if (!DATASETS.includes(name)) continue;
+      const name = button.dataset.dataset as DatasetName | RegressionName;
+      const regression = isRegression(name);
+      if (!DATASETS.includes(name as DatasetName) && !regression) continue;
       let data = this.#thumbnails.get(name);
       if (!data) {
         data = makeData({
           ...DEFAULT_CONFIG,
           dataset: name,
           samples: 120,
-          noise: DEFAULT_NOISE[name],
+          noise: regression
+            ? DEFAULT_REGRESSION_NOISE[name]
+            : DEFAULT_NOISE[name],
           classes: 3,
         }, 3);
         this.#thumbnails.set(name, data);
       }
-      drawThumbnail(button.querySelector("canvas")!, data.x, data.y);
+      // A 1-D problem is drawn as (x, target).
+      const points = data.x[0].length === 1
+        ? data.x.map((row, i) => [row[0], data.y[i]])
+        : data.x;
+      drawThumbnail(
+        button.querySelector("canvas")!,
+        points,
+        data.y,
+        regression,
+      );
     }
   }
 
@@ -721,10 +769,17 @@ class TrainView {
     const rect = this.#canvas.getBoundingClientRect();
     probe.style.left = `${event.clientX - rect.left}px`;
     probe.style.top = `${event.clientY - rect.top}px`;
-    probe.dataset.x = point[0].toFixed(3);
-    probe.dataset.y = point[1].toFixed(3);
+    // The point as a click would put it in the Predict fields, so hover
+    // and Predict show the same numbers for the same point.
+    const x = point[0].toFixed(3), y = point[1].toFixed(3);
+    probe.dataset.x = x;
+    probe.dataset.y = y;
     this.#probeId = -(++this.#predictId);
-    this.#send({ type: "predict", id: this.#probeId, point });
+    this.#send({
+      type: "predict",
+      id: this.#probeId,
+      point: [Number(x), Number(y)],
+    });
   }
 
   #predictFromFields(): void {
@@ -748,23 +803,19 @@ class TrainView {
   }
 
   #showPrediction(message: Extract<FromWorker, { type: "prediction" }>): void {
-    const text = `(${formatNumber(message.point[0], 4)}, ${
-      formatNumber(message.point[1], 4)
-    }) → class ${message.cls}`;
+    // One formatting path for hover and Predict: the same point shows the
+    // same text in both.
+    const text = predictionText(message, this.#data?.classes === 0);
     if (message.id < 0) {
       if (message.id !== this.#probeId) return;
       const probe = byId("probe");
-      probe.textContent = `${text} · ${
-        message.outputs.map((o) => formatNumber(o, 3)).join(", ")
-      }`;
+      probe.textContent = text;
       probe.hidden = false;
       return;
     }
     const out = byId("predict-output");
     out.classList.add("has");
-    out.textContent = `${text} · output ${
-      message.outputs.map((o) => formatNumber(o, 6)).join(", ")
-    }`;
+    out.textContent = text;
     out.dataset.outputs = JSON.stringify(message.outputs);
     out.dataset.cls = String(message.cls);
   }
@@ -790,6 +841,23 @@ class TrainView {
     this.#exportName = filename;
     this.#updateExportCommand();
   }
+}
+
+/**
+ * A prediction as the page shows it, on hover and after Predict alike:
+ * the point, the class (or nothing, for regression) and the outputs.
+ */
+export function predictionText(
+  message: Extract<FromWorker, { type: "prediction" }>,
+  regression: boolean,
+): string {
+  const point = `(${formatNumber(message.point[0], 4)}, ${
+    formatNumber(message.point[1], 4)
+  })`;
+  const outputs = message.outputs.map((o) => formatNumber(o, 4)).join(", ");
+  return regression
+    ? `${point} → ${outputs}`
+    : `${point} → class ${message.cls} · output ${outputs}`;
 }
 
 function pickLive(config: TrainConfig): LiveSettings {

@@ -164,8 +164,13 @@ export class TrainingLoop {
       case "predict": {
         const session = this.#session;
         if (!session) return;
-        const outputs = session.model.predict(message.point);
-        const scored = scoreOutputs(outputs, session.config.loss);
+        // A 1-D model reads x alone; a regression's score is its output.
+        const outputs = session.model.predict(
+          session.oneD ? [message.point[0]] : message.point,
+        );
+        const scored = session.train.classes === 0
+          ? { cls: -1, score: outputs[0] }
+          : scoreOutputs(outputs, session.config.loss);
         this.post({
           type: "prediction",
           id: message.id,
@@ -181,14 +186,16 @@ export class TrainingLoop {
 
   #ready(): void {
     const t = this.#session!;
-    const flat = (rows: number[][]) => rows.flatMap((r) => [r[0], r[1]]);
+    // A 1-D problem's points are drawn as (x, target).
+    const flat = (rows: number[][], y: number[]) =>
+      rows.flatMap((r, i) => [r[0], t.oneD ? y[i] : r[1]]);
     const b = t.bounds;
     this.post({
       type: "ready",
       data: {
-        train: flat(t.train.x),
+        train: flat(t.train.x, t.train.y),
         trainLabels: t.train.y.slice(),
-        test: flat(t.test.x),
+        test: flat(t.test.x, t.test.y),
         testLabels: t.test.y.slice(),
         classes: t.train.classes,
         bounds: [b.xMin, b.xMax, b.yMin, b.yMax],
@@ -210,7 +217,10 @@ export class TrainingLoop {
     const t = this.#session!;
     const started = this.now();
     const big = t.model.parameterCount > BIG_MODEL;
-    const grid = toGridMessage(t.grid(big ? SMALL_GRID_SIZE : GRID_SIZE));
+    const size = big ? SMALL_GRID_SIZE : GRID_SIZE;
+    const grid = t.train.classes === 0
+      ? regressionGrid(t, size)
+      : toGridMessage(t.grid(size));
     const network = t.network(big ? SMALL_NETWORK_SIZE : NETWORK_SIZE);
     const end = this.now();
     this.#gridEvery = Math.max(GRID_EVERY_MS, 9 * (end - started));
@@ -334,6 +344,17 @@ function divergedMessage(error: TrainingError, step: number): string {
     })`;
   }
   return `Training diverged at step ${step}: the loss became ${loss}${where}. Lower the learning rate and press Reset.`;
+}
+
+/** A regression's fit: a curve (1-D) or a surface (2-D), no classes. */
+function regressionGrid(t: TrainingSession, size: number): GridMessage {
+  const fit = t.surface(t.oneD ? 4 * size : size);
+  return {
+    size,
+    classes: new Int32Array(0),
+    confidence: new Float64Array(0),
+    ...(t.oneD ? { curve: fit } : { values: fit }),
+  };
 }
 
 function toGridMessage(grid: BoundaryGrid): GridMessage {
