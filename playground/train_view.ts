@@ -250,6 +250,11 @@ class TrainView {
       byId("noise-value").textContent = byId("noise", HTMLInputElement).value;
     });
     this.#play.addEventListener("click", () => this.#togglePlay());
+    const toggle = byId("settings-toggle");
+    toggle.addEventListener("click", () => {
+      const folded = byId("controls").classList.toggle("folded");
+      toggle.setAttribute("aria-expanded", String(!folded));
+    });
     byId("step").addEventListener("click", (event) => {
       if (!this.#config) return;
       this.#wantPlay = false;
