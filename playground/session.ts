@@ -285,6 +285,11 @@ export interface SliceResult {
   error?: TrainingError;
 }
 
+/** Whether the features are just the point, x then y. */
+function plainFeatures(features: readonly FeatureName[]): boolean {
+  return features.length === 2 && features[0] === "x" && features[1] === "y";
+}
+
 /** A seed far from the training seed, for the held-out test set. */
 const TEST_SEED_OFFSET = 7919;
 
@@ -347,7 +352,10 @@ export class TrainingSession {
     });
     // The model computes its features from each point (and a saved model
     // says which), so the data and predict() take points.
-    if (!this.oneD) this.model.meta = { features: [...this.config.features] };
+    // Plain (x, y) needs no note: such a model takes the point as it is.
+    if (!this.oneD && !plainFeatures(this.config.features)) {
+      this.model.meta = { features: [...this.config.features] };
+    }
     this.#trainer = this.#makeTrainer();
     // A 1-D problem is drawn as (x, target).
     this.bounds = squareBounds(
@@ -574,7 +582,9 @@ export class TrainingSession {
       steps: this.step,
       accuracy: this.trainAccuracy(),
     };
-    if (!this.oneD) meta.features = [...this.config.features];
+    if (!this.oneD && !plainFeatures(this.config.features)) {
+      meta.features = [...this.config.features];
+    }
     this.model.meta = meta as unknown as MLP["meta"];
     return serializeModel(this.model) + "\n";
   }
