@@ -1273,5 +1273,5 @@ Deno.test("cli train --dataset sine fits a regression with mse, and predict prin
     "200",
   ]);
   assert.equal(plane.code, 0, plane.stderr);
-  assert.match(plane.stdout, /^loss \S+  R² 0\.9\d+ train/);
+  assert.match(plane.stdout, /^loss \S+ {2}R² 0\.9\d+ train/);
 });
