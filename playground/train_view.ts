@@ -121,6 +121,8 @@ class TrainView {
   #config: TrainConfig | undefined;
   #network: NetworkMessage | undefined;
   #networkDirty = false;
+  // Set when the loss stopped being a number: the model cannot train on.
+  #diverged = false;
   readonly #networkView = new NetworkView(
     byId("network"),
     byId("neuron-card"),
@@ -434,8 +436,14 @@ class TrainView {
       this.#send({ type: "pause" });
       return;
     }
+    // Start over when the running model cannot go on (it diverged) or
+    // another setting changed while the settings were invalid.
+    const same = JSON.stringify({ ...config, ...pickLive(this.#config) }) ===
+      JSON.stringify(this.#config);
+    if (this.#diverged || !same) return this.#restart(false);
     this.#markInvalid();
-    if (this.#message.dataset.kind === "error") hideBanner(this.#message);
+    // The user acted on a warning or an error: it no longer applies.
+    if (this.#message.dataset.kind !== "info") hideBanner(this.#message);
     this.#config = { ...this.#config, ...pickLive(config) };
     this.#send({ type: "tune", settings: pickLive(config) });
   }
@@ -484,6 +492,7 @@ class TrainView {
       }, 6000);
     }
     this.#config = config;
+    this.#diverged = false;
     this.#networkView.reset();
     const resume = this.#playing || this.#wantPlay;
     this.#step = 0;
@@ -587,6 +596,7 @@ class TrainView {
         this.#markInvalid(message.field);
         showBanner(this.#message, "error", message.message);
         this.#message.dataset.error = message.kind;
+        if (message.kind === "diverged") this.#diverged = true;
         return;
       case "model":
         this.#download(message.text, message.filename);
