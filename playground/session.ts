@@ -582,8 +582,11 @@ export class TrainingSession {
       steps: this.step,
       accuracy: this.trainAccuracy(),
     };
-    if (!this.oneD && !plainFeatures(this.config.features)) {
-      meta.features = [...this.config.features];
+    if (this.model.features !== undefined) {
+      meta.features = [...this.model.features];
+    } else if (this.train.featureNames) {
+      // Names of the model's inputs: only when they are the data's columns.
+      meta.featureNames = this.train.featureNames;
     }
     this.model.meta = meta as unknown as MLP["meta"];
     return serializeModel(this.model) + "\n";
