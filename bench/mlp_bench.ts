@@ -21,6 +21,9 @@
  * @module
  */
 
+import { convnetjsRunner } from "./convnetjs_mlp.ts";
+import { jaxjsRunner } from "./jaxjs_mlp.ts";
+import { simdPeakGflops } from "../engine/mod.ts";
 import {
   handwrittenRunner,
   handwrittenSampleRunner,
@@ -50,6 +53,14 @@ import {
 } from "./workload.ts";
 
 const LR = 0.05;
+
+// The machine's wasm SIMD multiply-add peak, for reading the timings below
+// as GFLOP/s (`bench/wasm_report.ts` reports each path as a fraction of it).
+console.log(
+  `wasm SIMD peak (one core): f64x2 ${
+    simdPeakGflops("float64", true).toFixed(1)
+  } GFLOP/s, f32x4 ${simdPeakGflops("float32", true).toFixed(1)} GFLOP/s`,
+);
 const WIDE: WorkloadSpec = { ...W, sizes: [2, 256, 256, 1] };
 /** The naive port's heap on wide, in megabytes: a step there peaks near 8 GB. */
 const WIDE_NAIVE_HEAP_MB = 12_000;
@@ -97,6 +108,11 @@ const W_RIVALS: [string, RunnerFactory, Tolerance][] = [
   ["tapegrad re-recorded", tapegradRunner("record"), FLOAT64],
   ["tapegrad replay", tapegradRunner("replay"), FLOAT64],
   ["tapegrad compiled", tapegradRunner("compiled"), FLOAT64],
+  ["tapegrad wasm", tapegradRunner("wasm"), FLOAT64],
+  ["tapegrad wasm float32", tapegradRunner("wasm", "float32"), FLOAT32],
+  ["convnetjs 0.3.0", convnetjsRunner, FLOAT64],
+  ["jax-js 0.1.25 wasm float64", jaxjsRunner("float64"), FLOAT64],
+  ["jax-js 0.1.25 wasm float32", jaxjsRunner("float32"), FLOAT32],
 ];
 /** The rivals on the MNIST-sized sample, baseline first. */
 const SAMPLE_RIVALS: [string, SampleRunnerFactory, Tolerance][] = [
@@ -107,6 +123,8 @@ const SAMPLE_RIVALS: [string, SampleRunnerFactory, Tolerance][] = [
   ["tapegrad re-recorded", tapegradSampleRunner("record"), FLOAT64],
   ["tapegrad replay", tapegradSampleRunner("replay"), FLOAT64],
   ["tapegrad compiled", tapegradSampleRunner("compiled"), FLOAT64],
+  ["tapegrad wasm", tapegradSampleRunner("wasm"), FLOAT64],
+  ["tapegrad wasm float32", tapegradSampleRunner("wasm", "float32"), FLOAT32],
 ];
 
 /** A runner bound to its group's data: each `step()` is one training step. */

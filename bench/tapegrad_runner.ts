@@ -6,7 +6,14 @@
  * @module
  */
 
-import { type Dataset, type FitMode, MLP, Tape, Trainer } from "../mod.ts";
+import {
+  type Dataset,
+  type FitMode,
+  type FitPrecision,
+  MLP,
+  Tape,
+  Trainer,
+} from "../mod.ts";
 import {
   ALPHA,
   type RunnerFactory,
@@ -14,7 +21,7 @@ import {
   type StepRunner,
 } from "./workload.ts";
 
-/** The three ways tapegrad runs a fixed-shape step. */
+/** The ways tapegrad runs a fixed-shape step. */
 export type TapegradMode = Exclude<FitMode, "auto">;
 
 function modelWith(sizes: readonly number[], params: Float64Array): MLP {
@@ -36,10 +43,14 @@ function currentParameters(model: MLP): Float64Array {
 /**
  * Workload W (hinge + L2, full batch, SGD) on tapegrad in the given mode.
  *
- * @param mode `"record"`, `"replay"` or `"compiled"`.
+ * @param mode `"record"`, `"replay"`, `"compiled"` or `"wasm"`.
+ * @param precision The number format of `"wasm"` (default float64).
  * @returns A runner factory.
  */
-export function tapegradRunner(mode: TapegradMode): RunnerFactory {
+export function tapegradRunner(
+  mode: TapegradMode,
+  precision?: FitPrecision,
+): RunnerFactory {
   return (sizes, initialParams, x, y) => {
     const model = modelWith(sizes, initialParams);
     const nin = sizes[0];
@@ -58,6 +69,7 @@ export function tapegradRunner(mode: TapegradMode): RunnerFactory {
       l2: ALPHA,
       schedule: () => lr,
       mode,
+      precision,
     });
     const runner: StepRunner = {
       step(rate: number): number {
@@ -74,10 +86,14 @@ export function tapegradRunner(mode: TapegradMode): RunnerFactory {
  * The single-sample workload (784-50-10, softmax cross-entropy, SGD) on
  * tapegrad in the given mode. The sample is fixed by the first call.
  *
- * @param mode `"record"`, `"replay"` or `"compiled"`.
+ * @param mode `"record"`, `"replay"`, `"compiled"` or `"wasm"`.
+ * @param precision The number format of `"wasm"` (default float64).
  * @returns A sample-runner factory.
  */
-export function tapegradSampleRunner(mode: TapegradMode): SampleRunnerFactory {
+export function tapegradSampleRunner(
+  mode: TapegradMode,
+  precision?: FitPrecision,
+): SampleRunnerFactory {
   return (sizes, initialParams) => {
     const model = modelWith(sizes, initialParams);
     let trainer: Trainer | undefined;
@@ -88,7 +104,13 @@ export function tapegradSampleRunner(mode: TapegradMode): SampleRunnerFactory {
         trainer ??= new Trainer(
           model,
           { x: [Array.from(x)], y: [label], classes: sizes[sizes.length - 1] },
-          { loss: "cross-entropy", l2: 0, schedule: () => lr, mode },
+          {
+            loss: "cross-entropy",
+            l2: 0,
+            schedule: () => lr,
+            mode,
+            precision,
+          },
         );
         return trainer.step();
       },

@@ -24,3 +24,5 @@ export * from "./grad_check.ts";
 export * from "./compile.ts";
 export * from "./compiled_step.ts";
 export * from "./describe.ts";
+export * from "./wasm/step.ts";
+export * from "./wasm/peak.ts";

@@ -81,9 +81,15 @@ console.log(JSON.stringify(out));
 Deno.test("An op appended at the end of the op table works recorded, replayed and compiled", async () => {
   const dir = await Deno.makeTempDir({ prefix: "tapegrad_op_" });
   try {
-    for await (const entry of Deno.readDir(ENGINE)) {
-      if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
-        await Deno.copyFile(join(ENGINE, entry.name), join(dir, entry.name));
+    for (const sub of ["", "wasm"]) {
+      await Deno.mkdir(join(dir, sub), { recursive: true });
+      for await (const entry of Deno.readDir(join(ENGINE, sub))) {
+        if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+          await Deno.copyFile(
+            join(ENGINE, sub, entry.name),
+            join(dir, sub, entry.name),
+          );
+        }
       }
     }
     let ops = await Deno.readTextFile(join(dir, "ops.ts"));

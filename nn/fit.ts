@@ -11,6 +11,9 @@ import {
   type NonFiniteReport,
   type Tape,
   Value,
+  wasmSimdAvailable,
+  WasmStep,
+  WasmUnsupportedError,
 } from "../engine/mod.ts";
 import { batches, type Dataset } from "./data.ts";
 import {
@@ -47,10 +50,40 @@ import {
  * How a full-batch step is run. `"record"` rebuilds the graph every step;
  * `"replay"` builds it once and re-evaluates it; `"compiled"` also generates
  * JavaScript for the per-sample subgraph. All three give identical numbers.
- * `"auto"` picks `"compiled"` where code generation is allowed, else
- * `"replay"` (mini-batches always record).
+ * `"wasm"` compiles the per-sample subgraph to WebAssembly SIMD instead (see
+ * {@linkcode WasmStep}): sums run in another order, so numbers agree to about
+ * 1e-13 relative in float64; where the runtime lacks SIMD or the model holds
+ * ops the backend does not cover, it falls back to `"compiled"` and
+ * {@linkcode Trainer.mode} says so. `"auto"` picks `"wasm"` for models whose
+ * layers are wide enough for SIMD to pay ({@linkcode WASM_AUTO_MACS}), else
+ * `"compiled"` where code generation is allowed, else `"replay"`
+ * (mini-batches always record).
  */
-export type FitMode = "auto" | "record" | "replay" | "compiled";
+export type FitMode = "auto" | "record" | "replay" | "compiled" | "wasm";
+
+/**
+ * The number format of a `"wasm"` step: `"float64"` (the default, as the rest
+ * of tapegrad) or `"float32"`, twice the SIMD lanes at float32 rounding
+ * (values and gradients to about 1e-7 relative; the parameters stay float64
+ * on the tape and the optimizer updates them there).
+ */
+export type FitPrecision = "float64" | "float32";
+
+/**
+ * `"auto"` picks `"wasm"` when a sample's dense layers hold at least this
+ * many weights and the batch has two samples or more: below that, calls and
+ * copies cost more than SIMD saves, and a lone sample trained with plain SGD
+ * runs faster compiled with the update fused into its backward pass
+ * (measured with `bench/wasm_report.ts` and `bench/mlp_bench.ts`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WASM_AUTO_MACS } from "./fit.ts";
+ * assert.ok(WASM_AUTO_MACS > 2 * 4 + 4 * 4 + 4);
+ * ```
+ */
+export const WASM_AUTO_MACS = 256;
 
 /** What {@linkcode fit} reports after each step. */
 export interface StepInfo {
@@ -97,6 +130,11 @@ export interface FitOptions {
   evalEvery?: number;
   /** How full-batch steps run (default `"auto"`). */
   mode?: FitMode;
+  /**
+   * The number format of `"wasm"` steps (default `"float64"`); `"float32"`
+   * needs mode `"wasm"` or `"auto"` (which then picks `"wasm"`).
+   */
+  precision?: FitPrecision;
   /** Called after every step; return `false` to stop early. */
   onStep?: (info: StepInfo) => void | boolean;
 }
@@ -118,7 +156,7 @@ export interface FitResult {
   /** Wall-clock seconds. */
   seconds: number;
   /** How the steps ran. */
-  mode: "record" | "replay" | "compiled";
+  mode: "record" | "replay" | "compiled" | "wasm";
 }
 
 /**
@@ -258,7 +296,10 @@ export class Trainer {
   readonly optimizer: Optimizer;
   /** Planned number of steps (the schedule runs over them). */
   readonly steps: number;
-  /** How steps run: `"record"`, `"replay"` or `"compiled"`. */
+  /**
+   * How steps run: `"record"`, `"replay"`, `"compiled"` or `"wasm"` (a
+   * requested `"wasm"` that could not be built reads `"compiled"`).
+   */
   readonly mode: FitResult["mode"];
   /** Steps taken so far. */
   stepCount = 0;
@@ -273,6 +314,7 @@ export class Trainer {
   private readonly mark: number;
   private readonly graph?: BatchGraph;
   private readonly compiled?: CompiledStep;
+  private readonly wasm?: WasmStep;
   private readonly nextBatches: () => Dataset[];
   private readonly queue: Dataset[] = [];
   private closed = false;
@@ -333,11 +375,28 @@ export class Trainer {
     const batchSize = options.batchSize ?? data.x.length;
     checkInteger(batchSize, "Batch size", 1);
     const requested = options.mode ?? "auto";
-    if (!["auto", "record", "replay", "compiled"].includes(requested)) {
+    if (!["auto", "record", "replay", "compiled", "wasm"].includes(requested)) {
       throw new RangeError(
         `Unknown mode ${
           JSON.stringify(requested)
-        }; expected auto, record, replay or compiled`,
+        }; expected auto, record, replay, compiled or wasm`,
+      );
+    }
+    const precision = options.precision ?? "float64";
+    if (precision !== "float64" && precision !== "float32") {
+      throw new RangeError(
+        `Unknown precision ${
+          JSON.stringify(precision)
+        }; expected float64 or float32`,
+      );
+    }
+    if (
+      precision === "float32" && requested !== "wasm" && requested !== "auto"
+    ) {
+      throw new RangeError(
+        `Precision "float32" needs mode "wasm" or "auto", got ${
+          JSON.stringify(requested)
+        }`,
       );
     }
     this.model = model;
@@ -371,16 +430,28 @@ export class Trainer {
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
       fullBatch ? [inputs] : batches(inputs, batchSize, { rng });
-    let mode: FitResult["mode"] = !fullBatch || requested === "record"
+    let mode: FitMode = !fullBatch || requested === "record"
       ? "record"
-      : requested === "auto"
-      ? (codegenAvailable() ? "compiled" : "replay")
       : requested;
     if (mode !== "record") {
       this.graph = this.record(inputs);
       // The graph is reused by every step: no Value step's backward() may
       // release it.
       this.tape.keep();
+      const wantWasm = mode === "wasm" ||
+        (mode === "auto" &&
+          (precision === "float32" || wasmPays(model, data.x.length)));
+      if (wantWasm) {
+        try {
+          this.wasm = new WasmStep(this.tape, this.graph.layout, { precision });
+          mode = "wasm";
+        } catch (error) {
+          if (!(error instanceof WasmUnsupportedError)) throw error;
+        }
+      }
+      if (this.wasm === undefined && (mode === "auto" || mode === "wasm")) {
+        mode = codegenAvailable() ? "compiled" : "replay";
+      }
       if (mode === "compiled") {
         try {
           this.compiled = this.compile(this.graph);
@@ -390,7 +461,7 @@ export class Trainer {
         }
       }
     }
-    this.mode = mode;
+    this.mode = mode as FitResult["mode"];
     // The last node before the mark and the graph's root: if either is
     // dropped (another Trainer's close() or recording step, or a rewind
     // below the mark), this Trainer's indices point at other nodes.
@@ -429,12 +500,15 @@ export class Trainer {
     if (batch === undefined) {
       if (this.queue.length === 0) this.queue.push(...this.nextBatches());
       batch = this.record(this.queue.shift()!);
+    } else if (this.wasm) {
+      this.wasm.forward();
     } else if (step > 1) {
       if (this.compiled) this.compiled.forward();
       else tape.replay(this.mark);
     }
     const loss = tape.data[batch.root];
     if (!Number.isFinite(loss)) {
+      this.wasm?.writeBack();
       const report = tape.findNonFinite(batch.root);
       this.close();
       throw new TrainingError(step, loss, report);
@@ -448,7 +522,8 @@ export class Trainer {
       this.compiled.backwardAndDescend(lr);
     } else {
       this.optimizer.zeroGrad();
-      if (this.compiled) this.compiled.backward();
+      if (this.wasm) this.wasm.backward();
+      else if (this.compiled) this.compiled.backward();
       else tape.backward(batch.root);
       this.optimizer.step();
     }
@@ -639,6 +714,17 @@ function countCorrect(tape: Tape, batch: BatchGraph, kind: LossKind): number {
     if (kind.classify(data, batch.outputs[s]) === batch.labels[s]) correct++;
   }
   return correct;
+}
+
+/** Whether a model's layers are wide enough for `"auto"` to pick wasm. */
+function wasmPays(model: MLP, samples: number): boolean {
+  if (samples < 2 || !wasmSimdAvailable()) return false;
+  let macs = 0, nin = model.nin;
+  for (const nout of model.nouts) {
+    macs += nin * nout;
+    nin = nout;
+  }
+  return macs >= WASM_AUTO_MACS;
 }
 
 function makeOptimizer(options: FitOptions, parameters: Value[]): Optimizer {

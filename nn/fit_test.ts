@@ -277,7 +277,7 @@ Deno.test("fit() rejects options that do not fit the model or the data", () => {
     [{ l2: -1 }, /^L2 strength must be a finite number >= 0, got -1$/],
     [
       { mode: "fast" },
-      /^Unknown mode "fast"; expected auto, record, replay or compiled$/,
+      /^Unknown mode "fast"; expected auto, record, replay, compiled or wasm$/,
     ],
     [
       { loss: "cross-entropy" },
