@@ -890,7 +890,7 @@ Deno.test("cli rejects flags without values and malformed values", async () => {
   assertFails(
     await cli(["train", "--dataset", "mons"]),
     2,
-    /--dataset must be one of moons, circles, spirals, xor, blobs or a path to a \.csv file; got "mons" \(did you mean moons\?\)/,
+    /--dataset must be one of moons, circles, spirals, xor, blobs, digits, iris, wine, breast-cancer or a path to a \.csv file; got "mons" \(did you mean moons\?\)/,
   );
   assertFails(
     await cli(["train", "--classes", "3"]),

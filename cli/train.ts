@@ -1,5 +1,6 @@
 /**
- * `train`: builds a dataset (generated or from a CSV file), trains an MLP on
+ * `train`: builds a dataset (generated, shipped in `data/`, or from a CSV
+ * file), trains an MLP on
  * it with live progress, and reports loss, accuracy and a picture of the
  * decision boundary; optionally saves the model and an SVG plot. Planning
  * (`train_plan.ts`), data preparation (`train_data.ts`) and the progress
@@ -11,14 +12,21 @@
 
 import {
   ACTIVATIONS,
+  BUILTIN_DATASET_NAMES,
+  BUILTIN_DATASETS,
   type Dataset,
   DATASET_NAMES,
   DEFAULT_LR,
   DEFAULT_NOISE,
   defaultLoss,
+  defaultWorkers,
   FEATURE_NAMES,
   fit,
+  FIT_MODES,
+  FIT_PRECISIONS,
   fitLearningRates,
+  type FitOptions,
+  fitParallel,
   type FitResult,
   INITS,
   LOSS_NAMES,
@@ -26,6 +34,7 @@ import {
   MLP,
   OPTIMIZER_NAMES,
   outputsForLoss,
+  PARALLEL_WORKER_URL,
   SCHEDULE_NAMES,
   scoreOutputs,
   serializeModel,
@@ -59,7 +68,12 @@ import {
 } from "./plot.ts";
 import { VERSION } from "../app/version.ts";
 import { chooseLoss, prepare, type PreparedData } from "./train_data.ts";
-import { planTraining, type TrainPlan } from "./train_plan.ts";
+import {
+  DEFAULT_STEPS,
+  DEFAULT_VAL_SPLIT,
+  planTraining,
+  type TrainPlan,
+} from "./train_plan.ts";
 import { Progress } from "./train_progress.ts";
 
 export { planTraining, type TrainPlan };
@@ -83,7 +97,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     outputs,
     plan.csvPath === undefined ? [] : [{ flag: "dataset", path: plan.csvPath }],
   );
-  const data = prepare(plan);
+  const data = await prepare(plan);
   const classes = data.raw.classes;
   const loss = chooseLoss(plan, classes);
   const width = data.raw.x[0].length;
@@ -120,20 +134,37 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     if (batching.note !== undefined) io.out(`Note: ${batching.note}\n`);
   }
   let result: FitResult;
+  const batch = Math.min(batchSize ?? Infinity, data.train.x.length);
+  // Regression trains on one thread (the library's parallel trainer is for classes).
+  const workers = classes === 0
+    ? 1
+    : chooseWorkers(plan, batch, model.parameterCount);
   try {
-    result = fit(model, data.train, {
+    const options: FitOptions = {
       loss,
       optimizer: plan.optimizer,
       lr: plan.lr,
       schedule: plan.schedule,
-      steps: plan.steps,
+      steps: plan.epochs === undefined ? plan.steps : undefined,
+      epochs: plan.epochs,
       batchSize,
       l2: plan.l2,
       seed: plan.seed,
+      mode: plan.mode,
+      precision: plan.precision,
       val: data.val,
-      evalEvery: Math.min(every, 10),
+      // By epochs, the held-out part is evaluated once per epoch instead.
+      evalEvery: plan.epochs === undefined
+        ? Math.min(every, 10)
+        : Number.MAX_SAFE_INTEGER,
       onStep: (info) => progress.step(info),
-    });
+      onEpoch: plan.epochs === undefined
+        ? undefined
+        : (info) => progress.epoch(info),
+    };
+    result = workers > 1
+      ? await fitParallel(model, data.train, { ...options, workers })
+      : fit(model, data.train, options);
   } catch (error) {
     progress.finish();
     if (error instanceof TrainingError) {
@@ -154,7 +185,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   // Everything to write is built in memory first: a failure leaves no file.
   const meta: CliMeta = {
     createdBy: `tapegrad ${VERSION} cli train`,
-    dataset: plan.datasetName ?? "csv",
+    dataset: plan.datasetName ?? plan.builtin ?? "csv",
     classes,
     loss,
     steps: result.steps,
@@ -222,7 +253,9 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   const lines = [
     `${style.bold("Done")}: ${result.steps} steps in ${
       formatDuration(result.seconds)
-    } (${formatRate(rate)} steps/s, ${result.mode})`,
+    } (${formatRate(rate)} steps/s, ${result.mode}${
+      workers > 1 ? `, ${workers} workers` : ""
+    })`,
     `  loss        ${formatNumber(result.loss, 4)} (${loss}${
       plan.l2 > 0 ? ` + l2 ${formatNumber(plan.l2)}` : ""
     })`,
@@ -268,6 +301,32 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   return 0;
 }
 
+/**
+ * `--workers`, or the library's default when Deno may load the worker
+ * module (else one thread: the default never needs a new permission).
+ */
+function chooseWorkers(
+  plan: TrainPlan,
+  batch: number,
+  parameters: number,
+): number {
+  const path = decodeURIComponent(PARALLEL_WORKER_URL.pathname);
+  const readable = PARALLEL_WORKER_URL.protocol !== "file:" ||
+    Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  if (plan.workers === undefined) {
+    // Workers run recorded graphs: an explicit --mode or float32 stays on
+    // this thread, where that backend runs.
+    const explicit = plan.mode !== "auto" || plan.precision !== "float64";
+    return readable && !explicit ? defaultWorkers(batch, parameters) : 1;
+  }
+  if (plan.workers > 1 && !readable) {
+    throw new RuntimeError(
+      `--workers ${plan.workers} needs read access to the worker module; run deno with --allow-read=${path}`,
+    );
+  }
+  return plan.workers;
+}
+
 function axisNames(data: Dataset): [string, string] {
   const [x = "x1", y = "x2"] = data.featureNames ?? [];
   return [x, y];
@@ -293,7 +352,7 @@ function svgFor(
   result: FitResult,
   classify: (row: number[]) => { cls: number; confidence: number },
 ): string {
-  const name = plan.datasetName ?? plan.csvPath!;
+  const name = plan.datasetName ?? plan.builtin ?? plan.csvPath!;
   const title =
     `tapegrad · ${name} · MLP ${model.architecture} (${plan.activation}, ${loss}) · ${
       formatPercent(result.accuracy)
@@ -335,9 +394,15 @@ export const trainCommand: Command = {
       type: "string",
       value: "<name|file.csv>",
       default: "moons",
-      help: `${
-        DATASET_NAMES.join(", ")
-      }, or a CSV file (features, then the label)`,
+      help: `${DATASET_NAMES.join(", ")} (generated), ${
+        BUILTIN_DATASET_NAMES.join(", ")
+      } (shipped in data/, each with its own defaults), or a CSV file (features, then the label)`,
+    },
+    "data-dir": {
+      type: "string",
+      value: "<dir>",
+      defaultText: "the repository's data/",
+      help: "Where the shipped data sets' files are",
     },
     samples: {
       type: "string",
@@ -426,8 +491,16 @@ export const trainCommand: Command = {
     steps: {
       type: "string",
       value: "<n>",
-      default: "100",
+      defaultText: `${DEFAULT_STEPS}; shipped data sets train by --epochs`,
       help: "Training steps",
+    },
+    epochs: {
+      type: "string",
+      value: "<n>",
+      defaultText: BUILTIN_DATASET_NAMES.map((name) =>
+        `${name} ${BUILTIN_DATASETS[name].defaults.epochs}`
+      ).join(", "),
+      help: "Passes over the training data (instead of --steps); one line each",
     },
     "batch-size": {
       type: "string",
@@ -438,7 +511,15 @@ export const trainCommand: Command = {
     "val-split": {
       type: "string",
       value: "<x>",
-      default: "0",
+      defaultText: `${DEFAULT_VAL_SPLIT}; shipped data sets ${
+        [
+          ...new Set(
+            BUILTIN_DATASET_NAMES.map((name) =>
+              BUILTIN_DATASETS[name].defaults.valSplit
+            ),
+          ),
+        ].join(" or ")
+      } (the held-out test split)`,
       help: "Fraction of the data held out for validation, in [0, 1)",
     },
     l2: {
@@ -471,6 +552,28 @@ export const trainCommand: Command = {
       type: "boolean",
       short: "q",
       help: "Print only the final summary line",
+    },
+    mode: {
+      type: "string",
+      value: "<mode>",
+      default: "auto",
+      help: `How steps run: ${
+        FIT_MODES.join(", ")
+      } (auto picks wasm for wide layers where WebAssembly SIMD runs, else compiled)`,
+    },
+    precision: {
+      type: "string",
+      value: "<p>",
+      default: "float64",
+      help: `Number format of wasm steps: ${
+        FIT_PRECISIONS.join(", ")
+      } (float32: twice the SIMD lanes, about 1e-7 relative rounding)`,
+    },
+    workers: {
+      type: "string",
+      value: "<n>",
+      defaultText: "every core when a step is big enough to gain, else 1",
+      help: "Web Workers sharing each step's samples (same result for any n)",
     },
     "log-every": {
       type: "string",
@@ -505,7 +608,8 @@ export const trainCommand: Command = {
     "10000000; layers of up to 100000 neurons; CSV files need 2 classes.",
   ].join(" "),
   permissions: "none for generated data; --allow-read=<file.csv> for CSV " +
-    "data; --allow-read and --allow-write for the directory of --save and " +
+    "data, --allow-read=data (or --data-dir) for a shipped data set; " +
+    "--allow-read and --allow-write for the directory of --save and " +
     "--plot (to compare files and replace them atomically; with write " +
     "permission for the file alone it is written in place).",
   examples: [
@@ -513,6 +617,7 @@ export const trainCommand: Command = {
     "train --dataset spirals --layers 32,32 --optimizer adam --lr 0.02 --steps 300",
     "train --dataset data.csv --label species --val-split 0.2 --save model.json",
     "train --json --steps 50 | tail -n 1",
+    "train --dataset digits   (MLP 64-64-10, adam, batch 32, 5 epochs, 20% held out)",
   ],
   run(args, io) {
     return runTraining(planTraining(args), io);

@@ -1,6 +1,6 @@
 /**
- * `train`'s data preparation: the generated dataset or the CSV file, the
- * validation split, the normalisation, and the loss that fits the classes.
+ * `train`'s data preparation: the generated dataset, the shipped one or the
+ * CSV file, the validation split, the normalisation, and the loss that fits the classes.
  *
  * @module
  */
@@ -21,6 +21,7 @@ import {
 } from "../mod.ts";
 import { quote, RuntimeError, UsageError } from "../app/errors.ts";
 import { formatNumber } from "../app/format.ts";
+import { readBuiltinDataset } from "./builtin_data.ts";
 import { readText } from "./io.ts";
 import type { TrainPlan } from "./train_plan.ts";
 
@@ -72,14 +73,18 @@ function loadCsv(plan: TrainPlan): Dataset {
 
 /**
  * Generates or reads the data, splits off validation, and fits the
- * normalisation a CSV model stores.
+ * normalisation a CSV or shipped data set's model stores.
  *
  * @param plan The plan.
- * @returns The data, ready for training.
- * @throws {RuntimeError} For a missing or malformed CSV file.
+ * @returns The data, ready for training (raw: the model normalises).
+ * @throws {RuntimeError} For a missing or malformed CSV or data set file.
  */
-export function prepare(plan: TrainPlan): PreparedData {
-  const raw = plan.csvPath === undefined ? generate(plan) : loadCsv(plan);
+export async function prepare(plan: TrainPlan): Promise<PreparedData> {
+  const raw = plan.builtin !== undefined
+    ? await readBuiltinDataset(plan.builtin, plan.dataDir)
+    : plan.csvPath === undefined
+    ? generate(plan)
+    : loadCsv(plan);
   if (plan.csvPath !== undefined && raw.x.length < 2) {
     throw new RuntimeError(
       `CSV file ${
@@ -101,10 +106,18 @@ export function prepare(plan: TrainPlan): PreparedData {
     : undefined;
   const rawTrain = split?.train ?? raw;
   const rawVal = split && split.val.x.length > 0 ? split.val : undefined;
-  const normalization = plan.csvPath !== undefined && plan.normalize
-    ? fitNormalization(rawTrain.x)
-    : undefined;
-  const description = plan.csvPath !== undefined
+  const normalization =
+    (plan.csvPath !== undefined || plan.builtin !== undefined) &&
+      plan.normalize
+      ? fitNormalization(rawTrain.x)
+      : undefined;
+  const description = plan.builtin !== undefined
+    ? `${plan.builtin} (${raw.x.length} samples, ${
+      raw.x[0].length
+    } features, ${raw.classes} classes${
+      normalization ? ", standardised" : ""
+    }; ${rawTrain.x.length} train, ${rawVal?.x.length ?? 0} held out)`
+    : plan.csvPath !== undefined
     ? `${plan.csvPath} (${raw.x.length} rows, ${
       raw.x[0].length
     } features, ${raw.classes} classes${normalization ? ", standardised" : ""})`

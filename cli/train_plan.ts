@@ -8,9 +8,16 @@
 import {
   type Activation,
   ACTIVATIONS,
+  BUILTIN_DATASET_NAMES,
+  BUILTIN_DATASETS,
+  type BuiltinDatasetName,
   DATASET_NAMES,
   type DatasetName,
   DEFAULT_NOISE,
+  FIT_MODES,
+  FIT_PRECISIONS,
+  type FitMode,
+  type FitPrecision,
   type Init,
   INITS,
   LOSS_NAMES,
@@ -44,6 +51,13 @@ function defaultNoise(name: string | undefined): number {
     ? DEFAULT_REGRESSION_NOISE[name as RegressionName]
     : DEFAULT_NOISE[name as DatasetName];
 }
+import { DEFAULT_DATA_DIR } from "./builtin_data.ts";
+
+/** Training steps when neither --steps nor --epochs is given. */
+export const DEFAULT_STEPS = 100;
+
+/** The held-out fraction when --val-split is not given (generated and CSV data). */
+export const DEFAULT_VAL_SPLIT = 0;
 
 /** Everything `train` was asked to do, after validation. */
 export interface TrainPlan {
@@ -51,6 +65,10 @@ export interface TrainPlan {
   datasetName?: DatasetName | RegressionName;
   /** The CSV file, for CSV data. */
   csvPath?: string;
+  /** A shipped data set (digits, iris, …), read from `dataDir`. */
+  builtin?: BuiltinDatasetName;
+  /** Where the shipped data sets live. */
+  dataDir: string;
   /** Samples to generate. */
   samples: number;
   /** Noise of the generated data (std for blobs). */
@@ -77,8 +95,10 @@ export interface TrainPlan {
   lr?: number;
   /** Learning-rate schedule. */
   schedule: ScheduleName;
-  /** Training steps. */
+  /** Training steps (0 when training by `epochs`, until fit knows them). */
   steps: number;
+  /** Epochs, when given instead of steps. */
+  epochs?: number;
   /** Mini-batch size, or `undefined` for the full batch. */
   batchSize?: number;
   /** Fraction held out for validation. */
@@ -97,6 +117,12 @@ export interface TrainPlan {
   quiet: boolean;
   /** Log every this many steps (non-terminal output and JSON). */
   logEvery?: number;
+  /** Workers for data-parallel steps, or `undefined` for the default. */
+  workers?: number;
+  /** How steps run (`fit`'s mode). */
+  mode: FitMode;
+  /** The number format of wasm steps. */
+  precision: FitPrecision;
   /** Largest parameter count allowed. */
   maxParameters: number;
   /** Largest estimated memory of training, in MB. */
@@ -123,27 +149,33 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   const datasetText = text(args, "dataset");
   let datasetName: DatasetName | RegressionName | undefined;
   let csvPath: string | undefined;
+  let builtin: BuiltinDatasetName | undefined;
   const generated = [...DATASET_NAMES, ...REGRESSION_NAMES];
   if ((generated as readonly string[]).includes(datasetText)) {
     datasetName = datasetText as DatasetName | RegressionName;
+  } else if (
+    (BUILTIN_DATASET_NAMES as readonly string[]).includes(datasetText)
+  ) {
+    builtin = datasetText as BuiltinDatasetName;
   } else if (/[\\/.]/.test(datasetText)) {
     csvPath = datasetText;
   } else {
-    const best = closest(datasetText, generated);
+    const names = [...DATASET_NAMES, ...BUILTIN_DATASET_NAMES];
+    const best = closest(datasetText, [...names, ...REGRESSION_NAMES]);
     throw new UsageError(
       `--dataset must be one of ${
-        DATASET_NAMES.join(", ")
+        names.join(", ")
       } or a path to a .csv file; got ${quote(datasetText)}${
         best ? ` (did you mean ${best}?)` : ""
       }; or a regression problem: ${REGRESSION_NAMES.join(", ")}`,
     );
   }
   const forGenerated = (name: string) => {
-    if (csvPath !== undefined && args.given.includes(name)) {
+    if (datasetName === undefined && args.given.includes(name)) {
       throw new UsageError(
         `--${name} applies to generated datasets (${
           DATASET_NAMES.join(", ")
-        }), not to a CSV file`,
+        }), not to ${builtin ?? "a CSV file"}`,
       );
     }
   };
@@ -181,7 +213,11 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     }
   }
   for (const name of ["label", "normalize"]) {
-    if (csvPath === undefined && args.values[name] !== undefined) {
+    // Shipped data sets are standardised like CSV files; --label is CSV's.
+    if (
+      csvPath === undefined && args.values[name] !== undefined &&
+      !(builtin !== undefined && name === "normalize")
+    ) {
       throw new UsageError(
         `--${
           name === "normalize" && args.values[name] === false ? "no-" : ""
@@ -208,6 +244,29 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     }
     classes = integerOption("classes", classesText, { min: 2, max: 26 });
   }
+  if (builtin === undefined && args.given.includes("data-dir")) {
+    throw new UsageError(
+      `--data-dir applies to the shipped data sets (${
+        BUILTIN_DATASET_NAMES.join(", ")
+      })`,
+    );
+  }
+  // A shipped data set brings its own defaults (BUILTIN_DATASETS' table),
+  // used for the options the user did not give.
+  const preset = builtin && BUILTIN_DATASETS[builtin].defaults;
+  const option = (name: string, presetValue?: string): string =>
+    presetValue !== undefined && !args.given.includes(name)
+      ? presetValue
+      : text(args, name);
+  const stepsText = str(args, "steps"), epochsText = str(args, "epochs");
+  if (stepsText !== undefined && epochsText !== undefined) {
+    throw new UsageError("Give --steps or --epochs, not both");
+  }
+  const epochs = epochsText !== undefined
+    ? integerOption("epochs", epochsText, { min: 1, max: 1_000_000 })
+    : stepsText === undefined && preset
+    ? preset.epochs
+    : undefined;
   const labelText = str(args, "label");
   const label = labelText === undefined
     ? undefined
@@ -220,15 +279,16 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     : choiceOption("loss", lossText, LOSS_NAMES);
   const optimizer = choiceOption(
     "optimizer",
-    text(args, "optimizer"),
+    option("optimizer", preset?.optimizer),
     OPTIMIZER_NAMES,
   );
   const lrText = str(args, "lr");
-  const lr = lrText === undefined ? undefined : numberOption("lr", lrText, {
-    min: 0,
-    minExclusive: true,
-  });
-  const batchText = str(args, "batch-size");
+  // The preset's rate is for the preset's optimizer only.
+  const lr = lrText === undefined
+    ? (preset && optimizer === preset.optimizer ? preset.lr : undefined)
+    : numberOption("lr", lrText, { min: 0, minExclusive: true });
+  const batchText = str(args, "batch-size") ??
+    (preset ? String(preset.batchSize) : undefined);
   const save = str(args, "save"), plot = str(args, "plot");
   if (save !== undefined && save === plot) {
     throw new UsageError(`--save and --plot name the same file ${quote(save)}`);
@@ -245,43 +305,78 @@ export function planTraining(args: ParsedArgs): TrainPlan {
       );
     }
   }
+  const mode = choiceOption("mode", text(args, "mode"), FIT_MODES);
+  const precision = choiceOption(
+    "precision",
+    text(args, "precision"),
+    FIT_PRECISIONS,
+  );
+  if (precision === "float32" && mode !== "wasm" && mode !== "auto") {
+    throw new UsageError(
+      `--precision float32 needs --mode wasm or auto (the WebAssembly backend); got --mode ${mode}`,
+    );
+  }
+  const workersText = str(args, "workers");
+  const workers = workersText === undefined
+    ? undefined
+    : integerOption("workers", workersText, { min: 1, max: 256 });
+  if (
+    workers !== undefined && workers > 1 &&
+    (mode !== "auto" || precision !== "float64")
+  ) {
+    throw new UsageError(
+      `--workers ${workers} trains recorded graphs on workers; it does not combine with --mode ${mode}${
+        precision === "float64" ? "" : " --precision " + precision
+      } (use one or the other)`,
+    );
+  }
   const logText = str(args, "log-every");
   return {
     datasetName,
     csvPath,
+    builtin,
+    dataDir: str(args, "data-dir") ?? DEFAULT_DATA_DIR,
     samples,
     noise,
     classes,
     label,
     normalize: args.values.normalize !== false,
     features,
-    layers: layersOption("layers", text(args, "layers")),
+    layers: layersOption("layers", option("layers", preset?.layers.join(","))),
     activation: choiceOption(
       "activation",
       text(args, "activation"),
       ACTIVATIONS,
     ),
-    init: choiceOption("init", text(args, "init"), INITS),
+    init: choiceOption("init", option("init", preset?.init), INITS),
     loss,
     optimizer,
     lr,
     schedule: choiceOption(
       "schedule",
-      text(args, "schedule"),
+      option("schedule", preset?.schedule),
       SCHEDULE_NAMES,
     ),
-    steps: integerOption("steps", text(args, "steps"), {
-      min: 1,
-      max: 10_000_000,
-    }),
+    steps: epochs !== undefined
+      ? 0
+      : integerOption("steps", stepsText ?? String(DEFAULT_STEPS), {
+        min: 1,
+        max: 10_000_000,
+      }),
+    epochs,
     batchSize: batchText === undefined
       ? undefined
       : integerOption("batch-size", batchText, { min: 1 }),
-    valSplit: numberOption("val-split", text(args, "val-split"), {
-      min: 0,
-      max: 1,
-      maxExclusive: true,
-    }),
+    valSplit: numberOption(
+      "val-split",
+      str(args, "val-split") ??
+        String(preset?.valSplit ?? DEFAULT_VAL_SPLIT),
+      {
+        min: 0,
+        max: 1,
+        maxExclusive: true,
+      },
+    ),
     l2: numberOption("l2", text(args, "l2"), { min: 0 }),
     seed: integerOption("seed", text(args, "seed"), {
       min: -(2 ** 31),
@@ -294,6 +389,9 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     logEvery: logText === undefined
       ? undefined
       : integerOption("log-every", logText, { min: 1 }),
+    mode,
+    precision,
+    workers,
     maxParameters: integerOption(
       "max-parameters",
       text(args, "max-parameters"),

@@ -1,11 +1,12 @@
 /**
  * `train`'s progress display: a live line redrawn in place on a terminal,
- * a plain line every `--log-every` steps otherwise, or JSON lines.
+ * a plain line every `--log-every` steps otherwise (or every epoch, with
+ * `--epochs`), or JSON lines.
  *
  * @module
  */
 
-import type { StepInfo } from "../mod.ts";
+import type { EpochInfo, StepInfo } from "../mod.ts";
 import {
   formatDuration,
   formatNumber,
@@ -31,6 +32,12 @@ export class Progress {
 
   step(info: StepInfo): void {
     const { plan, io } = this;
+    // Trained by epochs, the log is one line per epoch unless asked otherwise.
+    if (
+      plan.epochs !== undefined && plan.logEvery === undefined && !this.live
+    ) {
+      return;
+    }
     const logged = info.step % this.every === 0 || info.step === 1 ||
       info.step === info.steps;
     if (plan.json) {
@@ -68,6 +75,36 @@ export class Progress {
       return;
     }
     if (logged) io.out(this.line(info) + "\n");
+  }
+
+  /** Writes the line (or JSON record) of a finished epoch. */
+  epoch(info: EpochInfo): void {
+    const { plan, io } = this;
+    if (plan.json) {
+      const record: Record<string, number> = {
+        epoch: info.epoch,
+        epochs: info.epochs,
+        step: info.step,
+        loss: info.loss,
+        accuracy: info.accuracy,
+      };
+      if (info.valAccuracy !== undefined) record.valAccuracy = info.valAccuracy;
+      record.seconds = info.seconds;
+      io.out(JSON.stringify(record) + "\n");
+      return;
+    }
+    if (plan.quiet) return;
+    this.finish();
+    const width = String(info.epochs).length;
+    let text = `epoch ${
+      String(info.epoch).padStart(width)
+    }/${info.epochs}  loss ${formatNumber(info.loss, 4).padEnd(9)} accuracy ${
+      formatPercent(info.accuracy).padStart(6)
+    }`;
+    if (info.valAccuracy !== undefined) {
+      text += `  held out ${formatPercent(info.valAccuracy)}`;
+    }
+    io.out(`${text}  ${formatDuration(info.seconds)}\n`);
   }
 
   line(info: StepInfo, compact = false): string {

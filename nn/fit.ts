@@ -16,19 +16,11 @@ import {
   WasmUnsupportedError,
 } from "../engine/mod.ts";
 import { batches, type Dataset } from "./data.ts";
-import {
-  binaryCrossEntropy,
-  crossEntropy,
-  hinge,
-  l2,
-  LOSS_NAMES,
-  lossFitsClasses,
-  type LossName,
-  mse,
-  outputsForLoss,
-} from "./loss.ts";
-import { decideClass, evaluate } from "./metrics.ts";
+import { l2, LOSS_NAMES, lossFitsClasses, type LossName } from "./loss.ts";
+import { type LossKind, lossKind } from "./_loss_kind.ts";
+import { evaluate } from "./metrics.ts";
 import type { MLP } from "./mlp.ts";
+import { type BatchGraph, MiniBatchStep } from "./minibatch.ts";
 import { normalize } from "./normalization.ts";
 import { expandFeatures } from "./features.ts";
 import { r2Score } from "./regression.ts";
@@ -56,10 +48,30 @@ import {
  * ops the backend does not cover, it falls back to `"compiled"` and
  * {@linkcode Trainer.mode} says so. `"auto"` picks `"wasm"` for models whose
  * layers are wide enough for SIMD to pay ({@linkcode WASM_AUTO_MACS}), else
- * `"compiled"` where code generation is allowed, else `"replay"`
- * (mini-batches always record).
+ * `"compiled"` where code generation is allowed, else `"replay"`.
+ * Mini-batches run compiled (the per-sample code looped over the batch's
+ * samples; a requested `"wasm"` runs them compiled too) or, with `"record"`
+ * or `"replay"` or without code generation, record every step.
  */
 export type FitMode = "auto" | "record" | "replay" | "compiled" | "wasm";
+
+/**
+ * Every {@linkcode FitMode}, for menus, help texts and validation.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FIT_MODES } from "./fit.ts";
+ * assert.ok(FIT_MODES.includes("wasm"));
+ * ```
+ */
+export const FIT_MODES: readonly FitMode[] = [
+  "auto",
+  "record",
+  "replay",
+  "compiled",
+  "wasm",
+];
 
 /**
  * The number format of a `"wasm"` step: `"float64"` (the default, as the rest
@@ -68,6 +80,18 @@ export type FitMode = "auto" | "record" | "replay" | "compiled" | "wasm";
  * on the tape and the optimizer updates them there).
  */
 export type FitPrecision = "float64" | "float32";
+
+/**
+ * Every {@linkcode FitPrecision}, for menus, help texts and validation.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FIT_PRECISIONS } from "./fit.ts";
+ * assert.deepEqual(FIT_PRECISIONS, ["float64", "float32"]);
+ * ```
+ */
+export const FIT_PRECISIONS: readonly FitPrecision[] = ["float64", "float32"];
 
 /**
  * `"auto"` picks `"wasm"` when a sample's dense layers hold at least this
@@ -101,6 +125,26 @@ export interface StepInfo {
   seconds: number;
   /** Accuracy on the validation set, on steps where it was evaluated. */
   valAccuracy?: number;
+  /** The epoch this step belongs to, from 1 (one epoch: every sample once). */
+  epoch: number;
+}
+
+/** What {@linkcode fit} reports after each epoch (a pass over the data). */
+export interface EpochInfo {
+  /** The epoch just finished, from 1. */
+  epoch: number;
+  /** Total epochs planned (steps rounded up to whole epochs). */
+  epochs: number;
+  /** The mean loss of the epoch's steps. */
+  loss: number;
+  /** Training accuracy over the epoch's batches (before each update). */
+  accuracy: number;
+  /** Steps taken so far. */
+  step: number;
+  /** Seconds since training started. */
+  seconds: number;
+  /** Accuracy on the validation set at the end of the epoch, if given. */
+  valAccuracy?: number;
 }
 
 /** Options for {@linkcode fit}. */
@@ -116,8 +160,13 @@ export interface FitOptions {
    * `"linear"` from `lr` to `lr / 10`, micrograd's `1.0 - 0.9*k/100`).
    */
   schedule?: ScheduleName | Schedule;
-  /** Number of steps (default 100). */
+  /** Number of steps (default 100; give `steps` or `epochs`, not both). */
   steps?: number;
+  /**
+   * Number of epochs, each one pass over the data in `ceil(n / batchSize)`
+   * steps (the last batch smaller); sets `steps` to that many.
+   */
+  epochs?: number;
   /** Samples per step; default (or ≥ dataset size) is the full batch. */
   batchSize?: number;
   /** L2 regularisation strength (default 1e-4, micrograd's alpha). */
@@ -137,6 +186,8 @@ export interface FitOptions {
   precision?: FitPrecision;
   /** Called after every step; return `false` to stop early. */
   onStep?: (info: StepInfo) => void | boolean;
+  /** Called after every epoch; return `false` to stop early. */
+  onEpoch?: (info: EpochInfo) => void | boolean;
 }
 
 /** What {@linkcode fit} returns. */
@@ -201,68 +252,6 @@ export class TrainingError extends Error {
   }
 }
 
-/** Loss-specific parts: outputs per sample, the batch loss, the predicted class. */
-interface LossKind {
-  /** Set for regression (`classes` 0): accuracy is then R². */
-  regression?: boolean;
-  outputs: number;
-  loss(outputs: Value[][], labels: readonly number[]): Value;
-  classify(outputs: ArrayLike<number>, offset: number): number;
-}
-
-function lossKind(name: LossName, classes: number): LossKind {
-  if (classes === 0) {
-    // Regression: real targets, one output, mean squared error.
-    return {
-      regression: true,
-      outputs: 1,
-      loss: (out, y) => mse(out.map((row) => row[0]), y),
-      classify: () => 0,
-    };
-  }
-  const signs = (y: readonly number[]) => y.map((c) => (c === 1 ? 1 : -1));
-  const first = (out: Value[][]) => out.map((row) => row[0]);
-  const binary = (x: ArrayLike<number>, o: number) => decideClass(x, o, 1);
-  const argmax = (x: ArrayLike<number>, o: number) =>
-    decideClass(x, o, classes);
-  switch (name) {
-    case "hinge":
-      return {
-        outputs: 1,
-        loss: (out, y) => hinge(first(out), signs(y)),
-        classify: binary,
-      };
-    case "bce":
-      return {
-        outputs: 1,
-        loss: (out, y) => binaryCrossEntropy(first(out), y),
-        classify: binary,
-      };
-    case "mse":
-      return outputsForLoss(name, classes) === 1
-        ? {
-          outputs: 1,
-          loss: (out, y) => mse(first(out), signs(y)),
-          classify: binary,
-        }
-        : {
-          outputs: classes,
-          loss: (out, y) =>
-            mse(
-              out.flat(),
-              y.flatMap((c) => out[0].map((_, k) => (k === c ? 1 : 0))),
-            ),
-          classify: argmax,
-        };
-    case "cross-entropy":
-      return {
-        outputs: classes,
-        loss: (out, y) => crossEntropy(out, y),
-        classify: argmax,
-      };
-  }
-}
-
 /**
  * One training step at a time: the loop {@linkcode fit} runs, for callers
  * that drive it themselves (benchmarks, a page that trains between frames).
@@ -296,6 +285,8 @@ export class Trainer {
   readonly optimizer: Optimizer;
   /** Planned number of steps (the schedule runs over them). */
   readonly steps: number;
+  /** Steps per epoch: `ceil(samples / batch size)`. */
+  readonly stepsPerEpoch: number;
   /**
    * How steps run: `"record"`, `"replay"`, `"compiled"` or `"wasm"` (a
    * requested `"wasm"` that could not be built reads `"compiled"`).
@@ -305,16 +296,21 @@ export class Trainer {
   stepCount = 0;
   /** The training accuracy of the last step's batch (before its update). */
   lastAccuracy: number = NaN;
+  /** The number of samples in the last step's batch. */
+  lastBatchSize = 0;
 
   private readonly kind: LossKind;
   private readonly parameters: Value[];
-  private readonly alpha: number;
-  private readonly schedule: Schedule;
+  /** The L2 regularisation strength. */
+  readonly alpha: number;
+  /** The learning-rate schedule over the steps. */
+  readonly schedule: Schedule;
   private readonly tape: Tape;
   private readonly mark: number;
-  private readonly graph?: BatchGraph;
+  private readonly graph?: RecordedBatch;
   private readonly compiled?: CompiledStep;
   private readonly wasm?: WasmStep;
+  private readonly mini?: MiniBatchStep;
   private readonly nextBatches: () => Dataset[];
   private readonly queue: Dataset[] = [];
   private closed = false;
@@ -361,7 +357,20 @@ export class Trainer {
         }, the model has ${nout}`,
       );
     }
-    const steps = options.steps ?? 100;
+    const batchSize = options.batchSize ?? data.x.length;
+    checkInteger(batchSize, "Batch size", 1);
+    const stepsPerEpoch = Math.ceil(data.x.length / batchSize);
+    if (options.epochs !== undefined) {
+      if (options.steps !== undefined) {
+        throw new RangeError(
+          `Give steps or epochs, not both; got steps ${options.steps} and epochs ${options.epochs}`,
+        );
+      }
+      checkInteger(options.epochs, "Epochs", 1);
+    }
+    const steps = options.epochs !== undefined
+      ? options.epochs * stepsPerEpoch
+      : options.steps ?? 100;
     checkInteger(steps, "Steps", 1);
     const alpha = options.l2 ?? 1e-4;
     if (typeof alpha !== "number" || !(alpha >= 0) || !Number.isFinite(alpha)) {
@@ -372,10 +381,8 @@ export class Trainer {
     if (options.evalEvery !== undefined) {
       checkInteger(options.evalEvery, "evalEvery", 1);
     }
-    const batchSize = options.batchSize ?? data.x.length;
-    checkInteger(batchSize, "Batch size", 1);
     const requested = options.mode ?? "auto";
-    if (!["auto", "record", "replay", "compiled", "wasm"].includes(requested)) {
+    if (!FIT_MODES.includes(requested)) {
       throw new RangeError(
         `Unknown mode ${
           JSON.stringify(requested)
@@ -383,7 +390,7 @@ export class Trainer {
       );
     }
     const precision = options.precision ?? "float64";
-    if (precision !== "float64" && precision !== "float32") {
+    if (!FIT_PRECISIONS.includes(precision)) {
       throw new RangeError(
         `Unknown precision ${
           JSON.stringify(precision)
@@ -404,6 +411,7 @@ export class Trainer {
     this.loss = loss;
     this.kind = kind;
     this.steps = steps;
+    this.stepsPerEpoch = stepsPerEpoch;
     this.alpha = alpha;
     this.parameters = model.parameters();
     this.optimizer = makeOptimizer(options, this.parameters);
@@ -430,10 +438,26 @@ export class Trainer {
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
       fullBatch ? [inputs] : batches(inputs, batchSize, { rng });
-    let mode: FitMode = !fullBatch || requested === "record"
+    let mode: FitMode = requested === "record"
       ? "record"
+      : !fullBatch
+      ? (requested === "compiled" ||
+          ((requested === "auto" || requested === "wasm") &&
+            codegenAvailable())
+        ? "compiled"
+        : "record")
       : requested;
-    if (mode !== "record") {
+    if (!fullBatch && mode === "compiled") {
+      const parameters = this.parameters;
+      this.mini = new MiniBatchStep(
+        model,
+        Math.min(batchSize, data.x.length),
+        kind.outputs,
+        (out, y) => kind.loss(out, y),
+        alpha > 0 ? () => l2(parameters, alpha) : undefined,
+        data.classes,
+      );
+    } else if (mode !== "record") {
       this.graph = this.record(inputs);
       // The graph is reused by every step: no Value step's backward() may
       // release it.
@@ -496,10 +520,13 @@ export class Trainer {
     if (this.closed) throw new Error("Trainer is closed; create a new one");
     this.checkTape();
     const tape = this.tape, step = this.stepCount + 1;
-    let batch = this.graph;
+    let batch: BatchGraph | undefined = this.graph;
     if (batch === undefined) {
       if (this.queue.length === 0) this.queue.push(...this.nextBatches());
-      batch = this.record(this.queue.shift()!);
+      const next = this.queue.shift()!;
+      batch = this.mini
+        ? this.mini.forward(next.x, next.y, next.x.map((_, s) => s))
+        : this.record(next);
     } else if (this.wasm) {
       this.wasm.forward();
     } else if (step > 1) {
@@ -524,13 +551,15 @@ export class Trainer {
       this.optimizer.zeroGrad();
       if (this.wasm) this.wasm.backward();
       else if (this.compiled) this.compiled.backward();
+      else if (this.mini) this.mini.backward();
       else tape.backward(batch.root);
       this.optimizer.step();
     }
+    this.lastBatchSize = batch.labels.length;
     this.lastAccuracy = this.kind.regression
       ? r2Score(Array.from(batch.outputs, (o) => tape.data[o]), batch.labels)
       : countCorrect(tape, batch, this.kind) / batch.labels.length;
-    if (this.graph === undefined) tape.rewind(this.mark);
+    if (this.graph === undefined && !this.mini) tape.rewind(this.mark);
     this.stepCount = step;
     return loss;
   }
@@ -551,7 +580,7 @@ export class Trainer {
    * pass, as hand-written single-sample code does it; the optimizer then only
    * holds the learning rate, and the parameters' gradients are not kept.
    */
-  private compile(graph: BatchGraph): CompiledStep {
+  private compile(graph: RecordedBatch): CompiledStep {
     const sgd = this.optimizer;
     const rule = sgd instanceof SGD ? sgd.descentRule : undefined;
     const plain = rule !== undefined && graph.layout.samples === 1 &&
@@ -573,7 +602,7 @@ export class Trainer {
   }
 
   /** Records one batch's step graph after the mark. */
-  private record(batch: Dataset): BatchGraph {
+  private record(batch: Dataset): RecordedBatch {
     return recordBatch(
       this.tape,
       this.model,
@@ -616,25 +645,54 @@ export function fit(
   const started = performance.now();
   const losses: number[] = [];
   const accuracies: number[] = [];
+  const perEpoch = trainer.stepsPerEpoch;
+  const epochs = Math.ceil(trainer.steps / perEpoch);
+  let epochLoss = 0, epochCorrect = 0, epochSeen = 0;
   try {
     while (trainer.stepCount < trainer.steps) {
       const loss = trainer.step();
       losses.push(loss);
       accuracies.push(trainer.lastAccuracy);
-      if (options.onStep === undefined) continue;
       const step = trainer.stepCount;
-      const info: StepInfo = {
-        step,
-        steps: trainer.steps,
-        loss,
-        accuracy: trainer.lastAccuracy,
-        lr: trainer.optimizer.lr,
-        seconds: (performance.now() - started) / 1000,
-      };
-      if (options.val && (step % evalEvery === 0 || step === trainer.steps)) {
-        info.valAccuracy = evaluate(model, options.val, trainer.loss);
+      const epoch = Math.ceil(step / perEpoch);
+      const batch = trainer.lastBatchSize;
+      epochLoss += loss;
+      epochCorrect += trainer.lastAccuracy * batch;
+      epochSeen += batch;
+      if (options.onStep !== undefined) {
+        const info: StepInfo = {
+          step,
+          steps: trainer.steps,
+          loss,
+          accuracy: trainer.lastAccuracy,
+          lr: trainer.optimizer.lr,
+          seconds: (performance.now() - started) / 1000,
+          epoch,
+        };
+        if (
+          options.val && (step % evalEvery === 0 || step === trainer.steps)
+        ) {
+          info.valAccuracy = evaluate(model, options.val, trainer.loss);
+        }
+        if (options.onStep(info) === false) break;
       }
-      if (options.onStep(info) === false) break;
+      const endOfEpoch = step % perEpoch === 0 || step === trainer.steps;
+      if (options.onEpoch !== undefined && endOfEpoch) {
+        const stepsInEpoch = step - (epoch - 1) * perEpoch;
+        const info: EpochInfo = {
+          epoch,
+          epochs,
+          loss: epochLoss / stepsInEpoch,
+          accuracy: epochCorrect / epochSeen,
+          step,
+          seconds: (performance.now() - started) / 1000,
+        };
+        if (options.val) {
+          info.valAccuracy = evaluate(model, options.val, trainer.loss);
+        }
+        if (options.onEpoch(info) === false) break;
+      }
+      if (endOfEpoch) epochLoss = epochCorrect = epochSeen = 0;
     }
   } finally {
     trainer.close();
@@ -653,12 +711,8 @@ export function fit(
   };
 }
 
-/** Where one batch's graph lies on the tape. */
-interface BatchGraph {
-  root: number;
-  /** Index of each sample's first output node. */
-  outputs: Int32Array;
-  labels: readonly number[];
+/** Where one recorded batch's graph lies on the tape. */
+interface RecordedBatch extends BatchGraph {
   layout: {
     firstSample: number;
     sampleSize: number;
@@ -679,7 +733,7 @@ function recordBatch(
   kind: LossKind,
   parameters: Value[],
   alpha: number,
-): BatchGraph {
+): RecordedBatch {
   const n = batch.x.length;
   const outputs = new Int32Array(n);
   const outValues: Value[][] = [];

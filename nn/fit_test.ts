@@ -197,7 +197,8 @@ Deno.test("fit() with mini-batches trains and reports validation accuracy", () =
       if (info.valAccuracy !== undefined) seen.push(info.step);
     },
   });
-  assert.equal(result.mode, "record");
+  // Issue 12: mini-batches run on the compiled path by default.
+  assert.equal(result.mode, "compiled");
   assert.deepEqual(seen, [100, 200, 300]);
   assert.ok(result.valAccuracy! >= 0.9, `val accuracy ${result.valAccuracy}`);
 });

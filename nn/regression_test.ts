@@ -9,6 +9,7 @@ import {
 import { MLP } from "./mlp.ts";
 import { fit } from "./fit.ts";
 import { evaluate } from "./metrics.ts";
+import { ParallelTrainer } from "./parallel.ts";
 
 Deno.test("makeRegression() samples each function, seeded, with noise of the given std", () => {
   for (const name of REGRESSION_NAMES) {
@@ -97,6 +98,17 @@ Deno.test("fit() rejects regression data with a classification loss, or non-fini
       name: "RangeError",
       message:
         "Training data target 0 is NaN; regression targets must be finite numbers",
+    },
+  );
+});
+
+Deno.test("ParallelTrainer refuses regression data", async () => {
+  await assert.rejects(
+    () => ParallelTrainer.create(new MLP(1, [1]), makeRegression("sine", 8)),
+    {
+      name: "RangeError",
+      message:
+        "Parallel training is for classification data; train regression data (classes 0) with fit()",
     },
   );
 });

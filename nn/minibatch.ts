@@ -1,0 +1,301 @@
+// Mini-batches on the compiled path: fixed sample slots run by one compiled per-sample program, with the small loss tail recorded per batch.
+
+import {
+  compileRange,
+  Op,
+  type RangeProgram,
+  type Tape,
+  Value,
+} from "../engine/mod.ts";
+import type { MLP } from "./mlp.ts";
+
+/**
+ * Records the loss of a batch from its samples' output rows: a function of
+ * the rows and labels alone (it may be recorded once and replayed).
+ */
+export type BatchLoss = (
+  outputs: Value[][],
+  labels: readonly number[],
+) => Value;
+
+/** The loss over `count` samples, recorded once, and where its labels go. */
+interface TailTable {
+  root: number;
+  end: number;
+  /** Per sample, the tail nodes its label sets. */
+  positions: Int32Array[];
+  /** Per sample, `positions.length × classes` values, by class. */
+  values: Float64Array[];
+}
+
+/** Where one batch's graph lies on the tape (what a training step reads). */
+export interface BatchGraph {
+  /** The loss node. */
+  root: number;
+  /** Index of each sample's first output node. */
+  outputs: Int32Array;
+  /** The batch's labels. */
+  labels: readonly number[];
+}
+
+/**
+ * A training step for mini-batches of up to `capacity` samples on compiled
+ * code. At construction it records `capacity` sample slots (inputs, then the
+ * model's forward pass; every slot alike) and compiles slot 0's subgraph.
+ * Each batch then writes its samples into the first slots, runs the compiled
+ * forward program at each slot's offset, records only the loss over those
+ * slots (a few nodes per sample; the labels may change every batch), and
+ * backpropagates through the loss with the interpreter and through the
+ * slots with the compiled backward program, last slot first. Values and
+ * gradients are bit-identical to recording the same batch with
+ * {@linkcode MLP.record} and calling `tape.backward(root)`: the same
+ * formulas run in the same order.
+ *
+ * A regularisation term of the parameters alone (L2) is recorded once,
+ * after the slots, replayed each batch and added last to the loss, as the
+ * recorded step adds it. Its backward pass still runs before the slots', so
+ * the recorded order.
+ *
+ * The loss over a batch is recorded once per batch size when the labels
+ * enter it only as constants, one sample's label at a time (as in every loss
+ * `fit` knows: one-hot rows, ±1 signs): probing records it with each sample
+ * set to each class, finds the constants each sample's label sets, and
+ * checks the prediction on one more labelling. Later batches of that size
+ * write their labels' constants and replay the loss: the same nodes and
+ * values a fresh recording would give. Any other loss is recorded per batch.
+ */
+export class MiniBatchStep {
+  /** The most samples a batch may have. */
+  readonly capacity: number;
+  private readonly tape: Tape;
+  private readonly nin: number;
+  private readonly nout: number;
+  private readonly firstSample: number;
+  private readonly sampleSize: number;
+  private readonly outputOffset: number;
+  private readonly tailStart: number;
+  private readonly regStart: number;
+  private readonly reg?: Value;
+  private readonly program: RangeProgram;
+  private readonly loss: BatchLoss;
+  private readonly classes: number;
+  private readonly tables = new Map<number, TailTable | null>();
+  /** The batch size whose loss is recorded on the tape now, or -1. */
+  private live = -1;
+  private samples = 0;
+  private root = -1;
+
+  /**
+   * Records the slots after the tape's current end and compiles them.
+   *
+   * @param model The model (its parameters live on `model`'s tape).
+   * @param capacity The largest batch.
+   * @param nout Outputs per sample the loss reads.
+   * @param loss Records the batch loss.
+   * @param regularizer Records a term added to the loss that depends on the
+   * parameters only (such as L2), once.
+   * @param classes The number of classes, to record the loss once per batch
+   * size (0: record it every batch).
+   * @throws {Error} When code generation is not allowed.
+   */
+  constructor(
+    model: MLP,
+    capacity: number,
+    nout: number,
+    loss: BatchLoss,
+    regularizer?: () => Value,
+    classes = 0,
+  ) {
+    this.classes = classes;
+    const tape = model.parameters()[0].tape;
+    this.tape = tape;
+    this.capacity = capacity;
+    this.nin = model.nin;
+    this.nout = nout;
+    this.loss = loss;
+    const first = tape.size;
+    let outputOffset = 0;
+    for (let s = 0; s < capacity; s++) {
+      const start = tape.size;
+      for (let k = 0; k < model.nin; k++) tape.leaf(0, false);
+      outputOffset = model.record(tape, start) - start;
+    }
+    this.firstSample = first;
+    this.sampleSize = (tape.size - first) / capacity;
+    this.outputOffset = outputOffset;
+    this.regStart = tape.size;
+    this.reg = regularizer?.();
+    this.tailStart = tape.size;
+    this.program = compileRange(
+      tape,
+      this.firstSample,
+      this.firstSample + this.sampleSize,
+    );
+  }
+
+  /**
+   * Runs the forward pass of a batch and records its loss.
+   *
+   * @param x All samples' features.
+   * @param y All samples' labels.
+   * @param indices Which samples form the batch (at most `capacity`).
+   * @param count How many entries of `indices` to use.
+   * @returns Where the batch's graph lies.
+   */
+  forward(
+    x: ArrayLike<ArrayLike<number>>,
+    y: ArrayLike<number>,
+    indices: ArrayLike<number>,
+    count: number = indices.length,
+  ): BatchGraph {
+    const tape = this.tape, data = tape.data, nin = this.nin;
+    if (this.reg) tape.replay(this.regStart, this.tailStart);
+    const outputs = new Int32Array(count);
+    const labels: number[] = [];
+    for (let s = 0; s < count; s++) {
+      const offset = s * this.sampleSize;
+      const first = this.firstSample + offset;
+      const row = x[indices[s]];
+      for (let k = 0; k < nin; k++) data[first + k] = row[k];
+      this.program.forward(offset);
+      outputs[s] = first + this.outputOffset;
+      labels.push(y[indices[s]]);
+    }
+    this.samples = count;
+    let table = this.tables.get(count);
+    if (table === undefined) {
+      table = this.probe(outputs) ?? null;
+      this.tables.set(count, table);
+      this.live = -1;
+    }
+    if (table !== null && this.live === count) {
+      const classes = this.classes;
+      for (let s = 0; s < count; s++) {
+        const positions = table.positions[s], values = table.values[s];
+        const c = labels[s];
+        for (let k = 0; k < positions.length; k++) {
+          data[positions[k]] = values[k * classes + c];
+        }
+      }
+      tape.replay(this.tailStart, table.end);
+      this.root = table.root;
+    } else {
+      this.root = this.recordTail(outputs, labels);
+      this.live = table === null ? -1 : count;
+    }
+    return { root: this.root, outputs, labels };
+  }
+
+  /** Records the loss over the samples' outputs after the slots. */
+  private recordTail(outputs: Int32Array, labels: readonly number[]): number {
+    const tape = this.tape;
+    tape.rewind(this.tailStart);
+    const rows: Value[][] = [];
+    for (let s = 0; s < outputs.length; s++) {
+      const values: Value[] = [];
+      for (let k = 0; k < this.nout; k++) {
+        values.push(Value.at(tape, outputs[s] + k));
+      }
+      rows.push(values);
+    }
+    const loss = this.loss(rows, labels);
+    return (this.reg ? loss.add(this.reg) : loss).index;
+  }
+
+  /**
+   * Finds the constants each sample's label sets in the loss over `count`
+   * samples, or `undefined` when the loss does not take its labels that way
+   * (or probing would take too long).
+   */
+  private probe(outputs: Int32Array): TailTable | undefined {
+    const tape = this.tape, classes = this.classes, count = outputs.length;
+    if (classes < 2 || count * (classes - 1) > 4096) return undefined;
+    const from = this.tailStart;
+    tape.rewind(from);
+    const poolStart = tape.poolSize;
+    const zeros = new Array<number>(count).fill(0);
+    const root = this.recordTail(outputs, zeros);
+    const end = tape.size, pool = tape.poolSize;
+    const op = tape.op.slice(from, end), arg0 = tape.arg0.slice(from, end);
+    const arg1 = tape.arg1.slice(from, end), base = tape.data.slice(from, end);
+    const poolCopy = tape.pool.slice(poolStart, pool);
+    const same = () => {
+      if (tape.size !== end || tape.poolSize !== pool) return false;
+      for (let i = from; i < end; i++) {
+        const k = i - from;
+        if (
+          tape.op[i] !== op[k] || tape.arg0[i] !== arg0[k] ||
+          tape.arg1[i] !== arg1[k]
+        ) return false;
+      }
+      for (let k = 0; k < poolCopy.length; k++) {
+        if (tape.pool[poolStart + k] !== poolCopy[k]) return false;
+      }
+      return true;
+    };
+    const isConstant = (i: number) =>
+      tape.op[i] === Op.Const || tape.op[i] === Op.Leaf;
+    const owner = new Int32Array(end - from).fill(-1);
+    const byNode = new Map<number, Float64Array>();
+    for (let c = 1; c < classes; c++) {
+      for (let s = 0; s < count; s++) {
+        const labels = zeros.slice();
+        labels[s] = c;
+        if (this.recordTail(outputs, labels) !== root || !same()) {
+          return undefined;
+        }
+        for (let i = from; i < end; i++) {
+          const k = i - from;
+          if (!isConstant(i) || Object.is(tape.data[i], base[k])) continue;
+          if (owner[k] !== -1 && owner[k] !== s) return undefined;
+          owner[k] = s;
+          let values = byNode.get(i);
+          if (values === undefined) {
+            values = new Float64Array(classes).fill(base[k]);
+            byNode.set(i, values);
+          }
+          values[c] = tape.data[i];
+        }
+      }
+    }
+    const positions: number[][] = Array.from({ length: count }, () => []);
+    for (const i of byNode.keys()) positions[owner[i - from]].push(i);
+    const table: TailTable = {
+      root,
+      end,
+      positions: positions.map((p) => Int32Array.from(p)),
+      values: positions.map((p) => {
+        const out = new Float64Array(p.length * classes);
+        p.forEach((i, k) => out.set(byNode.get(i)!, k * classes));
+        return out;
+      }),
+    };
+    // One more labelling, recorded and predicted, must agree everywhere.
+    const check = zeros.map((_, s) => (s * 7 + 3) % classes);
+    if (this.recordTail(outputs, check) !== root || !same()) return undefined;
+    const predicted = base.slice();
+    for (let s = 0; s < count; s++) {
+      const p = table.positions[s], v = table.values[s];
+      for (let k = 0; k < p.length; k++) {
+        predicted[p[k] - from] = v[k * classes + check[s]];
+      }
+    }
+    for (let i = from; i < end; i++) {
+      if (isConstant(i) && !Object.is(tape.data[i], predicted[i - from])) {
+        return undefined;
+      }
+    }
+    return table;
+  }
+
+  /**
+   * Backpropagates the last {@linkcode MiniBatchStep.forward}'s loss; leaf
+   * gradients accumulate, so zero the parameters' gradients first.
+   */
+  backward(): void {
+    this.tape.backward(this.root, this.regStart);
+    for (let s = this.samples - 1; s >= 0; s--) {
+      this.program.backward(s * this.sampleSize);
+    }
+  }
+}

@@ -1,0 +1,206 @@
+// Data-parallel training: bit-identical for 1, 2 and 3 workers, close to one thread, and clean failures.
+
+import assert from "node:assert/strict";
+import {
+  defaultWorkers,
+  fit,
+  fitNormalization,
+  type FitOptions,
+  fitParallel,
+  makeBlobs,
+  makeMoons,
+  MLP,
+  ParallelTrainer,
+  type WorkerLike,
+} from "./mod.ts";
+import { Tape } from "../engine/mod.ts";
+
+const FAULTY = new URL(
+  "../testdata/parallel_faulty_worker.ts",
+  import.meta.url,
+);
+
+const snapshot = (model: MLP) => model.parameters().map((p) => p.data);
+
+Deno.test("fitParallel() is bit-identical for 1, 2 and 3 workers and within 1e-12 of fit()", async () => {
+  // 70 samples in batches of 16 (the last of 6), cut into 4 chunks each.
+  const data = makeBlobs(70, { classes: 3, seed: 3 });
+  const make = () => new MLP(2, [8, 8, 3], { seed: 5, tape: new Tape() });
+  const options: FitOptions = {
+    loss: "cross-entropy",
+    optimizer: "adam",
+    batchSize: 16,
+    epochs: 2,
+    seed: 9,
+  };
+  const single = make();
+  const reference = fit(single, data, options);
+  const runs = [];
+  for (const workers of [1, 2, 3]) {
+    const model = make();
+    const result = await fitParallel(model, data, {
+      ...options,
+      workers,
+      chunks: 4,
+    });
+    assert.equal(result.workers, workers);
+    assert.equal(result.steps, 10);
+    runs.push({ params: snapshot(model), losses: result.losses });
+  }
+  assert.deepEqual(runs[1], runs[0]);
+  assert.deepEqual(runs[2], runs[0]);
+  const expected = snapshot(single);
+  for (let k = 0; k < expected.length; k++) {
+    assert.ok(Math.abs(runs[0].params[k] - expected[k]) <= 1e-12);
+  }
+  for (let s = 0; s < reference.losses.length; s++) {
+    assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
+  }
+});
+
+Deno.test("fitParallel() standardises raw data with the model's normalisation, as fit() does", async () => {
+  // Far from the origin and on very different scales: unnormalised
+  // training would give other losses entirely.
+  const blobs = makeBlobs(48, { classes: 3, seed: 4 });
+  const data = {
+    ...blobs,
+    x: blobs.x.map(([a, b]) => [500 + 100 * a, -3 + 0.01 * b]),
+  };
+  const normalization = fitNormalization(data.x);
+  const make = () => {
+    const model = new MLP(2, [8, 3], { seed: 6, tape: new Tape() });
+    model.meta = { normalization };
+    return model;
+  };
+  const options: FitOptions = {
+    loss: "cross-entropy",
+    optimizer: "adam",
+    batchSize: 12,
+    epochs: 2,
+    seed: 2,
+  };
+  const single = make();
+  const reference = fit(single, data, options);
+  const runs = [];
+  for (const workers of [1, 2]) {
+    const model = make();
+    const result = await fitParallel(model, data, {
+      ...options,
+      workers,
+      chunks: 3,
+    });
+    assert.equal(result.accuracy, reference.accuracy);
+    runs.push({ params: snapshot(model), losses: result.losses });
+  }
+  assert.deepEqual(runs[1], runs[0]);
+  assert.equal(runs[0].losses.length, 8);
+  for (let s = 0; s < reference.losses.length; s++) {
+    assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
+  }
+  const expected = snapshot(single);
+  for (let k = 0; k < expected.length; k++) {
+    assert.ok(Math.abs(runs[0].params[k] - expected[k]) <= 1e-12);
+  }
+});
+
+Deno.test("ParallelTrainer: a full batch with L2 and hinge matches Trainer's losses", async () => {
+  const data = makeMoons(50, { noise: 0.1, seed: 1 });
+  const make = () => new MLP(2, [16, 16, 1], { seed: 2, tape: new Tape() });
+  const a = make(), b = make();
+  const reference = fit(a, data, { steps: 5 });
+  const trainer = await ParallelTrainer.create(b, data, {
+    steps: 5,
+    workers: 2,
+  });
+  try {
+    for (let s = 0; s < 5; s++) {
+      const loss = await trainer.step();
+      assert.ok(Math.abs(loss - reference.losses[s]) <= 1e-12);
+      assert.equal(trainer.lastAccuracy, reference.accuracies[s]);
+    }
+  } finally {
+    trainer.close();
+  }
+  assert.equal(trainer.chunks, 16);
+  const pa = snapshot(a), pb = snapshot(b);
+  for (let k = 0; k < pa.length; k++) {
+    assert.ok(Math.abs(pa[k] - pb[k]) <= 1e-12);
+  }
+});
+
+for (const fail of ["reply", "throw"] as const) {
+  Deno.test(`ParallelTrainer: a worker failing mid-step (${fail}) rejects step() and leaves the parameters`, async () => {
+    const data = makeMoons(40, { noise: 0.1, seed: 1 });
+    const model = new MLP(2, [8, 1], { seed: 2, tape: new Tape() });
+    const trainer = await ParallelTrainer.create(model, data, {
+      steps: 5,
+      workers: 2,
+      workerUrl: FAULTY,
+      createWorker: (url) =>
+        new Worker(url, {
+          type: "module",
+          name: fail,
+        }) as unknown as WorkerLike,
+    });
+    await trainer.step();
+    const before = snapshot(model);
+    await assert.rejects(
+      () => trainer.step(),
+      (error: Error) => {
+        assert.ok(error instanceof Error);
+        assert.match(
+          error.message,
+          fail === "reply"
+            ? /^chunk failed: boom$/
+            : /^Worker [12] of 2 crashed: .*boom in step 2/,
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(snapshot(model), before);
+    assert.equal(trainer.stepCount, 1);
+    // The trainer closed its workers; later steps keep failing clearly.
+    await assert.rejects(() => trainer.step(), Error, "boom");
+    trainer.close();
+  });
+}
+
+Deno.test("ParallelTrainer.create() rejects a worker that cannot start, bad options, and steps after close", async () => {
+  const data = makeMoons(20, { seed: 1 });
+  const model = new MLP(2, [4, 1], { seed: 2, tape: new Tape() });
+  await assert.rejects(
+    () =>
+      ParallelTrainer.create(model, data, {
+        workers: 1,
+        workerUrl: new URL("../testdata/no_such_worker.ts", import.meta.url),
+      }),
+    (error: Error) => {
+      assert.match(error.message, /^Worker 1 of 1 crashed: /);
+      return true;
+    },
+  );
+  await assert.rejects(
+    () => ParallelTrainer.create(model, data, { workers: 0 }),
+    RangeError,
+    "Workers must be an integer from 1 to 256, got 0",
+  );
+  await assert.rejects(
+    () => ParallelTrainer.create(model, data, { workers: 1, chunks: 0 }),
+    RangeError,
+    "Chunks must be an integer >= 1, got 0",
+  );
+  const trainer = await ParallelTrainer.create(model, data, { workers: 1 });
+  trainer.close();
+  await assert.rejects(
+    () => trainer.step(),
+    Error,
+    "Trainer is closed; create a new one",
+  );
+});
+
+Deno.test("defaultWorkers() uses one worker for small steps and every core for big ones", () => {
+  assert.equal(defaultWorkers(100, 337), 1);
+  assert.equal(defaultWorkers(32, 4810), 1);
+  const cores = navigator.hardwareConcurrency;
+  assert.equal(defaultWorkers(100, 66_561), Math.min(cores, 16));
+});
