@@ -35,6 +35,7 @@ import {
   OPTIMIZER_NAMES,
   outputsForLoss,
   PARALLEL_WORKER_URL,
+  REGRESSION_NAMES,
   SCHEDULE_NAMES,
   scoreOutputs,
   serializeModel,
@@ -395,6 +396,8 @@ export const trainCommand: Command = {
       value: "<name|file.csv>",
       default: "moons",
       help: `${DATASET_NAMES.join(", ")} (generated), ${
+        REGRESSION_NAMES.join(", ")
+      } (regression, mse), ${
         BUILTIN_DATASET_NAMES.join(", ")
       } (shipped in data/, each with its own defaults), or a CSV file (features, then the label)`,
     },

@@ -167,7 +167,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
         names.join(", ")
       } or a path to a .csv file; got ${quote(datasetText)}${
         best ? ` (did you mean ${best}?)` : ""
-      }; or a regression problem: ${REGRESSION_NAMES.join(", ")}`,
+      }`,
     );
   }
   const forGenerated = (name: string) => {
