@@ -801,7 +801,7 @@ Deno.test("cli train --plot writes a standalone SVG of the boundary and loss cur
     );
     assert.match(
       svg,
-      /<polyline points="[\d., ]+" fill="none" stroke="#1f77b4"/,
+      /<polyline points="[\d., ]+" fill="none" stroke="#0072b2"/,
     );
     assert.match(svg, /<path d="M/);
   });
@@ -1130,4 +1130,147 @@ Deno.test("cli --debug adds the stack trace", async () => {
   assert.match(run.stderr, /^error: --steps must be/);
   assert.match(run.stderr, /^UsageError: --steps must be/m);
   assert.match(run.stderr, /^\s+at /m);
+});
+
+Deno.test("cli train --features saves the features, and predict computes them from a point", async () => {
+  await withTempDir(async (dir) => {
+    const model = `${dir}/circles.json`;
+    const run = await cli(
+      [
+        "train",
+        "--dataset",
+        "circles",
+        "--features",
+        "x2,y2,xy",
+        "--layers",
+        "4",
+        "--steps",
+        "150",
+        "--quiet",
+        "--save",
+        model,
+      ],
+      { permissions: [`--allow-write=${dir}`] },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const saved = parseModel(await Deno.readTextFile(model));
+    assert.equal(saved.nin, 3);
+    assert.deepEqual(saved.features, ["x2", "y2", "xy"]);
+    // The file's model on the features computed by hand, through forward().
+    const points = [[0.1, -0.2], [1, 0.3]];
+    const predicted = await cli(
+      [
+        "predict",
+        "--model",
+        model,
+        "--json",
+        ...points.map((p) => p.join(",")),
+      ],
+      { permissions: [`--allow-read=${model}`] },
+    );
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const out = JSON.parse(predicted.stdout).predictions;
+    points.forEach(([x, y], i) => {
+      const direct = saved.forward([x * x, y * y, x * y])[0].data;
+      assert.deepEqual(out[i].input, [x, y]);
+      assert.equal(out[i].outputs[0], direct);
+    });
+    // Circles: the inner point is class 1, the outer one class 0.
+    assert.equal(out[0].class, 1);
+    assert.equal(out[1].class, 0);
+    assertFails(
+      await cli(["predict", "--model", model, "1,2,3"], {
+        permissions: [`--allow-read=${model}`],
+      }),
+      2,
+      /^error: Point "1,2,3" has 3 values; the model takes 2 \(x, y\)$/,
+    );
+  });
+  assertFails(
+    await cli(["train", "--features", "x,q"]),
+    2,
+    /^error: --features: unknown feature "q"; expected some of x, y, x2, y2, xy, sinx, siny$/,
+  );
+  assertFails(
+    await cli(["train", "--dataset", "a.csv", "--features", "x"], {
+      permissions: READ,
+    }),
+    2,
+    /^error: --features applies to generated datasets/,
+  );
+});
+
+Deno.test("cli train --dataset sine fits a regression with mse, and predict prints values", async () => {
+  await withTempDir(async (dir) => {
+    const model = `${dir}/sine.json`;
+    const run = await cli(
+      [
+        "train",
+        "--dataset",
+        "sine",
+        "--layers",
+        "16,16",
+        "--activation",
+        "tanh",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.02",
+        "--steps",
+        "300",
+        "--json",
+        "--save",
+        model,
+      ],
+      { permissions: [`--allow-write=${dir}`] },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const final = parseLines(run.stdout).at(-1)!.final as Record<
+      string,
+      number
+    >;
+    // Noise 0.1 on sin x: a good fit leaves an mse near 0.01 and R² near 1.
+    assert.ok((final.loss as number) < 0.03, `loss ${final.loss}`);
+    assert.ok((final.accuracy as number) > 0.95, `R² ${final.accuracy}`);
+    const saved = parseModel(await Deno.readTextFile(model));
+    assert.equal(saved.nin, 1);
+    assert.equal((saved.meta as Record<string, unknown>).classes, 0);
+    const predicted = await cli(
+      ["predict", "--model", model, "--json", "1.5708", "-1.5708"],
+      { permissions: [`--allow-read=${model}`] },
+    );
+    assert.equal(predicted.code, 0, predicted.stderr);
+    const out = JSON.parse(predicted.stdout).predictions;
+    assert.equal(out[0].value, saved.predict([1.5708])[0]);
+    assert.ok(Math.abs(out[0].value - 1) < 0.15, `sin(π/2) ≈ ${out[0].value}`);
+    assert.ok(Math.abs(out[1].value + 1) < 0.15, `sin(-π/2) ≈ ${out[1].value}`);
+    const text = await cli(["predict", "--model", model, "0"], {
+      permissions: [`--allow-read=${model}`],
+    });
+    assert.match(text.stdout, /^input\s+value\n0\s+-?\d/);
+  });
+  assertFails(
+    await cli(["train", "--dataset", "sine", "--loss", "hinge"]),
+    2,
+    /^error: --loss hinge is for classes; sine is a regression problem, trained with mse$/,
+  );
+  assertFails(
+    await cli(["train", "--dataset", "abs", "--features", "x2"]),
+    2,
+    /^error: --features applies to 2-D data; abs has one input$/,
+  );
+  const plane = await cli([
+    "train",
+    "--dataset",
+    "plane",
+    "--quiet",
+    "--optimizer",
+    "adam",
+    "--lr",
+    "0.02",
+    "--steps",
+    "200",
+  ]);
+  assert.equal(plane.code, 0, plane.stderr);
+  assert.match(plane.stdout, /^loss \S+ {2}R² 0\.9\d+ train/);
 });

@@ -8,6 +8,7 @@
  */
 
 import {
+  type FeatureName,
   LOSS_NAMES,
   type LossName,
   type MLP,
@@ -24,7 +25,7 @@ export interface CliMeta {
   dataset: string;
   /** The CSV file the model was trained on, for `"csv"`. */
   source?: string;
-  /** Number of classes. */
+  /** Number of classes; 0 for a regression model. */
   classes: number;
   /** The loss the model was trained with. */
   loss: LossName;
@@ -34,6 +35,8 @@ export interface CliMeta {
   featureNames?: string[];
   /** The CSV label column (name or 0-based index), when one was chosen. */
   labelColumn?: string | number;
+  /** Input features `MLP.predict()` computes from a point, if any. */
+  features?: FeatureName[];
   /** Input standardisation `MLP.predict()` applies, if any. */
   normalization?: Normalization;
   /** Training accuracy at the end of training. */
@@ -68,10 +71,21 @@ export function readMeta(model: MLP, path: string): CliMeta {
     throw bad("loss", `one of ${LOSS_NAMES.join(", ")}`);
   }
   const classes = meta.classes ?? (nout === 1 ? 2 : nout);
-  if (!Number.isInteger(classes) || (classes as number) < 2) {
-    throw bad("classes", "an integer of at least 2");
+  // 0 classes: a regression model (mse, one output).
+  if (classes === 0 && (loss !== "mse" || nout !== 1)) {
+    throw bad(
+      "classes",
+      "0 (regression) only for an mse model with one output",
+    );
   }
-  const expected = outputsForLoss(loss as LossName, classes as number);
+  if (
+    !Number.isInteger(classes) || ((classes as number) < 2 && classes !== 0)
+  ) {
+    throw bad("classes", "an integer of at least 2, or 0 for regression");
+  }
+  const expected = classes === 0
+    ? 1
+    : outputsForLoss(loss as LossName, classes as number);
   if (expected !== nout) {
     throw new RuntimeError(
       `Model file ${
@@ -105,6 +119,7 @@ export function readMeta(model: MLP, path: string): CliMeta {
         typeof meta.labelColumn === "number"
       ? meta.labelColumn
       : undefined,
+    features: model.features?.slice(),
     normalization: model.normalization,
   };
 }

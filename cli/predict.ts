@@ -7,7 +7,12 @@
  */
 
 import { type MLP, normalize, parseCsv, parseModel } from "../mod.ts";
-import { firstNonFinite, scoreOutputs } from "../nn/mod.ts";
+import {
+  expandFeatures,
+  FEATURE_LABELS,
+  firstNonFinite,
+  scoreOutputs,
+} from "../nn/mod.ts";
 import { numberList, parseNumber } from "./args.ts";
 import type { Command } from "./command.ts";
 import { quote, RuntimeError, UsageError } from "../app/errors.ts";
@@ -20,7 +25,10 @@ import {
 import { readText } from "./io.ts";
 import { type CliMeta, readMeta } from "../app/model_meta.ts";
 
-/** One prediction, as printed by `--json`. */
+/**
+ * One prediction, as printed by `--json`. A regression model's predictions
+ * are `{ input, value, outputs }` instead.
+ */
 export interface Prediction {
   /** The input features, as given. */
   input: number[];
@@ -69,8 +77,10 @@ export function loadModel(path: string): { model: MLP; meta: CliMeta } {
 }
 
 function inputNames(model: MLP, meta: CliMeta): string {
+  // A model with features takes a point and computes the rest itself.
+  if (model.features !== undefined) return "x, y";
   return (meta.featureNames ??
-    Array.from({ length: model.nin }, (_, j) => `x${j + 1}`))
+    Array.from({ length: model.inputSize }, (_, j) => `x${j + 1}`))
     .join(", ");
 }
 
@@ -132,14 +142,14 @@ function readCsvInputs(
   ) {
     return readNamedColumns(text, path, header, meta.featureNames, meta);
   }
-  if (width === model.nin) {
-    return { rows: readFeatureRows(text, path, model.nin) };
+  if (width === model.inputSize) {
+    return { rows: readFeatureRows(text, path, model.inputSize) };
   }
-  if (width !== model.nin + 1) {
+  if (width !== model.inputSize + 1) {
     throw new RuntimeError(
       `CSV file ${quote(path)} has ${width} column${
         width === 1 ? "" : "s"
-      }; the model takes ${model.nin} features (${
+      }; the model takes ${model.inputSize} features (${
         inputNames(model, meta)
       }), optionally followed by a label column`,
     );
@@ -314,11 +324,11 @@ export const predictCommand: Command = {
       ({ rows, actual, labelFrom } = readCsvInputs(csvPath, model, meta));
     } else {
       points.forEach((point, i) => {
-        if (point.length !== model.nin) {
+        if (point.length !== model.inputSize) {
           throw new UsageError(
             `Point ${quote(args.positionals[i])} has ${point.length} value${
               point.length === 1 ? "" : "s"
-            }; the model takes ${model.nin} (${inputNames(model, meta)})`,
+            }; the model takes ${model.inputSize} (${inputNames(model, meta)})`,
           );
         }
       });
@@ -332,12 +342,16 @@ export const predictCommand: Command = {
     const predictions: Prediction[] = rows.map((input, i) => {
       // The model standardises raw inputs itself when it was trained so;
       // an input far outside the training data can overflow doing it.
-      const x = normalize(input, model.normalization);
+      const features = model.features;
+      const raw = features ? expandFeatures(input, features) : input;
+      const x = normalize(raw, model.normalization);
       const bad = firstNonFinite(x);
       if (bad >= 0) {
         throw new RuntimeError(
-          `${point(i)}: ${names[bad]} = ${
-            input[bad]
+          `${point(i)}: ${
+            features ? FEATURE_LABELS[features[bad]] : names[bad]
+          } = ${
+            raw[bad]
           } is too far from the training data: standardised it is ${x[bad]}`,
         );
       }
@@ -348,6 +362,10 @@ export const predictCommand: Command = {
             outputs.find((o) => !Number.isFinite(o))
           }, not a finite number (the weights or the input are too large)`,
         );
+      }
+      if (meta.classes === 0) {
+        // A regression model: its output is the prediction.
+        return { input, value: outputs[0], outputs } as unknown as Prediction;
       }
       const scored = scoreOutputs(outputs, meta.loss);
       const p: Prediction = {
@@ -371,6 +389,17 @@ export const predictCommand: Command = {
       };
       if (accuracy !== undefined) out.accuracy = accuracy;
       io.out(JSON.stringify(out) + "\n");
+      return 0;
+    }
+    if (meta.classes === 0) {
+      const [head, ...lines] = table([
+        ["input", "value"],
+        ...predictions.map((p) => [
+          p.input.map((x) => formatNumber(x)).join(", "),
+          formatNumber(p.outputs[0], 6),
+        ]),
+      ]);
+      io.out([makeStyle(io.color).dim(head), ...lines].join("\n") + "\n");
       return 0;
     }
     const name = (k: number) => meta.labelNames?.[k] ?? String(k);

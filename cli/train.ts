@@ -18,6 +18,7 @@ import {
   DATASET_NAMES,
   defaultLoss,
   defaultWorkers,
+  FEATURE_NAMES,
   fit,
   FIT_MODES,
   FIT_PRECISIONS,
@@ -29,6 +30,7 @@ import {
   type LossName,
   MLP,
   OPTIMIZER_NAMES,
+  REGRESSION_NAMES,
   SCHEDULE_NAMES,
   serializeModel,
   Tape,
@@ -101,7 +103,8 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   const data = await prepare(plan);
   const classes = data.raw.classes;
   const loss = chooseLoss(plan, classes);
-  const nin = data.raw.x[0].length;
+  const width = data.raw.x[0].length;
+  const nin = plan.features?.length ?? width;
   const nouts = [...plan.layers, outputsForLoss(loss, classes)];
   // Limits are checked on estimates, before the model or graph exists.
   const batching = chooseBatch(
@@ -119,8 +122,10 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     seed: plan.seed,
     tape: new Tape(),
   });
-  // The model standardises raw inputs itself, in training and after.
+  // The model computes its features and standardises raw inputs itself, in
+  // training and after.
   if (data.normalization) model.meta = { normalization: data.normalization };
+  if (plan.features) model.meta = { features: plan.features };
   const live = io.isTerminal && !plan.json && !plan.quiet;
   const every = plan.logEvery ?? Math.max(1, Math.ceil(plan.steps / 10));
   const progress = new Progress(io, plan, live, every);
@@ -133,7 +138,10 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   }
   let result: FitResult;
   const batch = Math.min(batchSize ?? Infinity, data.train.x.length);
-  const workers = chooseWorkers(plan, batch, model.parameterCount);
+  // Regression trains on one thread (the library's parallel trainer is for classes).
+  const workers = classes === 0
+    ? 1
+    : chooseWorkers(plan, batch, model.parameterCount);
   try {
     const options: FitOptions = {
       loss,
@@ -189,7 +197,10 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   if (plan.csvPath !== undefined) meta.source = plan.csvPath;
   if (result.valAccuracy !== undefined) meta.valAccuracy = result.valAccuracy;
   if (data.raw.labelNames) meta.labelNames = data.raw.labelNames;
-  if (data.raw.featureNames) meta.featureNames = data.raw.featureNames;
+  if (data.raw.featureNames && !plan.features) {
+    meta.featureNames = data.raw.featureNames;
+  }
+  if (plan.features) meta.features = plan.features;
   if (plan.label !== undefined) meta.labelColumn = plan.label;
   if (data.normalization) meta.normalization = data.normalization;
   model.meta = meta as unknown as MLP["meta"];
@@ -222,16 +233,20 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     );
     return 0;
   }
-  const accuracyText = `${formatPercent(result.accuracy)} train${
+  // Regression scores R² (1 is a perfect fit) where classifiers score accuracy.
+  const regression = classes === 0;
+  const score = regression ? (x: number) => formatNumber(x, 4) : formatPercent;
+  const scoreName = regression ? "R²" : "accuracy";
+  const accuracyText = `${score(result.accuracy)} train${
     result.valAccuracy === undefined
       ? ""
-      : ` · ${formatPercent(result.valAccuracy)} val`
+      : ` · ${score(result.valAccuracy)} val`
   }`;
   if (plan.quiet) {
     io.out(
       `loss ${
         formatNumber(result.loss, 4)
-      }  accuracy ${accuracyText}  steps ${result.steps}  parameters ${model.parameterCount}  time ${
+      }  ${scoreName} ${accuracyText}  steps ${result.steps}  parameters ${model.parameterCount}  time ${
         formatDuration(result.seconds)
       }\n`,
     );
@@ -247,13 +262,13 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     `  loss        ${formatNumber(result.loss, 4)} (${loss}${
       plan.l2 > 0 ? ` + l2 ${formatNumber(plan.l2)}` : ""
     })`,
-    `  accuracy    ${style.bold(accuracyText)}`,
+    `  ${scoreName.padEnd(12)}${style.bold(accuracyText)}`,
     `  model       MLP ${model.architecture}, ${plan.activation}, ${model.parameterCount} parameters`,
     `  optimizer   ${plan.optimizer}, ${lrText(plan)}${
       batchSize ? `, batch ${batchSize}` : ", full batch"
     }`,
   ];
-  if (nin === 2) {
+  if (width === 2 && !regression) {
     const bounds = dataBounds(data.raw.x, 0.08);
     const width = Math.max(20, Math.min(72, io.columns - 2));
     // Generated data shares one scale on both axes; a CSV file's features
@@ -274,7 +289,9 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   } else {
     lines.push(
       "",
-      `(No boundary picture: the data has ${nin} features, not 2.)`,
+      regression
+        ? "(No boundary picture: a regression model has no classes.)"
+        : `(No boundary picture: the data has ${width} features, not 2.)`,
     );
   }
   if (plan.save !== undefined) lines.push("", `Saved model to ${plan.save}`);
@@ -381,6 +398,8 @@ export const trainCommand: Command = {
       value: "<name|file.csv>",
       default: "moons",
       help: `${DATASET_NAMES.join(", ")} (generated), ${
+        REGRESSION_NAMES.join(", ")
+      } (regression, mse), ${
         BUILTIN_DATASET_NAMES.join(", ")
       } (shipped in data/, each with its own defaults), or a CSV file (features, then the label)`,
     },
@@ -414,6 +433,14 @@ export const trainCommand: Command = {
       value: "<column>",
       defaultText: "last column",
       help: "CSV label column: header name or 0-based index",
+    },
+    features: {
+      type: "string",
+      value: "<f,f,…>",
+      defaultText: "x,y",
+      help: `Input features of generated data, some of ${
+        FEATURE_NAMES.join(", ")
+      } (saved in the model)`,
     },
     normalize: {
       type: "boolean",

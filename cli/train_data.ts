@@ -11,8 +11,11 @@ import {
   fitNormalization,
   type LossName,
   makeDataset,
+  makeRegression,
   type Normalization,
   parseCsv,
+  REGRESSION_NAMES,
+  type RegressionName,
   trainValSplit,
 } from "../mod.ts";
 import { lossFitsClasses } from "../nn/mod.ts";
@@ -21,6 +24,11 @@ import { formatNumber } from "../app/format.ts";
 import { readBuiltinDataset } from "./builtin_data.ts";
 import { readText } from "./io.ts";
 import type { TrainPlan } from "./train_plan.ts";
+
+/** Whether a generated dataset's name is a regression problem. */
+export function isRegression(name: string): name is RegressionName {
+  return (REGRESSION_NAMES as readonly string[]).includes(name);
+}
 
 /** A dataset ready for training, with what predict needs to reuse it. */
 export interface PreparedData {
@@ -38,7 +46,9 @@ export interface PreparedData {
 
 function generate(plan: TrainPlan): Dataset {
   const { samples, noise, seed } = plan;
-  return makeDataset(plan.datasetName!, samples, {
+  const name = plan.datasetName!;
+  if (isRegression(name)) return makeRegression(name, samples, { noise, seed });
+  return makeDataset(name, samples, {
     noise,
     seed,
     classes: plan.classes ?? 3,
@@ -113,7 +123,9 @@ export async function prepare(plan: TrainPlan): Promise<PreparedData> {
     } features, ${raw.classes} classes${normalization ? ", standardised" : ""})`
     : `${plan.datasetName} (${raw.x.length} samples, noise ${
       formatNumber(plan.noise)
-    }${raw.classes > 2 ? `, ${raw.classes} classes` : ""})`;
+    }${raw.classes > 2 ? `, ${raw.classes} classes` : ""}${
+      raw.classes === 0 ? ", regression" : ""
+    })`;
   return {
     raw,
     train: rawTrain,
@@ -132,6 +144,14 @@ export async function prepare(plan: TrainPlan): Promise<PreparedData> {
  * @throws {UsageError} If the loss needs 2 classes and the data has more.
  */
 export function chooseLoss(plan: TrainPlan, classes: number): LossName {
+  if (classes === 0) {
+    if (plan.loss !== undefined && plan.loss !== "mse") {
+      throw new UsageError(
+        `--loss ${plan.loss} is for classes; ${plan.datasetName} is a regression problem, trained with mse`,
+      );
+    }
+    return "mse";
+  }
   const loss = plan.loss ?? defaultLoss(classes);
   if (!lossFitsClasses(loss, classes)) {
     throw new UsageError(

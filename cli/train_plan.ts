@@ -26,7 +26,7 @@ import {
   SCHEDULE_NAMES,
   type ScheduleName,
 } from "../mod.ts";
-import { DEFAULT_NOISE } from "../nn/mod.ts";
+import { DEFAULT_NOISE, DEFAULT_REGRESSION_NOISE } from "../nn/mod.ts";
 import {
   choiceOption,
   closest,
@@ -36,6 +36,20 @@ import {
   type ParsedArgs,
 } from "./args.ts";
 import { quote, UsageError } from "../app/errors.ts";
+import {
+  type FeatureName,
+  parseFeatures,
+  REGRESSION_NAMES,
+  regressionInputs,
+  type RegressionName,
+} from "../mod.ts";
+
+function defaultNoise(name: string | undefined): number {
+  if (name === undefined) return 0;
+  return (REGRESSION_NAMES as readonly string[]).includes(name)
+    ? DEFAULT_REGRESSION_NOISE[name as RegressionName]
+    : DEFAULT_NOISE[name as DatasetName];
+}
 import { DEFAULT_DATA_DIR } from "./builtin_data.ts";
 
 /** Training steps when neither --steps nor --epochs is given. */
@@ -47,7 +61,7 @@ export const DEFAULT_VAL_SPLIT = 0;
 /** Everything `train` was asked to do, after validation. */
 export interface TrainPlan {
   /** A generated dataset's name, or `undefined` for a CSV file. */
-  datasetName?: DatasetName;
+  datasetName?: DatasetName | RegressionName;
   /** The CSV file, for CSV data. */
   csvPath?: string;
   /** A shipped data set (digits, iris, …), read from `dataDir`. */
@@ -64,6 +78,8 @@ export interface TrainPlan {
   label?: string | number;
   /** Whether to standardise CSV features. */
   normalize: boolean;
+  /** Input features computed from each point (generated data), if chosen. */
+  features?: FeatureName[];
   /** Hidden layer sizes. */
   layers: number[];
   /** Hidden activation. */
@@ -130,11 +146,12 @@ const text = (args: ParsedArgs, name: string): string =>
  */
 export function planTraining(args: ParsedArgs): TrainPlan {
   const datasetText = text(args, "dataset");
-  let datasetName: DatasetName | undefined;
+  let datasetName: DatasetName | RegressionName | undefined;
   let csvPath: string | undefined;
   let builtin: BuiltinDatasetName | undefined;
-  if ((DATASET_NAMES as readonly string[]).includes(datasetText)) {
-    datasetName = datasetText as DatasetName;
+  const generated = [...DATASET_NAMES, ...REGRESSION_NAMES];
+  if ((generated as readonly string[]).includes(datasetText)) {
+    datasetName = datasetText as DatasetName | RegressionName;
   } else if (
     (BUILTIN_DATASET_NAMES as readonly string[]).includes(datasetText)
   ) {
@@ -143,7 +160,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     csvPath = datasetText;
   } else {
     const names = [...DATASET_NAMES, ...BUILTIN_DATASET_NAMES];
-    const best = closest(datasetText, names);
+    const best = closest(datasetText, [...names, ...REGRESSION_NAMES]);
     throw new UsageError(
       `--dataset must be one of ${
         names.join(", ")
@@ -164,6 +181,36 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   forGenerated("samples");
   forGenerated("noise");
   forGenerated("classes");
+  forGenerated("features");
+  if (
+    datasetName !== undefined &&
+    (REGRESSION_NAMES as readonly string[]).includes(datasetName) &&
+    str(args, "plot") !== undefined
+  ) {
+    throw new UsageError(
+      `--plot draws a classifier's decision boundary; ${datasetName} is a regression problem (the playground draws its fit)`,
+    );
+  }
+  const featuresText = str(args, "features");
+  if (
+    featuresText !== undefined && datasetName !== undefined &&
+    (REGRESSION_NAMES as readonly string[]).includes(datasetName) &&
+    regressionInputs(datasetName as RegressionName) === 1
+  ) {
+    throw new UsageError(
+      `--features applies to 2-D data; ${datasetName} has one input`,
+    );
+  }
+  let features: FeatureName[] | undefined;
+  if (featuresText !== undefined) {
+    try {
+      features = parseFeatures(featuresText);
+    } catch (error) {
+      throw new UsageError(
+        `--features: ${(error as Error).message.replace(/^Features: /, "")}`,
+      );
+    }
+  }
   for (const name of ["label", "normalize"]) {
     // Shipped data sets are standardised like CSV files; --label is CSV's.
     if (
@@ -183,7 +230,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
   });
   const noise = numberOption(
     "noise",
-    str(args, "noise") ?? String(datasetName ? DEFAULT_NOISE[datasetName] : 0),
+    str(args, "noise") ?? String(defaultNoise(datasetName)),
     { min: 0 },
   );
   let classes: number | undefined;
@@ -293,6 +340,7 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     classes,
     label,
     normalize: args.values.normalize !== false,
+    features,
     layers: layersOption("layers", option("layers", preset?.layers.join(","))),
     activation: choiceOption(
       "activation",

@@ -15,6 +15,7 @@ import {
 } from "../app/format.ts";
 import type { Io } from "./io.ts";
 import type { TrainPlan } from "./train_plan.ts";
+import { isRegression } from "./train_data.ts";
 
 /** Writes progress: a live line on a terminal, plain lines or JSON otherwise. */
 export class Progress {
@@ -109,14 +110,24 @@ export class Progress {
   line(info: StepInfo, compact = false): string {
     const width = String(info.steps).length;
     const loss = formatNumber(info.loss, 4);
-    const accuracy = formatPercent(info.accuracy);
+    // Regression data is scored by R², classification by accuracy.
+    const regression = this.plan.datasetName !== undefined &&
+      isRegression(this.plan.datasetName);
+    const accuracy = regression
+      ? formatNumber(info.accuracy, 3)
+      : formatPercent(info.accuracy);
+    const name = regression ? "R²" : compact ? "acc" : "accuracy";
     let text = `step ${String(info.step).padStart(width)}/${info.steps}  ` +
       (compact
-        ? `loss ${loss}  acc ${accuracy}`
-        : `loss ${loss.padEnd(9)} accuracy ${accuracy.padStart(6)}`) +
+        ? `loss ${loss}  ${name} ${accuracy}`
+        : `loss ${loss.padEnd(9)} ${name} ${accuracy.padStart(6)}`) +
       `  lr ${formatNumber(info.lr, 3)}`;
     if (info.valAccuracy !== undefined) {
-      text += `  val ${formatPercent(info.valAccuracy)}`;
+      text += `  val ${
+        regression
+          ? formatNumber(info.valAccuracy, 3)
+          : formatPercent(info.valAccuracy)
+      }`;
     }
     return text;
   }

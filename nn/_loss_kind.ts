@@ -14,12 +14,23 @@ import { decideClass } from "./metrics.ts";
 
 /** Loss-specific parts: outputs per sample, the batch loss, the predicted class. */
 export interface LossKind {
+  /** Set for regression (`classes` 0): accuracy is then R². */
+  regression?: boolean;
   outputs: number;
   loss(outputs: Value[][], labels: readonly number[]): Value;
   classify(outputs: ArrayLike<number>, offset: number): number;
 }
 
 export function lossKind(name: LossName, classes: number): LossKind {
+  if (classes === 0) {
+    // Regression: real targets, one output, mean squared error.
+    return {
+      regression: true,
+      outputs: 1,
+      loss: (out, y) => mse(out.map((row) => row[0]), y),
+      classify: () => 0,
+    };
+  }
   const signs = (y: readonly number[]) => y.map((c) => (c === 1 ? 1 : -1));
   const first = (out: Value[][]) => out.map((row) => row[0]);
   const binary = (x: ArrayLike<number>, o: number) => decideClass(x, o, 1);

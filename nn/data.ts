@@ -28,9 +28,9 @@ import {
 export interface Dataset {
   /** Feature rows: `x[i]` holds the features of sample `i`, all rows the same length. */
   x: number[][];
-  /** Class indexes: `y[i]` is an integer from 0 to `classes - 1`. */
+  /** Class indexes: `y[i]` is an integer from 0 to `classes - 1` (real targets for regression). */
   y: number[];
-  /** The number of classes. */
+  /** The number of classes, or 0 for a regression dataset (see `makeRegression`). */
   classes: number;
   /** Optional names of the feature columns, one per entry of a row. */
   featureNames?: string[];

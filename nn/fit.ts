@@ -22,6 +22,8 @@ import { evaluate } from "./metrics.ts";
 import type { MLP } from "./mlp.ts";
 import { type BatchGraph, MiniBatchStep } from "./minibatch.ts";
 import { normalize } from "./normalization.ts";
+import { expandFeatures } from "./features.ts";
+import { r2Score } from "./regression.ts";
 import {
   DEFAULT_LR,
   type Optimizer,
@@ -192,11 +194,11 @@ export interface FitOptions {
 export interface FitResult {
   /** The loss of every step. */
   losses: number[];
-  /** The training accuracy of every step. */
+  /** The training accuracy of every step (R² for regression data). */
   accuracies: number[];
   /** The last step's loss. */
   loss: number;
-  /** Accuracy of the trained model on the whole training set. */
+  /** Accuracy of the trained model on the whole training set (R² for regression data). */
   accuracy: number;
   /** Accuracy of the trained model on `val`, when given. */
   valAccuracy?: number;
@@ -332,9 +334,14 @@ export class Trainer {
         }`,
       );
     }
-    checkDataset(data, model.nin, "Training data");
+    checkDataset(data, model.inputSize, "Training data");
     if (options.val !== undefined) {
-      checkDataset(options.val, model.nin, "Validation data");
+      checkDataset(options.val, model.inputSize, "Validation data");
+    }
+    if (data.classes === 0 && loss !== "mse") {
+      throw new RangeError(
+        `Regression data (classes 0) trains with the "mse" loss, got "${loss}"`,
+      );
     }
     const kind = lossKind(loss, data.classes);
     const nout = model.nouts[model.nouts.length - 1];
@@ -416,11 +423,18 @@ export class Trainer {
     this.mark = this.tape.mark();
     const fullBatch = batchSize >= data.x.length;
     const rng = new Rng(options.seed ?? 0);
-    // A model with a stored normalisation takes raw data, as predict() does.
-    const norm = model.normalization;
-    const inputs = norm === undefined
-      ? data
-      : { ...data, x: data.x.map((row) => normalize(row, norm)) };
+    // A model with stored features or normalisation takes raw data, as
+    // predict() does.
+    const norm = model.normalization, features = model.features;
+    const inputs = norm === undefined && features === undefined ? data : {
+      ...data,
+      x: data.x.map((row) =>
+        normalize(
+          features === undefined ? row : expandFeatures(row, features),
+          norm,
+        )
+      ),
+    };
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
       fullBatch ? [inputs] : batches(inputs, batchSize, { rng });
@@ -542,8 +556,9 @@ export class Trainer {
       this.optimizer.step();
     }
     this.lastBatchSize = batch.labels.length;
-    this.lastAccuracy = countCorrect(tape, batch, this.kind) /
-      batch.labels.length;
+    this.lastAccuracy = this.kind.regression
+      ? r2Score(Array.from(batch.outputs, (o) => tape.data[o]), batch.labels)
+      : countCorrect(tape, batch, this.kind) / batch.labels.length;
     if (this.graph === undefined && !this.mini) tape.rewind(this.mark);
     this.stepCount = step;
     return loss;
@@ -833,6 +848,26 @@ function checkDataset(data: Dataset, nin: number, what: string): void {
     );
   }
   const classes = data.classes;
+  if (classes === 0) {
+    // Regression: any finite target.
+    for (let s = 0; s < data.x.length; s++) {
+      if (!Number.isFinite(data.y[s])) {
+        throw new RangeError(
+          `${what} target ${s} is ${
+            data.y[s]
+          }; regression targets must be finite numbers`,
+        );
+      }
+      if (data.x[s].length !== nin) {
+        throw new RangeError(
+          `${what} sample ${s} has ${
+            data.x[s].length
+          } features, the model takes ${nin}`,
+        );
+      }
+    }
+    return;
+  }
   if (!Number.isInteger(classes) || classes < 2) {
     throw new RangeError(
       `${what} must have at least 2 classes (an integer), got ${classes}`,

@@ -12,6 +12,7 @@ import type { Dataset } from "./data.ts";
 import { type LossName, outputsForLoss } from "./loss.ts";
 import type { MLP } from "./mlp.ts";
 import { show } from "./_show.ts";
+import { r2Score } from "./regression.ts";
 
 /**
  * The class `count` outputs starting at `offset` decide: 1 if a single
@@ -162,7 +163,8 @@ export function predictClasses(
  * @param model The model.
  * @param data Samples and labels.
  * @param loss The loss the model was trained with (default `"hinge"`).
- * @returns The fraction of samples classified correctly.
+ * @returns The fraction of samples classified correctly; for regression
+ * data (`classes` 0), the R² of the model's first output.
  *
  * @example
  * ```ts
@@ -179,6 +181,9 @@ export function evaluate(
   data: Dataset,
   loss: LossName = "hinge",
 ): number {
+  if (data.classes === 0) {
+    return r2Score(data.x.map((row) => model.predict(row)[0]), data.y);
+  }
   return accuracy(predictClasses(model, data.x, loss, data.classes), data.y);
 }
 

@@ -25,6 +25,7 @@ import {
 } from "./model_file.ts";
 import { ContiguousModule, type ContiguousModuleOptions } from "./module.ts";
 import type { Normalization } from "./normalization.ts";
+import { FEATURE_INPUTS, type FeatureName, featureValue } from "./features.ts";
 import { show } from "./_show.ts";
 
 /** Options for {@linkcode MLP}. */
@@ -157,7 +158,8 @@ export class MLP extends ContiguousModule {
       tape.data.set(parameters, this.parameterStart);
     }
     this.#ops = Int32Array.from(activations, activationOp);
-    const width = Math.max(...sizes);
+    // At least 2: a model with features reads a raw point first.
+    const width = Math.max(2, ...sizes);
     this.#bufferA = new Float64Array(width);
     this.#bufferB = new Float64Array(width);
   }
@@ -222,6 +224,43 @@ export class MLP extends ContiguousModule {
    */
   get normalization(): Normalization | undefined {
     return this.#meta?.normalization as Normalization | undefined;
+  }
+
+  /**
+   * The input features stored in `meta.features`, if any: the model's
+   * inputs are these features of a raw point `[x, y]`, which
+   * {@linkcode MLP.predict} (and `fit()`, `evaluate()`, `predictClasses()`)
+   * compute before the normalisation. `forward()` and `record()` take the
+   * model's inputs as they are.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "@tapegrad/tapegrad";
+   * const model = new MLP(3, [1], { parameters: [1, 1, 1, 0] });
+   * model.meta = { features: ["x", "x2", "xy"] };
+   * assert.deepEqual(model.features, ["x", "x2", "xy"]);
+   * assert.equal(model.inputSize, 2);
+   * assert.deepEqual(model.predict([2, 3]), [2 + 4 + 6]);
+   * ```
+   */
+  get features(): readonly FeatureName[] | undefined {
+    return this.#meta?.features as readonly FeatureName[] | undefined;
+  }
+
+  /**
+   * The length of the rows {@linkcode MLP.predict} and `fit()` take: 2 (a
+   * point) for a model with `features`, `nin` otherwise.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "@tapegrad/tapegrad";
+   * assert.equal(new MLP(3, [1]).inputSize, 3);
+   * ```
+   */
+  get inputSize(): number {
+    return this.features === undefined ? this.nin : FEATURE_INPUTS;
   }
 
   /**
@@ -328,29 +367,74 @@ export class MLP extends ContiguousModule {
    * @throws {Error} If the parameters were dropped by `tape.rewind()`.
    */
   predict(x: readonly number[]): number[] {
+    return this.#run(x, undefined, "predict");
+  }
+
+  /**
+   * Like {@linkcode MLP.predict}, but returns every layer's values: the
+   * model's inputs (after its features and normalisation), then each
+   * layer's outputs (after its non-linearity). What a network view draws.
+   *
+   * @param x A raw input, as `predict()` takes it.
+   * @returns `nouts.length + 1` arrays, the last equal to `predict(x)`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MLP } from "@tapegrad/tapegrad";
+   * const model = new MLP(1, [2, 1], { parameters: [1, 0, -1, 0, 1, 1, 0] });
+   * assert.deepEqual(model.predictLayers([3]), [[3], [3, 0], [3]]);
+   * assert.deepEqual(model.predictLayers([3]).at(-1), model.predict([3]));
+   * ```
+   *
+   * @throws {TypeError} If `x` is not an array of finite numbers.
+   * @throws {RangeError} If `x` does not hold `inputSize` numbers.
+   */
+  predictLayers(x: readonly number[]): number[][] {
+    const layers: number[][] = [];
+    this.#run(x, layers, "predictLayers");
+    return layers;
+  }
+
+  #run(
+    x: readonly number[],
+    layers: number[][] | undefined,
+    method: string,
+  ): number[] {
     this.checkLive();
-    const nin = this.nin;
+    const nin = this.nin, size = this.inputSize;
     if (!Array.isArray(x)) {
       throw new TypeError(
-        `MLP predict() input must be an array of ${nin} numbers, got ${
+        `MLP ${method}() input must be an array of ${size} numbers, got ${
           show(x)
         }`,
       );
     }
-    if (x.length !== nin) {
+    if (x.length !== size) {
       throw new RangeError(
-        `MLP predict() input must be an array of ${nin} numbers, got an array of length ${x.length}`,
+        `MLP ${method}() input must be an array of ${size} numbers${
+          this.features === undefined
+            ? ""
+            : " (a point; the model computes its features)"
+        }, got an array of length ${x.length}`,
       );
     }
     let input = this.#bufferA, output = this.#bufferB;
-    for (let k = 0; k < nin; k++) {
+    for (let k = 0; k < size; k++) {
       const v: unknown = x[k];
       if (typeof v !== "number" || !Number.isFinite(v)) {
         throw new TypeError(
-          `MLP predict() input[${k}] must be a finite number, got ${show(v)}`,
+          `MLP ${method}() input[${k}] must be a finite number, got ${show(v)}`,
         );
       }
       input[k] = v;
+    }
+    const features = this.features;
+    if (features !== undefined) {
+      const px = input[0], py = input[1];
+      for (let k = 0; k < nin; k++) {
+        input[k] = featureValue(features[k], px, py);
+      }
     }
     const norm = this.normalization;
     if (norm !== undefined) {
@@ -358,6 +442,7 @@ export class MLP extends ContiguousModule {
         input[k] = (input[k] - norm.mean[k]) / norm.std[k];
       }
     }
+    layers?.push(Array.from(input.subarray(0, nin)));
     const data = this.tape.data, nouts = this.nouts, ops = this.#ops;
     let p = this.parameterStart, n = nin;
     for (let l = 0; l < nouts.length; l++) {
@@ -368,6 +453,7 @@ export class MLP extends ContiguousModule {
         for (let k = 0; k < n; k++) s += data[p + k] * input[k];
         output[j] = op < 0 ? s : unaryForward(op, s);
       }
+      layers?.push(Array.from(output.subarray(0, nout)));
       const held = input;
       input = output;
       output = held;

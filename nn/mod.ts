@@ -53,9 +53,11 @@ export {
   type Normalization,
   normalize,
 } from "./normalization.ts";
+export * from "./features.ts";
 export * from "./rng.ts";
 export * from "./data.ts";
 export * from "./datasets.ts";
+export * from "./regression.ts";
 export * from "./csv.ts";
 export * from "./builtin_datasets.ts";
 export * from "./optim.ts";

@@ -8,6 +8,7 @@
 
 import { type Activation, parseActivation } from "./activation.ts";
 import { checkNormalization } from "./normalization.ts";
+import { checkFeatures } from "./features.ts";
 import { show } from "./_show.ts";
 
 /** A JSON value: what `JSON.parse` can return. */
@@ -23,7 +24,8 @@ export type JsonValue =
  * Metadata a model file carries: a JSON object. It is free-form (the CLI
  * stores the dataset, label names…) but for one key the library reads:
  * `normalization`, a `Normalization` (`{ mean, std }`) that `MLP.predict()` applies
- * to raw inputs.
+ * to raw inputs, and `features`, the input features (`FEATURE_NAMES`) the
+ * model computes from a raw point `[x, y]` before normalising.
  */
 export type ModelMeta = { readonly [key: string]: JsonValue };
 
@@ -241,6 +243,9 @@ export function copyMeta(meta: unknown, name: string, nin: number): ModelMeta {
   const copy = copyJson(meta, name, new Set()) as ModelMeta;
   if (copy.normalization !== undefined) {
     checkNormalization(copy.normalization, nin, `${name}.normalization`);
+  }
+  if (copy.features !== undefined) {
+    checkFeatures(copy.features, nin, `${name}.features`);
   }
   return copy;
 }

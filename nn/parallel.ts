@@ -265,6 +265,12 @@ export class ParallelTrainer {
     data: Dataset,
     options: ParallelOptions = {},
   ): Promise<ParallelTrainer> {
+    if (data?.classes === 0) {
+      // The workers count correct classes; R² needs every output together.
+      throw new RangeError(
+        "Parallel training is for classification data; train regression data (classes 0) with fit()",
+      );
+    }
     const trainer = new Trainer(model, data, { ...options, mode: "record" });
     const batch = Math.min(options.batchSize ?? data.x.length, data.x.length);
     const workers = options.workers ??

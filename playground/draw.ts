@@ -11,25 +11,18 @@
  */
 
 import type { DataMessage, GridMessage } from "./protocol.ts";
+import {
+  CLASS_COLORS,
+  divergingRgb,
+  hexToRgb,
+  LINE_COLOR,
+  SECOND_COLOR,
+} from "../viz/palette.ts";
 
-/** Class colours: orange and blue first, as in TensorFlow Playground. */
-export const CLASS_COLORS: readonly string[] = [
-  "#f97316",
-  "#2563eb",
-  "#16a34a",
-  "#9333ea",
-  "#db2777",
-  "#0891b2",
-  "#ca8a04",
-  "#4b5563",
-];
+/** Class colours: the library's one palette (viz/palette.ts). */
+export { CLASS_COLORS };
 
-function rgb(hex: string): [number, number, number] {
-  const n = parseInt(hex.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-
-const CLASS_RGB = CLASS_COLORS.map(rgb);
+const CLASS_RGB = CLASS_COLORS.map(hexToRgb);
 
 /**
  * Sizes a canvas's backing store to its displayed size times the device
@@ -67,6 +60,38 @@ export interface BoundaryScene {
   grid: GridMessage;
   /** Whether to draw the test points (hollow). */
   showTest: boolean;
+  /** A signed surface to draw instead of the decision surface (a pinned neuron). */
+  heat?: { size: number; values: ArrayLike<number>; offset: number };
+}
+
+/**
+ * Colours `size * size` signed values from `offset` into RGBA pixels with
+ * the palette's diverging scale, scaled by their largest magnitude.
+ *
+ * @param px The pixels (4 bytes per value).
+ * @param values The values.
+ * @param offset Where the values start.
+ * @param cells How many values.
+ */
+export function fillHeat(
+  px: Uint8ClampedArray,
+  values: ArrayLike<number>,
+  offset: number,
+  cells: number,
+): void {
+  let scale = 0;
+  for (let i = 0; i < cells; i++) {
+    const v = Math.abs(values[offset + i]);
+    if (v > scale) scale = v;
+  }
+  if (!(scale > 0 && Number.isFinite(scale))) scale = 1;
+  for (let i = 0; i < cells; i++) {
+    const [r, g, b] = divergingRgb(values[offset + i] / scale);
+    px[4 * i] = r;
+    px[4 * i + 1] = g;
+    px[4 * i + 2] = b;
+    px[4 * i + 3] = 255;
+  }
 }
 
 let gridCanvas: HTMLCanvasElement | undefined;
@@ -86,8 +111,8 @@ export function drawBoundary(
   const fitted = fitCanvas(canvas);
   if (!fitted) return false;
   const { ctx, width, height } = fitted;
-  const { grid, data } = scene;
-  const size = grid.size;
+  const { grid, data, heat } = scene;
+  const size = heat?.size ?? grid.size;
   gridCanvas ??= document.createElement("canvas");
   if (gridCanvas.width !== size) {
     gridCanvas.width = size;
@@ -96,7 +121,22 @@ export function drawBoundary(
   const gctx = gridCanvas.getContext("2d")!;
   const image = gctx.createImageData(size, size);
   const px = image.data;
-  for (let i = 0; i < size * size; i++) {
+  // Regression: targets span [-range, range] on the diverging scale.
+  const regression = data.classes === 0;
+  let range = 0;
+  for (const t of data.trainLabels) range = Math.max(range, Math.abs(t));
+  if (!(range > 0)) range = 1;
+  if (heat) fillHeat(px, heat.values, heat.offset, size * size);
+  else if (grid.values) {
+    for (let i = 0; i < size * size; i++) {
+      const [r, g, b] = divergingRgb(grid.values[i] / range);
+      px[4 * i] = r;
+      px[4 * i + 1] = g;
+      px[4 * i + 2] = b;
+      px[4 * i + 3] = 255;
+    }
+  } else if (grid.curve) px.fill(255);
+  for (let i = 0; !heat && !regression && i < size * size; i++) {
     const confidence = grid.confidence[i];
     if (!(confidence >= 0 && confidence <= 1)) {
       // The model's output is not a number here (a diverged model): grey.
@@ -125,7 +165,12 @@ export function drawBoundary(
   const dot = (x: number, y: number, cls: number, hollow: boolean) => {
     ctx.beginPath();
     ctx.arc(sx(x), sy(y), radius, 0, 2 * Math.PI);
-    const color = CLASS_COLORS[cls % CLASS_COLORS.length];
+    // Regression points: 1-D in the line colour, 2-D coloured by target.
+    const color = !regression
+      ? CLASS_COLORS[cls % CLASS_COLORS.length]
+      : grid.curve
+      ? LINE_COLOR
+      : `rgb(${divergingRgb(cls / range).join(",")})`;
     if (hollow) {
       ctx.lineWidth = 2;
       ctx.strokeStyle = color;
@@ -135,8 +180,9 @@ export function drawBoundary(
     } else {
       ctx.fillStyle = color;
       ctx.fill();
-      ctx.lineWidth = 1.4;
-      ctx.strokeStyle = "#ffffff";
+      // 2-D regression points share the surface's colours: outline them.
+      ctx.lineWidth = regression && !grid.curve ? 1 : 1.4;
+      ctx.strokeStyle = regression && !grid.curve ? "#1b1f24" : "#ffffff";
       ctx.stroke();
     }
   };
@@ -147,6 +193,20 @@ export function drawBoundary(
   }
   for (let i = 0; i < data.trainLabels.length; i++) {
     dot(data.train[2 * i], data.train[2 * i + 1], data.trainLabels[i], false);
+  }
+  const curve = grid.curve;
+  if (curve && !heat) {
+    // The fitted function over the points.
+    ctx.beginPath();
+    for (let c = 0; c < curve.length; c++) {
+      const x = xMin + (c / (curve.length - 1)) * (xMax - xMin);
+      const y = Math.max(yMin - 1, Math.min(yMax + 1, curve[c]));
+      if (c === 0) ctx.moveTo(sx(x), sy(y));
+      else ctx.lineTo(sx(x), sy(y));
+    }
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = SECOND_COLOR;
+    ctx.stroke();
   }
   return true;
 }
@@ -209,12 +269,14 @@ function label(x: number): string {
  *
  * @param canvas The thumbnail canvas.
  * @param x Points.
- * @param y Labels.
+ * @param y Labels (targets for regression).
+ * @param regression Colour by target on the diverging scale.
  */
 export function drawThumbnail(
   canvas: HTMLCanvasElement,
   x: readonly number[][],
   y: readonly number[],
+  regression = false,
 ): void {
   const fitted = fitCanvas(canvas);
   if (!fitted) return;
@@ -230,7 +292,9 @@ export function drawThumbnail(
   const cx = (xMin + xMax) / 2, cy = (yMin + yMax) / 2;
   ctx.clearRect(0, 0, width, height);
   for (let i = 0; i < x.length; i++) {
-    ctx.fillStyle = CLASS_COLORS[y[i] % CLASS_COLORS.length];
+    ctx.fillStyle = regression
+      ? `rgb(${divergingRgb(y[i]).join(",")})`
+      : CLASS_COLORS[y[i] % CLASS_COLORS.length];
     const px = ((x[i][0] - cx) / span + 0.5) * width;
     const py = (0.5 - (x[i][1] - cy) / span) * height;
     ctx.beginPath();

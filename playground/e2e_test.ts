@@ -42,6 +42,7 @@ let built: Promise<unknown> | undefined;
 async function withPage(
   body: (page: Page, server: ServerProcess, browser: Browser) => Promise<void>,
   hash = "",
+  viewport?: { width: number; height: number },
 ): Promise<void> {
   built ??= buildPlayground();
   await built;
@@ -49,7 +50,7 @@ async function withPage(
   let browser: Browser | undefined;
   const problems: string[] = [];
   try {
-    browser = await launchBrowser();
+    browser = await launchBrowser(viewport ? { viewport } : {});
     const page = browser.page;
     page.setDefaultTimeout(30_000);
     page.on(
@@ -486,11 +487,14 @@ Deno.test(
       await page.waitForSelector("#train-message", { state: "hidden" });
       await page.selectOption("#speed", "0");
       await page.click("#play");
-      await page.waitForSelector(
-        "#train-message[data-kind='warn']:not([hidden])",
-      );
+      // Read the warning as it shows: a later step may bring the loss back
+      // down and take it away again.
+      const warned = await page.waitForFunction(() => {
+        const m = document.getElementById("train-message")!;
+        return m.dataset.kind === "warn" && !m.hidden && m.textContent;
+      });
       assert.match(
-        (await page.textContent("#train-message"))!,
+        (await warned.jsonValue()) as string,
         /^The loss has grown from 1\.501 to .+: the learning rate 10 is probably too high\./,
       );
       await page.click("#play");
@@ -622,3 +626,281 @@ Deno.test({
     }
   },
 });
+
+// ------------------------------------------------------------ issue 16
+
+/** The number of tiles in each column of the network view. */
+function tileColumns(page: Page): Promise<number[]> {
+  return page.$$eval("#network canvas.neuron", (tiles) => {
+    const counts: number[] = [];
+    for (const t of tiles) {
+      const layer = Number((t as HTMLElement).dataset.layer);
+      counts[layer] = (counts[layer] ?? 0) + 1;
+    }
+    return counts;
+  });
+}
+
+function step(page: Page): Promise<number> {
+  return page.$eval("#stat-step", (el) => Number(el.textContent));
+}
+
+Deno.test(
+  "playground: the network view has a tile per neuron, changes while training, and hover and pin show a neuron",
+  options,
+  async () => {
+    await withPage(async (page) => {
+      // Moons on 2-16-16-1: 2 inputs, 16 + 16 hidden, 1 output, and a line
+      // per weight.
+      await page.waitForFunction(() =>
+        document.querySelectorAll("#network canvas.neuron").length === 35
+      );
+      assert.deepEqual(await tileColumns(page), [2, 16, 16, 1]);
+      assert.equal(
+        await page.$$eval("#network line", (l) => l.length),
+        2 * 16 + 16 * 16 + 16,
+      );
+      // Another architecture: one hidden layer of 4.
+      await setField(page, "#layers", "1");
+      await setField(page, "#width", "4");
+      await page.waitForFunction(() =>
+        document.querySelectorAll("#network canvas.neuron").length === 7
+      );
+      assert.deepEqual(await tileColumns(page), [2, 4, 1]);
+      const tile = "#network canvas.neuron[data-layer='1'][data-index='0']";
+      const pixels = () =>
+        page.$eval(tile, (c) => (c as HTMLCanvasElement).toDataURL());
+      const before = await pixels();
+      const updates = await page.$eval(
+        "#network",
+        (n) => Number((n as HTMLElement).dataset.updates),
+      );
+      // Learning rate, L2 and batch size apply to the running model: the
+      // step count never falls back to 0 while they change.
+      await page.evaluate(() => {
+        const el = document.getElementById("stat-step")!;
+        (globalThis as unknown as { sawZero: boolean }).sawZero = false;
+        new MutationObserver(() => {
+          if (el.textContent === "0") {
+            (globalThis as unknown as { sawZero: boolean }).sawZero = true;
+          }
+        }).observe(el, { childList: true, characterData: true, subtree: true });
+      });
+      await page.selectOption("#speed", "0");
+      await page.click("#play");
+      await page.waitForFunction(() =>
+        Number(document.getElementById("stat-step")!.textContent) >= 50
+      );
+      const s1 = await step(page);
+      await setField(page, "#lr", "0.03");
+      await page.selectOption("#batch-size", "32");
+      await setField(page, "#l2", "0");
+      await page.waitForFunction(
+        (s) =>
+          Number(document.getElementById("stat-step")!.textContent) >= s + 50,
+        s1,
+      );
+      assert.equal(
+        await page.evaluate(() =>
+          (globalThis as unknown as { sawZero: boolean }).sawZero
+        ),
+        false,
+        "changing the learning rate restarted training",
+      );
+      assert.equal(await page.isHidden("#train-message"), true);
+      // The tiles were redrawn for the trained weights.
+      await page.waitForFunction(
+        (u) =>
+          Number(document.getElementById("network")!.dataset.updates) > u + 2,
+        updates,
+      );
+      await page.click("#play");
+      await page.waitForSelector("#play[data-state='paused']");
+      assert.notEqual(
+        await pixels(),
+        before,
+        "the neuron's tile did not change",
+      );
+
+      // Hover: the neuron large, with its two incoming weights and its bias.
+      await page.hover(tile);
+      await page.waitForSelector("#neuron-card:not([hidden])");
+      const card = (await page.textContent("#neuron-card"))!;
+      assert.match(card, /^Layer 1, neuron 1\nw x: \S+\nw y: \S+\nbias: \S+$/);
+      // Click pins it in the main plot, click again unpins.
+      await page.mouse.move(0, 0);
+      await page.waitForSelector("#boundary[data-step]");
+      const plain = await canvasPixels(page);
+      await page.click(tile);
+      await page.waitForSelector(`${tile}.pinned`);
+      await page.waitForFunction(
+        (p) =>
+          (document.getElementById("boundary") as HTMLCanvasElement)
+            .toDataURL() !== p,
+        plain,
+      );
+      const pinned = await canvasPixels(page);
+      await page.click(tile);
+      assert.equal(await page.$$eval("#network .pinned", (p) => p.length), 0);
+      await page.waitForFunction(
+        (p) =>
+          (document.getElementById("boundary") as HTMLCanvasElement)
+            .toDataURL() !== p,
+        pinned,
+      );
+
+      // Hover and Predict show the same text for the same point.
+      const box = (await page.$("#boundary"))!;
+      const rect = (await box.boundingBox())!;
+      const x = rect.x + rect.width * 0.3, y = rect.y + rect.height * 0.6;
+      await page.mouse.move(x, y);
+      await page.waitForSelector("#probe:not([hidden])");
+      await page.waitForFunction(() =>
+        /class/.test(document.getElementById("probe")!.textContent!)
+      );
+      const hovered = await page.textContent("#probe");
+      await page.mouse.click(x, y);
+      await page.waitForSelector("#predict-output[data-outputs]");
+      await page.waitForFunction(
+        (h) => document.getElementById("predict-output")!.textContent === h,
+        hovered,
+      );
+    });
+  },
+);
+
+Deno.test(
+  "playground: chosen features change the inputs and survive export to cli.ts predict",
+  options,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "tapegrad-e2e-" });
+    try {
+      await withPage(async (page) => {
+        await page.check("#features input[value='x2']");
+        await page.check("#features input[value='xy']");
+        await page.waitForFunction(() =>
+          /^MLP 4-16-16-1/.test(
+            document.getElementById("architecture")!.textContent!,
+          )
+        );
+        await page.waitForFunction(() =>
+          document.querySelectorAll(
+            "#network canvas.neuron[data-layer='0']",
+          ).length === 4
+        );
+        for (let k = 0; k < 5; k++) {
+          await page.click("#step", { modifiers: ["Shift"] });
+        }
+        await page.waitForFunction(() =>
+          document.getElementById("stat-step")!.textContent === "50"
+        );
+        await setField(page, "#predict-x1", "0.5");
+        await setField(page, "#predict-x2", "-0.25");
+        await page.click("#predict");
+        await page.waitForSelector("#predict-output[data-outputs]");
+        const shown = JSON.parse(
+          (await page.getAttribute("#predict-output", "data-outputs"))!,
+        );
+        const [download] = await Promise.all([
+          page.waitForEvent("download"),
+          page.click("#export"),
+        ]);
+        const file = `${dir}/${download.suggestedFilename()}`;
+        await download.saveAs(file);
+        const json = JSON.parse(await Deno.readTextFile(file));
+        assert.equal(json.nin, 4);
+        assert.deepEqual(json.meta.features, ["x", "y", "x2", "xy"]);
+        const predicted = await deno([
+          "run",
+          "--allow-read",
+          "cli.ts",
+          "predict",
+          "--model",
+          file,
+          "--json",
+          "0.5,-0.25",
+        ]);
+        assert.equal(predicted.code, 0, predicted.stderr);
+        const [p] = JSON.parse(predicted.stdout).predictions;
+        assert.deepEqual(p.input, [0.5, -0.25]);
+        assert.deepEqual(p.outputs, shown);
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test(
+  "playground: a regression problem (sine) trains to a low MSE and draws its fit",
+  options,
+  async () => {
+    await withPage(async (page) => {
+      await page.click(".dataset[data-dataset='sine']");
+      await page.waitForFunction(() =>
+        /^MLP 1-16-16-1/.test(
+          document.getElementById("architecture")!.textContent!,
+        )
+      );
+      assert.equal(await page.inputValue("#loss"), "mse");
+      assert.equal(await page.textContent("#stat-train-name"), "Train R²");
+      await page.selectOption("#activation", "tanh");
+      await page.selectOption("#speed", "0");
+      await page.click("#play");
+      // Noise 0.1: a good fit's MSE is near 0.01 (plus a little L2).
+      await page.waitForFunction(
+        () => {
+          const loss = Number(
+            document.getElementById("stat-loss")!.textContent,
+          );
+          return loss > 0 && loss < 0.03;
+        },
+        null,
+        { timeout: 120_000 },
+      );
+      await page.click("#play");
+      await page.waitForSelector("#play[data-state='paused']");
+      const r2 = await statValue(page, "stat-train-acc");
+      assert.ok(r2 > 0.9, `R² ${r2}`);
+    });
+  },
+);
+
+Deno.test(
+  "playground: at 390x844 nothing overflows sideways, and play shows without scrolling",
+  options,
+  async () => {
+    await withPage(
+      async (page) => {
+        const overflow = () =>
+          page.evaluate(() => ({
+            scroll: document.documentElement.scrollWidth,
+            client: document.documentElement.clientWidth,
+          }));
+        const train = await overflow();
+        assert.ok(train.scroll <= train.client, JSON.stringify(train));
+        const play = (await (await page.$("#play"))!.boundingBox())!;
+        assert.ok(
+          play.y >= 0 && play.y + play.height <= 844,
+          `play at ${play.y}`,
+        );
+        // The settings fold away behind a button.
+        assert.equal(await page.isVisible("#lr"), false);
+        await page.click("#settings-toggle");
+        assert.equal(await page.isVisible("#lr"), true);
+        await page.goto(page.url().replace(/#.*$/, "") + "#graph");
+        await page.waitForSelector("#graph g.node");
+        const graph = await overflow();
+        assert.ok(graph.scroll <= graph.client, JSON.stringify(graph));
+        // The graph fits its panel; the zoom buttons scale it.
+        const fit = Number(await page.getAttribute("#graph", "data-zoom"));
+        assert.ok(fit > 0 && fit <= 1);
+        await page.click("#zoom-in");
+        const zoomed = Number(await page.getAttribute("#graph", "data-zoom"));
+        assert.ok(Math.abs(zoomed - fit * 1.25) < 0.002, `zoom ${zoomed}`);
+      },
+      "#train",
+      { width: 390, height: 844 },
+    );
+  },
+);

@@ -78,6 +78,9 @@ export function startGraphView(): void {
 }
 
 class GraphView {
+  // "fit": the graph is scaled to the panel (the start); "manual": by the buttons.
+  #zoom: "fit" | "manual" = "fit";
+  #scale = 1;
   #graph: ExprGraph | undefined;
   #position = 0;
   #layout: GraphLayout | undefined;
@@ -89,6 +92,21 @@ class GraphView {
   readonly #slider = byId("bw-slider", HTMLInputElement);
 
   constructor() {
+    byId("zoom-in").addEventListener("click", () => this.#zoomBy(1.25));
+    byId("zoom-out").addEventListener("click", () => this.#zoomBy(0.8));
+    byId("zoom-fit").addEventListener("click", () => {
+      this.#zoom = "fit";
+      this.#applyZoom();
+    });
+    // Ctrl + wheel (and a trackpad pinch) zooms the graph, not the page.
+    byId("graph").addEventListener("wheel", (event) => {
+      if (!event.ctrlKey) return;
+      event.preventDefault();
+      this.#zoomBy(event.deltaY < 0 ? 1.1 : 1 / 1.1);
+    }, { passive: false });
+    new ResizeObserver(() => {
+      if (this.#zoom === "fit") this.#applyZoom();
+    }).observe(byId("graph"));
     const presets = byId("presets", HTMLSelectElement);
     presets.append(new Option("Choose an example…", ""));
     PRESETS.forEach((p, k) => presets.append(new Option(p.name, String(k))));
@@ -418,6 +436,35 @@ class GraphView {
     parts.push(...labels, `</svg>`);
     const container = byId("graph");
     container.innerHTML = parts.join("");
+    this.#applyZoom();
+  }
+
+  /** Scales the drawn graph by the zoom; the panel scrolls around it. */
+  #applyZoom(): void {
+    const layout = this.#layout, svg = byId("graph").querySelector("svg");
+    if (!layout || !svg) return;
+    if (this.#zoom === "fit") {
+      const box = byId("graph");
+      // Fit the whole graph in the panel, never enlarged past 100%.
+      this.#scale = Math.min(
+        1,
+        Math.max(0.1, (box.clientWidth - 4) / layout.width),
+        Math.max(0.1, (Math.max(box.clientHeight, 300) - 4) / layout.height),
+      );
+    }
+    svg.setAttribute("width", String(Math.round(layout.width * this.#scale)));
+    svg.setAttribute(
+      "height",
+      String(Math.round(layout.height * this.#scale)),
+    );
+    byId("zoom-level").textContent = `${Math.round(this.#scale * 100)}%`;
+    byId("graph").dataset.zoom = this.#scale.toFixed(3);
+  }
+
+  #zoomBy(factor: number): void {
+    this.#zoom = "manual";
+    this.#scale = Math.min(4, Math.max(0.1, this.#scale * factor));
+    this.#applyZoom();
   }
 
   #gradText(

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { TrainConfig } from "./session.ts";
+import type { LiveSettings, TrainConfig } from "./session.ts";
 
 /** What the page asks of the worker. */
 export type ToWorker =
@@ -19,6 +19,8 @@ export type ToWorker =
   | { type: "step"; count: number }
   /** Changes the speed while playing. */
   | { type: "speed"; speed: number }
+  /** Changes learning rate, L2 and batch size without a reset. */
+  | { type: "tune"; settings: LiveSettings }
   /** Asks for the model file. */
   | { type: "export" }
   /** Asks for the model's outputs at a point. */
@@ -32,13 +34,31 @@ export interface GridMessage {
   classes: Int32Array;
   /** Confidence per cell, in [0, 1]. */
   confidence: Float64Array;
+  /** A 2-D regression: the model's output per cell (no classes then). */
+  values?: Float64Array;
+  /** A 1-D regression: the model's output at evenly spaced x across the plot. */
+  curve?: Float64Array;
+}
+
+/** What every neuron computes over a square grid, and the weights. */
+export interface NetworkMessage {
+  /** Cells per side. */
+  size: number;
+  /** The inputs, then each layer's width. */
+  sizes: number[];
+  /** `size * size` values per neuron (row 0 at the top), neuron by neuron, inputs first. */
+  values: Float32Array;
+  /** The parameters in micrograd's order: per neuron, its weights then its bias. */
+  weights: number[];
+  /** The input features' labels. */
+  labels: string[];
 }
 
 /** The data to draw, sent once per reset. */
 export interface DataMessage {
   /** Training points, as `[x1, y1, x2, y2, …]`. */
   train: number[];
-  /** Training labels. */
+  /** Training labels (targets for regression, whose `classes` is 0). */
   trainLabels: number[];
   /** Test points. */
   test: number[];
@@ -59,6 +79,7 @@ export type FromWorker =
     architecture: string;
     parameters: number;
     grid: GridMessage;
+    network: NetworkMessage;
     trainAccuracy: number;
     testAccuracy: number;
   }
@@ -79,6 +100,8 @@ export type FromWorker =
     rate: number;
     /** The decision surface, when it was recomputed. */
     grid?: GridMessage;
+    /** The network view's data, recomputed with the surface. */
+    network?: NetworkMessage;
   }
   /** Playing or paused (training stops by itself on an error). */
   | { type: "state"; playing: boolean }

@@ -1,7 +1,10 @@
+/// <reference lib="dom" />
 /**
  * Takes the README's screenshots with the browser tests' setup (Debian's
  * Chromium, headless, through playwright-core): the playground's
- * `docs/playground-train.png` and `docs/playground-graph.png`, and the
+ * `docs/playground-train.png` (with the network view),
+ * `docs/playground-regression.png`, `docs/playground-graph.png` and
+ * `docs/playground-phone.png` (390x844), and the
  * library's pictures `docs/draw-graph-neuron.png` and `docs/plot-boundary.png`.
  *
  * Run: `deno run -A playground/screenshots.ts` (or `deno task playground:screenshots`).
@@ -25,6 +28,18 @@ export async function takeScreenshots(): Promise<string[]> {
   await buildPlayground();
   await Deno.mkdir(DOCS, { recursive: true });
   const server = await startServer();
+  const written: string[] = [];
+  try {
+    written.push(...await desktopScreenshots(server.url));
+    written.push(...await phoneScreenshot(server.url));
+  } finally {
+    await server.stop();
+  }
+  return written;
+}
+
+async function desktopScreenshots(url: string): Promise<string[]> {
+  const server = { url };
   const browser = await launchBrowser({
     viewport: { width: 1440, height: 900 },
   });
@@ -52,11 +67,27 @@ export async function takeScreenshots(): Promise<string[]> {
     );
     // Keep it playing so the step rate shows; let the curves settle a moment.
     await page.waitForTimeout(400);
-    await page.mouse.move(0, 0);
+    // Hover a hidden neuron: the network view shows it large.
+    await page.hover("#network canvas.neuron[data-layer='1'][data-index='3']");
+    await page.waitForSelector("#neuron-card:not([hidden])");
     const train = toPath(new URL("playground-train.png", DOCS));
-    await page.screenshot({ path: train });
+    await page.screenshot({ path: train, fullPage: true });
     written.push(train);
     await page.click("#play");
+    await page.mouse.move(0, 0);
+
+    // Regression: a noisy sine, fitted.
+    await page.click(".dataset[data-dataset='sine']");
+    await page.selectOption("#speed", "0");
+    await page.click("#play");
+    await page.waitForFunction(
+      () => Number(document.getElementById("stat-step")!.textContent) >= 1500,
+    );
+    await page.click("#play");
+    await page.waitForSelector("#play[data-state='paused']");
+    const regression = toPath(new URL("playground-regression.png", DOCS));
+    await page.screenshot({ path: regression });
+    written.push(regression);
 
     // Graph view: micrograd's neuron, its backward pass stopped halfway, as
     // the first + passes its grad to both products.
@@ -70,7 +101,33 @@ export async function takeScreenshots(): Promise<string[]> {
     written.push(graph);
   } finally {
     await browser.close();
-    await server.stop();
+  }
+  return written;
+}
+
+/** A phone: the plot and the play button first, settings folded away. */
+async function phoneScreenshot(url: string): Promise<string[]> {
+  const server = { url };
+  const written: string[] = [];
+  const phone = await launchBrowser({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+  });
+  try {
+    const page = phone.page;
+    page.setDefaultTimeout(60_000);
+    await page.goto(server.url + "#train");
+    await page.waitForSelector("body[data-ready=true]");
+    await page.selectOption("#speed", "1000");
+    await page.click("#play");
+    await page.waitForFunction(
+      () => Number(document.getElementById("stat-step")!.textContent) >= 300,
+    );
+    const file = toPath(new URL("playground-phone.png", DOCS));
+    await page.screenshot({ path: file });
+    written.push(file);
+  } finally {
+    await phone.close();
   }
   return written;
 }

@@ -17,6 +17,7 @@ import {
   LOSS_NAMES,
   type LossName,
   makeDataset,
+  makeRegression,
   MLP,
   OPTIMIZER_NAMES,
   type OptimizerName,
@@ -25,7 +26,19 @@ import {
   Trainer,
   TrainingError,
 } from "../mod.ts";
-import { lossFitsClasses, outputsForLoss, scoreOutputs } from "../nn/mod.ts";
+import {
+  lossFitsClasses,
+  outputsForLoss,
+  REGRESSION_NAMES,
+  type RegressionName,
+  scoreOutputs,
+} from "../nn/mod.ts";
+import {
+  checkFeatures,
+  FEATURE_LABELS,
+  type FeatureName,
+} from "../nn/features.ts";
+import type { NetworkMessage } from "./protocol.ts";
 import type { CliMeta } from "../app/model_meta.ts";
 import type { BoundaryGrid, PlotBounds } from "../mod.ts";
 import { dataBounds, sampleBoundary, squareBounds } from "../viz/mod.ts";
@@ -34,13 +47,21 @@ import { VERSION } from "../app/version.ts";
 /** The datasets the page offers, as `cli.ts train --dataset` names them. */
 export const DATASETS: readonly DatasetName[] = DATASET_NAMES;
 
+/** The regression problems the page offers, as `cli.ts train --dataset` names them. */
+export const REGRESSIONS: readonly RegressionName[] = REGRESSION_NAMES;
+
+/** Whether a dataset name is a regression problem. */
+export function isRegression(name: string): name is RegressionName {
+  return (REGRESSION_NAMES as readonly string[]).includes(name);
+}
+
 /** The optimizers the page offers: the library's. */
 export const OPTIMIZERS: readonly OptimizerName[] = OPTIMIZER_NAMES;
 
 /** Everything the train view lets the user choose. */
 export interface TrainConfig {
-  /** The dataset. */
-  dataset: DatasetName;
+  /** The dataset (a classification dataset or a regression problem). */
+  dataset: DatasetName | RegressionName;
   /** Number of training samples (a test set of the same size is drawn too). */
   samples: number;
   /** Noise (the standard deviation of each blob for blobs). */
@@ -63,7 +84,19 @@ export interface TrainConfig {
   l2: number;
   /** Seed for data and weights. */
   seed: number;
+  /** The model's input features, computed from each point. */
+  features: FeatureName[];
 }
+
+/** The settings a running session takes without starting over. */
+export type LiveSettings = Pick<TrainConfig, "lr" | "l2" | "batchSize">;
+
+/** The fields of {@linkcode LiveSettings}. */
+export const LIVE_SETTINGS: readonly (keyof LiveSettings)[] = Object.freeze([
+  "lr",
+  "l2",
+  "batchSize",
+]);
 
 /** The page's starting configuration: micrograd's moons demo, trained with Adam. */
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -79,6 +112,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   batchSize: 0,
   l2: 1e-4,
   seed: 1337,
+  features: ["x", "y"],
 }) as Readonly<TrainConfig>;
 
 /** Thrown for a configuration a session cannot use; the message is for people. */
@@ -100,7 +134,7 @@ export class ConfigError extends Error {
 }
 
 /** Whether a dataset has a choice of class count. */
-export function hasClassChoice(dataset: DatasetName): boolean {
+export function hasClassChoice(dataset: DatasetName | RegressionName): boolean {
   return dataset === "spirals" || dataset === "blobs";
 }
 
@@ -108,6 +142,7 @@ export function hasClassChoice(dataset: DatasetName): boolean {
 export function classCount(
   config: Pick<TrainConfig, "dataset" | "classes">,
 ): number {
+  if (isRegression(config.dataset)) return 0;
   return hasClassChoice(config.dataset) ? config.classes : 2;
 }
 
@@ -144,7 +179,10 @@ export function checkConfig(config: TrainConfig): TrainConfig {
       );
     }
   };
-  if (!DATASETS.includes(config.dataset)) {
+  if (
+    !(DATASETS as readonly string[]).includes(config.dataset) &&
+    !isRegression(config.dataset)
+  ) {
     fail("dataset", `Unknown dataset ${show(config.dataset)}`);
   }
   integer("samples", "Samples", config.samples, 4, 5000);
@@ -170,7 +208,13 @@ export function checkConfig(config: TrainConfig): TrainConfig {
     fail("loss", `Unknown loss ${show(config.loss)}`);
   }
   const classes = classCount(config);
-  if (!lossFitsClasses(config.loss, classes)) {
+  if (classes === 0 && config.loss !== "mse") {
+    fail(
+      "loss",
+      `${config.dataset} is a regression problem: it trains with mse, not ${config.loss}`,
+    );
+  }
+  if (classes > 0 && !lossFitsClasses(config.loss, classes)) {
     fail(
       "loss",
       `The ${config.loss} loss is for 2 classes and ${config.dataset} has ${classes}; choose cross-entropy or mse`,
@@ -190,6 +234,14 @@ export function checkConfig(config: TrainConfig): TrainConfig {
     fail("l2", `L2 must be a number of at least 0, got ${show(config.l2)}`);
   }
   integer("seed", "Seed", config.seed, 0, 2 ** 31 - 1);
+  if (!Array.isArray(config.features) || config.features.length === 0) {
+    fail("features", "Choose at least one input feature");
+  }
+  try {
+    checkFeatures(config.features, config.features.length, "Features");
+  } catch (error) {
+    fail("features", (error as Error).message);
+  }
   return config;
 }
 
@@ -202,6 +254,12 @@ export function checkConfig(config: TrainConfig): TrainConfig {
  * @returns The dataset.
  */
 export function makeData(config: TrainConfig, seed: number): Dataset {
+  if (isRegression(config.dataset)) {
+    return makeRegression(config.dataset, config.samples, {
+      noise: config.noise,
+      seed,
+    });
+  }
   return makeDataset(config.dataset, config.samples, {
     noise: config.noise,
     seed,
@@ -224,6 +282,11 @@ export interface SliceResult {
   error?: TrainingError;
 }
 
+/** Whether the features are just the point, x then y. */
+function plainFeatures(features: readonly FeatureName[]): boolean {
+  return features.length === 2 && features[0] === "x" && features[1] === "y";
+}
+
 /** A seed far from the training seed, for the held-out test set. */
 const TEST_SEED_OFFSET = 7919;
 
@@ -243,7 +306,7 @@ const TEST_SEED_OFFSET = 7919;
  */
 export class TrainingSession {
   /** The configuration. */
-  readonly config: TrainConfig;
+  config: TrainConfig;
   /** The training data. */
   readonly train: Dataset;
   /** Held-out data from the same distribution. */
@@ -252,7 +315,11 @@ export class TrainingSession {
   readonly model: MLP;
   /** The plot area: the data's bounds, padded and made square. */
   readonly bounds: PlotBounds;
-  readonly #trainer: Trainer;
+  /** Whether the data has one input (a 1-D regression problem). */
+  readonly oneD: boolean;
+  #trainer: Trainer;
+  // Steps taken by trainers replaced by tune().
+  #stepsBefore = 0;
   #failed = false;
 
   /**
@@ -262,11 +329,17 @@ export class TrainingSession {
    * @throws {ConfigError} For a bad configuration.
    */
   constructor(config: TrainConfig) {
-    this.config = checkConfig({ ...config, layers: [...config.layers] });
+    this.config = checkConfig({
+      ...config,
+      layers: [...config.layers],
+      features: [...config.features],
+    });
     this.train = makeData(config, config.seed);
     this.test = makeData(config, config.seed + TEST_SEED_OFFSET);
     const classes = this.train.classes;
-    this.model = new MLP(2, [
+    // 1-D problems take x alone: the features are of a point (x, y).
+    this.oneD = this.train.x[0].length === 1;
+    this.model = new MLP(this.oneD ? 1 : this.config.features.length, [
       ...config.layers,
       outputsForLoss(config.loss, classes),
     ], {
@@ -274,7 +347,34 @@ export class TrainingSession {
       seed: config.seed,
       tape: new Tape(),
     });
-    this.#trainer = new Trainer(this.model, this.train, {
+    // The model computes its features from each point (and a saved model
+    // says which), so the data and predict() take points.
+    // Plain (x, y) needs no note: such a model takes the point as it is.
+    if (!this.oneD && !plainFeatures(this.config.features)) {
+      this.model.meta = { features: [...this.config.features] };
+    }
+    this.#trainer = this.#makeTrainer();
+    // A 1-D problem is drawn as (x, target).
+    this.bounds = squareBounds(
+      dataBounds(
+        [...this.train.x, ...this.test.x].map((row, i) =>
+          this.oneD
+            ? [
+              row[0],
+              i < this.train.x.length
+                ? this.train.y[i]
+                : this.test.y[i - this.train.x.length],
+            ]
+            : row
+        ),
+        0.08,
+      ),
+    );
+  }
+
+  #makeTrainer(): Trainer {
+    const config = this.config;
+    return new Trainer(this.model, this.train, {
       loss: config.loss,
       optimizer: config.optimizer,
       lr: config.lr,
@@ -283,16 +383,45 @@ export class TrainingSession {
       steps: Number.MAX_SAFE_INTEGER,
       batchSize: config.batchSize > 0 ? config.batchSize : undefined,
       l2: config.l2,
-      seed: config.seed,
+      seed: config.seed + this.#stepsBefore,
     });
-    this.bounds = squareBounds(
-      dataBounds([...this.train.x, ...this.test.x], 0.08),
-    );
+  }
+
+  /**
+   * Applies a new learning rate, L2 and batch size to the running model:
+   * the weights and the step count stay; the optimizer starts a new
+   * trainer (Adam's moments start again from zero).
+   *
+   * @param settings The new settings.
+   * @throws {ConfigError} For a bad value (the session is unchanged).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DEFAULT_CONFIG, TrainingSession } from "./session.ts";
+   * const session = new TrainingSession({ ...DEFAULT_CONFIG, samples: 20 });
+   * session.run(3);
+   * session.tune({ lr: 0.05, l2: 0, batchSize: 8 });
+   * session.run(2);
+   * assert.equal(session.step, 5);
+   * assert.equal(session.config.lr, 0.05);
+   * ```
+   */
+  tune(settings: LiveSettings): void {
+    const config = checkConfig({ ...this.config, ...settings });
+    if (this.#failed) {
+      this.config = config;
+      return;
+    }
+    this.#stepsBefore = this.step;
+    this.#trainer.close();
+    this.config = config;
+    this.#trainer = this.#makeTrainer();
   }
 
   /** Steps taken so far. */
   get step(): number {
-    return this.#trainer.stepCount;
+    return this.#stepsBefore + this.#trainer.stepCount;
   }
 
   /** Whether the loss stopped being a number (no more training). */
@@ -352,6 +481,9 @@ export class TrainingSession {
    * @returns The grid.
    */
   grid(size: number): BoundaryGrid {
+    if (this.config.loss === "mse" && this.train.classes === 0) {
+      throw new Error("A regression session has no classes; use surface()");
+    }
     const loss = this.config.loss, model = this.model;
     return sampleBoundary(
       (point) => scoreOutputs(model.predict(point), loss),
@@ -359,6 +491,76 @@ export class TrainingSession {
       size,
       size,
     );
+  }
+
+  /**
+   * A regression model's fit: its output at `size` points across the plot
+   * (1-D, left to right), or over a `size` × `size` grid (2-D, row 0 at the
+   * top).
+   *
+   * @param size Points (1-D) or cells per side (2-D).
+   * @returns The outputs.
+   */
+  surface(size: number): Float64Array {
+    const b = this.bounds, model = this.model;
+    if (this.oneD) {
+      return Float64Array.from(
+        { length: size },
+        (_, c) =>
+          model.predict([b.xMin + (c / (size - 1)) * (b.xMax - b.xMin)])[0],
+      );
+    }
+    const out = new Float64Array(size * size);
+    for (let r = 0; r < size; r++) {
+      const y = b.yMax - ((r + 0.5) / size) * (b.yMax - b.yMin);
+      for (let c = 0; c < size; c++) {
+        const x = b.xMin + ((c + 0.5) / size) * (b.xMax - b.xMin);
+        out[r * size + c] = model.predict([x, y])[0];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What every neuron computes over a grid spanning
+   * {@linkcode TrainingSession.bounds} (row 0 at the top), for the network
+   * view, with the weights: `sizes` are the inputs then each layer's
+   * widths; `values` holds `size * size` numbers per neuron, neuron by
+   * neuron, inputs first; `weights` are the parameters in micrograd's order.
+   *
+   * @param size Cells per side.
+   * @returns The network's picture data.
+   */
+  network(size: number): NetworkMessage {
+    const model = this.model, sizes = [model.nin, ...model.nouts];
+    const neurons = sizes.reduce((a, b) => a + b, 0), cells = size * size;
+    const values = new Float32Array(neurons * cells);
+    const [xMin, xMax, yMin, yMax] = [
+      this.bounds.xMin,
+      this.bounds.xMax,
+      this.bounds.yMin,
+      this.bounds.yMax,
+    ];
+    for (let r = 0; r < size; r++) {
+      const y = yMax - ((r + 0.5) / size) * (yMax - yMin);
+      for (let c = 0; c < size; c++) {
+        const x = xMin + ((c + 0.5) / size) * (xMax - xMin);
+        const layers = model.predictLayers(this.oneD ? [x] : [x, y]);
+        let neuron = 0;
+        for (const layer of layers) {
+          for (const v of layer) values[neuron++ * cells + r * size + c] = v;
+        }
+      }
+    }
+    return {
+      size,
+      sizes,
+      values,
+      weights: model.parameters().map((p) => p.data),
+      labels: this.oneD
+        ? ["x"]
+        : this.config.features.map((f) => FEATURE_LABELS[f]),
+    };
   }
 
   /**
@@ -377,7 +579,12 @@ export class TrainingSession {
       steps: this.step,
       accuracy: this.trainAccuracy(),
     };
-    if (this.train.featureNames) meta.featureNames = this.train.featureNames;
+    if (this.model.features !== undefined) {
+      meta.features = [...this.model.features];
+    } else if (this.train.featureNames) {
+      // Names of the model's inputs: only when they are the data's columns.
+      meta.featureNames = this.train.featureNames;
+    }
     this.model.meta = meta as unknown as MLP["meta"];
     return serializeModel(this.model) + "\n";
   }

@@ -166,3 +166,79 @@ Deno.test("checkConfig() names the field and says what is wrong", () => {
     checkConfig(config({ dataset: "blobs", loss: "mse", classes: 4 }))
   );
 });
+
+Deno.test("TrainingSession.tune() keeps the weights and the step count, and applies the new rate", () => {
+  const config = { ...DEFAULT_CONFIG, samples: 40, optimizer: "sgd" as const };
+  const session = new TrainingSession(config);
+  session.run(5);
+  const weights = session.model.toJSON().parameters;
+  session.tune({ lr: 1e-300, l2: 0, batchSize: 0 });
+  assert.equal(session.step, 5);
+  assert.deepEqual(session.model.toJSON().parameters, weights);
+  // SGD with a rate of 1e-300 moves no weight by even one ulp.
+  session.run(3);
+  assert.equal(session.step, 8);
+  assert.deepEqual(session.model.toJSON().parameters, weights);
+  session.tune({ lr: 0.1, l2: 0, batchSize: 8 });
+  session.run(1);
+  assert.notDeepEqual(session.model.toJSON().parameters, weights);
+  assert.throws(
+    () => session.tune({ lr: -1, l2: 0, batchSize: 0 }),
+    (e) => e instanceof ConfigError && e.field === "lr",
+  );
+  assert.equal(session.config.lr, 0.1);
+});
+
+Deno.test("TrainingSession.network() holds each neuron's values over the plot and the weights", () => {
+  const session = new TrainingSession({
+    ...DEFAULT_CONFIG,
+    samples: 20,
+    layers: [3],
+    features: ["x", "y", "xy"],
+  });
+  const net = session.network(4);
+  assert.deepEqual(net.sizes, [3, 3, 1]);
+  assert.equal(net.values.length, (3 + 3 + 1) * 16);
+  assert.deepEqual(net.labels, ["x", "y", "x·y"]);
+  assert.deepEqual(net.weights, session.model.toJSON().parameters);
+  // Cell (row 1, column 2): the point's features, then predictLayers() there.
+  const b = session.bounds;
+  const x = b.xMin + (2.5 / 4) * (b.xMax - b.xMin);
+  const y = b.yMax - (1.5 / 4) * (b.yMax - b.yMin);
+  const layers = session.model.predictLayers([x, y]).flat();
+  layers.forEach((v, n) =>
+    assert.equal(net.values[n * 16 + 1 * 4 + 2], Math.fround(v))
+  );
+  assert.equal(layers[2], x * y);
+  // The model file says which features it computes.
+  const model = parseModel(session.modelFile());
+  assert.deepEqual(model.features, ["x", "y", "xy"]);
+  assert.equal(model.predict([x, y])[0], session.model.predict([x, y])[0]);
+});
+
+Deno.test("TrainingSession fits a 1-D regression and reports R²", () => {
+  const session = new TrainingSession({
+    ...DEFAULT_CONFIG,
+    dataset: "sine",
+    loss: "mse",
+    activation: "tanh",
+    samples: 60,
+  });
+  assert.equal(session.model.nin, 1);
+  assert.equal(session.oneD, true);
+  session.run(300);
+  const r2 = session.trainAccuracy();
+  assert.ok(r2 > 0.8, `R² ${r2}`);
+  const curve = session.surface(5);
+  const b = session.bounds;
+  assert.equal(curve[4], session.model.predict([b.xMax])[0]);
+  assert.throws(
+    () => checkConfig({ ...DEFAULT_CONFIG, dataset: "sine", loss: "hinge" }),
+    (e) =>
+      e instanceof ConfigError &&
+      e.message ===
+        "sine is a regression problem: it trains with mse, not hinge",
+  );
+  const meta = readMeta(parseModel(session.modelFile()), "sine.json");
+  assert.equal(meta.classes, 0);
+});

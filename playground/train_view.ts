@@ -11,6 +11,7 @@
  */
 
 import { formatNumber, formatPercent } from "../app/format.ts";
+import { LINE_COLOR, SECOND_COLOR } from "../viz/palette.ts";
 import { byId, hideBanner, showBanner, typingInField } from "./dom.ts";
 import {
   CLASS_COLORS,
@@ -22,8 +23,10 @@ import type {
   DataMessage,
   FromWorker,
   GridMessage,
+  NetworkMessage,
   ToWorker,
 } from "./protocol.ts";
+import { NetworkView } from "./network_view.ts";
 import {
   checkConfig,
   classCount,
@@ -31,6 +34,8 @@ import {
   DATASETS,
   DEFAULT_CONFIG,
   hasClassChoice,
+  isRegression,
+  type LiveSettings,
   makeData,
   type TrainConfig,
 } from "./session.ts";
@@ -45,9 +50,13 @@ import {
 } from "../mod.ts";
 import {
   DEFAULT_NOISE,
+  DEFAULT_REGRESSION_NOISE,
+  type FeatureName,
   lossFitsClasses,
   outputsForLoss,
   parseDecimal,
+  regressionInputs,
+  type RegressionName,
 } from "../nn/mod.ts";
 
 // The menus list the library's names; a new loss or optimizer needs a label.
@@ -86,6 +95,7 @@ const FIELD_CONTROL: Partial<Record<keyof TrainConfig, string>> = {
   batchSize: "batch-size",
   l2: "l2",
   seed: "seed",
+  features: "features",
 };
 
 /** Starts the train view. */
@@ -95,7 +105,7 @@ export function startTrainView(): void {
 
 class TrainView {
   readonly #worker: Worker;
-  #dataset: DatasetName = DEFAULT_CONFIG.dataset;
+  #dataset: DatasetName | RegressionName = DEFAULT_CONFIG.dataset;
   #playing = false;
   #wantPlay = false;
   #step = 0;
@@ -111,7 +121,16 @@ class TrainView {
   #probeId = 0;
   #exportName = "model.json";
   #config: TrainConfig | undefined;
-  readonly #thumbnails = new Map<DatasetName, Dataset>();
+  #network: NetworkMessage | undefined;
+  #networkDirty = false;
+  // Set when the loss stopped being a number: the model cannot train on.
+  #diverged = false;
+  readonly #networkView = new NetworkView(
+    byId("network"),
+    byId("neuron-card"),
+    () => this.#scheduleDraw(),
+  );
+  readonly #thumbnails = new Map<string, Dataset>();
 
   readonly #canvas = byId("boundary", HTMLCanvasElement);
   readonly #message = byId("train-message");
@@ -184,7 +203,7 @@ class TrainView {
       const button of document.querySelectorAll<HTMLButtonElement>(".dataset")
     ) {
       button.addEventListener("click", () => {
-        const name = button.dataset.dataset as DatasetName;
+        const name = button.dataset.dataset as DatasetName | RegressionName;
         if (name === this.#dataset) return;
         this.#dataset = name;
         for (
@@ -193,7 +212,11 @@ class TrainView {
           b.setAttribute("aria-pressed", String(b === button));
         }
         const noise = byId("noise", HTMLInputElement);
-        noise.value = String(DEFAULT_NOISE[name]);
+        noise.value = String(
+          isRegression(name)
+            ? DEFAULT_REGRESSION_NOISE[name]
+            : DEFAULT_NOISE[name],
+        );
         byId("noise-value").textContent = noise.value;
         this.#syncControls();
         this.#restart();
@@ -208,21 +231,34 @@ class TrainView {
       "activation",
       "loss",
       "optimizer",
-      "lr",
-      "batch-size",
-      "l2",
       "seed",
     ];
     for (const id of settings) {
       byId(id).addEventListener("change", () => {
         if (id === "optimizer") this.#suggestLr();
-        this.#restart();
+        this.#restart(true, true);
       });
+    }
+    // These apply to the running model: no restart.
+    for (const id of ["lr", "batch-size", "l2"]) {
+      byId(id).addEventListener("change", () => this.#tune());
+    }
+    for (
+      const box of document.querySelectorAll<HTMLInputElement>(
+        "#features input",
+      )
+    ) {
+      box.addEventListener("change", () => this.#restart(true, true));
     }
     byId("noise", HTMLInputElement).addEventListener("input", () => {
       byId("noise-value").textContent = byId("noise", HTMLInputElement).value;
     });
     this.#play.addEventListener("click", () => this.#togglePlay());
+    const toggle = byId("settings-toggle");
+    toggle.addEventListener("click", () => {
+      const folded = byId("controls").classList.toggle("folded");
+      toggle.setAttribute("aria-expanded", String(!folded));
+    });
     byId("step").addEventListener("click", (event) => {
       if (!this.#config) return;
       this.#wantPlay = false;
@@ -288,10 +324,29 @@ class TrainView {
       classes: Number(byId("classes", HTMLInputElement).value) || 3,
     });
     const loss = byId("loss", HTMLSelectElement);
+    const regression = classes === 0;
+    byId("stat-train-name").textContent = regression
+      ? "Train R²"
+      : "Train accuracy";
+    byId("stat-test-name").textContent = regression
+      ? "Test R²"
+      : "Test accuracy";
+    // 1-D problems take x alone: features are of a point (x, y).
+    const oneD = isRegression(this.#dataset) &&
+      regressionInputs(this.#dataset) === 1;
+    for (
+      const box of document.querySelectorAll<HTMLInputElement>(
+        "#features input",
+      )
+    ) box.disabled = oneD;
     for (const option of loss.options) {
-      option.disabled = !lossFitsClasses(option.value as LossName, classes);
+      option.disabled = regression
+        ? option.value !== "mse"
+        : !lossFitsClasses(option.value as LossName, classes);
     }
-    if (!lossFitsClasses(loss.value as LossName, classes)) {
+    if (regression) {
+      loss.value = "mse";
+    } else if (!lossFitsClasses(loss.value as LossName, classes)) {
       const from = loss.value;
       loss.value = "cross-entropy";
       showBanner(
@@ -359,7 +414,40 @@ class TrainView {
       batchSize: Number(byId("batch-size", HTMLSelectElement).value),
       l2: number("l2", "l2", "L2"),
       seed: number("seed", "seed", "Seed"),
+      features: [
+        ...document.querySelectorAll<HTMLInputElement>("#features input"),
+      ].filter((box) => box.checked).map((box) => box.value as FeatureName),
     });
+  }
+
+  /** Sends learning rate, L2 and batch size to the running model. */
+  #tune(): void {
+    if (!this.#config) return this.#restart();
+    let config: TrainConfig;
+    try {
+      config = this.#readConfig();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.#markInvalid(error.field);
+      showBanner(
+        this.#message,
+        "error",
+        `${error.message}. Training is paused until this is fixed.`,
+      );
+      this.#wantPlay = false;
+      this.#send({ type: "pause" });
+      return;
+    }
+    // Start over when the running model cannot go on (it diverged) or
+    // another setting changed while the settings were invalid.
+    const same = JSON.stringify({ ...config, ...pickLive(this.#config) }) ===
+      JSON.stringify(this.#config);
+    if (this.#diverged || !same) return this.#restart(false);
+    this.#markInvalid();
+    // The user acted on a warning or an error: it no longer applies.
+    if (this.#message.dataset.kind !== "info") hideBanner(this.#message);
+    this.#config = { ...this.#config, ...pickLive(config) };
+    this.#send({ type: "tune", settings: pickLive(config) });
   }
 
   #markInvalid(field?: string): void {
@@ -373,7 +461,7 @@ class TrainView {
   }
 
   /** Reads the settings and starts over with a fresh model. */
-  #restart(keepMessage = true): void {
+  #restart(keepMessage = true, announce = false): void {
     this.#syncControls();
     let config: TrainConfig;
     try {
@@ -394,7 +482,20 @@ class TrainView {
     if (!keepMessage || this.#message.dataset.kind !== "info") {
       hideBanner(this.#message);
     }
+    if (announce && this.#step > 0) {
+      showBanner(
+        this.#message,
+        "info",
+        "Started over with a fresh model: data, features and network settings need one (learning rate, L2, batch size and speed do not).",
+      );
+      const banner = this.#message, text = banner.textContent;
+      setTimeout(() => {
+        if (banner.textContent === text) hideBanner(banner);
+      }, 6000);
+    }
     this.#config = config;
+    this.#diverged = false;
+    this.#networkView.reset();
     const resume = this.#playing || this.#wantPlay;
     this.#step = 0;
     this.#losses = [];
@@ -403,7 +504,11 @@ class TrainView {
     this.#trainAcc = [];
     this.#testAcc = [];
     byId("architecture").textContent = `MLP ${
-      [2, ...config.layers, outputsForLoss(config.loss, classCount(config))]
+      [
+        config.features.length,
+        ...config.layers,
+        outputsForLoss(config.loss, classCount(config)),
+      ]
         .join(
           "-",
         )
@@ -442,6 +547,8 @@ class TrainView {
       case "ready": {
         this.#data = message.data;
         this.#grid = message.grid;
+        this.#network = message.network;
+        this.#networkDirty = true;
         byId("architecture").textContent =
           `MLP ${message.architecture} · ${message.parameters} parameters`;
         this.#exportName = `tapegrad-${
@@ -471,6 +578,10 @@ class TrainView {
         this.#trainAcc.push(message.trainAccuracy);
         this.#testAcc.push(message.testAccuracy);
         if (message.grid) this.#grid = message.grid;
+        if (message.network) {
+          this.#network = message.network;
+          this.#networkDirty = true;
+        }
         this.#updateStats(message);
         this.#checkLossGrowth();
         this.#scheduleDraw();
@@ -487,6 +598,7 @@ class TrainView {
         this.#markInvalid(message.field);
         showBanner(this.#message, "error", message.message);
         this.#message.dataset.error = message.kind;
+        if (message.kind === "diverged") this.#diverged = true;
         return;
       case "model":
         this.#download(message.text, message.filename);
@@ -533,11 +645,15 @@ class TrainView {
       byId("stat-rate").textContent = "–";
       return;
     }
+    // Regression reports R², classification accuracy.
+    const score = this.#data?.classes === 0
+      ? (x: number) => formatNumber(x, 3)
+      : formatPercent;
     const train = byId("stat-train-acc");
-    train.textContent = formatPercent(info.trainAccuracy);
+    train.textContent = score(info.trainAccuracy);
     train.dataset.value = String(info.trainAccuracy);
     const test = byId("stat-test-acc");
-    test.textContent = formatPercent(info.testAccuracy);
+    test.textContent = score(info.testAccuracy);
     test.dataset.value = String(info.testAccuracy);
     byId("stat-rate").textContent = info.rate > 0 ? formatRate(info.rate) : "–";
   }
@@ -545,6 +661,11 @@ class TrainView {
   #updateLegend(classes: number): void {
     const legend = byId("legend");
     legend.textContent = "";
+    if (classes === 0) {
+      legend.textContent = this.#data?.train.length && this.#grid?.curve
+        ? "points: the data · orange line: the model's fit"
+        : "colour: the value, orange negative, blue positive (points: the data)";
+    }
     for (let k = 0; k < classes; k++) {
       const item = document.createElement("span");
       const dot = document.createElement("i");
@@ -567,17 +688,29 @@ class TrainView {
   }
 
   #draw(): void {
+    const network = this.#network, pinned = this.#networkView.pinned;
+    if (network && this.#networkDirty) {
+      this.#networkDirty = false;
+      this.#networkView.update(network);
+    }
     if (this.#data && this.#grid) {
       const drawn = drawBoundary(this.#canvas, {
         data: this.#data,
         grid: this.#grid,
         showTest: byId("show-test", HTMLInputElement).checked,
+        heat: network && pinned
+          ? {
+            size: network.size,
+            values: network.values,
+            offset: NetworkView.offset(network, pinned),
+          }
+          : undefined,
       });
       if (drawn) this.#canvas.dataset.step = String(this.#step);
     }
     drawChart(
       byId("loss-chart", HTMLCanvasElement),
-      [{ x: this.#lossSteps, y: this.#losses, color: "#4f46e5" }],
+      [{ x: this.#lossSteps, y: this.#losses, color: LINE_COLOR }],
       {
         log: true,
         format: (y) => formatNumber(y, 2),
@@ -587,8 +720,8 @@ class TrainView {
     drawChart(
       byId("acc-chart", HTMLCanvasElement),
       [
-        { x: this.#accSteps, y: this.#trainAcc, color: "#4f46e5" },
-        { x: this.#accSteps, y: this.#testAcc, color: "#f59e0b" },
+        { x: this.#accSteps, y: this.#trainAcc, color: LINE_COLOR },
+        { x: this.#accSteps, y: this.#testAcc, color: SECOND_COLOR },
       ],
       {
         yRange: [0, 1],
@@ -602,20 +735,32 @@ class TrainView {
     for (
       const button of document.querySelectorAll<HTMLButtonElement>(".dataset")
     ) {
-      const name = button.dataset.dataset as DatasetName;
-      if (!DATASETS.includes(name)) continue;
+      const name = button.dataset.dataset as DatasetName | RegressionName;
+      const regression = isRegression(name);
+      if (!DATASETS.includes(name as DatasetName) && !regression) continue;
       let data = this.#thumbnails.get(name);
       if (!data) {
         data = makeData({
           ...DEFAULT_CONFIG,
           dataset: name,
           samples: 120,
-          noise: DEFAULT_NOISE[name],
+          noise: regression
+            ? DEFAULT_REGRESSION_NOISE[name]
+            : DEFAULT_NOISE[name],
           classes: 3,
         }, 3);
         this.#thumbnails.set(name, data);
       }
-      drawThumbnail(button.querySelector("canvas")!, data.x, data.y);
+      // A 1-D problem is drawn as (x, target).
+      const points = data.x[0].length === 1
+        ? data.x.map((row, i) => [row[0], data.y[i]])
+        : data.x;
+      drawThumbnail(
+        button.querySelector("canvas")!,
+        points,
+        data.y,
+        regression,
+      );
     }
   }
 
@@ -641,10 +786,17 @@ class TrainView {
     const rect = this.#canvas.getBoundingClientRect();
     probe.style.left = `${event.clientX - rect.left}px`;
     probe.style.top = `${event.clientY - rect.top}px`;
-    probe.dataset.x = point[0].toFixed(3);
-    probe.dataset.y = point[1].toFixed(3);
+    // The point as a click would put it in the Predict fields, so hover
+    // and Predict show the same numbers for the same point.
+    const x = point[0].toFixed(3), y = point[1].toFixed(3);
+    probe.dataset.x = x;
+    probe.dataset.y = y;
     this.#probeId = -(++this.#predictId);
-    this.#send({ type: "predict", id: this.#probeId, point });
+    this.#send({
+      type: "predict",
+      id: this.#probeId,
+      point: [Number(x), Number(y)],
+    });
   }
 
   #predictFromFields(): void {
@@ -668,23 +820,19 @@ class TrainView {
   }
 
   #showPrediction(message: Extract<FromWorker, { type: "prediction" }>): void {
-    const text = `(${formatNumber(message.point[0], 4)}, ${
-      formatNumber(message.point[1], 4)
-    }) → class ${message.cls}`;
+    // One formatting path for hover and Predict: the same point shows the
+    // same text in both.
+    const text = predictionText(message, this.#data?.classes === 0);
     if (message.id < 0) {
       if (message.id !== this.#probeId) return;
       const probe = byId("probe");
-      probe.textContent = `${text} · ${
-        message.outputs.map((o) => formatNumber(o, 3)).join(", ")
-      }`;
+      probe.textContent = text;
       probe.hidden = false;
       return;
     }
     const out = byId("predict-output");
     out.classList.add("has");
-    out.textContent = `${text} · output ${
-      message.outputs.map((o) => formatNumber(o, 6)).join(", ")
-    }`;
+    out.textContent = text;
     out.dataset.outputs = JSON.stringify(message.outputs);
     out.dataset.cls = String(message.cls);
   }
@@ -710,6 +858,27 @@ class TrainView {
     this.#exportName = filename;
     this.#updateExportCommand();
   }
+}
+
+/**
+ * A prediction as the page shows it, on hover and after Predict alike:
+ * the point, the class (or nothing, for regression) and the outputs.
+ */
+export function predictionText(
+  message: Extract<FromWorker, { type: "prediction" }>,
+  regression: boolean,
+): string {
+  const point = `(${formatNumber(message.point[0], 4)}, ${
+    formatNumber(message.point[1], 4)
+  })`;
+  const outputs = message.outputs.map((o) => formatNumber(o, 4)).join(", ");
+  return regression
+    ? `${point} → ${outputs}`
+    : `${point} → class ${message.cls} · output ${outputs}`;
+}
+
+function pickLive(config: TrainConfig): LiveSettings {
+  return { lr: config.lr, l2: config.l2, batchSize: config.batchSize };
 }
 
 function formatRate(rate: number): string {

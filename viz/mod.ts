@@ -25,3 +25,4 @@ export { escapeXml, type MimeBundle, SvgImage } from "./svg_image.ts";
 export * from "./graph_layout.ts";
 export * from "./draw_graph.ts";
 export * from "./plot.ts";
+export * from "./palette.ts";

@@ -8,6 +8,7 @@
  */
 
 import { escapeXml, SvgImage, svgNumber as num } from "./svg_image.ts";
+import { CLASS_COLORS, LINE_COLOR, SECOND_COLOR } from "./palette.ts";
 
 /** The region of the plane a picture covers. */
 export interface PlotBounds {
@@ -117,16 +118,8 @@ export function sampleBoundary(
 
 // ---------------------------------------------------------------------- SVG
 
-const SVG_COLORS = [
-  "#d62728",
-  "#1f77b4",
-  "#2ca02c",
-  "#ff7f0e",
-  "#9467bd",
-  "#17becf",
-  "#e377c2",
-  "#7f7f7f",
-];
+// One palette for every picture (viz/palette.ts).
+const SVG_COLORS = CLASS_COLORS;
 
 /** What {@linkcode plotTraining} draws. */
 export interface TrainingPlot {
@@ -619,13 +612,13 @@ function lossPanel(
   )
     .filter((p) => p !== "").join(" ");
   out.push(
-    `<polyline points="${line}" fill="none" stroke="#1f77b4" stroke-width="2"/>`,
+    `<polyline points="${line}" fill="none" stroke="${LINE_COLOR}" stroke-width="2"/>`,
   );
   const legendY = top - 8;
   out.push(
     `<line x1="${left}" x2="${left + 24}" y1="${legendY - 4}" y2="${
       legendY - 4
-    }" stroke="#1f77b4" stroke-width="2"/>`,
+    }" stroke="${LINE_COLOR}" stroke-width="2"/>`,
     `<text x="${left + 30}" y="${legendY}" fill="#333">training loss</text>`,
   );
   const accuracies = plot.accuracies;
@@ -635,17 +628,17 @@ function lossPanel(
       " ",
     );
     out.push(
-      `<polyline points="${acc}" fill="none" stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+      `<polyline points="${acc}" fill="none" stroke="${SECOND_COLOR}" stroke-width="1.5" stroke-dasharray="5 3"/>`,
       `<line x1="${left + 130}" x2="${left + 154}" y1="${legendY - 4}" y2="${
         legendY - 4
-      }" stroke="#ff7f0e" stroke-width="1.5" stroke-dasharray="5 3"/>`,
+      }" stroke="${SECOND_COLOR}" stroke-width="1.5" stroke-dasharray="5 3"/>`,
       `<text x="${
         left + 160
       }" y="${legendY}" fill="#333">training accuracy (right axis)</text>`,
     );
     for (const a of [0, 0.25, 0.5, 0.75, 1]) {
       out.push(
-        `<text x="${left + width + 6}" y="${num(sa(a) + 4)}" fill="#b25f00">${
+        `<text x="${left + width + 6}" y="${num(sa(a) + 4)}" fill="#8a5a00">${
           a * 100
         }%</text>`,
       );
