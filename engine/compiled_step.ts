@@ -5,6 +5,7 @@
  * @module
  */
 
+import { checkStepLayout } from "./_step_layout.ts";
 import {
   compileRange,
   type DescentBlock,
@@ -76,24 +77,8 @@ export class CompiledStep {
     options: { descent?: DescentBlock } = {},
   ) {
     const { firstSample, sampleSize, samples, root } = layout;
-    for (const [name, x] of Object.entries(layout)) {
-      if (!Number.isInteger(x) || x < 0) {
-        throw new RangeError(
-          `Step layout ${name} must be a non-negative integer, got ${x}`,
-        );
-      }
-    }
+    checkStepLayout(tape, layout);
     const end = firstSample + samples * sampleSize;
-    if (samples < 1 || sampleSize < 1 || end > tape.size || root >= tape.size) {
-      throw new RangeError(
-        `Step layout does not fit the tape: samples end at ${end}, root ${root}, tape size ${tape.size}`,
-      );
-    }
-    if (root < end - 1) {
-      throw new RangeError(
-        `Step layout root ${root} must be the last sample node or come after the samples (from ${end})`,
-      );
-    }
     for (let k = 1; k < samples; k++) {
       if (
         !sameStructure(

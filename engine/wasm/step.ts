@@ -34,6 +34,7 @@ import {
 import type { Tape } from "../tape.ts";
 import { sameStructure } from "../compile.ts";
 import type { StepLayout } from "../compiled_step.ts";
+import { checkStepLayout } from "../_step_layout.ts";
 import {
   Body,
   encodeModule,
@@ -213,24 +214,8 @@ export class WasmStep {
    */
   constructor(tape: Tape, layout: StepLayout, options: WasmStepOptions = {}) {
     const { firstSample, sampleSize, samples, root } = layout;
-    for (const [name, x] of Object.entries(layout)) {
-      if (!Number.isInteger(x) || x < 0) {
-        throw new RangeError(
-          `Step layout ${name} must be a non-negative integer, got ${x}`,
-        );
-      }
-    }
+    checkStepLayout(tape, layout);
     const end = firstSample + samples * sampleSize;
-    if (samples < 1 || sampleSize < 1 || end > tape.size || root >= tape.size) {
-      throw new RangeError(
-        `Step layout does not fit the tape: samples end at ${end}, root ${root}, tape size ${tape.size}`,
-      );
-    }
-    if (root < end - 1) {
-      throw new RangeError(
-        `Step layout root ${root} must be the last sample node or come after the samples (from ${end})`,
-      );
-    }
     const precision = options.precision ?? "float64";
     if (precision !== "float64" && precision !== "float32") {
       throw new RangeError(
