@@ -186,7 +186,7 @@ Deno.test("compileRange() turns a layer's dots and activations into loops", () =
   tape.unaryRange(Op.Relu, dots, 16);
   const program = compileRange(tape, x, tape.size);
   assert.match(program.source, /for \(let j = 0; j < 16; j\+\+\)/);
-  assert.match(program.source, /U\(\/\* Op\.Relu \*\/ 6, /);
+  assert.match(program.source, /UR\(\/\* Op\.Relu \*\/ 6, d, /);
   // Forward at offset 0 reproduces the recorded values.
   const before = Array.from(tape.data.subarray(0, tape.size));
   tape.data.fill(0, dots, tape.size);
