@@ -53,15 +53,47 @@ export interface RangeProgram {
   readonly source: string;
   /**
    * Recomputes the data of the range shifted by `offset` nodes (and resets
-   * its interior gradients), exactly as {@linkcode Tape.replay} would.
+   * its interior gradients), exactly as {@linkcode Tape.replay} would; its
+   * {@linkcode LinkedInputs} are read shifted by `shift` (default 0).
    */
-  forward(offset: number): void;
+  forward(offset: number, shift?: number): void;
   /**
    * Propagates the gradients of the range shifted by `offset` nodes to their
-   * inputs, exactly as {@linkcode Tape.backward} would. Leaves of a
+   * inputs, exactly as {@linkcode Tape.backward} would (its
+   * {@linkcode LinkedInputs} shifted by `shift`). Leaves of a
    * {@linkcode DescentBlock} are updated in place with `lr` instead.
    */
-  backward(offset: number, lr?: number): void;
+  backward(offset: number, lr?: number, shift?: number): void;
+}
+
+/**
+ * Inputs of a compiled range that lie before it, in `[start, end)`, and move
+ * with a second offset of their own (`shift` in {@linkcode RangeProgram}):
+ * such as one sample's outputs, read by that sample's part of a loss
+ * recorded after every sample's forward pass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileRange, Op, Tape } from "@tapegrad/tapegrad/engine";
+ * const tape = new Tape();
+ * const outputs = [tape.leaf(2), tape.leaf(3)]; // two samples' outputs
+ * const squares = outputs.map((z) => tape.binary(Op.Mul, z, z));
+ * // Compiled once from the first square, run for the second.
+ * const program = compileRange(tape, squares[0], squares[0] + 1, undefined, {
+ *   start: outputs[0],
+ *   end: outputs[0] + 1,
+ * });
+ * tape.data[outputs[1]] = 5;
+ * program.forward(squares[1] - squares[0], outputs[1] - outputs[0]);
+ * assert.equal(tape.data[squares[1]], 25);
+ * ```
+ */
+export interface LinkedInputs {
+  /** The first linked node. */
+  start: number;
+  /** One past the last. */
+  end: number;
 }
 
 /**
@@ -112,6 +144,8 @@ export interface DescentBlock {
  * @param from First node of the reference range.
  * @param to One past its last node.
  * @param offset How far the copy is shifted.
+ * @param linked Inputs before `from` that move by `linked.shift` instead
+ * (see {@linkcode LinkedInputs}).
  * @returns `true` when one compiled program can run both ranges.
  *
  * @example
@@ -129,9 +163,15 @@ export function sameStructure(
   from: number,
   to: number,
   offset: number,
+  linked?: LinkedInputs & { shift: number },
 ): boolean {
   if (to + offset > tape.size || from + offset < 0) return false;
-  const shift = (a: number) => (a >= from ? a + offset : a);
+  const shift = (a: number) =>
+    a >= from
+      ? a + offset
+      : linked !== undefined && a >= linked.start && a < linked.end
+      ? a + linked.shift
+      : a;
   for (let i = from; i < to; i++) {
     const j = i + offset;
     if (tape.op[i] !== tape.op[j] || tape.needsGrad[i] !== tape.needsGrad[j]) {
@@ -173,6 +213,8 @@ interface Run {
  * @param to One past its last node.
  * @param descent Leaves to update in place in backward (see
  * {@linkcode DescentBlock}; `CompiledStep` checks it is valid).
+ * @param linked Inputs before `from` that move with the program's second
+ * offset (see {@linkcode LinkedInputs}).
  * @returns The compiled program.
  * @throws {Error} When code generation is forbidden on this platform.
  *
@@ -195,6 +237,7 @@ export function compileRange(
   from: number,
   to: number,
   descent?: DescentBlock,
+  linked?: LinkedInputs,
 ): RangeProgram {
   if (
     !Number.isInteger(from) || !Number.isInteger(to) || from < 0 ||
@@ -204,25 +247,39 @@ export function compileRange(
       `Range must satisfy 0 <= from <= to <= tape size ${tape.size}, got [${from}, ${to})`,
     );
   }
+  if (
+    linked !== undefined &&
+    !(Number.isInteger(linked.start) && Number.isInteger(linked.end) &&
+      linked.start >= 0 && linked.start <= linked.end && linked.end <= from)
+  ) {
+    throw new RangeError(
+      `Linked inputs must satisfy 0 <= start <= end <= from ${from}, got [${linked.start}, ${linked.end})`,
+    );
+  }
+  const f: Frame = {
+    from,
+    linkedStart: linked?.start ?? 0,
+    linkedEnd: linked?.end ?? 0,
+  };
   if (!codegenAvailable()) {
     throw new Error(
       "Code generation is not allowed on this platform (new Function failed); use tape.replay() and tape.backward()",
     );
   }
-  const runs = findRuns(tape, from, to);
+  const runs = findRuns(tape, f, to);
   const forward: string[] = [];
   const backward: string[] = [];
-  for (const run of runs) forward.push(emitForward(tape, from, run));
+  for (const run of runs) forward.push(emitForward(tape, f, run));
   for (let r = runs.length - 1; r >= 0; r--) {
-    backward.push(emitBackward(tape, from, runs[r], descent));
+    backward.push(emitBackward(tape, f, runs[r], descent));
   }
   const source = `"use strict";
 return {
-  forward(o) {
+  forward(o, p = 0) {
     const d = T.data, gr = T.grad;
 ${forward.join("\n")}
   },
-  backward(o, lr) {
+  backward(o, lr, p = 0) {
     const d = T.data, gr = T.grad, need = T.needsGrad;
 ${backward.join("\n")}
   },
@@ -246,8 +303,10 @@ ${backward.join("\n")}
 // V8 does not inline the unary ops' whole switch into generated code, and a
 // call per activation cost about 15% of a small MLP's compiled forward pass.
 // ReLU, the usual hidden activation, is tested first in these small wrappers
-// (which V8 inlines, folding the literal op code): the rules of `unaryValue`
-// and `unarySlope` in ops.ts, as `unaryForwardRange` there does for ReLU.
+// (which V8 inlines in small programs, folding the literal op code): the
+// rules of `unaryValue` and `unarySlope` in ops.ts, as `unaryForwardRange`
+// there does for ReLU. A layer's ReLU derivatives are written out in the
+// backward pass (large programs exhaust V8's inlining budget): that rule too.
 function unaryForwardInline(op: number, x: number): number {
   return op === Op.Relu ? (x < 0 ? 0 : x) : unaryForward(op, x);
 }
@@ -256,15 +315,37 @@ function unaryDerivativeInline(op: number, x: number, y: number): number {
   return op === Op.Relu ? (x > 0 ? 1 : 0) : unaryDerivative(op, x, y);
 }
 
+/**
+ * Where a compiled range's inputs are: from `from` on, inside it (moved by
+ * the offset `o`); in `[linkedStart, linkedEnd)`, linked (moved by `p`);
+ * elsewhere before it, fixed.
+ */
+interface Frame {
+  from: number;
+  linkedStart: number;
+  linkedEnd: number;
+}
+
+function linkedInput(f: Frame, index: number): boolean {
+  return index >= f.linkedStart && index < f.linkedEnd;
+}
+
+/** How generated code addresses node `index`: `o + `, `p + ` or as is. */
+function origin(f: Frame, index: number): string {
+  if (index >= f.from) return "o + ";
+  return linkedInput(f, index) ? "p + " : "";
+}
+
 /** The part of a node that must match for it to join a run, and its inputs. */
 function describeNode(
   tape: Tape,
-  from: number,
+  f: Frame,
   i: number,
 ): { key: string; refs: number[] } | undefined {
   const op = tape.op[i], a = tape.arg0[i], b = tape.arg1[i];
   const need = tape.needsGrad;
-  const where = (x: number) => (x < 0 ? "N" : x >= from ? "L" : "G");
+  const where = (x: number) =>
+    x < 0 ? "N" : x >= f.from ? "L" : linkedInput(f, x) ? "P" : "G";
   const arity = opArity(op);
   if (arity === Arity.Leaf) return { key: "leaf", refs: [] };
   if (arity === Arity.Unary) {
@@ -289,11 +370,11 @@ function describeNode(
   return undefined; // Sum and gathered Dot are emitted one node at a time.
 }
 
-function findRuns(tape: Tape, from: number, to: number): Run[] {
+function findRuns(tape: Tape, f: Frame, to: number): Run[] {
   const runs: Run[] = [];
-  let i = from;
+  let i = f.from;
   while (i < to) {
-    const first = describeNode(tape, from, i);
+    const first = describeNode(tape, f, i);
     const run: Run = {
       start: i,
       count: 1,
@@ -303,7 +384,7 @@ function findRuns(tape: Tape, from: number, to: number): Run[] {
     };
     if (first !== undefined && first.key !== "leaf") {
       while (i + run.count < to) {
-        const next = describeNode(tape, from, i + run.count);
+        const next = describeNode(tape, f, i + run.count);
         if (next === undefined || next.key !== first.key) break;
         const strides = next.refs.map((r, k) => r - first.refs[k]);
         if (run.count === 1) {
@@ -328,9 +409,9 @@ function findRuns(tape: Tape, from: number, to: number): Run[] {
 }
 
 /** The index expression of a run's reference `k` at loop variable `j`. */
-function ref(from: number, run: Run, k: number): string {
+function ref(f: Frame, run: Run, k: number): string {
   const base = run.refs[k], stride = run.strides[k];
-  const local = base >= from ? "o + " : "";
+  const local = origin(f, base);
   const step = run.count > 1 && stride !== 0 ? ` + ${stride} * j` : "";
   return `${local}${base}${step}`;
 }
@@ -351,8 +432,8 @@ function loop(run: Run, body: string[], reverse: boolean): string {
   return `    ${head} {\n${inner}\n    }`;
 }
 
-function local(from: number, index: number): string {
-  return index >= from ? `o + ${index}` : `${index}`;
+function local(f: Frame, index: number): string {
+  return `${origin(f, index)}${index}`;
 }
 
 /**
@@ -368,7 +449,7 @@ function opRef(op: number): string {
 const OP_KEYS: string[] = [];
 for (const [key, code] of Object.entries(Op)) OP_KEYS[code] = key;
 
-function emitForward(tape: Tape, from: number, run: Run): string {
+function emitForward(tape: Tape, f: Frame, run: Run): string {
   const op = tape.op[run.start];
   const arity = opArity(op);
   if (arity === Arity.Leaf) {
@@ -379,19 +460,19 @@ function emitForward(tape: Tape, from: number, run: Run): string {
     // A layer's activations: the loop ops.ts runs when recording them.
     const first = nodeRef({ ...run, count: 1 });
     return `    UR(${opRef(op)}, d, ${
-      ref(from, { ...run, count: 1 }, 0)
+      ref(f, { ...run, count: 1 }, 0)
     }, ${first}, ${run.count});
     for (let j = 0; j < ${run.count}; j++) gr[${nodeRef(run)}] = 0;`;
   }
   if (arity === Arity.Unary) {
     return loop(run, [
       `const i = ${i};`,
-      `d[i] = U(${opRef(op)}, d[${ref(from, run, 0)}]);`,
+      `d[i] = U(${opRef(op)}, d[${ref(f, run, 0)}]);`,
       `gr[i] = 0;`,
     ], false);
   }
   if (arity === Arity.Binary) {
-    const a = ref(from, run, 0), b = ref(from, run, 1);
+    const a = ref(f, run, 0), b = ref(f, run, 1);
     return loop(run, [
       `const i = ${i};`,
       `d[i] = B(${opRef(op)}, d[${a}], d[${b}]);`,
@@ -402,11 +483,11 @@ function emitForward(tape: Tape, from: number, run: Run): string {
     const n = tape.arg1[run.start];
     const hasBias = run.refs[2] >= 0;
     if (n > 4 && run.count >= DOT_GROUP && !readsOwnRun(run, n)) {
-      return interleavedDots(from, run, n);
+      return interleavedDots(f, run, n);
     }
     return loop(run, [
-      `const i = ${i}, w = ${ref(from, run, 0)}, x = ${ref(from, run, 1)};`,
-      `let v = ${hasBias ? `d[${ref(from, run, 2)}]` : "0"};`,
+      `const i = ${i}, w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
+      `let v = ${hasBias ? `d[${ref(f, run, 2)}]` : "0"};`,
       ...dotTerms(n, "v += d[w + K] * d[x + K];"),
       `d[i] = v;`,
       `gr[i] = 0;`,
@@ -423,14 +504,14 @@ function emitForward(tape: Tape, from: number, run: Run): string {
   const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
   let terms: string[];
   if (op === Op.Sum) {
-    terms = naryInputs(op, pool, p, n).map((j) => `d[${local(from, j)}]`);
+    terms = naryInputs(op, pool, p, n).map((j) => `d[${local(f, j)}]`);
     return `    d[${i}] = 0 + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
   }
   const { bias, weights, inputs } = dotArgs(pool, p, n);
   terms = weights.map((w, k) =>
-    `d[${local(from, w)}] * d[${local(from, inputs[k])}]`
+    `d[${local(f, w)}] * d[${local(f, inputs[k])}]`
   );
-  const start = bias >= 0 ? `d[${local(from, bias)}]` : "0";
+  const start = bias >= 0 ? `d[${local(f, bias)}]` : "0";
   return `    d[${i}] = ${start} + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
 }
 
@@ -458,9 +539,9 @@ function readsOwnRun(run: Run, n: number): boolean {
 }
 
 /** Reference `k` of the run at `j + q` (see {@linkcode ref}). */
-function refAt(from: number, run: Run, k: number, q: number): string {
+function refAt(f: Frame, run: Run, k: number, q: number): string {
   const base = run.refs[k], stride = run.strides[k];
-  const local = base >= from ? "o + " : "";
+  const local = origin(f, base);
   if (stride === 0) return `${local}${base}`;
   return `${local}${base} + ${stride} * ${q === 0 ? "j" : `(j + ${q})`}`;
 }
@@ -469,18 +550,18 @@ function refAt(from: number, run: Run, k: number, q: number): string {
  * A run of dots (longer than {@linkcode dotTerms} unrolls) in groups of
  * {@linkcode DOT_GROUP}, their sums interleaved, then the rest one by one.
  */
-function interleavedDots(from: number, run: Run, n: number): string {
+function interleavedDots(f: Frame, run: Run, n: number): string {
   const full = run.count - run.count % DOT_GROUP;
   const sharedInput = run.strides[1] === 0;
   const group = Array.from({ length: DOT_GROUP }, (_, q) => q);
   const body = [
     `const i = ${nodeRef(run)};`,
-    ...group.map((q) => `const w${q} = ${refAt(from, run, 0, q)};`),
+    ...group.map((q) => `const w${q} = ${refAt(f, run, 0, q)};`),
     ...(sharedInput
-      ? [`const x = ${refAt(from, run, 1, 0)};`]
-      : group.map((q) => `const x${q} = ${refAt(from, run, 1, q)};`)),
+      ? [`const x = ${refAt(f, run, 1, 0)};`]
+      : group.map((q) => `const x${q} = ${refAt(f, run, 1, q)};`)),
     ...group.map((q) =>
-      `let v${q} = ${run.refs[2] >= 0 ? `d[${refAt(from, run, 2, q)}]` : "0"};`
+      `let v${q} = ${run.refs[2] >= 0 ? `d[${refAt(f, run, 2, q)}]` : "0"};`
     ),
     `for (let k = 0; k < ${n}; k++) {`,
     ...(sharedInput
@@ -494,10 +575,8 @@ function interleavedDots(from: number, run: Run, n: number): string {
     ...group.map((q) => `gr[i + ${q}] = 0;`),
   ];
   const rest = [
-    `const i = ${nodeRef(run)}, w = ${ref(from, run, 0)}, x = ${
-      ref(from, run, 1)
-    };`,
-    `let v = ${run.refs[2] >= 0 ? `d[${ref(from, run, 2)}]` : "0"};`,
+    `const i = ${nodeRef(run)}, w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
+    `let v = ${run.refs[2] >= 0 ? `d[${ref(f, run, 2)}]` : "0"};`,
     ...dotTerms(n, "v += d[w + K] * d[x + K];"),
     `d[i] = v;`,
     `gr[i] = 0;`,
@@ -517,7 +596,7 @@ function interleavedDots(from: number, run: Run, n: number): string {
 
 function emitBackward(
   tape: Tape,
-  from: number,
+  f: Frame,
   run: Run,
   descent?: DescentBlock,
 ): string {
@@ -529,20 +608,22 @@ function emitBackward(
   const skip = run.count > 1 ? "continue;" : "break node;";
   const guard = `if (g === 0) ${skip}`;
   if (arity === Arity.Unary) {
-    const a = ref(from, run, 0);
+    const a = ref(f, run, 0);
     if (!need[run.refs[0]]) return "";
     return loop(run, [
       ...head,
       guard,
       `const a = ${a};`,
-      `gr[a] += g * UD(${opRef(op)}, d[a], d[i]);`,
+      op === Op.Relu
+        ? `gr[a] += g * (d[a] > 0 ? 1 : 0);`
+        : `gr[a] += g * UD(${opRef(op)}, d[a], d[i]);`,
     ], true);
   }
   if (arity === Arity.Binary) {
     const body = [
       ...head,
       guard,
-      `const a = ${ref(from, run, 0)}, b = ${ref(from, run, 1)};`,
+      `const a = ${ref(f, run, 0)}, b = ${ref(f, run, 1)};`,
       `const x = d[a], y = d[b], out = d[i];`,
     ];
     const name = opRef(op);
@@ -562,12 +643,12 @@ function emitBackward(
       !(descent && touchesBlock(run, n, descent)) &&
       gradientsApart(tape, run, n)
     ) {
-      return interleavedDotsBackward(tape, from, run, n);
+      return interleavedDotsBackward(tape, f, run, n);
     }
     const body = [
       ...head,
       guard,
-      `const w = ${ref(from, run, 0)}, x = ${ref(from, run, 1)};`,
+      `const w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
     ];
     const bias = run.refs[2];
     const last = run.count - 1;
@@ -578,7 +659,7 @@ function emitBackward(
     const descendB = descent !== undefined && bias >= 0 &&
       covers(descent, Math.min(bias, bLast), Math.max(bias, bLast) + 1);
     if (bias >= 0 && need[bias] && !descendB) {
-      body.push(`gr[${ref(from, run, 2)}] += g;`);
+      body.push(`gr[${ref(f, run, 2)}] += g;`);
     }
     if (wNeed === Need.All && !descendW) {
       body.push(...dotTerms(n, "gr[w + K] += g * d[x + K];"));
@@ -599,7 +680,7 @@ function emitBackward(
       body.push(...dotTerms(n, update.emit("d[w + K]", "g * d[x + K]")));
     }
     if (descendB && update) {
-      body.push(update.emit(`d[${ref(from, run, 2)}]`, "g"));
+      body.push(update.emit(`d[${ref(f, run, 2)}]`, "g"));
     }
     return loop(run, body, true);
   }
@@ -607,18 +688,18 @@ function emitBackward(
   const lines = [...head, guard];
   if (op === Op.Sum) {
     for (const j of naryInputs(op, pool, p, n)) {
-      if (need[j]) lines.push(`gr[${local(from, j)}] += g;`);
+      if (need[j]) lines.push(`gr[${local(f, j)}] += g;`);
     }
   } else {
     const { bias, weights, inputs } = dotArgs(pool, p, n);
-    if (bias >= 0 && need[bias]) lines.push(`gr[${local(from, bias)}] += g;`);
+    if (bias >= 0 && need[bias]) lines.push(`gr[${local(f, bias)}] += g;`);
     for (let k = 0; k < n; k++) {
       const w = weights[k], x = inputs[k];
       if (need[w]) {
-        lines.push(`gr[${local(from, w)}] += g * d[${local(from, x)}];`);
+        lines.push(`gr[${local(f, w)}] += g * d[${local(f, x)}];`);
       }
       if (need[x]) {
-        lines.push(`gr[${local(from, x)}] += g * d[${local(from, w)}];`);
+        lines.push(`gr[${local(f, x)}] += g * d[${local(f, w)}];`);
       }
     }
   }
@@ -684,7 +765,7 @@ function gradientsApart(tape: Tape, run: Run, n: number): boolean {
  */
 function interleavedDotsBackward(
   tape: Tape,
-  from: number,
+  f: Frame,
   run: Run,
   n: number,
 ): string {
@@ -698,7 +779,7 @@ function interleavedDotsBackward(
   const group = Array.from({ length: DOT_GROUP }, (_, q) => q);
   const at = (k: number, j: string) => {
     const base = run.refs[k], stride = run.strides[k];
-    const local = base >= from ? "o + " : "";
+    const local = origin(f, base);
     return stride === 0
       ? `${local}${base}`
       : `${local}${base} + ${stride} * ${j}`;
