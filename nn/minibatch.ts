@@ -421,6 +421,11 @@ export class MiniBatchStep {
     return table;
   }
 
+  /** Whether the last batch's loss ran compiled (else the interpreter). */
+  get lossCompiled(): boolean {
+    return this.split !== undefined;
+  }
+
   /**
    * Backpropagates the last {@linkcode MiniBatchStep.forward}'s loss; leaf
    * gradients accumulate, so zero the parameters' gradients first.
