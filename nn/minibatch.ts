@@ -1,4 +1,4 @@
-// Mini-batches on the compiled path: fixed sample slots run by one compiled per-sample program, with the small loss tail recorded per batch.
+// Mini-batches on the compiled path: fixed sample slots run by one compiled per-sample program, and the loss recorded once per batch size and compiled per sample.
 
 import {
   compileRange,
@@ -78,26 +78,31 @@ export interface BatchGraph {
  * code. At construction it records `capacity` sample slots (inputs, then the
  * model's forward pass; every slot alike) and compiles slot 0's subgraph.
  * Each batch then writes its samples into the first slots, runs the compiled
- * forward program at each slot's offset, records only the loss over those
- * slots (a few nodes per sample; the labels may change every batch), and
- * backpropagates through the loss with the interpreter and through the
+ * forward program at each slot's offset, sets the loss's label constants,
+ * runs the loss, and backpropagates through the loss and then through the
  * slots with the compiled backward program, last slot first. Values and
  * gradients are bit-identical to recording the same batch with
  * {@linkcode MLP.record} and calling `tape.backward(root)`: the same
  * formulas run in the same order.
  *
  * A regularisation term of the parameters alone (L2) is recorded once,
- * after the slots, replayed each batch and added last to the loss, as the
- * recorded step adds it. Its backward pass still runs before the slots', so
- * the recorded order.
+ * after the slots, compiled, run each batch and added last to the loss, as
+ * the recorded step adds it. Its backward pass runs after the loss's and
+ * before the slots', the recorded order.
  *
- * The loss over a batch is recorded once per batch size when the labels
- * enter it only as constants, one sample's label at a time (as in every loss
- * `fit` knows: one-hot rows, ±1 signs): probing records it with each sample
- * set to each class, finds the constants each sample's label sets, and
- * checks the prediction on one more labelling. Later batches of that size
- * write their labels' constants and replay the loss: the same nodes and
- * values a fresh recording would give. Any other loss is recorded per batch.
+ * The loss over a batch is recorded once per batch size (for up to four
+ * sizes, kept on the tape) when the labels enter it only as constants, one
+ * sample's label at a time (as in every loss `fit` knows: one-hot rows, ±1
+ * signs): probing records it with each sample set to each class, finds the
+ * constants each sample's label sets, and checks the prediction on one more
+ * labelling. Later batches of that size write their labels' constants and
+ * run the loss again: the same nodes and values a fresh recording would
+ * give. When the loss is one block of alike nodes per sample, reading only
+ * that sample's outputs, and a few nodes over the blocks (hinge,
+ * cross-entropy, bce: the mean of per-sample terms), one program compiled
+ * from sample 0's block runs every block, linked to its sample's slot;
+ * otherwise (mse, a batch of one) the interpreter replays the loss. Any
+ * other loss is recorded per batch.
  */
 export class MiniBatchStep {
   /** The most samples a batch may have. */
