@@ -266,23 +266,11 @@ export class MiniBatchStep {
     const tape = this.tape, from = table.start, end = table.end;
     if (count < 2 || (this.reg && !this.regProgram)) return null;
     const slots = this.firstSample, size = this.sampleSize;
-    const slotsEnd = slots + this.capacity * size;
-    // Which sample each loss node depends on: -1 none, -2 several.
-    const owner = new Int32Array(end - from);
+    const owner = this.owners(from, end);
     let firstOfOne = -1;
     let lastOfZero = -1;
     for (let i = from; i < end; i++) {
-      let who = -1;
-      for (const j of tape.inputsOf(i)) {
-        const w = j >= from
-          ? owner[j - from]
-          : j >= slots && j < slotsEnd
-          ? Math.floor((j - slots) / size)
-          : -1;
-        if (w === -1 || w === who) continue;
-        who = who === -1 ? w : -2;
-      }
-      owner[i - from] = who;
+      const who = owner[i - from];
       if (who === 1 && firstOfOne < 0) firstOfOne = i;
       if (who === 0 && firstOfOne < 0) lastOfZero = i;
     }
@@ -318,6 +306,30 @@ export class MiniBatchStep {
     return null;
   }
 
+  /**
+   * Which sample each node of `[from, end)` (a loss) depends on, through
+   * its inputs: the slot's index, -1 for none (constants), -2 for several.
+   */
+  private owners(from: number, end: number): Int32Array {
+    const tape = this.tape, slots = this.firstSample, size = this.sampleSize;
+    const slotsEnd = slots + this.capacity * size;
+    const owner = new Int32Array(end - from);
+    for (let i = from; i < end; i++) {
+      let who = -1;
+      for (const j of tape.inputsOf(i)) {
+        const w = j >= from
+          ? owner[j - from]
+          : j >= slots && j < slotsEnd
+          ? Math.floor((j - slots) / size)
+          : -1;
+        if (w === -1 || w === who) continue;
+        who = who === -1 ? w : -2;
+      }
+      owner[i - from] = who;
+    }
+    return owner;
+  }
+
   /** Records the loss over the samples' outputs after the slots. */
   private recordTail(outputs: Int32Array, labels: readonly number[]): number {
     const tape = this.tape;
@@ -344,7 +356,7 @@ export class MiniBatchStep {
     labels: number[],
   ): TailTable | undefined {
     const tape = this.tape, classes = this.classes, count = outputs.length;
-    if (classes < 2 || count * (classes - 1) > 4096) return undefined;
+    if (classes < 2 || count * classes * classes > 1 << 21) return undefined;
     const from = this.scratch;
     tape.rewind(from);
     const poolStart = tape.poolSize;
@@ -370,31 +382,41 @@ export class MiniBatchStep {
     };
     const isConstant = (i: number) =>
       tape.op[i] === Op.Const || tape.op[i] === Op.Leaf;
-    const owner = new Int32Array(end - from).fill(-1);
+    // A constant belongs to the sample whose nodes read it (-2: several).
+    const owner = this.owners(from, end);
+    const unread = -3;
+    const constantOwner = new Int32Array(end - from).fill(unread);
+    for (let i = from; i < end; i++) {
+      if (isConstant(i)) continue;
+      for (const j of tape.inputsOf(i)) {
+        if (j < from || !isConstant(j)) continue;
+        const k = j - from, o = owner[i - from];
+        const before = constantOwner[k];
+        constantOwner[k] = before === unread || before === o ? o : -2;
+      }
+    }
+    // Every sample set to class c at once: each changed constant goes to
+    // its sample (the check labelling below catches labels that interact).
     const byNode = new Map<number, Float64Array>();
     for (let c = 1; c < classes; c++) {
-      for (let s = 0; s < count; s++) {
-        const labels = zeros.slice();
-        labels[s] = c;
-        if (this.recordTail(outputs, labels) !== root || !same()) {
-          return undefined;
+      const labels = zeros.map(() => c);
+      if (this.recordTail(outputs, labels) !== root || !same()) {
+        return undefined;
+      }
+      for (let i = from; i < end; i++) {
+        const k = i - from;
+        if (!isConstant(i) || Object.is(tape.data[i], base[k])) continue;
+        if (constantOwner[k] < 0) return undefined;
+        let values = byNode.get(i);
+        if (values === undefined) {
+          values = new Float64Array(classes).fill(base[k]);
+          byNode.set(i, values);
         }
-        for (let i = from; i < end; i++) {
-          const k = i - from;
-          if (!isConstant(i) || Object.is(tape.data[i], base[k])) continue;
-          if (owner[k] !== -1 && owner[k] !== s) return undefined;
-          owner[k] = s;
-          let values = byNode.get(i);
-          if (values === undefined) {
-            values = new Float64Array(classes).fill(base[k]);
-            byNode.set(i, values);
-          }
-          values[c] = tape.data[i];
-        }
+        values[c] = tape.data[i];
       }
     }
     const positions: number[][] = Array.from({ length: count }, () => []);
-    for (const i of byNode.keys()) positions[owner[i - from]].push(i);
+    for (const i of byNode.keys()) positions[constantOwner[i - from]].push(i);
     const table: TailTable = {
       start: from,
       root,
