@@ -289,8 +289,8 @@ ${backward.join("\n")}
   for (const run of runs) longest = Math.max(longest, run.count);
   const program = make(
     tape,
-    unaryForwardInline,
-    unaryDerivativeInline,
+    unaryForward,
+    unaryDerivative,
     binaryForward,
     binaryDerivativeA,
     binaryDerivativeB,
@@ -300,20 +300,68 @@ ${backward.join("\n")}
   return { source, forward: program.forward, backward: program.backward };
 }
 
-// V8 does not inline the unary ops' whole switch into generated code, and a
-// call per activation cost about 15% of a small MLP's compiled forward pass.
-// ReLU, the usual hidden activation, is tested first in these small wrappers
-// (which V8 inlines in small programs, folding the literal op code): the
-// rules of `unaryValue` and `unarySlope` in ops.ts, as `unaryForwardRange`
-// there does for ReLU. A layer's ReLU derivatives are written out in the
-// backward pass (large programs exhaust V8's inlining budget): that rule too.
-function unaryForwardInline(op: number, x: number): number {
-  return op === Op.Relu ? (x < 0 ? 0 : x) : unaryForward(op, x);
+// The ops whose rules are one expression, written into generated code as
+// that expression: V8 does not inline the ops' switches (unaryValue,
+// binarySlope… in ops.ts) there once a program has a few calls, and a call
+// per node cost about 15% of a small MLP's forward pass and 7% of a
+// mini-batch step. These are ops.ts's formulas, operand for operand;
+// compile_test checks each against the interpreter on signed zeros,
+// infinities and NaN. Each is parenthesised, to be an operand as it is.
+// Other ops call ops.ts (U, UD, B, BA, BB).
+interface UnaryCode {
+  value(x: string): string;
+  slope(x: string, y: string): string;
 }
 
-function unaryDerivativeInline(op: number, x: number, y: number): number {
-  return op === Op.Relu ? (x > 0 ? 1 : 0) : unaryDerivative(op, x, y);
+const UNARY_CODE: { [op: number]: UnaryCode } = {
+  [Op.Neg]: { value: (x) => `(-${x})`, slope: () => "-1" },
+  [Op.Exp]: { value: (x) => `Math.exp(${x})`, slope: (_, y) => y },
+  [Op.Log]: { value: (x) => `Math.log(${x})`, slope: (x) => `(1 / ${x})` },
+  [Op.Tanh]: {
+    value: (x) => `Math.tanh(${x})`,
+    slope: (_, y) => `(1 - ${y} * ${y})`,
+  },
+  [Op.Relu]: {
+    value: (x) => `(${x} < 0 ? 0 : ${x})`,
+    slope: (x) => `(${x} > 0 ? 1 : 0)`,
+  },
+  [Op.Sqrt]: {
+    value: (x) => `Math.sqrt(${x})`,
+    slope: (_, y) => `(0.5 / ${y})`,
+  },
+  [Op.Abs]: {
+    value: (x) => `Math.abs(${x})`,
+    slope: (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`,
+  },
+};
+
+interface BinaryCode {
+  value(a: string, b: string): string;
+  /** ∂/∂a and ∂/∂b from `x` (a), `y` (b) and the output. */
+  slopeA: string;
+  slopeB: string;
 }
+
+const BINARY_CODE: { [op: number]: BinaryCode } = {
+  [Op.Add]: { value: (a, b) => `(${a} + ${b})`, slopeA: "1", slopeB: "1" },
+  [Op.Sub]: { value: (a, b) => `(${a} - ${b})`, slopeA: "1", slopeB: "-1" },
+  [Op.Mul]: { value: (a, b) => `(${a} * ${b})`, slopeA: "y", slopeB: "x" },
+  [Op.Div]: {
+    value: (a, b) => `(${a} / ${b})`,
+    slopeA: "(1 / y)",
+    slopeB: "(-x / (y * y))",
+  },
+  [Op.Max]: {
+    value: (a, b) => `Math.max(${a}, ${b})`,
+    slopeA: "(x >= y ? 1 : 0)",
+    slopeB: "(x >= y ? 0 : 1)",
+  },
+  [Op.Min]: {
+    value: (a, b) => `Math.min(${a}, ${b})`,
+    slopeA: "(x <= y ? 1 : 0)",
+    slopeB: "(x <= y ? 0 : 1)",
+  },
+};
 
 /**
  * Where a compiled range's inputs are: from `from` on, inside it (moved by
@@ -467,7 +515,10 @@ function emitForward(tape: Tape, f: Frame, run: Run): string {
   if (arity === Arity.Unary) {
     return loop(run, [
       `const i = ${i};`,
-      `d[i] = U(${opRef(op)}, d[${ref(f, run, 0)}]);`,
+      `d[i] = ${
+        UNARY_CODE[op]?.value(`d[${ref(f, run, 0)}]`) ??
+          `U(${opRef(op)}, d[${ref(f, run, 0)}])`
+      };`,
       `gr[i] = 0;`,
     ], false);
   }
@@ -475,7 +526,10 @@ function emitForward(tape: Tape, f: Frame, run: Run): string {
     const a = ref(f, run, 0), b = ref(f, run, 1);
     return loop(run, [
       `const i = ${i};`,
-      `d[i] = B(${opRef(op)}, d[${a}], d[${b}]);`,
+      `d[i] = ${
+        BINARY_CODE[op]?.value(`d[${a}]`, `d[${b}]`) ??
+          `B(${opRef(op)}, d[${a}], d[${b}])`
+      };`,
       `gr[i] = 0;`,
     ], false);
   }
@@ -614,9 +668,10 @@ function emitBackward(
       ...head,
       guard,
       `const a = ${a};`,
-      op === Op.Relu
-        ? `gr[a] += g * (d[a] > 0 ? 1 : 0);`
-        : `gr[a] += g * UD(${opRef(op)}, d[a], d[i]);`,
+      `gr[a] += g * ${
+        UNARY_CODE[op]?.slope("d[a]", "d[i]") ??
+          `UD(${opRef(op)}, d[a], d[i])`
+      };`,
     ], true);
   }
   if (arity === Arity.Binary) {
@@ -627,8 +682,11 @@ function emitBackward(
       `const x = d[a], y = d[b], out = d[i];`,
     ];
     const name = opRef(op);
-    if (need[run.refs[0]]) body.push(`gr[a] += g * BA(${name}, x, y, out);`);
-    if (need[run.refs[1]]) body.push(`gr[b] += g * BB(${name}, x, y, out);`);
+    const code = BINARY_CODE[op];
+    const slopeA = code?.slopeA ?? `BA(${name}, x, y, out)`;
+    const slopeB = code?.slopeB ?? `BB(${name}, x, y, out)`;
+    if (need[run.refs[0]]) body.push(`gr[a] += g * ${slopeA};`);
+    if (need[run.refs[1]]) body.push(`gr[b] += g * ${slopeB};`);
     return loop(run, body, true);
   }
   if (op === Op.DotRange) {

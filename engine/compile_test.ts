@@ -501,3 +501,63 @@ Deno.test("compileRange() rejects linked inputs outside [0, from)", () => {
     "Linked inputs must satisfy 0 <= start <= end <= from 1, got [1, 0)",
   );
 });
+
+Deno.test("compileRange() computes every unary and binary op like the interpreter on signed zeros, infinities and NaN", () => {
+  const values = [0, -0, 1, -1, 2.5, -3, 1e-310, Infinity, -Infinity, NaN];
+  const unary = [
+    Op.Neg,
+    Op.Exp,
+    Op.Log,
+    Op.Tanh,
+    Op.Relu,
+    Op.Sigmoid,
+    Op.Sqrt,
+    Op.Abs,
+    Op.Softplus,
+  ];
+  const binary = [Op.Add, Op.Sub, Op.Mul, Op.Div, Op.Pow, Op.Max, Op.Min];
+  const cases: { op: number; inputs: number[] }[] = [];
+  for (const op of unary) {
+    for (const v of values) cases.push({ op, inputs: [v] });
+  }
+  for (const op of binary) {
+    for (const a of values) {
+      for (const b of values) cases.push({ op, inputs: [a, b] });
+    }
+  }
+  const build = (op: number, arity: number) => {
+    const tape = new Tape();
+    const scale = tape.leaf(-1.5);
+    const first = tape.size;
+    const xs = Array.from({ length: arity }, () => tape.leaf(0.25));
+    const y = arity === 1
+      ? tape.unary(op, xs[0])
+      : tape.binary(op, xs[0], xs[1]);
+    tape.binary(Op.Mul, y, scale);
+    const root = tape.sum([tape.size - 1]);
+    const layout = {
+      firstSample: first,
+      sampleSize: root - first,
+      samples: 1,
+      root,
+    };
+    return { tape, xs, layout };
+  };
+  for (const { op, inputs } of cases) {
+    const a = build(op, inputs.length), b = build(op, inputs.length);
+    const step = new CompiledStep(b.tape, b.layout);
+    inputs.forEach((v, k) => {
+      a.tape.data[a.xs[k]] = v;
+      b.tape.data[b.xs[k]] = v;
+    });
+    a.tape.replay(a.layout.firstSample);
+    a.tape.backward(a.layout.root);
+    step.forward();
+    step.backward();
+    for (let i = 0; i < a.tape.size; i++) {
+      const where = `op ${op} on ${inputs.map(String)}, node ${i}`;
+      assert.ok(Object.is(b.tape.data[i], a.tape.data[i]), `data, ${where}`);
+      assert.ok(Object.is(b.tape.grad[i], a.tape.grad[i]), `grad, ${where}`);
+    }
+  }
+});
