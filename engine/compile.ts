@@ -719,13 +719,28 @@ function emitBackward(
     if (bias >= 0 && need[bias] && !descendB) {
       body.push(`gr[${ref(f, run, 2)}] += g;`);
     }
-    if (wNeed === Need.All && !descendW) {
+    const fused = wNeed === Need.All && !descendW && xNeed === Need.All &&
+      n > 4 && rangesMeetWhole(run, n);
+    if (
+      fused && run.refs[0] === run.refs[1] && run.strides[0] === run.strides[1]
+    ) {
+      // A dot of a range with itself (an L2 term): both terms of each
+      // weight in one pass, in their order.
+      body.push(
+        `for (let k = 0; k < ${n}; k++) { const v = g * d[w + k]; gr[w + k] = gr[w + k] + v + v; }`,
+      );
+    } else if (fused) {
+      body.push(
+        `for (let k = 0; k < ${n}; k++) { gr[w + k] += g * d[x + k]; gr[x + k] += g * d[w + k]; }`,
+      );
+    }
+    if (wNeed === Need.All && !descendW && !fused) {
       body.push(...dotTerms(n, "gr[w + K] += g * d[x + K];"));
     }
     if (wNeed === Need.Some) {
       body.push(...dotTerms(n, "if (need[w + K]) gr[w + K] += g * d[x + K];"));
     }
-    if (xNeed === Need.All) {
+    if (xNeed === Need.All && !fused) {
       body.push(...dotTerms(n, "gr[x + K] += g * d[w + K];"));
     }
     if (xNeed === Need.Some) {
@@ -762,6 +777,19 @@ function emitBackward(
     }
   }
   return loop(run, lines, true);
+}
+
+/**
+ * Whether each dot's weights and inputs are the same nodes or apart: then
+ * one loop can add both gradients of each term, each node's in its order.
+ */
+function rangesMeetWhole(run: Run, n: number): boolean {
+  for (let j = 0; j < run.count; j++) {
+    const gap = run.refs[0] + run.strides[0] * j -
+      (run.refs[1] + run.strides[1] * j);
+    if (gap !== 0 && Math.abs(gap) < n) return false;
+  }
+  return true;
 }
 
 /** Whether a dot of the run reads a leaf of the descent block. */
