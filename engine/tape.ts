@@ -11,6 +11,8 @@ import {
   binaryDerivativeA,
   binaryDerivativeB,
   binaryForward,
+  denseBackward4,
+  denseForward,
   naryBackward,
   naryForward,
   naryInputs,
@@ -1138,6 +1140,15 @@ export class Tape {
       const g = grad[i];
       if (g === 0) continue;
       if (arity === NARY) {
+        // Four neurons of a dense layer at once where they are (the same
+        // result as one at a time).
+        if (
+          op === Op.DotRange && i - 3 >= low &&
+          denseBackward4(i, opCodes, arg0, arg1, data, grad, need, pool)
+        ) {
+          i -= 3;
+          continue;
+        }
         naryBackward(op, g, data, grad, need, pool, arg0[i], arg1[i]);
       } else if (arity === UNARY) {
         const a = arg0[i];
@@ -1369,48 +1380,4 @@ function copyInto<
 ): T {
   target.set(source.subarray(0, n));
   return target;
-}
-
-/**
- * The values of a dense layer's dots: `data[out + j] = data[b_j] +
- * Σ_k data[w_j + k]·data[x + k]`, summed in `k` order from the bias (from 0
- * without one) exactly as one dot at a time would. Four neurons share each
- * pass over the inputs: four independent sums keep the adder busy where one
- * sum would wait on each addition, and every input is loaded once for four.
- */
-function denseForward(
-  data: Float64Array,
-  weightStart: number,
-  stride: number,
-  x: number,
-  n: number,
-  count: number,
-  biasOffset: number,
-  out: number,
-): void {
-  let j = 0;
-  for (; j + 4 <= count; j += 4) {
-    const w0 = weightStart + j * stride, w1 = w0 + stride;
-    const w2 = w1 + stride, w3 = w2 + stride;
-    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    if (biasOffset >= 0) {
-      t0 = data[w0 + biasOffset], t1 = data[w1 + biasOffset];
-      t2 = data[w2 + biasOffset], t3 = data[w3 + biasOffset];
-    }
-    for (let k = 0; k < n; k++) {
-      const xk = data[x + k];
-      t0 += data[w0 + k] * xk;
-      t1 += data[w1 + k] * xk;
-      t2 += data[w2 + k] * xk;
-      t3 += data[w3 + k] * xk;
-    }
-    data[out + j] = t0, data[out + j + 1] = t1;
-    data[out + j + 2] = t2, data[out + j + 3] = t3;
-  }
-  for (; j < count; j++) {
-    const w = weightStart + j * stride;
-    let total = biasOffset >= 0 ? data[w + biasOffset] : 0;
-    for (let k = 0; k < n; k++) total += data[w + k] * data[x + k];
-    data[out + j] = total;
-  }
 }
