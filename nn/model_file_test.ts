@@ -355,3 +355,24 @@ Deno.test("parseModel() bounds how deeply meta nests, instead of overflowing the
     );
   }
 });
+
+Deno.test("MLP.meta keeps a __proto__ key as data, through a model file and back", () => {
+  const model = new MLP(1, [1], { tape: new Tape(), parameters: [1, 0] });
+  const meta = JSON.parse('{"__proto__": {"polluted": true}, "note": "x"}');
+  model.meta = meta;
+  const copy = model.meta as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(copy), Object.prototype);
+  assert.equal((copy as { polluted?: boolean }).polluted, undefined);
+  assert.deepEqual(Object.keys(copy), ["__proto__", "note"]);
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(copy, "__proto__")?.value,
+    { polluted: true },
+  );
+  const text = JSON.stringify(model);
+  assert.match(text, /"__proto__":\{"polluted":true\}/);
+  const back = MLP.fromJSON(JSON.parse(text), { tape: new Tape() });
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(back.meta, "__proto__")?.value,
+    { polluted: true },
+  );
+});
