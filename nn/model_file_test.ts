@@ -357,6 +357,25 @@ Deno.test("parseModel() bounds how deeply meta nests, instead of overflowing the
 });
 
 Deno.test("MLP.meta keeps a __proto__ key as data, through a model file and back", () => {
+  // Node and browsers have the __proto__ accessor that Deno removes: put it
+  // back for this test, so that an assignment would set the prototype.
+  Object.defineProperty(Object.prototype, "__proto__", {
+    get(this: object) {
+      return Object.getPrototypeOf(this);
+    },
+    set(this: object, proto: object | null) {
+      Object.setPrototypeOf(this, proto);
+    },
+    configurable: true,
+  });
+  try {
+    metaKeepsProtoKey();
+  } finally {
+    delete (Object.prototype as { __proto__?: unknown }).__proto__;
+  }
+});
+
+function metaKeepsProtoKey(): void {
   const model = new MLP(1, [1], { tape: new Tape(), parameters: [1, 0] });
   const meta = JSON.parse('{"__proto__": {"polluted": true}, "note": "x"}');
   model.meta = meta;
@@ -375,4 +394,4 @@ Deno.test("MLP.meta keeps a __proto__ key as data, through a model file and back
     Object.getOwnPropertyDescriptor(back.meta, "__proto__")?.value,
     { polluted: true },
   );
-});
+}
