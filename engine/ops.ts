@@ -808,6 +808,8 @@ function dotRangeWeightsBackward(
  * @param count Number of neurons.
  * @param biasOffset Bias index relative to each neuron's first weight, or -1.
  * @param out Where neuron 0's value goes; the others follow it.
+ * @param relu Where the ReLUs of the values go (`count` of them, as
+ * {@linkcode unaryForwardRange} with `Op.Relu` would write them), or -1.
  *
  * @example
  * ```ts
@@ -817,6 +819,11 @@ function dotRangeWeightsBackward(
  * const data = new Float64Array([1, 2, 0.5, 3, 4, -1, 10, 20, 0, 0]);
  * denseForward(data, 0, 3, 6, 2, 2, 2, 8);
  * assert.deepEqual([data[8], data[9]], [50.5, 109]);
+ * data[0] = -10; // neuron 0: 0.5 - 100 + 40
+ * const out = new Float64Array(12);
+ * out.set(data);
+ * denseForward(out, 0, 3, 6, 2, 2, 2, 8, 10);
+ * assert.deepEqual([...out.subarray(8)], [-59.5, 109, 0, 109]);
  * ```
  */
 export function denseForward(
@@ -828,6 +835,7 @@ export function denseForward(
   count: number,
   biasOffset: number,
   out: number,
+  relu = -1,
 ): void {
   let j = 0;
   for (; j + 4 <= count; j += 4) {
@@ -847,12 +855,19 @@ export function denseForward(
     }
     data[out + j] = t0, data[out + j + 1] = t1;
     data[out + j + 2] = t2, data[out + j + 3] = t3;
+    if (relu >= 0) {
+      // unaryValue's relu, while the sums are in registers.
+      data[relu + j] = t0 < 0 ? 0 : t0, data[relu + j + 1] = t1 < 0 ? 0 : t1;
+      data[relu + j + 2] = t2 < 0 ? 0 : t2,
+        data[relu + j + 3] = t3 < 0 ? 0 : t3;
+    }
   }
   for (; j < count; j++) {
     const w = weightStart + j * stride;
     let total = biasOffset >= 0 ? data[w + biasOffset] : 0;
     for (let k = 0; k < n; k++) total += data[w + k] * data[x + k];
     data[out + j] = total;
+    if (relu >= 0) data[relu + j] = total < 0 ? 0 : total;
   }
 }
 
@@ -908,10 +923,10 @@ export function denseBackward4(
   pool: Int32Array,
 ): boolean {
   const low = i - 3, n = arg1[i];
-  if (low < 0) return false;
+  if (low < 0 || pool[arg0[i] + DR_NEED] >> 2 !== NEED_ALL) return false;
   const x = pool[arg0[i] + DR_INPUTS];
   if (x + n > low) return false;
-  for (let j = low; j <= i; j++) {
+  for (let j = i; j >= low; j--) {
     const p = arg0[j];
     if (
       ops[j] !== DOT_RANGE || arg1[j] !== n || need[j] === 0 ||

@@ -535,6 +535,7 @@ export class Tape {
       count,
       biasOffset,
       first,
+      activation === Op.Relu ? first + count : -1,
     );
     let counted = needCount[first];
     for (let j = 0; j < count; j++) {
@@ -558,7 +559,9 @@ export class Tape {
     if (activation !== -1) {
       // The activations in the same call: nodes first + count + j.
       const acts = first + count;
-      unaryForwardRange(activation, data, first, acts, count);
+      if (activation !== Op.Relu) {
+        unaryForwardRange(activation, data, first, acts, count);
+      }
       for (let j = 0; j < count; j++) {
         const a = first + j, i = acts + j;
         const needs = need[a];
