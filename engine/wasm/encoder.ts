@@ -408,6 +408,10 @@ export class Body {
   f32x4Add(): this {
     return this.simd(0xe4);
   }
+  /** `f32x4.sub`. @returns This body. */
+  f32x4Sub(): this {
+    return this.simd(0xe5);
+  }
   /** `f32x4.mul`. @returns This body. */
   f32x4Mul(): this {
     return this.simd(0xe6);
@@ -415,6 +419,10 @@ export class Body {
   /** `f64x2.add`. @returns This body. */
   f64x2Add(): this {
     return this.simd(0xf0);
+  }
+  /** `f64x2.sub`. @returns This body. */
+  f64x2Sub(): this {
+    return this.simd(0xf1);
   }
   /** `f64x2.mul`. @returns This body. */
   f64x2Mul(): this {

@@ -38,6 +38,7 @@ import { checkStepLayout } from "../_step_layout.ts";
 import {
   Body,
   encodeModule,
+  type FuncDef,
   type FuncImport,
   relaxedSimdAvailable,
   simdAvailable,
@@ -57,6 +58,23 @@ export interface WasmStepOptions {
    * `false` forces plain SIMD multiply then add.
    */
   relaxed?: boolean;
+  /**
+   * Sample-relative offsets of the nodes that code after the samples reads
+   * (the outputs a loss is recorded over): {@linkcode WasmStep.forwardSamples}
+   * copies them to the tape and {@linkcode WasmStep.backwardSamples} reads
+   * their gradients from it. Default: the sample nodes the nodes after the
+   * samples, up to the root, read.
+   */
+  outputs?: readonly number[];
+  /**
+   * A contiguous block of parameters (nodes before the samples) the module
+   * keeps as its own: loaded once from the tape
+   * ({@linkcode WasmStep.loadParameters}), updated in the module's memory by
+   * {@linkcode WasmStep.descend} and written back to the tape only when
+   * {@linkcode WasmStep.storeParameters} is called. Their gradients stay in
+   * the module too. In float32 the copy is float32.
+   */
+  parameters?: { start: number; count: number };
 }
 
 /**
@@ -194,12 +212,19 @@ export class WasmStep {
   readonly denseMacs: number;
   private readonly data: Float64Array | Float32Array;
   private readonly grad: Float64Array | Float32Array;
-  private readonly run: { forward(n: number): void; backward(n: number): void };
+  private readonly run: {
+    forward(n: number): void;
+    backward(n: number): void;
+    descend?(lr: number, twoAlpha: number): number;
+    norm?(): number;
+  };
   private readonly shared: [number, number][];
   private readonly sampleLeaves: Int32Array;
   private readonly tailInputs: Int32Array;
   private readonly tailStart: number;
   private readonly samples: number;
+  private readonly resident?: { start: number; count: number };
+  private norm = 0;
 
   /**
    * Checks the layout and the ops, and compiles the module.
@@ -246,7 +271,27 @@ export class WasmStep {
     const relaxed = (options.relaxed ?? true) && relaxedSimdAvailable();
     const from = firstSample, to = firstSample + sampleSize;
     const runs = findRuns(tape, from, to);
-    const shared = sharedRanges(tape, from, to);
+    const resident = options.parameters;
+    if (resident !== undefined) {
+      const { start, count } = resident;
+      if (
+        !Number.isInteger(start) || !Number.isInteger(count) || start < 0 ||
+        count < 1 || start + count > firstSample
+      ) {
+        throw new RangeError(
+          `Resident parameters must be a block of nodes before the samples (from ${firstSample}), got start ${start} count ${count}`,
+        );
+      }
+    }
+    // Shared nodes the module owns are not copied in every step.
+    const shared = sharedRanges(tape, from, to).flatMap(([a, b]) => {
+      if (resident === undefined) return [[a, b]] as [number, number][];
+      const s = resident.start, e = s + resident.count;
+      const out: [number, number][] = [];
+      if (a < s) out.push([a, Math.min(b, s)]);
+      if (b > e) out.push([Math.max(a, e), b]);
+      return out;
+    });
     const memEnd = end;
     const E = precision === "float64" ? 8 : 4;
     const gradBase = Math.ceil((memEnd * E) / 16) * 16 + 16;
@@ -274,12 +319,19 @@ export class WasmStep {
       type: { params: [I32, I32, I32, I32, I32], results: [] },
     });
     const type = { params: [I32], results: [] };
+    const functions: FuncDef[] = [
+      { type, locals: LOCALS, body: forward, export: "forward" },
+      { type, locals: LOCALS, body: backward, export: "backward" },
+    ];
+    if (resident !== undefined) {
+      functions.push(
+        descendFunction(resident, E, gradBase, relaxed),
+        normFunction(resident, E),
+      );
+    }
     const bytes = encodeModule({
       imports,
-      functions: [
-        { type, locals: LOCALS, body: forward, export: "forward" },
-        { type, locals: LOCALS, body: backward, export: "backward" },
-      ],
+      functions,
       memoryPages: Math.ceil((2 * gradBase + 16) / 65536),
     });
     // y[o + j] = f(x[a + j]) for j < count in every sample s < n, indices
@@ -341,15 +393,41 @@ export class WasmStep {
     this.sampleLeaves = Int32Array.from(leaves);
     this.tailStart = end;
     this.samples = samples;
-    this.tailInputs = tailInputs(tape, from, end, root);
+    this.tailInputs = options.outputs === undefined
+      ? tailInputs(tape, from, end, root)
+      : sampleOutputs(options.outputs, firstSample, sampleSize, samples);
+    this.resident = resident && { ...resident };
+    if (resident !== undefined) this.loadParameters();
   }
 
   /** Recomputes every value of the step from the current leaves. */
   forward(): void {
-    const tape = this.tape, data = this.data, grad = this.grad;
-    const tapeData = tape.data;
-    const { firstSample, sampleSize, root } = this.layout;
-    const n = this.samples;
+    this.forwardSamples(this.samples);
+    this.tape.replay(this.tailStart, this.layout.root + 1);
+  }
+
+  /**
+   * Backpropagates from the loss. Like {@linkcode Tape.backward}, leaf
+   * gradients accumulate: zero the parameters' gradients first. Resident
+   * parameters keep theirs in the module, for {@linkcode WasmStep.descend}.
+   */
+  backward(): void {
+    const tape = this.tape, outputs = this.tailInputs;
+    for (let k = 0; k < outputs.length; k++) tape.grad[outputs[k]] = 0;
+    tape.backward(this.layout.root, this.tailStart);
+    this.backwardSamples(this.samples);
+  }
+
+  /**
+   * Runs the forward pass of the first `n` samples only (a mini-batch in
+   * fixed slots): copies the shared inputs (but resident parameters) and
+   * the samples' leaves in from the tape, and the outputs out to it.
+   *
+   * @param n How many samples, from the first (at most `layout.samples`).
+   */
+  forwardSamples(n: number): void {
+    const tape = this.tape, data = this.data, tapeData = tape.data;
+    const { firstSample, sampleSize } = this.layout;
     for (const [a, b] of this.shared) {
       for (let i = a; i < b; i++) data[i] = tapeData[i];
     }
@@ -362,34 +440,99 @@ export class WasmStep {
       }
     }
     this.run.forward(n);
-    const outputs = this.tailInputs;
+    const outputs = this.tailInputs, last = firstSample + n * sampleSize;
     for (let k = 0; k < outputs.length; k++) {
       const i = outputs[k];
-      tape.data[i] = data[i];
+      if (i >= last && i < this.tailStart) break;
+      tapeData[i] = data[i];
     }
-    grad.fill(0, firstSample, firstSample + n * sampleSize);
-    this.tape.replay(this.tailStart, root + 1);
+    this.grad.fill(0, firstSample, last);
   }
 
   /**
-   * Backpropagates from the loss. Like {@linkcode Tape.backward}, leaf
-   * gradients accumulate: zero the parameters' gradients first.
+   * Backpropagates through the first `n` samples from the gradients the
+   * tape holds at their outputs (after {@linkcode WasmStep.forwardSamples}
+   * with the same `n`). Gradients of shared inputs are added to the tape's,
+   * but resident parameters' stay in the module.
+   *
+   * @param n How many samples, from the first.
    */
-  backward(): void {
-    const tape = this.tape, grad = this.grad;
+  backwardSamples(n: number): void {
+    const tape = this.tape, grad = this.grad, tapeGrad = tape.grad;
     const outputs = this.tailInputs;
-    for (let k = 0; k < outputs.length; k++) tape.grad[outputs[k]] = 0;
-    tape.backward(this.layout.root, this.tailStart);
+    const last = this.layout.firstSample + n * this.layout.sampleSize;
     for (let k = 0; k < outputs.length; k++) {
       const i = outputs[k];
-      grad[i] = tape.grad[i];
+      if (i >= last && i < this.tailStart) break;
+      grad[i] = tapeGrad[i];
     }
     for (const [a, b] of this.shared) grad.fill(0, a, b);
-    this.run.backward(this.samples);
-    const tapeGrad = tape.grad, need = tape.needsGrad;
+    this.run.backward(n);
+    const need = tape.needsGrad;
     for (const [a, b] of this.shared) {
       for (let i = a; i < b; i++) if (need[i]) tapeGrad[i] += grad[i];
     }
+  }
+
+  /**
+   * Copies the resident parameters from the tape into the module (after
+   * they were changed on the tape), and zeroes their gradients there.
+   *
+   * @throws {Error} When the step has no resident parameters.
+   */
+  loadParameters(): void {
+    const { start, count } = this.residentBlock();
+    const data = this.data, tapeData = this.tape.data;
+    for (let i = start; i < start + count; i++) data[i] = tapeData[i];
+    this.grad.fill(0, start, start + count);
+    this.norm = this.run.norm!();
+  }
+
+  /**
+   * Writes the resident parameters from the module to the tape (widened to
+   * float64 in float32 mode).
+   *
+   * @throws {Error} When the step has no resident parameters.
+   */
+  storeParameters(): void {
+    const { start, count } = this.residentBlock();
+    const data = this.data, tapeData = this.tape.data;
+    for (let i = start; i < start + count; i++) tapeData[i] = data[i];
+  }
+
+  /**
+   * One plain SGD update of the resident parameters in the module, from the
+   * gradients backward passes left there plus an L2 term:
+   * `p -= lr * (g + 2 * alpha * p)`; the gradients are then zeroed.
+   *
+   * @param lr The learning rate.
+   * @param alpha The L2 strength (the loss holds `alpha * Σ p²`).
+   * @throws {Error} When the step has no resident parameters.
+   */
+  descend(lr: number, alpha = 0): void {
+    this.residentBlock();
+    this.norm = this.run.descend!(lr, 2 * alpha);
+  }
+
+  /**
+   * `Σ p²` over the resident parameters as they are now in the module (the
+   * L2 term the loss adds, before its strength).
+   *
+   * @returns The sum of squares.
+   * @throws {Error} When the step has no resident parameters.
+   */
+  squaredNorm(): number {
+    this.residentBlock();
+    return this.norm;
+  }
+
+  private residentBlock(): { start: number; count: number } {
+    if (this.resident === undefined) {
+      throw new Error(
+        "This WasmStep keeps no parameters of its own; pass options.parameters",
+      );
+    }
+    return this.resident;
   }
 
   /**
@@ -401,6 +544,171 @@ export class WasmStep {
     const { firstSample, sampleSize } = this.layout;
     const end = firstSample + this.samples * sampleSize;
     for (let i = firstSample; i < end; i++) this.tape.data[i] = this.data[i];
+  }
+}
+
+/** Absolute indices of every sample's output nodes, ascending. */
+function sampleOutputs(
+  offsets: readonly number[],
+  firstSample: number,
+  sampleSize: number,
+  samples: number,
+): Int32Array {
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b);
+  for (const o of sorted) {
+    if (!Number.isInteger(o) || o < 0 || o >= sampleSize) {
+      throw new RangeError(
+        `Output offsets must be integers from 0 to ${sampleSize - 1}, got ${o}`,
+      );
+    }
+  }
+  const out = new Int32Array(sorted.length * samples);
+  for (let s = 0; s < samples; s++) {
+    sorted.forEach((o, k) => {
+      out[s * sorted.length + k] = firstSample + s * sampleSize + o;
+    });
+  }
+  return out;
+}
+
+/**
+ * `descend(lr, twoAlpha) → Σp²`: p -= lr·(g + twoAlpha·p), g = 0 over the
+ * resident block, vectorised, returning the new sum of squares.
+ */
+function descendFunction(
+  block: { start: number; count: number },
+  E: number,
+  gradBase: number,
+  relaxed: boolean,
+): FuncDef {
+  const b = new Body(), f32 = E === 4, L = 16 / E;
+  const LR = 0, TA = 1, P = 2, ACC = 3, XS = 4, GS = 5;
+  const VLR = 6, VTA = 7, VACC = 8, VW = 9, VG = 10;
+  const vec = block.count - (block.count % L);
+  const base = block.start * E;
+  const splat = () => f32 ? b.f32DemoteF64().f32x4Splat() : b.f64x2Splat();
+  const vmul = () => f32 ? b.f32x4Mul() : b.f64x2Mul();
+  const vadd = () => f32 ? b.f32x4Add() : b.f64x2Add();
+  const vsub = () => f32 ? b.f32x4Sub() : b.f64x2Sub();
+  b.localGet(LR);
+  splat();
+  b.localSet(VLR).localGet(TA);
+  splat();
+  b.localSet(VTA).f64Const(0);
+  splat();
+  b.localSet(VACC).f64Const(0).localSet(ACC);
+  if (vec > 0) {
+    b.i32Const(base).localSet(P).loop();
+    b.localGet(P).v128Load(0).localSet(VW);
+    // g += twoAlpha · p
+    b.localGet(VTA).localGet(VW);
+    if (relaxed) {
+      b.localGet(P).v128Load(gradBase);
+      if (f32) b.f32x4RelaxedMadd();
+      else b.f64x2RelaxedMadd();
+    } else {
+      vmul();
+      b.localGet(P).v128Load(gradBase);
+      vadd();
+    }
+    b.localSet(VG);
+    // p -= lr · g, as the optimizer's statement (no fusing)
+    b.localGet(VW).localGet(VLR).localGet(VG);
+    vmul();
+    vsub();
+    b.localTee(VW);
+    b.localGet(P).localGet(VW).v128Store(0);
+    b.localGet(P).f64Const(0);
+    splat();
+    b.v128Store(gradBase);
+    b.localGet(VW);
+    vmul();
+    b.localGet(VACC);
+    vadd();
+    b.localSet(VACC);
+    b.localGet(P).i32Const(16).i32Add().localTee(P)
+      .i32Const(base + vec * E).i32LtS().brIf(0).end();
+  }
+  const load = (off: number) => {
+    b.i32Const(0);
+    if (f32) b.f32Load(off).f64PromoteF32();
+    else b.f64Load(off);
+  };
+  const store = (off: number, value: () => void) => {
+    b.i32Const(0);
+    value();
+    if (f32) b.f32DemoteF64().f32Store(off);
+    else b.f64Store(off);
+  };
+  for (let k = vec; k < block.count; k++) {
+    const off = base + k * E;
+    load(off);
+    b.localSet(XS);
+    load(gradBase + off);
+    b.localGet(TA).localGet(XS).f64Mul().f64Add().localSet(GS);
+    store(
+      off,
+      () => b.localGet(XS).localGet(LR).localGet(GS).f64Mul().f64Sub(),
+    );
+    store(gradBase + off, () => b.f64Const(0));
+    load(off);
+    b.localTee(XS).localGet(XS).f64Mul().localGet(ACC).f64Add().localSet(ACC);
+  }
+  sumLanes(b, VACC, f32);
+  b.localGet(ACC).f64Add();
+  return {
+    type: { params: [F64, F64], results: [F64] },
+    locals: [I32, F64, F64, F64, V128, V128, V128, V128, V128],
+    body: b,
+    export: "descend",
+  };
+}
+
+/** `norm() → Σp²` over the resident block. */
+function normFunction(
+  block: { start: number; count: number },
+  E: number,
+): FuncDef {
+  const b = new Body(), f32 = E === 4, L = 16 / E;
+  const P = 0, ACC = 1, VACC = 2, VW = 3, XS = 4;
+  const vec = block.count - (block.count % L);
+  const base = block.start * E;
+  b.f64Const(0);
+  if (f32) b.f32DemoteF64().f32x4Splat();
+  else b.f64x2Splat();
+  b.localSet(VACC).f64Const(0).localSet(ACC);
+  if (vec > 0) {
+    b.i32Const(base).localSet(P).loop();
+    b.localGet(P).v128Load(0).localTee(VW).localGet(VW);
+    if (f32) b.f32x4Mul().localGet(VACC).f32x4Add();
+    else b.f64x2Mul().localGet(VACC).f64x2Add();
+    b.localSet(VACC);
+    b.localGet(P).i32Const(16).i32Add().localTee(P)
+      .i32Const(base + vec * E).i32LtS().brIf(0).end();
+  }
+  for (let k = vec; k < block.count; k++) {
+    b.i32Const(0);
+    if (f32) b.f32Load(base + k * E).f64PromoteF32();
+    else b.f64Load(base + k * E);
+    b.localTee(XS).localGet(XS).f64Mul().localGet(ACC).f64Add().localSet(ACC);
+  }
+  sumLanes(b, VACC, f32);
+  b.localGet(ACC).f64Add();
+  return {
+    type: { params: [], results: [F64] },
+    locals: [I32, F64, V128, V128, F64],
+    body: b,
+    export: "norm",
+  };
+}
+
+function sumLanes(b: Body, v: number, f32: boolean): void {
+  const lanes = f32 ? 4 : 2;
+  for (let l = 0; l < lanes; l++) {
+    b.localGet(v);
+    if (f32) b.f32x4ExtractLane(l).f64PromoteF32();
+    else b.f64x2ExtractLane(l);
+    if (l > 0) b.f64Add();
   }
 }
 
