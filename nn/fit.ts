@@ -126,9 +126,9 @@ export const WASM_AUTO_MACS = 256;
  * - `"manual"`: only in {@linkcode Trainer.syncParameters} and
  *   {@linkcode Trainer.close}; between those the model's parameters are
  *   stale (the values at the last sync) and edits to them are ignored until
- *   {@linkcode Trainer.loadParameters}. {@linkcode fit} trains this way and
- *   syncs before each `onStep`/`onEpoch` call, validation and its return,
- *   so its callers never see stale values.
+ *   {@linkcode Trainer.loadParameters}. {@linkcode fit} trains this way
+ *   when it has no `onStep` or `onEpoch` callback (nobody can look before
+ *   it returns), else as `"step"`.
  *
  * Other modes and optimizers update the model's parameters in place every
  * step; there both settings behave alike.
@@ -213,8 +213,8 @@ export interface FitOptions {
   /**
    * For a {@linkcode Trainer} in `"wasm"` mode: when parameters kept in the
    * module are written back to the model (default `"step"`; see
-   * {@linkcode ParameterSync}). {@linkcode fit} ignores it and syncs
-   * whenever its callers can look.
+   * {@linkcode ParameterSync}). {@linkcode fit} ignores it: it syncs every
+   * step when given `onStep` or `onEpoch`, else only at the end.
    */
   parameterSync?: ParameterSync;
   /** Called after every step; return `false` to stop early. */
@@ -811,7 +811,14 @@ export function fit(
   data: Dataset,
   options: FitOptions = {},
 ): FitResult {
-  const trainer = new Trainer(model, data, options);
+  // Without callbacks nobody looks at the model until the end: a wasm
+  // module may keep the parameters until close() writes them back.
+  const watched = options.onStep !== undefined ||
+    options.onEpoch !== undefined;
+  const trainer = new Trainer(model, data, {
+    ...options,
+    parameterSync: watched ? "step" : "manual",
+  });
   const evalEvery = options.evalEvery ?? 10;
   const started = performance.now();
   const losses: number[] = [];

@@ -159,10 +159,12 @@ const F = 10; // f64 locals F … F + 11
 const X = F + 8, Y = F + 9, OUT = F + 10, G = F + 11;
 const V = F + 12; // v128 locals: V … V + 3 accumulators, V + 4 … V + 7 splats
 const WV = V + 8, DW = V + 9;
+// The second neuron of a pair: accumulators or splats, weights, gradients.
+const V2 = V + 10, WV2 = V + 18, DW2 = V + 19;
 const LOCALS = [
   ...Array(9).fill(I32),
   ...Array(12).fill(F64),
-  ...Array(10).fill(V128),
+  ...Array(20).fill(V128),
 ];
 /** Unary ops computed by wasm instructions; the others call JavaScript. */
 const NATIVE_UNARY: readonly number[] = [Op.Neg, Op.Abs, Op.Sqrt, Op.Relu];
@@ -429,7 +431,8 @@ export class WasmStep {
     const tape = this.tape, data = this.data, tapeData = tape.data;
     const { firstSample, sampleSize } = this.layout;
     for (const [a, b] of this.shared) {
-      for (let i = a; i < b; i++) data[i] = tapeData[i];
+      if (b - a > 16) data.set(tapeData.subarray(a, b), a);
+      else for (let i = a; i < b; i++) data[i] = tapeData[i];
     }
     const leaves = this.sampleLeaves;
     for (let s = 0; s < n; s++) {
@@ -482,8 +485,8 @@ export class WasmStep {
    */
   loadParameters(): void {
     const { start, count } = this.residentBlock();
-    const data = this.data, tapeData = this.tape.data;
-    for (let i = start; i < start + count; i++) data[i] = tapeData[i];
+    // set() converts float64 to float32 natively, far faster than a loop.
+    this.data.set(this.tape.data.subarray(start, start + count), start);
     this.grad.fill(0, start, start + count);
     this.norm = this.run.norm!();
   }
@@ -496,8 +499,7 @@ export class WasmStep {
    */
   storeParameters(): void {
     const { start, count } = this.residentBlock();
-    const data = this.data, tapeData = this.tape.data;
-    for (let i = start; i < start + count; i++) tapeData[i] = data[i];
+    this.tape.data.set(this.data.subarray(start, start + count), start);
   }
 
   /**
@@ -932,22 +934,29 @@ class Gen {
     pass(1);
   }
 
-  /** Loops `count` times with PO = j·E, PW += dw, PB += db each pass. */
+  /**
+   * Loops over `count` neurons two at a time (`emit(2)`), then the odd one
+   * (`emit(1)`), with PO = j·E, PW = j·dw, PB = j·db for the first of them:
+   * a pair shares every load of the samples' inputs.
+   */
   private overNeurons(
     count: number,
     steps: { pw: number; pb: number },
-    emit: () => void,
+    emit: (neurons: number) => void,
   ): void {
-    const b = this.body;
+    const b = this.body, pairs = count >> 1;
     b.i32Const(0).localSet(PO).i32Const(0).localSet(PW).i32Const(0)
       .localSet(PB);
-    b.loop();
-    emit();
-    b.localGet(PO).i32Const(this.E).i32Add().localSet(PO);
-    b.localGet(PW).i32Const(steps.pw).i32Add().localSet(PW);
-    b.localGet(PB).i32Const(steps.pb).i32Add().localSet(PB);
-    b.localGet(PO).i32Const(count * this.E).i32LtS().brIf(0);
-    b.end();
+    if (pairs > 0) {
+      b.loop();
+      emit(2);
+      b.localGet(PO).i32Const(2 * this.E).i32Add().localSet(PO);
+      b.localGet(PW).i32Const(2 * steps.pw).i32Add().localSet(PW);
+      b.localGet(PB).i32Const(2 * steps.pb).i32Add().localSet(PB);
+      b.localGet(PO).i32Const(2 * pairs * this.E).i32LtS().brIf(0);
+      b.end();
+    }
+    if (count % 2 === 1) emit(1);
   }
 
   /** [] → [addr]: the address base of ref `k` of an element-wise run. */
@@ -1033,44 +1042,57 @@ class Gen {
     const n = tape.arg1[run.start];
     const [w0, x0, bias0] = run.refs;
     const vec = n - (n % L);
-    this.overNeurons(run.count, {
-      pw: run.strides[0] * E,
-      pb: run.strides[2] * E,
-    }, () => {
-      for (let s = 0; s < blk; s++) b.f64Const(0).f64x2Splat().localSet(V + s);
+    const pw = run.strides[0] * E, pb = run.strides[2] * E;
+    // Accumulator of neuron j (0 or 1 of the pair) and sample s.
+    const acc = (j: number, s: number) => (j === 0 ? V : V2) + s;
+    this.overNeurons(run.count, { pw, pb }, (nb) => {
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          b.f64Const(0).f64x2Splat().localSet(acc(j, s));
+        }
+      }
       if (vec > 0) {
         b.i32Const(0).localSet(PK).loop();
-        b.localGet(PW).localGet(PK).i32Add().v128Load(this.data(w0))
-          .localSet(WV);
+        b.localGet(PW).localGet(PK).i32Add().localTee(PA)
+          .v128Load(this.data(w0)).localSet(WV);
+        if (nb === 2) {
+          b.localGet(PA).v128Load(this.data(w0) + pw).localSet(WV2);
+        }
         b.localGet(BASE).localGet(PK).i32Add().localSet(PX);
         for (let s = 0; s < blk; s++) {
-          this.madd(
-            () => b.localGet(WV),
-            () => b.localGet(PX).v128Load(this.local(x0, s)),
-            () => b.localGet(V + s),
-          );
-          b.localSet(V + s);
+          // The input vector, loaded once for both neurons.
+          b.localGet(PX).v128Load(this.local(x0, s)).localSet(V + 4 + s);
+          for (let j = 0; j < nb; j++) {
+            this.madd(
+              () => b.localGet(j === 0 ? WV : WV2),
+              () => b.localGet(V + 4 + s),
+              () => b.localGet(acc(j, s)),
+            );
+            b.localSet(acc(j, s));
+          }
         }
         b.localGet(PK).i32Const(L * E).i32Add().localTee(PK)
           .i32Const(vec * E).i32LtS().brIf(0).end();
       }
-      for (let s = 0; s < blk; s++) {
-        // out = bias + (lanes + tail), stored at the node.
-        b.localGet(BASE).localGet(PO).i32Add();
-        if (bias0 >= 0) {
-          b.localGet(PB);
-          this.load(this.data(bias0));
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          // out = bias + (lanes + tail), stored at the node.
+          b.localGet(BASE).localGet(PO).i32Add();
+          if (bias0 >= 0) {
+            b.localGet(PB);
+            this.load(this.data(bias0) + j * pb);
+          }
+          this.lanesSum(acc(j, s));
+          for (let k = vec; k < n; k++) {
+            b.localGet(PW);
+            this.load(this.data(w0 + k) + j * pw);
+            b.localGet(BASE);
+            this.load(this.local(x0 + k, s));
+            b.f64Mul().f64Add();
+          }
+          if (bias0 >= 0) b.f64Add();
+          this.store(this.local(run.start + j, s));
         }
-        this.lanesSum(V + s);
-        for (let k = vec; k < n; k++) {
-          b.localGet(PW);
-          this.load(this.data(w0 + k));
-          b.localGet(BASE);
-          this.load(this.local(x0 + k, s));
-          b.f64Mul().f64Add();
-        }
-        if (bias0 >= 0) b.f64Add();
-        this.store(this.local(run.start, s));
       }
     });
   }
@@ -1203,61 +1225,89 @@ class Gen {
     const wNeed = (modes & 3) === 1, xNeed = modes >> 2 === 1;
     const biasNeed = bias0 >= 0 && tape.needsGrad[bias0] === 1;
     const vec = n - (n % L);
-    const gOff = (s: number) => this.gradBase + this.local(run.start, s);
-    this.overNeurons(run.count, {
-      pw: run.strides[0] * E,
-      pb: run.strides[2] * E,
-    }, () => {
+    const pw = run.strides[0] * E, pb = run.strides[2] * E;
+    const gOff = (j: number, s: number) =>
+      this.gradBase + this.local(run.start + j, s);
+    // Output gradient of neuron j and sample s: scalar and splat.
+    const g = (j: number, s: number) => F + 4 * j + s;
+    const gv = (j: number, s: number) => (j === 0 ? V + 4 : V2) + s;
+    this.overNeurons(run.count, { pw, pb }, (nb) => {
       b.block();
-      // Gradients of this neuron's outputs; skip when all are 0, as the
-      // interpreter skips a node whose gradient is 0.
-      for (let s = 0; s < blk; s++) {
-        b.localGet(BASE).localGet(PO).i32Add();
-        this.load(gOff(s));
-        b.localSet(F + s);
+      // Skip when every output gradient is 0, as the interpreter skips a
+      // node whose gradient is 0.
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          b.localGet(BASE).localGet(PO).i32Add();
+          this.load(gOff(j, s));
+          b.localSet(g(j, s));
+        }
       }
-      for (let s = 0; s < blk; s++) {
-        b.localGet(F + s).f64Const(0).f64Eq();
-        if (s > 0) b.i32And();
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          b.localGet(g(j, s)).f64Const(0).f64Eq();
+          if (j + s > 0) b.i32And();
+        }
       }
       b.brIf(0);
       if (biasNeed) {
-        b.localGet(PB).localGet(PB);
-        this.load(this.grad(bias0));
-        for (let s = 0; s < blk; s++) b.localGet(F + s).f64Add();
-        this.store(this.grad(bias0));
+        for (let j = 0; j < nb; j++) {
+          b.localGet(PB).localGet(PB);
+          this.load(this.grad(bias0) + j * pb);
+          for (let s = 0; s < blk; s++) b.localGet(g(j, s)).f64Add();
+          this.store(this.grad(bias0) + j * pb);
+        }
       }
-      for (let s = 0; s < blk; s++) {
-        b.localGet(F + s);
-        this.splat();
-        b.localSet(V + 4 + s);
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          b.localGet(g(j, s));
+          this.splat();
+          b.localSet(gv(j, s));
+        }
       }
       if (vec > 0 && (wNeed || xNeed)) {
         b.i32Const(0).localSet(PK).loop();
         b.localGet(PW).localGet(PK).i32Add().localSet(PA);
         b.localGet(BASE).localGet(PK).i32Add().localSet(PX);
         if (wNeed) {
-          b.localGet(PA).v128Load(this.grad(w0)).localSet(DW);
+          // The inputs, loaded once for both neurons' weight gradients.
           for (let s = 0; s < blk; s++) {
-            this.madd(
-              () => b.localGet(V + 4 + s),
-              () => b.localGet(PX).v128Load(this.local(x0, s)),
-              () => b.localGet(DW),
-            );
-            b.localSet(DW);
+            b.localGet(PX).v128Load(this.local(x0, s)).localSet(V + s);
           }
-          b.localGet(PA).localGet(DW).v128Store(this.grad(w0));
+          for (let j = 0; j < nb; j++) {
+            const dw = j === 0 ? DW : DW2, off = this.grad(w0) + j * pw;
+            b.localGet(PA).v128Load(off).localSet(dw);
+            for (let s = 0; s < blk; s++) {
+              this.madd(
+                () => b.localGet(gv(j, s)),
+                () => b.localGet(V + s),
+                () => b.localGet(dw),
+              );
+              b.localSet(dw);
+            }
+            b.localGet(PA).localGet(dw).v128Store(off);
+          }
         }
         if (xNeed) {
           b.localGet(PA).v128Load(this.data(w0)).localSet(WV);
+          if (nb === 2) {
+            b.localGet(PA).v128Load(this.data(w0) + pw).localSet(WV2);
+          }
           for (let s = 0; s < blk; s++) {
             const off = this.gradBase + this.local(x0, s);
             b.localGet(PX);
-            this.madd(
-              () => b.localGet(V + 4 + s),
-              () => b.localGet(WV),
-              () => b.localGet(PX).v128Load(off),
-            );
+            const first = () =>
+              this.madd(
+                () => b.localGet(gv(0, s)),
+                () => b.localGet(WV),
+                () => b.localGet(PX).v128Load(off),
+              );
+            if (nb === 2) {
+              this.madd(
+                () => b.localGet(gv(1, s)),
+                () => b.localGet(WV2),
+                first,
+              );
+            } else first();
             b.v128Store(off);
           }
         }
@@ -1266,23 +1316,28 @@ class Gen {
       }
       for (let k = vec; k < n; k++) {
         if (wNeed) {
-          b.localGet(PW).localGet(PW);
-          this.load(this.grad(w0 + k));
-          for (let s = 0; s < blk; s++) {
-            b.localGet(F + s).localGet(BASE);
-            this.load(this.local(x0 + k, s));
-            b.f64Mul().f64Add();
+          for (let j = 0; j < nb; j++) {
+            const off = this.grad(w0 + k) + j * pw;
+            b.localGet(PW).localGet(PW);
+            this.load(off);
+            for (let s = 0; s < blk; s++) {
+              b.localGet(g(j, s)).localGet(BASE);
+              this.load(this.local(x0 + k, s));
+              b.f64Mul().f64Add();
+            }
+            this.store(off);
           }
-          this.store(this.grad(w0 + k));
         }
         if (xNeed) {
           for (let s = 0; s < blk; s++) {
             const off = this.gradBase + this.local(x0 + k, s);
             b.localGet(BASE).localGet(BASE);
             this.load(off);
-            b.localGet(F + s).localGet(PW);
-            this.load(this.data(w0 + k));
-            b.f64Mul().f64Add();
+            for (let j = 0; j < nb; j++) {
+              b.localGet(g(j, s)).localGet(PW);
+              this.load(this.data(w0 + k) + j * pw);
+              b.f64Mul().f64Add();
+            }
             this.store(off);
           }
         }
