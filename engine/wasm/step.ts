@@ -1014,6 +1014,9 @@ class Gen {
       case "dot":
         return this.overSamples((k) => this.dotForward(run, k), BLOCK);
       case "unary":
+        if (this.reluVector(run)) {
+          return this.overSamples(() => this.reluForward(run), 1);
+        }
         if (this.mapsInJs(run)) {
           // One call into JavaScript for the whole run over every sample:
           // far cheaper than a call per element.
@@ -1207,6 +1210,13 @@ class Gen {
       case "dot":
         return this.overSamples((k) => this.dotBackward(run, k), BLOCK);
       case "unary":
+        if (this.reluVector(run)) {
+          return this.overSamples(() => this.reluBackward(run), 1);
+        }
+        return this.overSamples(
+          () => this.overRun(run, () => this.elementBackward(run)),
+          1,
+        );
       case "binary":
         return this.overSamples(
           () => this.overRun(run, () => this.elementBackward(run)),
@@ -1215,6 +1225,69 @@ class Gen {
       case "single":
         return this.overSamples(() => this.singleBackward(run.start), 1);
     }
+  }
+
+  /**
+   * Whether a unary run is a ReLU over consecutive sample nodes, at least
+   * one vector long: a dense layer's activation, run a vector at a time.
+   */
+  private reluVector(run: Run): boolean {
+    return this.tape.op[run.start] === Op.Relu && run.refs[0] >= this.from &&
+      run.strides[0] === 1 && run.count >= this.lanes;
+  }
+
+  /** Loops PK over the run's whole vectors, then the scalar tail. */
+  private overVectors(
+    run: Run,
+    vector: () => void,
+    scalar: () => void,
+  ): void {
+    const b = this.body, L = this.lanes, E = this.E;
+    const vec = run.count - (run.count % L);
+    b.i32Const(0).localSet(PK).loop();
+    vector();
+    b.localGet(PK).i32Const(L * E).i32Add().localTee(PK)
+      .i32Const(vec * E).i32LtS().brIf(0).end();
+    for (let j = vec; j < run.count; j++) {
+      b.i32Const(j).localSet(JJ);
+      scalar();
+    }
+  }
+
+  /** y = x < 0 ? 0 : x, a vector at a time (NaN stays NaN). */
+  private reluForward(run: Run): void {
+    const b = this.body, f32 = this.f32;
+    const x = this.local(run.refs[0]), y = this.local(run.start);
+    this.overVectors(run, () => {
+      b.localGet(BASE).localGet(PK).i32Add().localTee(PA);
+      b.f64Const(0);
+      this.splat();
+      b.localGet(PA).v128Load(x).localTee(WV).localGet(WV).f64Const(0);
+      this.splat();
+      if (f32) b.f32x4Lt();
+      else b.f64x2Lt();
+      b.v128Bitselect().v128Store(y);
+    }, () => this.elementForward(run));
+  }
+
+  /** grad[x] += g · (x > 0 ? 1 : 0), a vector at a time. */
+  private reluBackward(run: Run): void {
+    const b = this.body, f32 = this.f32, gb = this.gradBase;
+    const x = this.local(run.refs[0]), y = this.local(run.start);
+    this.overVectors(run, () => {
+      b.localGet(BASE).localGet(PK).i32Add().localTee(PA);
+      b.localGet(PA).v128Load(gb + x);
+      b.localGet(PA).v128Load(gb + y);
+      b.f64Const(1);
+      this.splat();
+      b.f64Const(0);
+      this.splat();
+      b.localGet(PA).v128Load(x).f64Const(0);
+      this.splat();
+      if (f32) b.f32x4Gt().v128Bitselect().f32x4Mul().f32x4Add();
+      else b.f64x2Gt().v128Bitselect().f64x2Mul().f64x2Add();
+      b.v128Store(gb + x);
+    }, () => this.elementBackward(run));
   }
 
   private dotBackward(run: Run, blk: number): void {
