@@ -47,8 +47,8 @@ import {
  * batch and shuffled order included): sums run in another order, so numbers agree to about
  * 1e-13 relative in float64; where the runtime lacks SIMD or the model holds
  * ops the backend does not cover, it falls back to `"compiled"` and
- * {@linkcode Trainer.mode} says so. `"auto"` picks `"wasm"` for models whose
- * layers are wide enough for SIMD to pay ({@linkcode WASM_AUTO_MACS}), else
+ * {@linkcode Trainer.mode} says so. `"auto"` picks `"wasm"` for steps whose
+ * dense layers do enough work for SIMD to pay ({@linkcode WASM_AUTO_MACS}), else
  * `"compiled"` where code generation is allowed, else `"replay"`.
  * Mini-batches run in wasm, compiled (the per-sample code looped over the
  * batch's samples) or, with `"record"` or `"replay"` or without code
@@ -100,20 +100,25 @@ export type FitPrecision = "float64" | "float32";
 export const FIT_PRECISIONS: readonly FitPrecision[] = ["float64", "float32"];
 
 /**
- * `"auto"` picks `"wasm"` when a sample's dense layers hold at least this
- * many weights and the batch has two samples or more: below that, calls and
- * copies cost more than SIMD saves, and a lone sample trained with plain SGD
- * runs faster compiled with the update fused into its backward pass
- * (measured with `bench/wasm_report.ts` and `bench/mlp_bench.ts`).
+ * `"auto"` picks `"wasm"` when a step's dense-layer multiply-adds (a
+ * sample's weights times the batch's samples) reach this many, the batch has
+ * two samples or more and a sample at least {@linkcode WASM_AUTO_MACS} / 64
+ * weights: below that, calls, copies and the loss recorded per batch cost
+ * more than SIMD saves, and a lone sample trained with plain SGD runs faster
+ * compiled with the update fused into its backward pass. Measured with
+ * `bench/wasm_report.ts`: full batches of 100 gain from 48 weights per
+ * sample (2-16-1: 0.7x the compiled step), batches of 32 from about 88
+ * (2-8-8-1: 0.9x), batches of 8 from about 300 (2-16-16-1: 0.8x).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { WASM_AUTO_MACS } from "@tapegrad/tapegrad/nn";
- * assert.ok(WASM_AUTO_MACS > 2 * 4 + 4 * 4 + 4);
+ * // 2-16-16-1 on a full batch of 100 samples runs on wasm:
+ * assert.ok((2 * 16 + 16 * 16 + 16) * 100 >= WASM_AUTO_MACS);
  * ```
  */
-export const WASM_AUTO_MACS = 256;
+export const WASM_AUTO_MACS = 2048;
 
 /**
  * When a `"wasm"` {@linkcode Trainer} that keeps the parameters in its
@@ -948,7 +953,7 @@ function countCorrect(tape: Tape, batch: BatchGraph, kind: LossKind): number {
   return correct;
 }
 
-/** Whether a model's layers are wide enough for `"auto"` to pick wasm. */
+/** Whether a step has enough dense work for `"auto"` to pick wasm. */
 function wasmPays(model: MLP, samples: number): boolean {
   if (samples < 2 || !wasmSimdAvailable()) return false;
   let macs = 0, nin = model.nin;
@@ -956,7 +961,7 @@ function wasmPays(model: MLP, samples: number): boolean {
     macs += nin * nout;
     nin = nout;
   }
-  return macs >= WASM_AUTO_MACS;
+  return macs * 64 >= WASM_AUTO_MACS && macs * samples >= WASM_AUTO_MACS;
 }
 
 function makeOptimizer(options: FitOptions, parameters: Value[]): Optimizer {

@@ -139,8 +139,22 @@ Deno.test('Trainer mode "auto" picks wasm for batches through wide enough layers
   assert.ok(2 * 4 + 4 * 4 + 4 < WASM_AUTO_MACS);
   assert.equal(mode([4, 4, 1]), "compiled");
   assert.equal(mode([4, 4, 1], "float32"), "wasm");
-  assert.ok(2 * 16 + 16 * 16 + 16 >= WASM_AUTO_MACS);
+  assert.ok((2 * 16 + 16 * 16 + 16) * 20 >= WASM_AUTO_MACS);
   assert.equal(mode([16, 16, 1]), "wasm");
+  // Mini-batches: the work per step counts, batch size times weights.
+  const batched = (sizes: number[], batchSize: number) => {
+    const trainer = new Trainer(
+      new MLP(2, sizes, { seed: 1, tape: new Tape() }),
+      data,
+      { steps: 1, batchSize },
+    );
+    trainer.close();
+    return trainer.mode;
+  };
+  assert.ok((2 * 16 + 16 * 16 + 16) * 4 < WASM_AUTO_MACS);
+  assert.equal(batched([16, 16, 1], 4), "compiled");
+  assert.ok((2 * 32 + 32 * 32 + 32) * 4 >= WASM_AUTO_MACS);
+  assert.equal(batched([32, 32, 1], 4), "wasm");
   // A lone sample: compiled with SGD fused into backward is faster.
   const one = new Trainer(
     new MLP(2, [64, 64, 1], { seed: 1, tape: new Tape() }),
