@@ -528,6 +528,7 @@ export class WasmStep {
     return this.norm;
   }
 
+  /** The resident block, or an error when the step has none. */
   private residentBlock(): { start: number; count: number } {
     if (this.resident === undefined) {
       throw new Error(
