@@ -349,7 +349,6 @@ export class Trainer {
   private readonly compiled?: CompiledStep;
   private readonly wasm?: WasmBatchStep;
   private readonly sync: ParameterSync;
-  private readonly fullBatch: Dataset;
   private readonly mini?: MiniBatchStep;
   private readonly nextBatches: () => Dataset[];
   private readonly queue: Dataset[] = [];
@@ -478,7 +477,6 @@ export class Trainer {
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
       fullBatch ? [inputs] : batches(inputs, batchSize, { rng });
-    this.fullBatch = inputs;
     const sync = options.parameterSync ?? "step";
     if (sync !== "step" && sync !== "manual") {
       throw new RangeError(
@@ -699,9 +697,9 @@ export class Trainer {
   private wasmStep(step: number): number {
     const wasm = this.wasm!, tape = this.tape;
     const resident = wasm.resident;
-    if (resident && this.sync === "step" && step > 1) {
-      wasm.step.loadParameters();
-    }
+    // The module owns the parameters' gradients: the tape's stay 0.
+    if (resident && step === 1) this.optimizer.zeroGrad();
+    if (resident && this.sync === "step") wasm.step.loadParameters();
     if (this.queue.length === 0) this.queue.push(...this.nextBatches());
     const next = this.queue.shift()!;
     const batch = wasm.forward(next.x, next.y);
