@@ -12,7 +12,12 @@
  * The module keeps its own copy of the step's values and gradients in its
  * memory. Every forward pass copies the shared inputs (the parameters) in
  * from the tape; the backward pass adds the parameters' gradients to the
- * tape's. SIMD changes the order of the sums, so results are not
+ * tape's. Or the module owns a block of parameters
+ * (`options.parameters`): they stay in its memory, their gradients too, a
+ * plain SGD step updates them there ({@linkcode WasmStep.descend}) and the
+ * tape gets them back when asked ({@linkcode WasmStep.storeParameters}).
+ * {@linkcode WasmStep.forwardSamples} and {@linkcode WasmStep.backwardSamples}
+ * run only the first samples, for mini-batches in fixed slots. SIMD changes the order of the sums, so results are not
  * bit-identical to the interpreter: in float64 they agree to about 1e-13
  * relative. In float32 the copy in memory is float32 (the tape stays
  * float64): values and gradients carry float32 rounding, about 1e-7
@@ -510,6 +515,31 @@ export class WasmStep {
    * @param lr The learning rate.
    * @param alpha The L2 strength (the loss holds `alpha * Σ p²`).
    * @throws {Error} When the step has no resident parameters.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Op, Tape, WasmStep } from "@tapegrad/tapegrad/engine";
+   * const tape = new Tape();
+   * const w = tape.leaf(0.5), b = tape.leaf(0.25);
+   * const first = tape.size;
+   * const outs = [1, 2].map((x) =>
+   *   tape.dotRange(w, tape.leaf(x, false), 1, b)
+   * );
+   * const root = tape.sum(outs); // 0.5·1 + 0.25 + 0.5·2 + 0.25
+   * const step = new WasmStep(
+   *   tape,
+   *   { firstSample: first, sampleSize: 2, samples: 2, root },
+   *   { parameters: { start: w, count: 2 } },
+   * );
+   * step.forward();
+   * step.backward(); // d/dw = 1 + 2, d/db = 2, kept in the module
+   * step.descend(0.1);
+   * assert.equal(tape.data[w], 0.5); // the tape is written on request
+   * step.storeParameters();
+   * assert.ok(Math.abs(tape.data[w] - (0.5 - 0.1 * 3)) < 1e-15);
+   * assert.ok(Math.abs(tape.data[b] - (0.25 - 0.1 * 2)) < 1e-15);
+   * ```
    */
   descend(lr: number, alpha = 0): void {
     this.residentBlock();
