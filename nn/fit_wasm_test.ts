@@ -470,6 +470,31 @@ Deno.test('Trainer "wasm" with plain SGD leaves the tape\'s parameter gradients 
   reference.close();
 });
 
+Deno.test('Trainer mode "wasm" runs batches of 1 and of all but one sample like the interpreter', () => {
+  const data = makeMoons(9, { seed: 6 });
+  for (const batchSize of [1, 8]) {
+    for (const precision of ["float64", "float32"] as const) {
+      const options = { batchSize, steps: 12, seed: 2 } as const;
+      const ref = train([5, 3, 1], data, { ...options, mode: "record" });
+      const wasm = train([5, 3, 1], data, {
+        ...options,
+        mode: "wasm",
+        precision,
+      });
+      assert.equal(wasm.mode, "wasm");
+      const [rel, abs] = precision === "float64"
+        ? [1e-12, 1e-14]
+        : [1e-5, 1e-7];
+      wasm.losses.forEach((l, k) =>
+        assert.ok(
+          close(l, ref.losses[k], rel, abs),
+          `batch ${batchSize} ${precision} step ${k}: ${l} vs ${ref.losses[k]}`,
+        )
+      );
+    }
+  }
+});
+
 Deno.test("Trainer rejects an unknown parameterSync", () => {
   const data = makeMoons(10, { seed: 1 });
   const model = new MLP(2, [3, 1], { seed: 1, tape: new Tape() });
