@@ -431,8 +431,10 @@ export class WasmStep {
    * the samples' leaves in from the tape, and the outputs out to it.
    *
    * @param n How many samples, from the first (at most `layout.samples`).
+   * @throws {RangeError} When `n` is not an integer from 0 to the samples.
    */
   forwardSamples(n: number): void {
+    this.checkCount(n);
     const tape = this.tape, data = this.data, tapeData = tape.data;
     const { firstSample, sampleSize } = this.layout;
     for (const [a, b] of this.shared) {
@@ -464,8 +466,10 @@ export class WasmStep {
    * but resident parameters' stay in the module.
    *
    * @param n How many samples, from the first.
+   * @throws {RangeError} When `n` is not an integer from 0 to the samples.
    */
   backwardSamples(n: number): void {
+    this.checkCount(n);
     const tape = this.tape, grad = this.grad, tapeGrad = tape.grad;
     const outputs = this.tailInputs;
     const last = this.layout.firstSample + n * this.layout.sampleSize;
@@ -556,6 +560,15 @@ export class WasmStep {
   squaredNorm(): number {
     this.residentBlock();
     return this.norm;
+  }
+
+  /** Throws unless `n` counts samples of the layout. */
+  private checkCount(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.samples) {
+      throw new RangeError(
+        `Sample count must be an integer from 0 to ${this.samples}, got ${n}`,
+      );
+    }
   }
 
   /** The resident block, or an error when the step has none. */

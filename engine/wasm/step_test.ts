@@ -506,6 +506,15 @@ Deno.test("WasmStep rejects bad resident blocks and output offsets, and resident
     }, got ${layout.sampleSize}`,
   );
   const step = new WasmStep(tape, layout);
+  for (const n of [-1, 3, 1.5]) {
+    for (const call of [step.forwardSamples, step.backwardSamples]) {
+      assert.throws(
+        () => call.call(step, n),
+        RangeError,
+        `Sample count must be an integer from 0 to 2, got ${n}`,
+      );
+    }
+  }
   for (
     const call of [
       () => step.descend(0.1),
