@@ -684,7 +684,9 @@ export class Trainer {
         if (this.queue.length === 0) this.queue.push(...this.nextBatches());
         batch = this.record(this.queue.shift()!);
       }
-    } else if (step > 1) {
+    } else {
+      // Every step, the first too: the parameters may have been changed
+      // since the graph was recorded (set by hand, loaded from a file).
       if (this.compiled) this.compiled.forward();
       else tape.replay(this.mark);
     }
