@@ -28,6 +28,7 @@ import type {
 } from "./protocol.ts";
 import { NetworkView } from "./network_view.ts";
 import {
+  type BackendInfo,
   checkConfig,
   classCount,
   ConfigError,
@@ -43,6 +44,10 @@ import {
   type Activation,
   type Dataset,
   type DatasetName,
+  FIT_MODES,
+  FIT_PRECISIONS,
+  type FitMode,
+  type FitPrecision,
   LOSS_NAMES,
   type LossName,
   OPTIMIZER_NAMES,
@@ -58,6 +63,7 @@ import {
   regressionInputs,
   type RegressionName,
 } from "../nn/mod.ts";
+import { wasmSimdAvailable } from "../engine/mod.ts";
 
 // The menus list the library's names; a new loss or optimizer needs a label.
 const LOSS_LABELS: Readonly<Record<LossName, string>> = {
@@ -70,6 +76,17 @@ const OPTIMIZER_LABELS: Readonly<Record<OptimizerName, string>> = {
   sgd: "SGD",
   adam: "Adam",
   adamw: "AdamW",
+};
+const MODE_LABELS: Readonly<Record<FitMode, string>> = {
+  auto: "auto (fastest)",
+  record: "record (rebuild the graph)",
+  replay: "replay (reuse the graph)",
+  compiled: "compiled (JavaScript)",
+  wasm: "wasm (WebAssembly SIMD)",
+};
+const PRECISION_LABELS: Readonly<Record<FitPrecision, string>> = {
+  float64: "float64",
+  float32: "float32 (wasm)",
 };
 
 function fillMenu<T extends string>(
@@ -96,6 +113,9 @@ const FIELD_CONTROL: Partial<Record<keyof TrainConfig, string>> = {
   l2: "l2",
   seed: "seed",
   features: "features",
+  mode: "mode",
+  precision: "precision",
+  workers: "workers",
 };
 
 /** Starts the train view. */
@@ -160,6 +180,13 @@ class TrainView {
       OPTIMIZER_NAMES,
       OPTIMIZER_LABELS,
     );
+    fillMenu(byId("mode", HTMLSelectElement), FIT_MODES, MODE_LABELS);
+    fillMenu(
+      byId("precision", HTMLSelectElement),
+      FIT_PRECISIONS,
+      PRECISION_LABELS,
+    );
+    this.#checkRuntime();
     this.#applyDefaults();
     this.#wireControls();
     this.#restart();
@@ -193,6 +220,9 @@ class TrainView {
     set("lr", c.lr);
     set("batch-size", c.batchSize);
     set("l2", c.l2);
+    set("mode", c.mode);
+    set("precision", c.precision);
+    set("workers", c.workers);
     for (const b of document.querySelectorAll<HTMLButtonElement>(".dataset")) {
       b.setAttribute("aria-pressed", String(b.dataset.dataset === c.dataset));
     }
@@ -240,9 +270,19 @@ class TrainView {
       });
     }
     // These apply to the running model: no restart.
-    for (const id of ["lr", "batch-size", "l2"]) {
-      byId(id).addEventListener("change", () => this.#tune());
+    for (
+      const id of ["lr", "batch-size", "l2", "mode", "precision", "workers"]
+    ) {
+      byId(id).addEventListener("change", () => {
+        if (id === "mode") this.#syncPrecision();
+        this.#tune();
+      });
     }
+    byId("show-network", HTMLInputElement).addEventListener("change", () => {
+      const on = byId("show-network", HTMLInputElement).checked;
+      byId("network").classList.toggle("paused", !on);
+      this.#send({ type: "views", network: on });
+    });
     for (
       const box of document.querySelectorAll<HTMLInputElement>(
         "#features input",
@@ -417,7 +457,67 @@ class TrainView {
       features: [
         ...document.querySelectorAll<HTMLInputElement>("#features input"),
       ].filter((box) => box.checked).map((box) => box.value as FeatureName),
+      mode: byId("mode", HTMLSelectElement).value as FitMode,
+      precision: byId("precision", HTMLSelectElement).value as FitPrecision,
+      workers: Number(byId("workers", HTMLSelectElement).value),
     });
+  }
+
+  /**
+   * Disables what this browser cannot run, and says why: wasm without
+   * WebAssembly SIMD, workers without cross-origin isolation.
+   */
+  #checkRuntime(): void {
+    const notes: string[] = [];
+    if (!wasmSimdAvailable()) {
+      const wasm = [...byId("mode", HTMLSelectElement).options].find((o) =>
+        o.value === "wasm"
+      )!;
+      wasm.disabled = true;
+      wasm.textContent = "wasm (needs WebAssembly SIMD)";
+      notes.push(
+        "This browser has no WebAssembly SIMD, so the wasm backend is off.",
+      );
+    }
+    const isolated = globalThis.crossOriginIsolated === true &&
+      typeof SharedArrayBuffer !== "undefined";
+    const workers = byId("workers", HTMLSelectElement);
+    workers.dataset.isolated = String(isolated);
+    if (!isolated) {
+      for (const option of workers.options) {
+        option.disabled = option.value !== "1";
+      }
+      notes.push(
+        "Workers need a cross-origin isolated page (served with the COOP and COEP headers, as cli.ts serve does), so training runs on one thread.",
+      );
+    }
+    byId("backend-hint").textContent = notes.join(" ");
+    this.#syncPrecision();
+  }
+
+  /** float32 is for the wasm backend (and auto, which may pick it). */
+  #syncPrecision(): void {
+    const mode = byId("mode", HTMLSelectElement).value;
+    const precision = byId("precision", HTMLSelectElement);
+    const wasm = mode === "wasm" || mode === "auto";
+    for (const option of precision.options) {
+      option.disabled = option.value === "float32" && !wasm;
+    }
+    if (!wasm) precision.value = "float64";
+  }
+
+  /** Shows how the steps run: the backend, the precision, the threads. */
+  #showBackend(info: BackendInfo): void {
+    const line = byId("backend");
+    const what = info.mode === "parallel"
+      ? `parallel on ${info.workers} workers`
+      : `${info.mode}${info.mode === "wasm" ? ` ${info.precision}` : ""}`;
+    line.textContent = `Steps run: ${what}${
+      info.note ? ` (${info.note})` : ""
+    }`;
+    line.dataset.mode = info.mode;
+    line.dataset.precision = info.precision;
+    line.dataset.workers = String(info.workers);
   }
 
   /** Sends learning rate, L2 and batch size to the running model. */
@@ -551,6 +651,7 @@ class TrainView {
         this.#networkDirty = true;
         byId("architecture").textContent =
           `MLP ${message.architecture} · ${message.parameters} parameters`;
+        this.#showBackend(message.backend);
         this.#exportName = `tapegrad-${
           this.#config?.dataset ?? "model"
         }-${message.architecture}.json`;
@@ -583,10 +684,14 @@ class TrainView {
           this.#networkDirty = true;
         }
         this.#updateStats(message);
+        this.#showBackend(message.backend);
         this.#checkLossGrowth();
         this.#scheduleDraw();
         return;
       }
+      case "backend":
+        this.#showBackend(message);
+        return;
       case "state":
         this.#setPlaying(message.playing);
         if (!message.playing) {
@@ -636,9 +741,9 @@ class TrainView {
   ): void {
     byId("stat-step").textContent = String(this.#step);
     const loss = this.#losses.at(-1);
-    byId("stat-loss").textContent = loss === undefined
-      ? "–"
-      : formatNumber(loss, 4);
+    const lossEl = byId("stat-loss");
+    lossEl.textContent = loss === undefined ? "–" : formatNumber(loss, 4);
+    lossEl.dataset.value = String(loss ?? "");
     if (!info) {
       byId("stat-train-acc").textContent = "–";
       byId("stat-test-acc").textContent = "–";
@@ -878,7 +983,14 @@ export function predictionText(
 }
 
 function pickLive(config: TrainConfig): LiveSettings {
-  return { lr: config.lr, l2: config.l2, batchSize: config.batchSize };
+  return {
+    lr: config.lr,
+    l2: config.l2,
+    batchSize: config.batchSize,
+    mode: config.mode,
+    precision: config.precision,
+    workers: config.workers,
+  };
 }
 
 function formatRate(rate: number): string {

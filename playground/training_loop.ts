@@ -16,7 +16,7 @@ import type {
   NetworkMessage,
   ToWorker,
 } from "./protocol.ts";
-import { ConfigError, TrainingSession } from "./session.ts";
+import { ConfigError, type SliceResult, TrainingSession } from "./session.ts";
 
 /** Cells per side of the decision surface. */
 export const GRID_SIZE = 72;
@@ -26,6 +26,14 @@ const SLICE_MS = 25;
 
 /** The least time between two decision-surface updates, in milliseconds. */
 const GRID_EVERY_MS = 60;
+
+/**
+ * After sampling the views (the surface and the network), the next sampling
+ * waits at least this many times as long as that one took: the views then
+ * take at most 1 / (1 + VIEW_SPACING) of the time, so training keeps at
+ * least that share of its speed (measured in `playground/view_cost.ts`).
+ */
+export const VIEW_SPACING = 9;
 
 /** Cells per side for big models, whose surface takes longer to sample. */
 const SMALL_GRID_SIZE = 40;
@@ -72,6 +80,11 @@ export class TrainingLoop {
   #scheduled = false;
   // Step counts and times of recent reports, for the rate.
   #history: { step: number; time: number }[] = [];
+  // Whether the network view is sampled with the surface.
+  #network = true;
+  // While workers start or step, later messages wait here, in order.
+  #busy = false;
+  #waiting: ToWorker[] = [];
 
   /**
    * Creates the loop.
@@ -97,6 +110,10 @@ export class TrainingLoop {
    * @param message The message.
    */
   handle(message: ToWorker): void {
+    if (this.#busy) {
+      this.#waiting.push(message);
+      return;
+    }
     try {
       this.#dispatch(message);
     } catch (error) {
@@ -104,15 +121,37 @@ export class TrainingLoop {
     }
   }
 
+  /**
+   * Runs an asynchronous task (starting workers, a slice on workers) with
+   * later messages held until it ends, then handles them in order.
+   */
+  #await(task: Promise<void>): void {
+    this.#busy = true;
+    task.catch((error) => this.#fail(error)).finally(() => {
+      this.#busy = false;
+      while (!this.#busy && this.#waiting.length > 0) {
+        this.handle(this.#waiting.shift()!);
+      }
+      if (!this.#busy && this.#playing) this.#kick();
+    });
+  }
+
   #dispatch(message: ToWorker): void {
     switch (message.type) {
-      case "init":
+      case "init": {
         this.#setPlaying(false);
         this.#session?.close();
         this.#session = undefined;
-        this.#session = new TrainingSession(message.config);
+        const session = new TrainingSession(message.config);
+        this.#session = session;
         this.#history = [];
-        this.#ready();
+        if (session.wantsWorkers) {
+          this.#await(session.startWorkers().then(() => this.#ready()));
+        } else this.#ready();
+        return;
+      }
+      case "views":
+        this.#network = message.network;
         return;
       case "play":
         this.#speed = message.speed;
@@ -129,10 +168,17 @@ export class TrainingLoop {
         this.#speed = message.speed;
         this.#owed = 0;
         return;
-      case "tune":
+      case "tune": {
         // The running model keeps its weights and its step count.
-        this.#session?.tune(message.settings);
+        const session = this.#session;
+        if (!session) return;
+        session.tune(message.settings);
+        const told = () => this.post({ type: "backend", ...session.backend });
+        if (session.wantsWorkers) {
+          this.#await(session.startWorkers().then(told));
+        } else told();
         return;
+      }
       case "step": {
         if (!this.#session) return;
         this.#setPlaying(false);
@@ -203,6 +249,7 @@ export class TrainingLoop {
       },
       architecture: t.model.architecture,
       parameters: t.model.parameterCount,
+      backend: t.backend,
       ...this.#sampleGrid(),
       trainAccuracy: t.trainAccuracy(),
       testAccuracy: t.testAccuracy(),
@@ -214,7 +261,7 @@ export class TrainingLoop {
    * sampling by their cost: at most a tenth of the time goes to drawing
    * data, so training runs at least 90% as fast as without the views.
    */
-  #sampleGrid(): { grid: GridMessage; network: NetworkMessage } {
+  #sampleGrid(): { grid: GridMessage; network?: NetworkMessage } {
     const t = this.#session!;
     const started = this.now();
     const big = t.model.parameterCount > BIG_MODEL;
@@ -222,11 +269,13 @@ export class TrainingLoop {
     const grid = t.train.classes === 0
       ? regressionGrid(t, size)
       : toGridMessage(t.grid(size));
-    const network = t.network(big ? SMALL_NETWORK_SIZE : NETWORK_SIZE);
+    const network = this.#network
+      ? t.network(big ? SMALL_NETWORK_SIZE : NETWORK_SIZE)
+      : undefined;
     const end = this.now();
-    this.#gridEvery = Math.max(GRID_EVERY_MS, 9 * (end - started));
+    this.#gridEvery = Math.max(GRID_EVERY_MS, VIEW_SPACING * (end - started));
     this.#lastGrid = end;
-    return { grid, network };
+    return network ? { grid, network } : { grid };
   }
 
   #setPlaying(playing: boolean): void {
@@ -245,7 +294,7 @@ export class TrainingLoop {
   }
 
   #tick(): void {
-    if (!this.#playing || !this.#session) return;
+    if (!this.#playing || !this.#session || this.#busy) return;
     try {
       const now = this.now();
       let steps = Infinity;
@@ -266,7 +315,7 @@ export class TrainingLoop {
       this.#fail(error);
       return;
     }
-    if (this.#playing) this.#kick();
+    if (this.#playing && !this.#busy) this.#kick();
   }
 
   #train(steps: number, budgetMs: number, forceGrid: boolean): void {
@@ -276,7 +325,21 @@ export class TrainingLoop {
       this.#setPlaying(false);
       return;
     }
-    const slice = t.run(steps, budgetMs);
+    if (t.parallel) {
+      // Each step waits for the workers: the slice ends in a later task.
+      this.#await(
+        t.runAsync(steps, budgetMs).then((slice) => {
+          if (this.#session === t) this.#report(slice, forceGrid);
+        }),
+      );
+      return;
+    }
+    this.#report(t.run(steps, budgetMs), forceGrid);
+  }
+
+  /** Reports a slice: its losses, the rate, and the views when due. */
+  #report(slice: SliceResult, forceGrid: boolean): void {
+    const t = this.#session!;
     if (slice.error) this.#setPlaying(false);
     const now = this.now();
     this.#history.push({ step: t.step, time: now });
@@ -296,6 +359,7 @@ export class TrainingLoop {
       trainAccuracy: t.trainAccuracy(),
       testAccuracy: t.testAccuracy(),
       rate,
+      backend: t.backend,
       ...(gridDue || slice.error ? this.#sampleGrid() : {}),
     });
     if (slice.error) {
