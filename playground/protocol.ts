@@ -21,8 +21,11 @@ export type ToWorker =
   | { type: "speed"; speed: number }
   /** Changes learning rate, L2, batch size, backend and threads without a reset. */
   | { type: "tune"; settings: LiveSettings }
-  /** Turns the network view's sampling on or off (the surface stays). */
-  | { type: "views"; network: boolean }
+  /**
+   * Turns the sampling of the network view on or off while training, and
+   * of the surface (default on; off only to measure what the views cost).
+   */
+  | { type: "views"; network: boolean; surface?: boolean }
   /** Asks for the model file. */
   | { type: "export" }
   /** Asks for the model's outputs at a point. */
@@ -105,6 +108,13 @@ export type FromWorker =
     rate: number;
     /** How the steps run. */
     backend: BackendInfo;
+    /** Milliseconds spent training since the model was made. */
+    trainMs: number;
+    /**
+     * Milliseconds spent sampling and sending the views since the model was
+     * made (up to this message's views, which count in the next one).
+     */
+    viewMs: number;
     /** The decision surface, when it was recomputed. */
     grid?: GridMessage;
     /** The network view's data, recomputed with the surface. */

@@ -27,6 +27,7 @@ import type {
   ToWorker,
 } from "./protocol.ts";
 import { NetworkView } from "./network_view.ts";
+import { VIEW_SPACING } from "./training_loop.ts";
 import {
   type BackendInfo,
   checkConfig,
@@ -143,6 +144,10 @@ class TrainView {
   #config: TrainConfig | undefined;
   #network: NetworkMessage | undefined;
   #networkDirty = false;
+  // When the network view was last drawn, what that cost, and a pending redraw.
+  #networkAt = 0;
+  #networkCost = 0;
+  #networkTimer: ReturnType<typeof setTimeout> | undefined;
   // Set when the loss stopped being a number: the model cannot train on.
   #diverged = false;
   readonly #networkView = new NetworkView(
@@ -685,6 +690,9 @@ class TrainView {
         }
         this.#updateStats(message);
         this.#showBackend(message.backend);
+        // The worker's own accounting, for playground/view_cost.ts.
+        byId("stat-rate").dataset.trainMs = String(message.trainMs);
+        byId("stat-rate").dataset.viewMs = String(message.viewMs);
         this.#checkLossGrowth();
         this.#scheduleDraw();
         return;
@@ -795,8 +803,21 @@ class TrainView {
   #draw(): void {
     const network = this.#network, pinned = this.#networkView.pinned;
     if (network && this.#networkDirty) {
-      this.#networkDirty = false;
-      this.#networkView.update(network);
+      // Spaced by its own cost, as the worker spaces its sampling: drawing
+      // the network takes at most 1 / (1 + VIEW_SPACING) of the page's time.
+      const now = performance.now();
+      const wait = this.#networkAt + VIEW_SPACING * this.#networkCost - now;
+      if (wait <= 0) {
+        this.#networkDirty = false;
+        this.#networkView.update(network);
+        this.#networkAt = performance.now();
+        this.#networkCost = this.#networkAt - now;
+      } else if (this.#networkTimer === undefined) {
+        this.#networkTimer = setTimeout(() => {
+          this.#networkTimer = undefined;
+          this.#scheduleDraw();
+        }, wait);
+      }
     }
     if (this.#data && this.#grid) {
       const drawn = drawBoundary(this.#canvas, {

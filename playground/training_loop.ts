@@ -28,12 +28,15 @@ const SLICE_MS = 25;
 const GRID_EVERY_MS = 60;
 
 /**
- * After sampling the views (the surface and the network), the next sampling
- * waits at least this many times as long as that one took: the views then
- * take at most 1 / (1 + VIEW_SPACING) of the time, so training keeps at
- * least that share of its speed (measured in `playground/view_cost.ts`).
+ * After sampling and sending the views (the surface and the network), the
+ * next sampling waits at least this many times as long as that one took:
+ * the views then take at most 1 / (1 + VIEW_SPACING) of the worker's time
+ * (7.7%), which leaves room within 10% for what its clock does not see (the
+ * garbage the sampling leaves, the page reading the messages). The page
+ * spaces its drawing of the network view the same way. Measured in
+ * `playground/view_cost.ts`.
  */
-export const VIEW_SPACING = 9;
+export const VIEW_SPACING = 12;
 
 /** Cells per side for big models, whose surface takes longer to sample. */
 const SMALL_GRID_SIZE = 40;
@@ -75,13 +78,19 @@ export class TrainingLoop {
   #owed = 0;
   #lastTick = 0;
   #lastGrid = 0;
-  // Sampling the surface may take at most a quarter of the time.
+  // The least time between two samplings of the views (see VIEW_SPACING).
   #gridEvery = GRID_EVERY_MS;
+  // When the last sampling of the views began.
+  #viewStarted = 0;
+  // Milliseconds spent training and on the views since init.
+  #trainMs = 0;
+  #viewMs = 0;
   #scheduled = false;
   // Step counts and times of recent reports, for the rate.
   #history: { step: number; time: number }[] = [];
-  // Whether the network view is sampled with the surface.
+  // Whether the network view and the surface are sampled while training.
   #network = true;
+  #surface = true;
   // While workers start or step, later messages wait here, in order.
   #busy = false;
   #waiting: ToWorker[] = [];
@@ -145,6 +154,7 @@ export class TrainingLoop {
         const session = new TrainingSession(message.config);
         this.#session = session;
         this.#history = [];
+        this.#trainMs = this.#viewMs = 0;
         if (session.wantsWorkers) {
           this.#await(session.startWorkers().then(() => this.#ready()));
         } else this.#ready();
@@ -152,6 +162,7 @@ export class TrainingLoop {
       }
       case "views":
         this.#network = message.network;
+        this.#surface = message.surface ?? true;
         return;
       case "play":
         this.#speed = message.speed;
@@ -250,32 +261,47 @@ export class TrainingLoop {
       architecture: t.model.architecture,
       parameters: t.model.parameterCount,
       backend: t.backend,
-      ...this.#sampleGrid(),
       trainAccuracy: t.trainAccuracy(),
       testAccuracy: t.testAccuracy(),
+      ...this.#sampleGrid(true),
     });
+    this.#spaceViews();
   }
 
   /**
-   * Samples the decision surface and the network view, and spaces the next
-   * sampling by their cost: at most a tenth of the time goes to drawing
-   * data, so training runs at least 90% as fast as without the views.
+   * Samples the decision surface and the network view (those that are on,
+   * or `all`); call `#spaceViews()` after posting them.
    */
-  #sampleGrid(): { grid: GridMessage; network?: NetworkMessage } {
+  #sampleGrid(all: true): { grid: GridMessage; network?: NetworkMessage };
+  #sampleGrid(all?: boolean): { grid?: GridMessage; network?: NetworkMessage };
+  #sampleGrid(all = false): { grid?: GridMessage; network?: NetworkMessage } {
     const t = this.#session!;
     const started = this.now();
     const big = t.model.parameterCount > BIG_MODEL;
     const size = big ? SMALL_GRID_SIZE : GRID_SIZE;
-    const grid = t.train.classes === 0
+    const grid = !all && !this.#surface
+      ? undefined
+      : t.train.classes === 0
       ? regressionGrid(t, size)
       : toGridMessage(t.grid(size));
-    const network = this.#network
+    const network = all || this.#network
       ? t.network(big ? SMALL_NETWORK_SIZE : NETWORK_SIZE)
       : undefined;
-    const end = this.now();
-    this.#gridEvery = Math.max(GRID_EVERY_MS, VIEW_SPACING * (end - started));
+    this.#viewStarted = started;
+    return { ...(grid ? { grid } : {}), ...(network ? { network } : {}) };
+  }
+
+  /**
+   * Spaces the next sampling of the views by what this one cost, sampling
+   * and posting (copying the data to the page) together: at most
+   * 1 / (1 + VIEW_SPACING) of the time goes to the views, so training runs
+   * at least that much as fast as without them.
+   */
+  #spaceViews(): void {
+    const end = this.now(), cost = end - this.#viewStarted;
+    this.#viewMs += cost;
+    this.#gridEvery = Math.max(GRID_EVERY_MS, VIEW_SPACING * cost);
     this.#lastGrid = end;
-    return network ? { grid, network } : { grid };
   }
 
   #setPlaying(playing: boolean): void {
@@ -325,16 +351,21 @@ export class TrainingLoop {
       this.#setPlaying(false);
       return;
     }
+    const started = this.now();
     if (t.parallel) {
       // Each step waits for the workers: the slice ends in a later task.
       this.#await(
         t.runAsync(steps, budgetMs).then((slice) => {
-          if (this.#session === t) this.#report(slice, forceGrid);
+          if (this.#session !== t) return;
+          this.#trainMs += this.now() - started;
+          this.#report(slice, forceGrid);
         }),
       );
       return;
     }
-    this.#report(t.run(steps, budgetMs), forceGrid);
+    const slice = t.run(steps, budgetMs);
+    this.#trainMs += this.now() - started;
+    this.#report(slice, forceGrid);
   }
 
   /** Reports a slice: its losses, the rate, and the views when due. */
@@ -350,7 +381,9 @@ export class TrainingLoop {
     const rate = this.#playing && now > first.time
       ? ((t.step - first.step) * 1000) / (now - first.time)
       : 0;
-    const gridDue = forceGrid || now - this.#lastGrid >= this.#gridEvery;
+    const gridDue = (this.#surface || this.#network) &&
+      (forceGrid || now - this.#lastGrid >= this.#gridEvery);
+    const views = gridDue || slice.error;
     this.post({
       type: "progress",
       step: t.step,
@@ -360,8 +393,11 @@ export class TrainingLoop {
       testAccuracy: t.testAccuracy(),
       rate,
       backend: t.backend,
-      ...(gridDue || slice.error ? this.#sampleGrid() : {}),
+      trainMs: this.#trainMs,
+      viewMs: this.#viewMs,
+      ...(views ? this.#sampleGrid() : {}),
     });
+    if (views) this.#spaceViews();
     if (slice.error) {
       this.post({
         type: "error",
