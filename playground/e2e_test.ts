@@ -38,11 +38,15 @@ const options = { ignore, sanitizeOps: false, sanitizeResources: false };
 
 let built: Promise<unknown> | undefined;
 
-/** Builds once, starts a server and a browser, runs `body`, cleans up. */
+/**
+ * Builds once, starts a server and a browser, runs `before` (before the page
+ * loads), opens the page, runs `body`, cleans up.
+ */
 async function withPage(
   body: (page: Page, server: ServerProcess, browser: Browser) => Promise<void>,
   hash = "",
   viewport?: { width: number; height: number },
+  before?: (page: Page) => Promise<void>,
 ): Promise<void> {
   built ??= buildPlayground();
   await built;
@@ -68,6 +72,7 @@ async function withPage(
         problems.push(`request outside the server: ${url}`);
       }
     });
+    await before?.(page);
     await page.goto(server.url + hash);
     await page.waitForSelector("body[data-ready=true]");
     await body(page, server, browser);
@@ -1042,5 +1047,57 @@ Deno.test(
         /One thread, not 2: workers take the plain x, y inputs only/,
       );
     });
+  },
+);
+
+Deno.test(
+  "playground: without cross-origin isolation or WebAssembly SIMD, the page trains on one thread and says why",
+  options,
+  async () => {
+    await withPage(
+      async (page) => {
+        assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+        const disabled = await page.$$eval(
+          "#workers option",
+          (options) =>
+            options.map((o) => [
+              (o as HTMLOptionElement).value,
+              (o as HTMLOptionElement).disabled,
+            ]),
+        );
+        assert.deepEqual(disabled, [["1", false], ["2", true], ["4", true]]);
+        const wasm = await page.$eval(
+          "#mode option[value='wasm']",
+          (o) => [(o as HTMLOptionElement).disabled, o.textContent],
+        );
+        assert.deepEqual(wasm, [true, "wasm (needs WebAssembly SIMD)"]);
+        const hint = await page.textContent("#backend-hint");
+        assert.match(
+          hint!,
+          /^This browser has no WebAssembly SIMD, so the wasm backend is off\. Workers need a cross-origin isolated page \(served with the COOP and COEP headers, as cli\.ts serve does\), so training runs on one thread\.$/,
+        );
+        // Training runs, on one thread.
+        await page.click("#step", { modifiers: ["Shift"] });
+        await page.waitForFunction(() =>
+          document.getElementById("stat-step")!.textContent === "10"
+        );
+        assert.equal((await backend(page)).workers, "1");
+      },
+      "",
+      undefined,
+      async (page) => {
+        // Served without COEP, the page is not cross-origin isolated.
+        await page.route("**/*", async (route) => {
+          const response = await route.fetch();
+          const headers = { ...response.headers() };
+          delete headers["cross-origin-embedder-policy"];
+          await route.fulfill({ response, headers });
+        });
+        // A browser whose WebAssembly has no SIMD: nothing validates.
+        await page.addInitScript(() => {
+          WebAssembly.validate = () => false;
+        });
+      },
+    );
   },
 );
