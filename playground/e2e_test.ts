@@ -1070,7 +1070,7 @@ Deno.test(
           "#mode option[value='wasm']",
           (o) => [(o as HTMLOptionElement).disabled, o.textContent],
         );
-        assert.deepEqual(wasm, [true, "wasm (needs WebAssembly SIMD)"]);
+        assert.deepEqual(wasm, [true, "wasm (no SIMD)"]);
         const hint = await page.textContent("#backend-hint");
         assert.match(
           hint!,

@@ -78,16 +78,17 @@ const OPTIMIZER_LABELS: Readonly<Record<OptimizerName, string>> = {
   adam: "Adam",
   adamw: "AdamW",
 };
+// Short: the menus are narrow. The hint under them says more.
 const MODE_LABELS: Readonly<Record<FitMode, string>> = {
-  auto: "auto (fastest)",
-  record: "record (rebuild the graph)",
-  replay: "replay (reuse the graph)",
-  compiled: "compiled (JavaScript)",
-  wasm: "wasm (WebAssembly SIMD)",
+  auto: "auto",
+  record: "record",
+  replay: "replay",
+  compiled: "compiled JS",
+  wasm: "wasm SIMD",
 };
 const PRECISION_LABELS: Readonly<Record<FitPrecision, string>> = {
   float64: "float64",
-  float32: "float32 (wasm)",
+  float32: "float32",
 };
 
 function fillMenu<T extends string>(
@@ -479,7 +480,7 @@ class TrainView {
         o.value === "wasm"
       )!;
       wasm.disabled = true;
-      wasm.textContent = "wasm (needs WebAssembly SIMD)";
+      wasm.textContent = "wasm (no SIMD)";
       notes.push(
         "This browser has no WebAssembly SIMD, so the wasm backend is off.",
       );
