@@ -539,17 +539,11 @@ export class TrainingSession {
     const config = this.config, mode = trainer.mode;
     const notes: string[] = [];
     if (config.mode === "wasm" && mode !== "wasm") {
-      const miniBatch = config.batchSize > 0 &&
-        config.batchSize < this.train.x.length;
       notes.push(
-        miniBatch
-          ? `wasm runs full batches; mini-batches run ${mode}`
-          : !wasmSimdAvailable()
-          ? `this browser has no WebAssembly SIMD, so ${mode} runs instead of wasm`
-          : `the wasm backend does not cover this model, so ${mode} runs instead`,
+        wasmSimdAvailable()
+          ? `the wasm backend does not cover this model, so ${mode} runs instead`
+          : `this browser has no WebAssembly SIMD, so ${mode} runs instead of wasm`,
       );
-    } else if (config.mode === "compiled" && mode !== "compiled") {
-      notes.push(`mini-batches run ${mode} here`);
     }
     if (config.precision === "float32" && mode !== "wasm") {
       notes.push(`float32 applies to wasm steps only; ${mode} runs in float64`);
