@@ -317,8 +317,8 @@ function chooseWorkers(
   const readable = PARALLEL_WORKER_URL.protocol !== "file:" ||
     Deno.permissions.querySync({ name: "read", path }).state === "granted";
   if (plan.workers === undefined) {
-    // Workers run recorded graphs: an explicit --mode or float32 stays on
-    // this thread, where that backend runs.
+    // Workers run float64 compiled steps: an explicit --mode or float32
+    // stays on this thread, where that backend runs.
     const explicit = plan.mode !== "auto" || plan.precision !== "float64";
     return readable && !explicit ? defaultWorkers(batch, parameters) : 1;
   }

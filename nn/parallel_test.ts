@@ -204,3 +204,92 @@ Deno.test("defaultWorkers() uses one worker for small steps and every core for b
   const cores = navigator.hardwareConcurrency;
   assert.equal(defaultWorkers(100, 66_561), Math.min(cores, 16));
 });
+
+Deno.test("fitParallel() is bit-identical with more workers than chunks, and with 16 chunks", async () => {
+  const data = makeBlobs(60, { classes: 3, seed: 8 });
+  const make = () => new MLP(2, [6, 3], { seed: 4, tape: new Tape() });
+  const options: FitOptions = { loss: "cross-entropy", steps: 4, l2: 1e-3 };
+  for (const chunks of [3, 16]) {
+    const runs = [];
+    for (const workers of [1, 4]) {
+      const model = make();
+      const result = await fitParallel(model, data, {
+        ...options,
+        workers,
+        chunks,
+      });
+      runs.push({ params: snapshot(model), losses: result.losses });
+    }
+    assert.deepEqual(runs[1], runs[0]);
+    const reference = fit(make(), data, options);
+    for (let s = 0; s < 4; s++) {
+      assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
+    }
+  }
+});
+
+Deno.test("fitParallel() without workers trains on this thread, as fit() does, where workers do not pay", async () => {
+  const data = makeMoons(100, { noise: 0.1, seed: 1 });
+  const make = () => new MLP(2, [16, 16, 1], { seed: 3, tape: new Tape() });
+  assert.equal(defaultWorkers(100, make().parameterCount), 1);
+  const a = make(), b = make();
+  const reference = fit(a, data, { steps: 5 });
+  const result = await fitParallel(b, data, { steps: 5 });
+  assert.equal(result.workers, 0);
+  assert.deepEqual(result.losses, reference.losses);
+  assert.deepEqual(snapshot(b), snapshot(a));
+});
+
+Deno.test("ParallelTrainer.create() rejects float32 and modes other than auto and compiled in one line", async () => {
+  const data = makeMoons(20, { seed: 1 });
+  const model = new MLP(2, [4, 1], { seed: 2, tape: new Tape() });
+  await assert.rejects(
+    () => fitParallel(model, data, { workers: 2, precision: "float32" }),
+    RangeError,
+    'Workers run float64 compiled steps: precision "float64" and mode "auto" or "compiled", got precision "float32" and mode "auto"',
+  );
+  await assert.rejects(
+    () => ParallelTrainer.create(model, data, { workers: 1, mode: "wasm" }),
+    RangeError,
+    'Workers run float64 compiled steps: precision "float64" and mode "auto" or "compiled", got precision "float64" and mode "wasm"',
+  );
+  const trainer = await ParallelTrainer.create(model, data, {
+    workers: 1,
+    mode: "compiled",
+  });
+  assert.ok(Number.isFinite(await trainer.step()));
+  trainer.close();
+});
+
+Deno.test("ParallelTrainer.close() ends every worker, and rejects a step it interrupts", async () => {
+  const data = makeMoons(40, { noise: 0.1, seed: 1 });
+  const model = new MLP(2, [8, 1], { seed: 2, tape: new Tape() });
+  let ended = 0;
+  const trainer = await ParallelTrainer.create(model, data, {
+    workers: 3,
+    createWorker: (url) => {
+      const worker = new Worker(url, { type: "module" });
+      const terminate = worker.terminate.bind(worker);
+      worker.terminate = () => {
+        ended++;
+        terminate();
+      };
+      return worker as unknown as WorkerLike;
+    },
+  });
+  await trainer.step();
+  const running = trainer.step();
+  await assert.rejects(
+    () => trainer.step(),
+    Error,
+    "A step is running; await it before the next",
+  );
+  const before = snapshot(model);
+  trainer.close();
+  await assert.rejects(() => running, Error, "Trainer was closed during a step");
+  assert.equal(ended, 3);
+  assert.deepEqual(snapshot(model), before);
+  assert.equal(trainer.stepCount, 1);
+  trainer.close();
+  assert.equal(ended, 3);
+});
