@@ -481,7 +481,11 @@ export class ParallelTrainer {
         return;
       }
       if (this.pending === undefined) return; // Failed or closed.
-      const waiting = Atomics.waitAsync(control, Control.Done, step - 1);
+      const waiting = (Atomics as unknown as AtomicsWaitAsync).waitAsync(
+        control,
+        Control.Done,
+        step - 1,
+      );
       if (waiting.async) waiting.value.then(check);
       else queueMicrotask(check);
     };
@@ -529,6 +533,15 @@ function checkBackend(options: ParallelOptions): void {
       } and mode ${JSON.stringify(mode)}`,
     );
   }
+}
+
+/** `Atomics.waitAsync` (ES2024), typed here for older TypeScript libs. */
+interface AtomicsWaitAsync {
+  waitAsync(
+    array: Int32Array,
+    index: number,
+    value: number,
+  ): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
 function waitAsyncAvailable(): boolean {
