@@ -133,7 +133,8 @@ interface NodeWorker {
 /** How workers start here: Web Workers, or Node's `worker_threads`. */
 async function defaultCreateWorker(): Promise<(url: URL) => WorkerLike> {
   if (typeof Worker !== "undefined") {
-    return (url) => new Worker(url, { type: "module" }) as unknown as WorkerLike;
+    return (url) =>
+      new Worker(url, { type: "module" }) as unknown as WorkerLike;
   }
   const node = (globalThis as { process?: { versions?: { node?: string } } })
     .process?.versions?.node;

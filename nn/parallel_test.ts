@@ -205,13 +205,13 @@ Deno.test("defaultWorkers() uses one worker for small steps and every core for b
   assert.equal(defaultWorkers(100, 66_561), Math.min(cores, 16));
 });
 
-Deno.test("fitParallel() is bit-identical with more workers than chunks, and with 16 chunks", async () => {
+Deno.test("fitParallel() is bit-identical with more workers than chunks, and for 1, 3 and 16 workers over 16 chunks", async () => {
   const data = makeBlobs(60, { classes: 3, seed: 8 });
   const make = () => new MLP(2, [6, 3], { seed: 4, tape: new Tape() });
   const options: FitOptions = { loss: "cross-entropy", steps: 4, l2: 1e-3 };
-  for (const chunks of [3, 16]) {
+  for (const [chunks, counts] of [[3, [1, 4]], [16, [1, 3, 16]]]) {
     const runs = [];
-    for (const workers of [1, 4]) {
+    for (const workers of counts) {
       const model = make();
       const result = await fitParallel(model, data, {
         ...options,
@@ -220,7 +220,7 @@ Deno.test("fitParallel() is bit-identical with more workers than chunks, and wit
       });
       runs.push({ params: snapshot(model), losses: result.losses });
     }
-    assert.deepEqual(runs[1], runs[0]);
+    for (const run of runs) assert.deepEqual(run, runs[0]);
     const reference = fit(make(), data, options);
     for (let s = 0; s < 4; s++) {
       assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
@@ -286,7 +286,11 @@ Deno.test("ParallelTrainer.close() ends every worker, and rejects a step it inte
   );
   const before = snapshot(model);
   trainer.close();
-  await assert.rejects(() => running, Error, "Trainer was closed during a step");
+  await assert.rejects(
+    () => running,
+    Error,
+    "Trainer was closed during a step",
+  );
   assert.equal(ended, 3);
   assert.deepEqual(snapshot(model), before);
   assert.equal(trainer.stepCount, 1);

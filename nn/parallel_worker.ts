@@ -57,7 +57,7 @@ export interface InitMessage {
   y: SharedArrayBuffer;
   /** The model's parameters, written by the main thread before each step. */
   params: SharedArrayBuffer;
-  /** Per chunk, its gradient (`chunks × parameters`). */
+  /** Per chunk, a row for a sum of chunk gradients (`chunks × parameters`). */
   partials: SharedArrayBuffer;
   /** The step's gradient: L2 term, then every chunk's, in chunk order. */
   grad: SharedArrayBuffer;
@@ -105,6 +105,10 @@ class ChunkRunner {
   private readonly alpha: number;
   private readonly index: number;
   private readonly workers: number;
+  /** Per depth of the tree, a sum being built (this worker's memory). */
+  private readonly buffers: Float64Array[] = [];
+  private batch = 0;
+  private chunks = 0;
 
   constructor(message: InitMessage) {
     const tape = new Tape();
@@ -142,71 +146,177 @@ class ChunkRunner {
   }
 
   /**
-   * Forward and backward of chunks `index, index + workers, …`: each chunk's
-   * gradient is moved to its row of `partials` (the parameters' gradients
-   * on the tape left at 0 for the next chunk).
+   * Forward and backward of this worker's chunks, a contiguous block: the
+   * sums of the tree's nodes that lie inside the block (see
+   * {@linkcode ChunkRunner.reduce}) go to the rows of `partials` at their
+   * first chunks, the parts of them summed here, in this worker's memory.
    */
   runChunks(): void {
-    const control = this.control, tape = this.tape;
-    const batch = control[Control.Batch], chunks = control[Control.Chunks];
-    const start = this.start, count = this.count;
-    const data = tape.data, grad = tape.grad, partials = this.partials;
-    data.set(this.params, start);
-    for (let c = this.index; c < chunks; c += this.workers) {
-      const from = chunkStart(c, chunks, batch);
-      const to = chunkStart(c + 1, chunks, batch);
-      const graph = this.step.forward(
-        this.rows,
-        this.y,
-        this.indices.subarray(from, to),
-      );
-      this.step.backward();
-      const partial = c * count;
-      for (let j = 0; j < count; j++) {
-        partials[partial + j] = grad[start + j];
-        grad[start + j] = 0;
-      }
-      let correct = 0;
-      const outputs = graph.outputs, labels = graph.labels;
-      for (let k = 0; k < outputs.length; k++) {
-        if (this.classify(data, outputs[k]) === labels[k]) correct++;
-      }
-      // The chunk's share of the batch mean: its mean loss (and, in reduce,
-      // its gradient) times its fraction of the batch.
-      this.stats[2 * c] = data[graph.root] * ((to - from) / batch);
-      this.stats[2 * c + 1] = correct;
+    const control = this.control;
+    this.batch = control[Control.Batch];
+    this.chunks = control[Control.Chunks];
+    this.tape.data.set(this.params, this.start);
+    const [lo, hi] = this.block(this.index);
+    this.cover(0, treeSize(this.chunks), lo, hi);
+  }
+
+  /** Computes the maximal nodes under node `(a, size)` inside `[lo, hi)`. */
+  private cover(a: number, size: number, lo: number, hi: number): void {
+    const end = Math.min(a + size, this.chunks);
+    if (end <= lo || a >= hi) return;
+    if (lo <= a && end <= hi) {
+      this.compute(a, size, this.row(a), 0);
+      return;
     }
+    const half = size / 2;
+    this.cover(a, half, lo, hi);
+    this.cover(a + half, half, lo, hi);
+  }
+
+  /** Sets `target` to node `(a, size)`'s sum: its left child's, plus its right's. */
+  private compute(
+    a: number,
+    size: number,
+    target: Float64Array,
+    depth: number,
+  ): void {
+    if (size === 1) {
+      this.runChunk(a, target, false);
+      return;
+    }
+    const half = size / 2;
+    this.compute(a, half, target, depth);
+    if (a + half < this.chunks) this.add(a + half, half, target, depth);
+  }
+
+  /** Adds node `(a, size)`'s sum to `target`. */
+  private add(
+    a: number,
+    size: number,
+    target: Float64Array,
+    depth: number,
+  ): void {
+    if (size === 1) {
+      this.runChunk(a, target, true);
+      return;
+    }
+    this.buffers[depth] ??= new Float64Array(this.count);
+    const buffer = this.buffers[depth];
+    this.compute(a, size, buffer, depth + 1);
+    for (let j = 0; j < this.count; j++) target[j] += buffer[j];
   }
 
   /**
-   * Adds this worker's slice of the parameters' gradients: the L2 term
-   * first (as the recorded graph's tail), then chunk 0, 1, … each times its
-   * fraction of the batch: the same order whatever the number of workers.
-   * In blocks, so a block of the sum stays in cache across the chunks.
+   * Runs chunk `c` and sets (or adds to) `target` its gradient times its
+   * fraction of the batch (its share of the batch mean), leaving the
+   * parameters' gradients on the tape at 0 for the next chunk.
+   */
+  private runChunk(c: number, target: Float64Array, add: boolean): void {
+    const batch = this.batch, chunks = this.chunks;
+    const from = chunkStart(c, chunks, batch);
+    const to = chunkStart(c + 1, chunks, batch);
+    const graph = this.step.forward(
+      this.rows,
+      this.y,
+      this.indices.subarray(from, to),
+    );
+    this.step.backward();
+    const data = this.tape.data, grad = this.tape.grad;
+    const start = this.start, count = this.count, scale = (to - from) / batch;
+    if (add) {
+      for (let j = 0; j < count; j++) {
+        target[j] += grad[start + j] * scale;
+        grad[start + j] = 0;
+      }
+    } else {
+      for (let j = 0; j < count; j++) {
+        target[j] = grad[start + j] * scale;
+        grad[start + j] = 0;
+      }
+    }
+    let correct = 0;
+    const outputs = graph.outputs, labels = graph.labels;
+    for (let k = 0; k < outputs.length; k++) {
+      if (this.classify(data, outputs[k]) === labels[k]) correct++;
+    }
+    this.stats[2 * c] = data[graph.root] * scale;
+    this.stats[2 * c + 1] = correct;
+  }
+
+  /**
+   * Adds up this worker's slice of the parameters' gradients. The chunks'
+   * gradients are summed over a fixed binary tree (node `(a, size)` covers
+   * chunks `[a, a + size)`, `size` a power of 2; a node's sum is its left
+   * child's plus its right's), the L2 term added last: the same sums in the
+   * same order whatever the number of workers. The nodes inside one
+   * worker's block were summed by that worker; the nodes above them are
+   * summed here, in place in the row of their first chunk.
    */
   reduce(): void {
-    const count = this.count, control = this.control;
-    const batch = control[Control.Batch], chunks = control[Control.Chunks];
+    const count = this.count;
     const lo = Math.floor((this.index * count) / this.workers);
     const hi = Math.floor(((this.index + 1) * count) / this.workers);
     const grad = this.grad, params = this.params, partials = this.partials;
-    const alpha = this.alpha;
+    const alpha = this.alpha, size = treeSize(this.chunks);
     for (let first = lo; first < hi; first += REDUCE_BLOCK) {
       const last = Math.min(first + REDUCE_BLOCK, hi);
+      const offset = this.sumNode(0, size, first, last) * count;
       for (let j = first; j < last; j++) {
         const p = params[j];
-        grad[j] = alpha > 0 ? alpha * p + alpha * p : 0;
-      }
-      for (let c = 0; c < chunks; c++) {
-        const scale = (chunkStart(c + 1, chunks, batch) -
-          chunkStart(c, chunks, batch)) / batch;
-        const offset = c * count;
-        for (let j = first; j < last; j++) {
-          grad[j] += partials[offset + j] * scale;
-        }
+        grad[j] = (alpha > 0 ? alpha * p + alpha * p : 0) +
+          partials[offset + j];
       }
     }
   }
+
+  /** Sums node `(a, size)` over parameters `[first, last)`; returns its row. */
+  private sumNode(
+    a: number,
+    size: number,
+    first: number,
+    last: number,
+  ): number {
+    const end = Math.min(a + size, this.chunks);
+    const [, blockEnd] = this.block(this.owner(a));
+    if (end <= blockEnd) return a; // Summed by the worker owning the block.
+    const half = size / 2;
+    const left = this.sumNode(a, half, first, last);
+    if (a + half >= this.chunks) return left;
+    const right = this.sumNode(a + half, half, first, last);
+    const partials = this.partials, count = this.count;
+    const l = left * count, r = right * count;
+    for (let j = first; j < last; j++) partials[l + j] += partials[r + j];
+    return left;
+  }
+
+  /** Worker `w`'s chunks, `[lo, hi)`: contiguous, about as many for each. */
+  private block(w: number): [number, number] {
+    const chunks = this.chunks, workers = this.workers;
+    return [
+      Math.floor((w * chunks) / workers),
+      Math.floor(((w + 1) * chunks) / workers),
+    ];
+  }
+
+  /** The worker whose block holds chunk `c`. */
+  private owner(c: number): number {
+    let w = Math.floor((c * this.workers) / this.chunks);
+    while (this.block(w)[1] <= c) w++;
+    while (this.block(w)[0] > c) w--;
+    return w;
+  }
+
+  /** Row `r` of `partials`. */
+  private row(r: number): Float64Array {
+    return this.partials.subarray(r * this.count, (r + 1) * this.count);
+  }
+}
+
+/** The tree's root size: the smallest power of 2 >= `chunks`. */
+function treeSize(chunks: number): number {
+  let size = 1;
+  while (size < chunks) size *= 2;
+  return size;
 }
 
 /** Parameters per block of the reduction (16 KiB of float64). */
