@@ -209,7 +209,8 @@ Deno.test("fitParallel() is bit-identical with more workers than chunks, and for
   const data = makeBlobs(60, { classes: 3, seed: 8 });
   const make = () => new MLP(2, [6, 3], { seed: 4, tape: new Tape() });
   const options: FitOptions = { loss: "cross-entropy", steps: 4, l2: 1e-3 };
-  for (const [chunks, counts] of [[3, [1, 4]], [16, [1, 3, 16]]]) {
+  const cases: [number, number[]][] = [[3, [1, 4]], [16, [1, 3, 16]]];
+  for (const [chunks, counts] of cases) {
     const runs = [];
     for (const workers of counts) {
       const model = make();
