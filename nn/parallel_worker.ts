@@ -1,7 +1,7 @@
 // A data-parallel training worker: computes the gradient of its chunks of each step's batch on compiled code, then adds its slice of the parameters' gradients over every chunk, in chunk order, in shared memory.
 
 import { Tape } from "../engine/mod.ts";
-import { lossKind } from "./_loss_kind.ts";
+import { type LossKind, lossKind } from "./_loss_kind.ts";
 import type { LossName } from "./loss.ts";
 import { MiniBatchStep } from "./minibatch.ts";
 import { MLP } from "./mlp.ts";
@@ -87,12 +87,27 @@ export interface WorkerHooks {
   beforeStep?(step: number): boolean;
 }
 
-/** A worker's state after `init`: its model, compiled step and shared views. */
+/**
+ * One chunk size's compiled step, on a tape of its own (a copy of the
+ * model): a step records its loss once per batch size and replays it while
+ * the size stays, and the chunks of a batch come in two sizes.
+ */
+interface Lane {
+  tape: Tape;
+  step: MiniBatchStep;
+  /** The model's first parameter on `tape`. */
+  start: number;
+  /** The step whose parameters `tape` holds. */
+  copied: number;
+}
+
+/** A worker's state after `init`: its models, compiled steps and shared views. */
 class ChunkRunner {
   readonly control: Int32Array;
-  private readonly step: MiniBatchStep;
-  private readonly tape: Tape;
-  private readonly start: number;
+  private readonly model: ModelJSON;
+  private readonly kind: LossKind;
+  private readonly classes: number;
+  private readonly lanes = new Map<number, Lane>();
   private readonly count: number;
   private readonly classify: (x: ArrayLike<number>, o: number) => number;
   private readonly rows: Float64Array[];
@@ -109,21 +124,20 @@ class ChunkRunner {
   private readonly buffers: Float64Array[] = [];
   private batch = 0;
   private chunks = 0;
+  private stepNumber = 0;
 
   constructor(message: InitMessage) {
-    const tape = new Tape();
-    const model = MLP.fromJSON(message.model, { tape });
-    const kind = lossKind(message.loss, message.classes);
+    this.model = message.model;
+    this.classes = message.classes;
+    this.kind = lossKind(message.loss, message.classes);
+    this.classify = this.kind.classify;
     const x = new Float64Array(message.x);
-    const nin = model.nin;
+    const nin = x.length / (message.y.byteLength / 4);
     this.rows = [];
     for (let i = 0; i < x.length / nin; i++) {
       this.rows.push(x.subarray(i * nin, (i + 1) * nin));
     }
-    this.tape = tape;
-    this.start = model.parameterStart;
-    this.count = model.parameterCount;
-    this.classify = kind.classify;
+    this.count = message.params.byteLength / 8;
     this.control = new Int32Array(message.control);
     this.y = new Int32Array(message.y);
     this.params = new Float64Array(message.params);
@@ -134,15 +148,40 @@ class ChunkRunner {
     this.alpha = message.alpha;
     this.index = message.index;
     this.workers = message.workers;
-    // The per-sample program compiled once; only the loss is per batch.
-    this.step = new MiniBatchStep(
-      model,
-      message.chunkCapacity,
-      kind.outputs,
-      (out, labels) => kind.loss(out, labels),
-      undefined,
-      message.classes,
-    );
+    // The largest chunk's step, compiled now: a failure shows at start.
+    this.lane(message.chunkCapacity, 0);
+  }
+
+  /**
+   * The step for chunks of `size` samples, compiled at its first use, with
+   * the parameters of step `step`.
+   */
+  private lane(size: number, step: number): Lane {
+    let lane = this.lanes.get(size);
+    if (lane === undefined) {
+      const tape = new Tape();
+      const model = MLP.fromJSON(this.model, { tape });
+      const kind = this.kind;
+      lane = {
+        tape,
+        step: new MiniBatchStep(
+          model,
+          size,
+          kind.outputs,
+          (out, labels) => kind.loss(out, labels),
+          undefined,
+          this.classes,
+        ),
+        start: model.parameterStart,
+        copied: -1,
+      };
+      this.lanes.set(size, lane);
+    }
+    if (lane.copied !== step) {
+      lane.tape.data.set(this.params, lane.start);
+      lane.copied = step;
+    }
+    return lane;
   }
 
   /**
@@ -155,7 +194,7 @@ class ChunkRunner {
     const control = this.control;
     this.batch = control[Control.Batch];
     this.chunks = control[Control.Chunks];
-    this.tape.data.set(this.params, this.start);
+    this.stepNumber = control[Control.Step];
     const [lo, hi] = this.block(this.index);
     this.cover(0, treeSize(this.chunks), lo, hi);
   }
@@ -215,14 +254,15 @@ class ChunkRunner {
     const batch = this.batch, chunks = this.chunks;
     const from = chunkStart(c, chunks, batch);
     const to = chunkStart(c + 1, chunks, batch);
-    const graph = this.step.forward(
+    const lane = this.lane(to - from, this.stepNumber);
+    const graph = lane.step.forward(
       this.rows,
       this.y,
       this.indices.subarray(from, to),
     );
-    this.step.backward();
-    const data = this.tape.data, grad = this.tape.grad;
-    const start = this.start, count = this.count, scale = (to - from) / batch;
+    lane.step.backward();
+    const data = lane.tape.data, grad = lane.tape.grad;
+    const start = lane.start, count = this.count, scale = (to - from) / batch;
     if (add) {
       for (let j = 0; j < count; j++) {
         target[j] += grad[start + j] * scale;
