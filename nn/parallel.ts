@@ -168,6 +168,7 @@ async function defaultCreateWorker(): Promise<(url: URL) => WorkerLike> {
     return like;
   };
 }
+
 /**
  * A {@linkcode Trainer} whose steps run on workers: `await step()`. Start it
  * with {@linkcode ParallelTrainer.create} (the workers are started once and
@@ -176,9 +177,11 @@ async function defaultCreateWorker(): Promise<(url: URL) => WorkerLike> {
  * before the step, and the trainer closes.
  *
  * Each worker compiles the model's per-sample step once and runs it on its
- * chunks (`c = w, w + n, …` for worker `w` of `n`); a step wakes the
- * workers and waits for them through `Atomics` on shared memory, so it
- * sends no message. Steps run in float64 on compiled code.
+ * chunks, a contiguous block (about `chunks / workers` of them); the chunks'
+ * gradients are summed over a fixed binary tree, so the sums do not depend
+ * on the number of workers. A step wakes the workers and waits for them
+ * through `Atomics` on shared memory: it sends no message. Steps run in
+ * float64 on compiled code.
  *
  * @example
  * ```ts
