@@ -24,11 +24,8 @@ import {
 } from "./fit.ts";
 import type { MLP } from "./mlp.ts";
 import { normalize } from "./normalization.ts";
-import {
-  Control,
-  type InitMessage,
-  type WorkerReply,
-} from "./parallel_worker.ts";
+import type { InitMessage, WorkerReply } from "./parallel_worker.ts";
+import { Control } from "./_parallel_control.ts";
 import { Rng } from "./rng.ts";
 
 /**
