@@ -13,6 +13,7 @@
 import type { Tape } from "../engine/mod.ts";
 import type { Dataset } from "./data.ts";
 import { evaluate } from "./metrics.ts";
+import { wasmSimdAvailable } from "../engine/mod.ts";
 import {
   type EpochInfo,
   fit,
@@ -21,6 +22,7 @@ import {
   type StepInfo,
   Trainer,
   TrainingError,
+  WASM_AUTO_MACS,
 } from "./fit.ts";
 import type { MLP } from "./mlp.ts";
 import { normalize } from "./normalization.ts";
@@ -86,12 +88,19 @@ export interface ParallelOptions extends FitOptions {
 /**
  * The number of workers worth starting for a step over `batch` samples of
  * a model with `parameters` parameters: every core (`navigator.
- * hardwareConcurrency`) when a step does enough work to pay for the
- * messages, else 1. Also 1 where `SharedArrayBuffer` is unavailable, as on
- * a page that is not cross-origin isolated.
+ * hardwareConcurrency`, at most 16) when a step does enough work to pay for
+ * waking the workers and adding up their gradients, else 1. Workers run
+ * compiled JavaScript; where one thread would run WebAssembly SIMD instead
+ * (`oneThread: "wasm"`, as {@linkcode Trainer}'s `"auto"` does for a full
+ * batch of a wide enough model), about 2 to 3 times faster per sample on
+ * the models measured, workers pay only from 6 cores. Also 1 where
+ * `SharedArrayBuffer` is unavailable, as on a page that is not cross-origin
+ * isolated.
  *
  * @param batch Samples per step.
  * @param parameters The model's parameter count.
+ * @param oneThread What one thread would run: `"compiled"` (default) or
+ * `"wasm"`.
  * @returns How many workers to use.
  *
  * @example
@@ -100,15 +109,40 @@ export interface ParallelOptions extends FitOptions {
  * import { defaultWorkers } from "@tapegrad/tapegrad";
  * assert.equal(defaultWorkers(100, 337), 1); // micrograd's demo: too small
  * assert.ok(defaultWorkers(100, 66_561) >= 1);
+ * assert.ok(defaultWorkers(100, 66_561, "wasm") <= defaultWorkers(100, 66_561));
  * ```
  */
-export function defaultWorkers(batch: number, parameters: number): number {
+export function defaultWorkers(
+  batch: number,
+  parameters: number,
+  oneThread: "compiled" | "wasm" = "compiled",
+): number {
   if (!sharedMemoryAvailable()) return 1;
   const cores = (globalThis.navigator as { hardwareConcurrency?: number })
     ?.hardwareConcurrency ?? 1;
   // About 6 flops per parameter per sample; below ~0.3 ms of work a step's
   // wake-ups and reduction cost more than the second core gains.
-  return batch * parameters >= 200_000 ? Math.max(1, Math.min(cores, 16)) : 1;
+  if (batch * parameters < 200_000) return 1;
+  if (oneThread === "wasm" && cores < 6) return 1;
+  return Math.max(1, Math.min(cores, 16));
+}
+
+/** What one thread's `Trainer` in `"auto"` mode runs for this model and batch. */
+function oneThreadBackend(
+  model: MLP,
+  batch: number,
+  samples: number,
+): "compiled" | "wasm" {
+  // As fit.ts's wasmPays: a full batch of at least 2 samples, wide layers.
+  if (batch < samples || samples < 2 || !wasmSimdAvailable()) {
+    return "compiled";
+  }
+  let macs = 0, nin = model.nin;
+  for (const nout of model.nouts) {
+    macs += nin * nout;
+    nin = nout;
+  }
+  return macs >= WASM_AUTO_MACS ? "wasm" : "compiled";
 }
 
 function sharedMemoryAvailable(): boolean {
@@ -553,9 +587,11 @@ function waitAsyncAvailable(): boolean {
  * {@linkcode fit} on workers: the same options and result, plus `workers`
  * and `chunks` (see {@linkcode ParallelTrainer}). Within 1e-12 of `fit`, and
  * bit-identical for any number of workers. Without `workers`, where
- * {@linkcode defaultWorkers} gives 1 (a step too small to share, or no
- * shared memory), it trains on this thread with {@linkcode fit} instead
- * (`workers` is then 0 in the result).
+ * {@linkcode defaultWorkers} gives 1 (a step too small to share, one
+ * thread's WebAssembly faster than the cores' workers, or no shared
+ * memory), and for regression data or an explicit `mode` or `precision`,
+ * it trains on this thread with {@linkcode fit} instead (`workers` is then 0
+ * in the result).
  *
  * @param model The model to train (its parameters are updated in place).
  * @param data The training set.
@@ -582,8 +618,17 @@ export async function fitParallel(
 ): Promise<FitResult & { workers: number }> {
   const started = performance.now();
   if (options.workers === undefined && data?.x?.length > 0) {
-    const batch = Math.min(options.batchSize ?? data.x.length, data.x.length);
-    if (defaultWorkers(batch, model.parameterCount) === 1) {
+    const n = data.x.length;
+    const batch = Math.min(options.batchSize ?? n, n);
+    const precision = options.precision ?? "float64";
+    const mode = options.mode ?? "auto";
+    const backend = mode === "auto" && precision === "float64"
+      ? oneThreadBackend(model, batch, n)
+      : "explicit";
+    if (
+      backend === "explicit" || data.classes === 0 ||
+      defaultWorkers(batch, model.parameterCount, backend) === 1
+    ) {
       return { ...fit(model, data, options), workers: 0 };
     }
   }

@@ -239,6 +239,17 @@ Deno.test("fitParallel() without workers trains on this thread, as fit() does, w
   assert.equal(result.workers, 0);
   assert.deepEqual(result.losses, reference.losses);
   assert.deepEqual(snapshot(b), snapshot(a));
+  // A wider model whose full batch one thread runs on WebAssembly SIMD:
+  // compiled workers pay only from 6 cores.
+  const cores = navigator.hardwareConcurrency;
+  const expected = cores >= 6 ? Math.min(cores, 16) : 1;
+  assert.equal(defaultWorkers(100, 4417, "wasm"), expected);
+  const wide = () => new MLP(2, [64, 64, 1], { seed: 3, tape: new Tape() });
+  const c = wide(), d = wide();
+  const wideReference = fit(c, data, { steps: 3 });
+  const wideResult = await fitParallel(d, data, { steps: 3 });
+  assert.equal(wideResult.workers, cores >= 6 ? expected : 0);
+  if (cores < 6) assert.deepEqual(wideResult.losses, wideReference.losses);
 });
 
 Deno.test("ParallelTrainer.create() rejects float32 and modes other than auto and compiled in one line", async () => {
