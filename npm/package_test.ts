@@ -203,15 +203,17 @@ Deno.test("npm package: its test suite passes under Node.js (node --test)", asyn
   console.log(`Node.js ${version}: ${SUITE_SIZE} passed`);
 });
 
-Deno.test("npm package: 2 worker_threads train as 1 worker, bit for bit, under Node.js", async () => {
+Deno.test("npm package: 2 workers train as 1 worker, bit for bit, under Node.js (worker_threads) and Bun", async () => {
   const { dir } = await installed();
-  const result = ok(
-    await run(["node", "parallel_node.mjs"], dir),
-    "node parallel_node.mjs",
-  );
   // The script checks bit-identity and a clear error for a missing worker
   // script; exiting at all shows that closing ended the workers.
-  assert.match(result.stdout, /^parallel ok: 0\.\d+$/m);
+  for (const runtime of [["node"], ["npx", "-y", "bun@1"]]) {
+    const result = ok(
+      await run([...runtime, "parallel_node.mjs"], dir),
+      `${runtime.join(" ")} parallel_node.mjs`,
+    );
+    assert.match(result.stdout, /^parallel ok: 0\.\d+$/m);
+  }
 });
 
 Deno.test("npm package: its test suite passes under Bun (bun test)", async () => {

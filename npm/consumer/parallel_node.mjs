@@ -1,4 +1,4 @@
-// Data-parallel training under Node.js (worker_threads), from the installed
+// Data-parallel training under Node.js (worker_threads) and Bun, from the installed
 // package: 2 workers give 1 worker's numbers bit for bit, a worker that
 // cannot start gives a clear error, and closing ends the workers (the
 // process exits on its own).
