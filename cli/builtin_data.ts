@@ -20,6 +20,20 @@ export const DEFAULT_DATA_DIR: string = decodeURIComponent(
 );
 
 /**
+ * The file that holds a shipped data set.
+ *
+ * @param name The data set.
+ * @param dir The directory holding its file (default: the repository's `data/`).
+ * @returns The file's path.
+ */
+export function builtinDatasetPath(
+  name: BuiltinDatasetName,
+  dir: string = DEFAULT_DATA_DIR,
+): string {
+  return `${dir.replace(/[\\/]$/, "")}/${BUILTIN_DATASETS[name].file}`;
+}
+
+/**
  * Reads and parses one shipped data set.
  *
  * @param name The data set.
@@ -32,7 +46,7 @@ export async function readBuiltinDataset(
   name: BuiltinDatasetName,
   dir: string = DEFAULT_DATA_DIR,
 ): Promise<Dataset> {
-  const path = `${dir.replace(/[\\/]$/, "")}/${BUILTIN_DATASETS[name].file}`;
+  const path = builtinDatasetPath(name, dir);
   requireRead(path);
   let bytes: Uint8Array;
   try {

@@ -55,6 +55,37 @@ Deno.test("lexicalPath() collapses . and .. segments", () => {
   assert.equal(lexicalPath("../x/./y"), "../x/y");
 });
 
+Deno.test("train never overwrites a shipped data set file", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/data`);
+    const iris = await Deno.readFile(
+      new URL("../data/iris.csv", import.meta.url),
+    );
+    await Deno.writeFile(`${dir}/data/iris.csv`, iris);
+    for (const flag of ["--save", "--plot"]) {
+      const run = await cli([
+        "train",
+        "--dataset",
+        "iris",
+        "--data-dir",
+        "data",
+        "--epochs",
+        "1",
+        flag,
+        "./data/iris.csv",
+      ], dir);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^error: ${flag} "\\./data/iris\\.csv" would overwrite the dataset "data/iris\\.csv": they are the same file\n$`,
+        ),
+      );
+      assert.deepEqual(await Deno.readFile(`${dir}/data/iris.csv`), iris);
+    }
+  });
+});
+
 Deno.test("train compares outputs and the dataset by identity, not spelling", async () => {
   await withTempDir(async (dir) => {
     await Deno.mkdir(`${dir}/out`);

@@ -58,6 +58,7 @@ import {
   DEFAULT_MAX_MEMORY_MB,
   DEFAULT_MAX_PARAMETERS,
 } from "./limits.ts";
+import { builtinDatasetPath } from "./builtin_data.ts";
 import { checkOutputs, type NamedFile, writeOutputs } from "./safe_write.ts";
 import type { CliMeta } from "../app/model_meta.ts";
 import {
@@ -95,9 +96,14 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
   const outputs: NamedFile[] = [];
   if (plan.save !== undefined) outputs.push({ flag: "save", path: plan.save });
   if (plan.plot !== undefined) outputs.push({ flag: "plot", path: plan.plot });
+  // The data file read is an input too, a shipped data set's included.
+  const input = plan.csvPath ??
+    (plan.builtin === undefined
+      ? undefined
+      : builtinDatasetPath(plan.builtin, plan.dataDir));
   checkOutputs(
     outputs,
-    plan.csvPath === undefined ? [] : [{ flag: "dataset", path: plan.csvPath }],
+    input === undefined ? [] : [{ flag: "dataset", path: input }],
   );
   const data = await prepare(plan);
   const classes = data.raw.classes;

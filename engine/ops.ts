@@ -745,7 +745,8 @@ function gatheredBackward(
   }
 }
 
-// DotRange's backward rule (its forward is in naryForward).
+// DotRange's backward rule (its forward is in naryForward, and a dense
+// layer's in denseForward).
 function dotRangeBackward(
   g: number,
   data: Float64Array,
@@ -755,9 +756,30 @@ function dotRangeBackward(
   p: number,
   n: number,
 ) {
+  dotRangeWeightsBackward(g, data, grad, need, pool, p, n);
   const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
-  const bias = pool[p + DR_BIAS], modes = pool[p + DR_NEED];
-  const wNeed = modes & 3, xNeed = modes >> 2;
+  const xNeed = pool[p + DR_NEED] >> 2;
+  if (xNeed === NEED_ALL) {
+    for (let k = 0; k < n; k++) grad[x + k] += g * data[w + k];
+  } else if (xNeed === NEED_SOME) {
+    for (let k = 0; k < n; k++) {
+      if (need[x + k]) grad[x + k] += g * data[w + k];
+    }
+  }
+}
+
+// The bias and weight part of dotRangeBackward.
+function dotRangeWeightsBackward(
+  g: number,
+  data: Float64Array,
+  grad: Float64Array,
+  need: Uint8Array,
+  pool: Int32Array,
+  p: number,
+  n: number,
+) {
+  const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
+  const bias = pool[p + DR_BIAS], wNeed = pool[p + DR_NEED] & 3;
   if (bias >= 0 && need[bias]) grad[bias] += g;
   if (wNeed === NEED_ALL) {
     for (let k = 0; k < n; k++) grad[w + k] += g * data[x + k];
@@ -766,13 +788,174 @@ function dotRangeBackward(
       if (need[w + k]) grad[w + k] += g * data[x + k];
     }
   }
-  if (xNeed === NEED_ALL) {
-    for (let k = 0; k < n; k++) grad[x + k] += g * data[w + k];
-  } else if (xNeed === NEED_SOME) {
+}
+
+/**
+ * The values of `count` neurons of a dense layer, as
+ * {@linkcode Tape.denseRange} records them: `data[out + j] = data[b_j] +
+ * Σ_k data[w_j + k]·data[x + k]` with `w_j = weightStart + j·stride` and
+ * `b_j = w_j + biasOffset` (no bias when `biasOffset` is negative). Each sum
+ * runs in `k` order from the bias (from 0 without one), as one `DotRange`
+ * node at a time would, so the results are the same bit for bit; four
+ * neurons share each pass over the inputs, so four independent sums keep
+ * the adder busy where one would wait on each addition.
+ *
+ * @param data The tape's node values (updated at `out`).
+ * @param weightStart Index of neuron 0's first weight.
+ * @param stride Distance between neurons' first weights.
+ * @param x Index of the first input.
+ * @param n Inputs per neuron.
+ * @param count Number of neurons.
+ * @param biasOffset Bias index relative to each neuron's first weight, or -1.
+ * @param out Where neuron 0's value goes; the others follow it.
+ * @param relu Where the ReLUs of the values go (`count` of them, as
+ * {@linkcode unaryForwardRange} with `Op.Relu` would write them), or -1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { denseForward } from "@tapegrad/tapegrad/engine";
+ * // Two neurons [w0, w1, bias]: [1, 2, 0.5] and [3, 4, -1]; inputs [10, 20].
+ * const data = new Float64Array([1, 2, 0.5, 3, 4, -1, 10, 20, 0, 0]);
+ * denseForward(data, 0, 3, 6, 2, 2, 2, 8);
+ * assert.deepEqual([data[8], data[9]], [50.5, 109]);
+ * data[0] = -10; // neuron 0: 0.5 - 100 + 40
+ * const out = new Float64Array(12);
+ * out.set(data);
+ * denseForward(out, 0, 3, 6, 2, 2, 2, 8, 10);
+ * assert.deepEqual([...out.subarray(8)], [-59.5, 109, 0, 109]);
+ * ```
+ */
+export function denseForward(
+  data: Float64Array,
+  weightStart: number,
+  stride: number,
+  x: number,
+  n: number,
+  count: number,
+  biasOffset: number,
+  out: number,
+  relu = -1,
+): void {
+  let j = 0;
+  for (; j + 4 <= count; j += 4) {
+    const w0 = weightStart + j * stride, w1 = w0 + stride;
+    const w2 = w1 + stride, w3 = w2 + stride;
+    let t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    if (biasOffset >= 0) {
+      t0 = data[w0 + biasOffset], t1 = data[w1 + biasOffset];
+      t2 = data[w2 + biasOffset], t3 = data[w3 + biasOffset];
+    }
     for (let k = 0; k < n; k++) {
-      if (need[x + k]) grad[x + k] += g * data[w + k];
+      const xk = data[x + k];
+      t0 += data[w0 + k] * xk;
+      t1 += data[w1 + k] * xk;
+      t2 += data[w2 + k] * xk;
+      t3 += data[w3 + k] * xk;
+    }
+    data[out + j] = t0, data[out + j + 1] = t1;
+    data[out + j + 2] = t2, data[out + j + 3] = t3;
+    if (relu >= 0) {
+      // unaryValue's relu, while the sums are in registers.
+      data[relu + j] = t0 < 0 ? 0 : t0, data[relu + j + 1] = t1 < 0 ? 0 : t1;
+      data[relu + j + 2] = t2 < 0 ? 0 : t2,
+        data[relu + j + 3] = t3 < 0 ? 0 : t3;
     }
   }
+  for (; j < count; j++) {
+    const w = weightStart + j * stride;
+    let total = biasOffset >= 0 ? data[w + biasOffset] : 0;
+    for (let k = 0; k < n; k++) total += data[w + k] * data[x + k];
+    data[out + j] = total;
+    if (relu >= 0) data[relu + j] = total < 0 ? 0 : total;
+  }
+}
+
+/**
+ * Backpropagates the four `DotRange` nodes `i`, `i - 1`, `i - 2`, `i - 3`
+ * in one pass when they are neurons of one dense layer (what
+ * {@linkcode Tape.denseRange} records), and reports whether it did; when it
+ * did not, nothing changed. The result is the same, bit for bit, as
+ * {@linkcode naryBackward} on node `i`, then `i - 1`, `i - 2` and `i - 3`:
+ * each input's gradient receives the four terms in that order, only loaded
+ * and stored once. It applies when the four nodes need a gradient, have a
+ * nonzero one (the caller has checked node `i`), read the same `n` inputs
+ * (all needing a gradient) and every weight, bias and input lies below
+ * node `i - 3`, the inputs apart from the weights and biases.
+ *
+ * @param i The highest of the four nodes (at least 3).
+ * @param ops The tape's op codes.
+ * @param arg0 The tape's first arguments (pool offsets).
+ * @param arg1 The tape's second arguments (term counts).
+ * @param data The tape's node values.
+ * @param grad The tape's node gradients (updated).
+ * @param need The tape's `needsGrad` flags.
+ * @param pool The argument pool.
+ * @returns Whether the four nodes were backpropagated.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { denseBackward4, Op, Tape } from "@tapegrad/tapegrad/engine";
+ * const tape = new Tape();
+ * const w = tape.leaf(1);
+ * for (let k = 1; k < 8; k++) tape.leaf(k + 1); // 4 neurons × 2 weights
+ * const x = tape.leaf(10), x1 = tape.leaf(20);
+ * const first = tape.denseRange(w, 2, x, 2, 4);
+ * for (let j = 0; j < 4; j++) tape.grad[first + j] = 1;
+ * const done = denseBackward4(first + 3, tape.op, tape.arg0, tape.arg1,
+ *   tape.data, tape.grad, tape.needsGrad, tape.pool);
+ * assert.equal(done, true);
+ * assert.equal(tape.grad[x], 1 + 3 + 5 + 7); // Σ of the first weights
+ * assert.equal(tape.grad[x1], 2 + 4 + 6 + 8);
+ * assert.equal(tape.grad[w], 10);
+ * assert.equal(tape.op[first], Op.DotRange);
+ * ```
+ */
+export function denseBackward4(
+  i: number,
+  ops: Uint8Array,
+  arg0: Int32Array,
+  arg1: Int32Array,
+  data: Float64Array,
+  grad: Float64Array,
+  need: Uint8Array,
+  pool: Int32Array,
+): boolean {
+  const low = i - 3, n = arg1[i];
+  if (low < 0 || pool[arg0[i] + DR_NEED] >> 2 !== NEED_ALL) return false;
+  const x = pool[arg0[i] + DR_INPUTS];
+  if (x + n > low) return false;
+  for (let j = i; j >= low; j--) {
+    const p = arg0[j];
+    if (
+      ops[j] !== DOT_RANGE || arg1[j] !== n || need[j] === 0 ||
+      grad[j] === 0 || pool[p + DR_INPUTS] !== x ||
+      pool[p + DR_NEED] >> 2 !== NEED_ALL
+    ) return false;
+    const w = pool[p + DR_WEIGHTS], bias = pool[p + DR_BIAS];
+    // Below the four nodes, and apart from the inputs.
+    if (w + n > low || bias >= low) return false;
+    if (w < x + n && x < w + n) return false;
+    if (bias >= x && bias < x + n) return false;
+  }
+  const p0 = arg0[i], p1 = arg0[i - 1], p2 = arg0[i - 2], p3 = arg0[low];
+  const g0 = grad[i], g1 = grad[i - 1], g2 = grad[i - 2], g3 = grad[low];
+  dotRangeWeightsBackward(g0, data, grad, need, pool, p0, n);
+  dotRangeWeightsBackward(g1, data, grad, need, pool, p1, n);
+  dotRangeWeightsBackward(g2, data, grad, need, pool, p2, n);
+  dotRangeWeightsBackward(g3, data, grad, need, pool, p3, n);
+  const w0 = pool[p0 + DR_WEIGHTS], w1 = pool[p1 + DR_WEIGHTS];
+  const w2 = pool[p2 + DR_WEIGHTS], w3 = pool[p3 + DR_WEIGHTS];
+  for (let k = 0; k < n; k++) {
+    let a = grad[x + k];
+    a += g0 * data[w0 + k];
+    a += g1 * data[w1 + k];
+    a += g2 * data[w2 + k];
+    a += g3 * data[w3 + k];
+    grad[x + k] = a;
+  }
+  return true;
 }
 
 /**

@@ -11,6 +11,8 @@ import {
   binaryDerivativeA,
   binaryDerivativeB,
   binaryForward,
+  denseBackward4,
+  denseForward,
   naryBackward,
   naryForward,
   naryInputs,
@@ -524,12 +526,21 @@ export class Tape {
     const xCount = needCount[inputStart + n] - needCount[inputStart];
     const xNeed = needKind(xCount, n);
     const generation = this.generation;
+    denseForward(
+      data,
+      weightStart,
+      weightStride,
+      inputStart,
+      n,
+      count,
+      biasOffset,
+      first,
+      activation === Op.Relu ? first + count : -1,
+    );
     let counted = needCount[first];
     for (let j = 0; j < count; j++) {
       const w = weightStart + j * weightStride;
       const bias = biasOffset < 0 ? -1 : w + biasOffset;
-      let total = bias >= 0 ? data[bias] : 0;
-      for (let k = 0; k < n; k++) total += data[w + k] * data[inputStart + k];
       const wCount = needCount[w + n] - needCount[w];
       const p = offset + size * j;
       writeDotRange(pool, p, w, inputStart, bias, needKind(wCount, n), xNeed);
@@ -537,7 +548,6 @@ export class Tape {
       op[i] = Op.DotRange;
       arg0[i] = p;
       arg1[i] = n;
-      data[i] = total;
       const anyNeed = wCount + xCount > 0 || (bias >= 0 && need[bias] === 1)
         ? 1
         : 0;
@@ -549,7 +559,9 @@ export class Tape {
     if (activation !== -1) {
       // The activations in the same call: nodes first + count + j.
       const acts = first + count;
-      unaryForwardRange(activation, data, first, acts, count);
+      if (activation !== Op.Relu) {
+        unaryForwardRange(activation, data, first, acts, count);
+      }
       for (let j = 0; j < count; j++) {
         const a = first + j, i = acts + j;
         const needs = need[a];
@@ -1131,6 +1143,15 @@ export class Tape {
       const g = grad[i];
       if (g === 0) continue;
       if (arity === NARY) {
+        // Four neurons of a dense layer at once where they are (the same
+        // result as one at a time).
+        if (
+          op === Op.DotRange && i - 3 >= low &&
+          denseBackward4(i, opCodes, arg0, arg1, data, grad, need, pool)
+        ) {
+          i -= 3;
+          continue;
+        }
         naryBackward(op, g, data, grad, need, pool, arg0[i], arg1[i]);
       } else if (arity === UNARY) {
         const a = arg0[i];

@@ -281,7 +281,14 @@ function copyJson(x: unknown, path: string, ancestors: Set<object>): JsonValue {
     } else {
       const out: { [key: string]: JsonValue } = {};
       for (const key of Object.keys(x)) {
-        out[key] = copyJson(x[key], `${path}${keyPath(key)}`, ancestors);
+        // Defined, not assigned: a "__proto__" key (JSON.parse makes one)
+        // stays data instead of setting the copy's prototype.
+        Object.defineProperty(out, key, {
+          value: copyJson(x[key], `${path}${keyPath(key)}`, ancestors),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       copy = out;
     }

@@ -355,3 +355,43 @@ Deno.test("parseModel() bounds how deeply meta nests, instead of overflowing the
     );
   }
 });
+
+Deno.test("MLP.meta keeps a __proto__ key as data, through a model file and back", () => {
+  // Node and browsers have the __proto__ accessor that Deno removes: put it
+  // back for this test, so that an assignment would set the prototype.
+  Object.defineProperty(Object.prototype, "__proto__", {
+    get(this: object) {
+      return Object.getPrototypeOf(this);
+    },
+    set(this: object, proto: object | null) {
+      Object.setPrototypeOf(this, proto);
+    },
+    configurable: true,
+  });
+  try {
+    metaKeepsProtoKey();
+  } finally {
+    delete (Object.prototype as { __proto__?: unknown }).__proto__;
+  }
+});
+
+function metaKeepsProtoKey(): void {
+  const model = new MLP(1, [1], { tape: new Tape(), parameters: [1, 0] });
+  const meta = JSON.parse('{"__proto__": {"polluted": true}, "note": "x"}');
+  model.meta = meta;
+  const copy = model.meta as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(copy), Object.prototype);
+  assert.equal((copy as { polluted?: boolean }).polluted, undefined);
+  assert.deepEqual(Object.keys(copy), ["__proto__", "note"]);
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(copy, "__proto__")?.value,
+    { polluted: true },
+  );
+  const text = JSON.stringify(model);
+  assert.match(text, /"__proto__":\{"polluted":true\}/);
+  const back = MLP.fromJSON(JSON.parse(text), { tape: new Tape() });
+  assert.deepEqual(
+    Object.getOwnPropertyDescriptor(back.meta, "__proto__")?.value,
+    { polluted: true },
+  );
+}
