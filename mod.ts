@@ -141,6 +141,7 @@ export {
   type OptimizerName,
   type ParallelOptions,
   ParallelTrainer,
+  type ParameterSync,
   parseBuiltinDataset,
   parseCsv,
   parseFeatures,

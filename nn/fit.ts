@@ -12,9 +12,9 @@ import {
   type Tape,
   Value,
   wasmSimdAvailable,
-  WasmStep,
   WasmUnsupportedError,
 } from "../engine/mod.ts";
+import { WasmBatchStep } from "./wasm_batch.ts";
 import { batches, type Dataset } from "./data.ts";
 import { l2, LOSS_NAMES, lossFitsClasses, type LossName } from "./loss.ts";
 import { type LossKind, lossKind } from "./_loss_kind.ts";
@@ -43,15 +43,16 @@ import {
  * `"replay"` builds it once and re-evaluates it; `"compiled"` also generates
  * JavaScript for the per-sample subgraph. All three give identical numbers.
  * `"wasm"` compiles the per-sample subgraph to WebAssembly SIMD instead (see
- * {@linkcode WasmStep}): sums run in another order, so numbers agree to about
+ * `WasmStep`), for full batches and mini-batches alike (the last partial
+ * batch and shuffled order included): sums run in another order, so numbers agree to about
  * 1e-13 relative in float64; where the runtime lacks SIMD or the model holds
  * ops the backend does not cover, it falls back to `"compiled"` and
- * {@linkcode Trainer.mode} says so. `"auto"` picks `"wasm"` for models whose
- * layers are wide enough for SIMD to pay ({@linkcode WASM_AUTO_MACS}), else
+ * {@linkcode Trainer.mode} says so. `"auto"` picks `"wasm"` for steps whose
+ * dense layers do enough work for SIMD to pay ({@linkcode WASM_AUTO_MACS}), else
  * `"compiled"` where code generation is allowed, else `"replay"`.
- * Mini-batches run compiled (the per-sample code looped over the batch's
- * samples; a requested `"wasm"` runs them compiled too) or, with `"record"`
- * or `"replay"` or without code generation, record every step.
+ * Mini-batches run in wasm, compiled (the per-sample code looped over the
+ * batch's samples) or, with `"record"` or `"replay"` or without code
+ * generation, record every step.
  */
 export type FitMode = "auto" | "record" | "replay" | "compiled" | "wasm";
 
@@ -75,9 +76,14 @@ export const FIT_MODES: readonly FitMode[] = [
 
 /**
  * The number format of a `"wasm"` step: `"float64"` (the default, as the rest
- * of tapegrad) or `"float32"`, twice the SIMD lanes at float32 rounding
- * (values and gradients to about 1e-7 relative; the parameters stay float64
- * on the tape and the optimizer updates them there).
+ * of tapegrad) or `"float32"`, twice the SIMD lanes at float32 rounding:
+ * values and gradients to about 1e-7 relative. With plain SGD (the default
+ * optimizer: no momentum, no weight decay) the module keeps the parameters
+ * as its own float32 copy and updates them there, so updates smaller than
+ * float32's resolution (about 6e-8 of a weight) are lost; the tape gets the
+ * float32 values back, widened, as {@linkcode ParameterSync} says. Other
+ * optimizers keep float64 parameters on the tape and update them there;
+ * the module reads them, rounded to float32, every step.
  */
 export type FitPrecision = "float64" | "float32";
 
@@ -94,20 +100,48 @@ export type FitPrecision = "float64" | "float32";
 export const FIT_PRECISIONS: readonly FitPrecision[] = ["float64", "float32"];
 
 /**
- * `"auto"` picks `"wasm"` when a sample's dense layers hold at least this
- * many weights and the batch has two samples or more: below that, calls and
- * copies cost more than SIMD saves, and a lone sample trained with plain SGD
- * runs faster compiled with the update fused into its backward pass
- * (measured with `bench/wasm_report.ts` and `bench/mlp_bench.ts`).
+ * `"auto"` picks `"wasm"` when a step's dense-layer multiply-adds (a
+ * sample's weights times the batch's samples) reach this many, the batch has
+ * two samples or more and a sample at least {@linkcode WASM_AUTO_MACS} / 64
+ * weights: below that, calls, copies and the loss recorded per batch cost
+ * more than SIMD saves. A lone sample runs faster compiled, with plain SGD
+ * fused into its backward pass (784-50-10: 0.039 ms a step against 0.056 ms
+ * in wasm, whose Trainer copies the parameters in and out every step; 0.032
+ * ms with `parameterSync: "manual"`). Measured on 100 moons samples, wasm
+ * step time over the compiled one: full batches gain from 48 weights per
+ * sample (2-16-1: 0.7x; 2-4-4-1, 28 weights: 0.8x but left compiled),
+ * batches of 32 from about 88 (2-8-8-1: 0.9x), batches of 8 from about 300
+ * (2-16-16-1: 0.8x; 2-12-12-1: 1.07x).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { WASM_AUTO_MACS } from "@tapegrad/tapegrad/nn";
- * assert.ok(WASM_AUTO_MACS > 2 * 4 + 4 * 4 + 4);
+ * // 2-16-16-1 on a full batch of 100 samples runs on wasm:
+ * assert.ok((2 * 16 + 16 * 16 + 16) * 100 >= WASM_AUTO_MACS);
  * ```
  */
-export const WASM_AUTO_MACS = 256;
+export const WASM_AUTO_MACS = 2048;
+
+/**
+ * When a `"wasm"` {@linkcode Trainer} that keeps the parameters in its
+ * WebAssembly module (plain SGD, either precision) writes them back to the
+ * model:
+ * - `"step"` (default): after every `step()`, and it reads them from the
+ *   model before every step, so the model's parameters are always current
+ *   between steps and edits to them take effect, at the cost of two copies
+ *   of the parameters per step.
+ * - `"manual"`: only in {@linkcode Trainer.syncParameters} and
+ *   {@linkcode Trainer.close}; between those the model's parameters are
+ *   stale (the values at the last sync) and edits to them are ignored until
+ *   {@linkcode Trainer.loadParameters}. {@linkcode fit} trains this way
+ *   when it has no `onStep` or `onEpoch` callback (nobody can look before
+ *   it returns), else as `"step"`.
+ *
+ * Other modes and optimizers update the model's parameters in place every
+ * step; there both settings behave alike.
+ */
+export type ParameterSync = "step" | "manual";
 
 /** What {@linkcode fit} reports after each step. */
 export interface StepInfo {
@@ -184,6 +218,13 @@ export interface FitOptions {
    * needs mode `"wasm"` or `"auto"` (which then picks `"wasm"`).
    */
   precision?: FitPrecision;
+  /**
+   * For a {@linkcode Trainer} in `"wasm"` mode: when parameters kept in the
+   * module are written back to the model (default `"step"`; see
+   * {@linkcode ParameterSync}). {@linkcode fit} ignores it: it syncs every
+   * step when given `onStep` or `onEpoch`, else only at the end.
+   */
+  parameterSync?: ParameterSync;
   /** Called after every step; return `false` to stop early. */
   onStep?: (info: StepInfo) => void | boolean;
   /** Called after every epoch; return `false` to stop early. */
@@ -309,7 +350,8 @@ export class Trainer {
   private readonly mark: number;
   private readonly graph?: RecordedBatch;
   private readonly compiled?: CompiledStep;
-  private readonly wasm?: WasmStep;
+  private readonly wasm?: WasmBatchStep;
+  private readonly sync: ParameterSync;
   private readonly mini?: MiniBatchStep;
   private readonly nextBatches: () => Dataset[];
   private readonly queue: Dataset[] = [];
@@ -438,16 +480,49 @@ export class Trainer {
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
       fullBatch ? [inputs] : batches(inputs, batchSize, { rng });
-    let mode: FitMode = requested === "record"
+    const sync = options.parameterSync ?? "step";
+    if (sync !== "step" && sync !== "manual") {
+      throw new RangeError(
+        `Unknown parameterSync ${
+          JSON.stringify(sync)
+        }; expected step or manual`,
+      );
+    }
+    this.sync = sync;
+    const capacity = Math.min(batchSize, data.x.length);
+    if (
+      requested === "wasm" ||
+      (requested === "auto" &&
+        (precision === "float32" || wasmPays(model, capacity)))
+    ) {
+      try {
+        this.wasm = new WasmBatchStep(
+          model,
+          capacity,
+          kind.outputs,
+          (out, y) => kind.loss(out, y),
+          { precision, alpha, resident: this.plainSgd() },
+        );
+      } catch (error) {
+        if (!(error instanceof WasmUnsupportedError)) throw error;
+        this.tape.rewind(this.mark);
+      }
+    }
+    // A wasm step that could not be built falls back as "auto" does.
+    const fallback = requested === "wasm" ? "auto" : requested;
+    let mode: FitMode = this.wasm !== undefined
+      ? "wasm"
+      : fallback === "record"
       ? "record"
       : !fullBatch
-      ? (requested === "compiled" ||
-          ((requested === "auto" || requested === "wasm") &&
-            codegenAvailable())
+      ? (fallback === "compiled" ||
+          (fallback === "auto" && codegenAvailable())
         ? "compiled"
         : "record")
-      : requested;
-    if (!fullBatch && mode === "compiled") {
+      : fallback;
+    if (mode === "wasm") {
+      // Built above.
+    } else if (!fullBatch && mode === "compiled") {
       const parameters = this.parameters;
       this.mini = new MiniBatchStep(
         model,
@@ -462,18 +537,7 @@ export class Trainer {
       // The graph is reused by every step: no Value step's backward() may
       // release it.
       this.tape.keep();
-      const wantWasm = mode === "wasm" ||
-        (mode === "auto" &&
-          (precision === "float32" || wasmPays(model, data.x.length)));
-      if (wantWasm) {
-        try {
-          this.wasm = new WasmStep(this.tape, this.graph.layout, { precision });
-          mode = "wasm";
-        } catch (error) {
-          if (!(error instanceof WasmUnsupportedError)) throw error;
-        }
-      }
-      if (this.wasm === undefined && (mode === "auto" || mode === "wasm")) {
+      if (mode === "auto") {
         mode = codegenAvailable() ? "compiled" : "replay";
       }
       if (mode === "compiled") {
@@ -496,6 +560,77 @@ export class Trainer {
       const root = this.graph.root;
       this.anchors.push([root, this.tape.born[root]]);
     }
+    if (this.wasm !== undefined) {
+      const last = this.wasm.lastSlotNode;
+      this.anchors.push([last, this.tape.born[last]]);
+    }
+  }
+
+  /**
+   * Writes the parameters a `"wasm"` Trainer keeps in its module back to
+   * the model (float32 ones widened to float64). Needed only with
+   * `parameterSync: "manual"` (see {@linkcode ParameterSync}); elsewhere
+   * the model is always current and this does nothing.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { makeMoons, MLP, Trainer } from "@tapegrad/tapegrad";
+   * const model = new MLP(2, [16, 16, 1], { seed: 1 });
+   * const before = model.parameters()[0].data;
+   * const trainer = new Trainer(model, makeMoons(40, { seed: 2 }), {
+   *   mode: "wasm",
+   *   precision: "float32",
+   *   parameterSync: "manual",
+   * });
+   * trainer.step();
+   * assert.equal(model.parameters()[0].data, before); // stale until synced
+   * trainer.syncParameters();
+   * assert.notEqual(model.parameters()[0].data, before);
+   * assert.equal(model.parameters()[0].data, Math.fround(model.parameters()[0].data));
+   * trainer.close();
+   * ```
+   */
+  syncParameters(): void {
+    if (this.wasm?.resident && !this.closed) this.wasm.step.storeParameters();
+  }
+
+  /**
+   * Reads the model's parameters into a `"wasm"` Trainer's module after
+   * they were changed on the model, with `parameterSync: "manual"` (with
+   * `"step"`, every step reads them; elsewhere the model is the only copy).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { makeMoons, MLP, Trainer } from "@tapegrad/tapegrad";
+   * const model = new MLP(2, [8, 1], { seed: 1 });
+   * const data = makeMoons(20, { seed: 2 });
+   * const trainer = new Trainer(model, data, {
+   *   mode: "wasm",
+   *   parameterSync: "manual",
+   *   schedule: "constant",
+   * });
+   * const first = trainer.step();
+   * for (const p of model.parameters()) p.data = 0; // edited on the model
+   * trainer.loadParameters();
+   * const zeroed = trainer.step(); // every output 0: hinge loss 1
+   * assert.notEqual(zeroed, first);
+   * assert.equal(zeroed, 1);
+   * trainer.close();
+   * ```
+   */
+  loadParameters(): void {
+    if (this.wasm?.resident && !this.closed) this.wasm.step.loadParameters();
+  }
+
+  /** Whether the optimizer is plain SGD over exactly the model's parameters. */
+  private plainSgd(): boolean {
+    const sgd = this.optimizer;
+    if (!(sgd instanceof SGD) || sgd.descentRule === undefined) return false;
+    const start = this.model.parameterStart;
+    return sgd.parameters.length === this.model.parameterCount &&
+      sgd.parameters.every((p, k) => p.index === start + k);
   }
 
   /** Throws if the tape under this Trainer was rewound by someone else. */
@@ -520,6 +655,7 @@ export class Trainer {
     if (this.closed) throw new Error("Trainer is closed; create a new one");
     this.checkTape();
     const tape = this.tape, step = this.stepCount + 1;
+    if (this.wasm) return this.wasmStep(step);
     let batch: BatchGraph | undefined = this.graph;
     if (batch === undefined) {
       if (this.queue.length === 0) this.queue.push(...this.nextBatches());
@@ -527,15 +663,12 @@ export class Trainer {
       batch = this.mini
         ? this.mini.forward(next.x, next.y, next.x.map((_, s) => s))
         : this.record(next);
-    } else if (this.wasm) {
-      this.wasm.forward();
     } else if (step > 1) {
       if (this.compiled) this.compiled.forward();
       else tape.replay(this.mark);
     }
     const loss = tape.data[batch.root];
     if (!Number.isFinite(loss)) {
-      this.wasm?.writeBack();
       const report = tape.findNonFinite(batch.root);
       this.close();
       throw new TrainingError(step, loss, report);
@@ -549,8 +682,7 @@ export class Trainer {
       this.compiled.backwardAndDescend(lr);
     } else {
       this.optimizer.zeroGrad();
-      if (this.wasm) this.wasm.backward();
-      else if (this.compiled) this.compiled.backward();
+      if (this.compiled) this.compiled.backward();
       else if (this.mini) this.mini.backward();
       else tape.backward(batch.root);
       this.optimizer.step();
@@ -564,9 +696,54 @@ export class Trainer {
     return loss;
   }
 
-  /** Drops the step's graph from the tape (the parameters stay). */
+  /** One step on the wasm backend, full batch or mini-batch. */
+  private wasmStep(step: number): number {
+    const wasm = this.wasm!, tape = this.tape;
+    const resident = wasm.resident;
+    // The module owns the parameters' gradients: the tape's stay 0.
+    if (resident && step === 1) this.optimizer.zeroGrad();
+    if (resident && this.sync === "step") wasm.step.loadParameters();
+    if (this.queue.length === 0) this.queue.push(...this.nextBatches());
+    const next = this.queue.shift()!;
+    const batch = wasm.forward(next.x, next.y);
+    const loss = wasm.loss;
+    if (!Number.isFinite(loss)) {
+      wasm.writeBack();
+      const report = tape.findNonFinite(batch.root);
+      this.close();
+      throw new TrainingError(step, loss, report);
+    }
+    const lr = this.schedule(Math.min(step - 1, this.steps), this.steps);
+    this.optimizer.lr = lr;
+    if (resident) {
+      wasm.backward();
+      wasm.descend(lr);
+      if (this.sync === "step") wasm.step.storeParameters();
+    } else {
+      this.optimizer.zeroGrad();
+      wasm.backward();
+      this.optimizer.step();
+    }
+    this.lastBatchSize = batch.labels.length;
+    this.lastAccuracy = this.kind.regression
+      ? r2Score(Array.from(batch.outputs, (o) => tape.data[o]), batch.labels)
+      : countCorrect(tape, batch, this.kind) / batch.labels.length;
+    this.stepCount = step;
+    return loss;
+  }
+
+  /**
+   * Drops the step's graph from the tape (the parameters stay, written back
+   * from a `"wasm"` module that kept them).
+   */
   close(): void {
     if (this.closed) return;
+    if (
+      this.wasm?.resident &&
+      this.anchors.every(([i, g]) => this.tape.isLive(i, g))
+    ) {
+      this.wasm.step.storeParameters();
+    }
     this.closed = true;
     // Rewinding a tape someone else rewound could drop their nodes.
     if (this.anchors.every(([i, g]) => this.tape.isLive(i, g))) {
@@ -640,7 +817,14 @@ export function fit(
   data: Dataset,
   options: FitOptions = {},
 ): FitResult {
-  const trainer = new Trainer(model, data, options);
+  // Without callbacks nobody looks at the model until the end: a wasm
+  // module may keep the parameters until close() writes them back.
+  const watched = options.onStep !== undefined ||
+    options.onEpoch !== undefined;
+  const trainer = new Trainer(model, data, {
+    ...options,
+    parameterSync: watched ? "step" : "manual",
+  });
   const evalEvery = options.evalEvery ?? 10;
   const started = performance.now();
   const losses: number[] = [];
@@ -770,7 +954,7 @@ function countCorrect(tape: Tape, batch: BatchGraph, kind: LossKind): number {
   return correct;
 }
 
-/** Whether a model's layers are wide enough for `"auto"` to pick wasm. */
+/** Whether a step has enough dense work for `"auto"` to pick wasm. */
 function wasmPays(model: MLP, samples: number): boolean {
   if (samples < 2 || !wasmSimdAvailable()) return false;
   let macs = 0, nin = model.nin;
@@ -778,7 +962,7 @@ function wasmPays(model: MLP, samples: number): boolean {
     macs += nin * nout;
     nin = nout;
   }
-  return macs >= WASM_AUTO_MACS;
+  return macs * 64 >= WASM_AUTO_MACS && macs * samples >= WASM_AUTO_MACS;
 }
 
 function makeOptimizer(options: FitOptions, parameters: Value[]): Optimizer {

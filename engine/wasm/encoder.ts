@@ -404,9 +404,36 @@ export class Body {
   f64x2ExtractLane(lane: number): this {
     return this.simd(0x21).op(lane);
   }
+  /** `f32x4.lt` (lane mask). @returns This body. */
+  f32x4Lt(): this {
+    return this.simd(0x43);
+  }
+  /** `f32x4.gt` (lane mask). @returns This body. */
+  f32x4Gt(): this {
+    return this.simd(0x44);
+  }
+  /** `f64x2.lt` (lane mask). @returns This body. */
+  f64x2Lt(): this {
+    return this.simd(0x49);
+  }
+  /** `f64x2.gt` (lane mask). @returns This body. */
+  f64x2Gt(): this {
+    return this.simd(0x4a);
+  }
+  /**
+   * `v128.bitselect`: bits of the first operand where the third (mask) is
+   * set, else of the second. @returns This body.
+   */
+  v128Bitselect(): this {
+    return this.simd(0x52);
+  }
   /** `f32x4.add`. @returns This body. */
   f32x4Add(): this {
     return this.simd(0xe4);
+  }
+  /** `f32x4.sub`. @returns This body. */
+  f32x4Sub(): this {
+    return this.simd(0xe5);
   }
   /** `f32x4.mul`. @returns This body. */
   f32x4Mul(): this {
@@ -415,6 +442,10 @@ export class Body {
   /** `f64x2.add`. @returns This body. */
   f64x2Add(): this {
     return this.simd(0xf0);
+  }
+  /** `f64x2.sub`. @returns This body. */
+  f64x2Sub(): this {
+    return this.simd(0xf1);
   }
   /** `f64x2.mul`. @returns This body. */
   f64x2Mul(): this {

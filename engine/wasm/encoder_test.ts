@@ -64,6 +64,11 @@ Deno.test("Body encodes known byte sequences", () => {
   assert.deepEqual(new Body().v128Load(8).bytes, [0xfd, 0x00, 3, 8]);
   assert.deepEqual(new Body().v128Store(0).bytes, [0xfd, 0x0b, 3, 0]);
   assert.deepEqual(new Body().f64x2Mul().bytes, [0xfd, 0xf2, 0x01]);
+  assert.deepEqual(new Body().f64x2Sub().bytes, [0xfd, 0xf1, 0x01]);
+  assert.deepEqual(new Body().f32x4Sub().bytes, [0xfd, 0xe5, 0x01]);
+  assert.deepEqual(new Body().f32x4Lt().bytes, [0xfd, 0x43]);
+  assert.deepEqual(new Body().f64x2Gt().bytes, [0xfd, 0x4a]);
+  assert.deepEqual(new Body().v128Bitselect().bytes, [0xfd, 0x52]);
   assert.deepEqual(new Body().f64x2RelaxedMadd().bytes, [0xfd, 0x87, 0x02]);
   assert.deepEqual(new Body().f32x4RelaxedMadd().bytes, [0xfd, 0x85, 0x02]);
   assert.deepEqual(new Body().memoryFill().bytes, [0xfc, 0x0b, 0x00]);

@@ -12,7 +12,12 @@
  * The module keeps its own copy of the step's values and gradients in its
  * memory. Every forward pass copies the shared inputs (the parameters) in
  * from the tape; the backward pass adds the parameters' gradients to the
- * tape's. SIMD changes the order of the sums, so results are not
+ * tape's. Or the module owns a block of parameters
+ * (`options.parameters`): they stay in its memory, their gradients too, a
+ * plain SGD step updates them there ({@linkcode WasmStep.descend}) and the
+ * tape gets them back when asked ({@linkcode WasmStep.storeParameters}).
+ * {@linkcode WasmStep.forwardSamples} and {@linkcode WasmStep.backwardSamples}
+ * run only the first samples, for mini-batches in fixed slots. SIMD changes the order of the sums, so results are not
  * bit-identical to the interpreter: in float64 they agree to about 1e-13
  * relative. In float32 the copy in memory is float32 (the tape stays
  * float64): values and gradients carry float32 rounding, about 1e-7
@@ -38,6 +43,7 @@ import { checkStepLayout } from "../_step_layout.ts";
 import {
   Body,
   encodeModule,
+  type FuncDef,
   type FuncImport,
   relaxedSimdAvailable,
   simdAvailable,
@@ -57,6 +63,23 @@ export interface WasmStepOptions {
    * `false` forces plain SIMD multiply then add.
    */
   relaxed?: boolean;
+  /**
+   * Sample-relative offsets of the nodes that code after the samples reads
+   * (the outputs a loss is recorded over): {@linkcode WasmStep.forwardSamples}
+   * copies them to the tape and {@linkcode WasmStep.backwardSamples} reads
+   * their gradients from it. Default: the sample nodes the nodes after the
+   * samples, up to the root, read.
+   */
+  outputs?: readonly number[];
+  /**
+   * A contiguous block of parameters (nodes before the samples) the module
+   * keeps as its own: loaded once from the tape
+   * ({@linkcode WasmStep.loadParameters}), updated in the module's memory by
+   * {@linkcode WasmStep.descend} and written back to the tape only when
+   * {@linkcode WasmStep.storeParameters} is called. Their gradients stay in
+   * the module too. In float32 the copy is float32.
+   */
+  parameters?: { start: number; count: number };
 }
 
 /**
@@ -141,10 +164,12 @@ const F = 10; // f64 locals F … F + 11
 const X = F + 8, Y = F + 9, OUT = F + 10, G = F + 11;
 const V = F + 12; // v128 locals: V … V + 3 accumulators, V + 4 … V + 7 splats
 const WV = V + 8, DW = V + 9;
+// The second neuron of a pair: accumulators or splats, weights, gradients.
+const V2 = V + 10, WV2 = V + 18, DW2 = V + 19;
 const LOCALS = [
   ...Array(9).fill(I32),
   ...Array(12).fill(F64),
-  ...Array(10).fill(V128),
+  ...Array(20).fill(V128),
 ];
 /** Unary ops computed by wasm instructions; the others call JavaScript. */
 const NATIVE_UNARY: readonly number[] = [Op.Neg, Op.Abs, Op.Sqrt, Op.Relu];
@@ -194,12 +219,19 @@ export class WasmStep {
   readonly denseMacs: number;
   private readonly data: Float64Array | Float32Array;
   private readonly grad: Float64Array | Float32Array;
-  private readonly run: { forward(n: number): void; backward(n: number): void };
+  private readonly run: {
+    forward(n: number): void;
+    backward(n: number): void;
+    descend?(lr: number, twoAlpha: number): number;
+    norm?(): number;
+  };
   private readonly shared: [number, number][];
   private readonly sampleLeaves: Int32Array;
   private readonly tailInputs: Int32Array;
   private readonly tailStart: number;
   private readonly samples: number;
+  private readonly resident?: { start: number; count: number };
+  private norm = 0;
 
   /**
    * Checks the layout and the ops, and compiles the module.
@@ -246,7 +278,27 @@ export class WasmStep {
     const relaxed = (options.relaxed ?? true) && relaxedSimdAvailable();
     const from = firstSample, to = firstSample + sampleSize;
     const runs = findRuns(tape, from, to);
-    const shared = sharedRanges(tape, from, to);
+    const resident = options.parameters;
+    if (resident !== undefined) {
+      const { start, count } = resident;
+      if (
+        !Number.isInteger(start) || !Number.isInteger(count) || start < 0 ||
+        count < 1 || start + count > firstSample
+      ) {
+        throw new RangeError(
+          `Resident parameters must be a block of nodes before the samples (from ${firstSample}), got start ${start} count ${count}`,
+        );
+      }
+    }
+    // Shared nodes the module owns are not copied in every step.
+    const shared = sharedRanges(tape, from, to).flatMap(([a, b]) => {
+      if (resident === undefined) return [[a, b]] as [number, number][];
+      const s = resident.start, e = s + resident.count;
+      const out: [number, number][] = [];
+      if (a < s) out.push([a, Math.min(b, s)]);
+      if (b > e) out.push([Math.max(a, e), b]);
+      return out;
+    });
     const memEnd = end;
     const E = precision === "float64" ? 8 : 4;
     const gradBase = Math.ceil((memEnd * E) / 16) * 16 + 16;
@@ -274,12 +326,19 @@ export class WasmStep {
       type: { params: [I32, I32, I32, I32, I32], results: [] },
     });
     const type = { params: [I32], results: [] };
+    const functions: FuncDef[] = [
+      { type, locals: LOCALS, body: forward, export: "forward" },
+      { type, locals: LOCALS, body: backward, export: "backward" },
+    ];
+    if (resident !== undefined) {
+      functions.push(
+        descendFunction(resident, E, gradBase, relaxed),
+        normFunction(resident, E),
+      );
+    }
     const bytes = encodeModule({
       imports,
-      functions: [
-        { type, locals: LOCALS, body: forward, export: "forward" },
-        { type, locals: LOCALS, body: backward, export: "backward" },
-      ],
+      functions,
       memoryPages: Math.ceil((2 * gradBase + 16) / 65536),
     });
     // y[o + j] = f(x[a + j]) for j < count in every sample s < n, indices
@@ -341,17 +400,46 @@ export class WasmStep {
     this.sampleLeaves = Int32Array.from(leaves);
     this.tailStart = end;
     this.samples = samples;
-    this.tailInputs = tailInputs(tape, from, end, root);
+    this.tailInputs = options.outputs === undefined
+      ? tailInputs(tape, from, end, root)
+      : sampleOutputs(options.outputs, firstSample, sampleSize, samples);
+    this.resident = resident && { ...resident };
+    if (resident !== undefined) this.loadParameters();
   }
 
   /** Recomputes every value of the step from the current leaves. */
   forward(): void {
-    const tape = this.tape, data = this.data, grad = this.grad;
-    const tapeData = tape.data;
-    const { firstSample, sampleSize, root } = this.layout;
-    const n = this.samples;
+    this.forwardSamples(this.samples);
+    this.tape.replay(this.tailStart, this.layout.root + 1);
+  }
+
+  /**
+   * Backpropagates from the loss. Like {@linkcode Tape.backward}, leaf
+   * gradients accumulate: zero the parameters' gradients first. Resident
+   * parameters keep theirs in the module, for {@linkcode WasmStep.descend}.
+   */
+  backward(): void {
+    const tape = this.tape, outputs = this.tailInputs;
+    for (let k = 0; k < outputs.length; k++) tape.grad[outputs[k]] = 0;
+    tape.backward(this.layout.root, this.tailStart);
+    this.backwardSamples(this.samples);
+  }
+
+  /**
+   * Runs the forward pass of the first `n` samples only (a mini-batch in
+   * fixed slots): copies the shared inputs (but resident parameters) and
+   * the samples' leaves in from the tape, and the outputs out to it.
+   *
+   * @param n How many samples, from the first (at most `layout.samples`).
+   * @throws {RangeError} When `n` is not an integer from 0 to the samples.
+   */
+  forwardSamples(n: number): void {
+    this.checkCount(n);
+    const tape = this.tape, data = this.data, tapeData = tape.data;
+    const { firstSample, sampleSize } = this.layout;
     for (const [a, b] of this.shared) {
-      for (let i = a; i < b; i++) data[i] = tapeData[i];
+      if (b - a > 16) data.set(tapeData.subarray(a, b), a);
+      else for (let i = a; i < b; i++) data[i] = tapeData[i];
     }
     const leaves = this.sampleLeaves;
     for (let s = 0; s < n; s++) {
@@ -362,34 +450,135 @@ export class WasmStep {
       }
     }
     this.run.forward(n);
-    const outputs = this.tailInputs;
+    const outputs = this.tailInputs, last = firstSample + n * sampleSize;
     for (let k = 0; k < outputs.length; k++) {
       const i = outputs[k];
-      tape.data[i] = data[i];
+      if (i >= last && i < this.tailStart) break;
+      tapeData[i] = data[i];
     }
-    grad.fill(0, firstSample, firstSample + n * sampleSize);
-    this.tape.replay(this.tailStart, root + 1);
+    this.grad.fill(0, firstSample, last);
   }
 
   /**
-   * Backpropagates from the loss. Like {@linkcode Tape.backward}, leaf
-   * gradients accumulate: zero the parameters' gradients first.
+   * Backpropagates through the first `n` samples from the gradients the
+   * tape holds at their outputs (after {@linkcode WasmStep.forwardSamples}
+   * with the same `n`). Gradients of shared inputs are added to the tape's,
+   * but resident parameters' stay in the module.
+   *
+   * @param n How many samples, from the first.
+   * @throws {RangeError} When `n` is not an integer from 0 to the samples.
    */
-  backward(): void {
-    const tape = this.tape, grad = this.grad;
+  backwardSamples(n: number): void {
+    this.checkCount(n);
+    const tape = this.tape, grad = this.grad, tapeGrad = tape.grad;
     const outputs = this.tailInputs;
-    for (let k = 0; k < outputs.length; k++) tape.grad[outputs[k]] = 0;
-    tape.backward(this.layout.root, this.tailStart);
+    const last = this.layout.firstSample + n * this.layout.sampleSize;
     for (let k = 0; k < outputs.length; k++) {
       const i = outputs[k];
-      grad[i] = tape.grad[i];
+      if (i >= last && i < this.tailStart) break;
+      grad[i] = tapeGrad[i];
     }
     for (const [a, b] of this.shared) grad.fill(0, a, b);
-    this.run.backward(this.samples);
-    const tapeGrad = tape.grad, need = tape.needsGrad;
+    this.run.backward(n);
+    const need = tape.needsGrad;
     for (const [a, b] of this.shared) {
       for (let i = a; i < b; i++) if (need[i]) tapeGrad[i] += grad[i];
     }
+  }
+
+  /**
+   * Copies the resident parameters from the tape into the module (after
+   * they were changed on the tape), and zeroes their gradients there.
+   *
+   * @throws {Error} When the step has no resident parameters.
+   */
+  loadParameters(): void {
+    const { start, count } = this.residentBlock();
+    // set() converts float64 to float32 natively, far faster than a loop.
+    this.data.set(this.tape.data.subarray(start, start + count), start);
+    this.grad.fill(0, start, start + count);
+    this.norm = this.run.norm!();
+  }
+
+  /**
+   * Writes the resident parameters from the module to the tape (widened to
+   * float64 in float32 mode).
+   *
+   * @throws {Error} When the step has no resident parameters.
+   */
+  storeParameters(): void {
+    const { start, count } = this.residentBlock();
+    this.tape.data.set(this.data.subarray(start, start + count), start);
+  }
+
+  /**
+   * One plain SGD update of the resident parameters in the module, from the
+   * gradients backward passes left there plus an L2 term:
+   * `p -= lr * (g + 2 * alpha * p)`; the gradients are then zeroed.
+   *
+   * @param lr The learning rate.
+   * @param alpha The L2 strength (the loss holds `alpha * Σ p²`).
+   * @throws {Error} When the step has no resident parameters.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { Op, Tape, WasmStep } from "@tapegrad/tapegrad/engine";
+   * const tape = new Tape();
+   * const w = tape.leaf(0.5), b = tape.leaf(0.25);
+   * const first = tape.size;
+   * const outs = [1, 2].map((x) =>
+   *   tape.dotRange(w, tape.leaf(x, false), 1, b)
+   * );
+   * const root = tape.sum(outs); // 0.5·1 + 0.25 + 0.5·2 + 0.25
+   * const step = new WasmStep(
+   *   tape,
+   *   { firstSample: first, sampleSize: 2, samples: 2, root },
+   *   { parameters: { start: w, count: 2 } },
+   * );
+   * step.forward();
+   * step.backward(); // d/dw = 1 + 2, d/db = 2, kept in the module
+   * step.descend(0.1);
+   * assert.equal(tape.data[w], 0.5); // the tape is written on request
+   * step.storeParameters();
+   * assert.ok(Math.abs(tape.data[w] - (0.5 - 0.1 * 3)) < 1e-15);
+   * assert.ok(Math.abs(tape.data[b] - (0.25 - 0.1 * 2)) < 1e-15);
+   * ```
+   */
+  descend(lr: number, alpha = 0): void {
+    this.residentBlock();
+    this.norm = this.run.descend!(lr, 2 * alpha);
+  }
+
+  /**
+   * `Σ p²` over the resident parameters as they are now in the module (the
+   * L2 term the loss adds, before its strength).
+   *
+   * @returns The sum of squares.
+   * @throws {Error} When the step has no resident parameters.
+   */
+  squaredNorm(): number {
+    this.residentBlock();
+    return this.norm;
+  }
+
+  /** Throws unless `n` counts samples of the layout. */
+  private checkCount(n: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > this.samples) {
+      throw new RangeError(
+        `Sample count must be an integer from 0 to ${this.samples}, got ${n}`,
+      );
+    }
+  }
+
+  /** The resident block, or an error when the step has none. */
+  private residentBlock(): { start: number; count: number } {
+    if (this.resident === undefined) {
+      throw new Error(
+        "This WasmStep keeps no parameters of its own; pass options.parameters",
+      );
+    }
+    return this.resident;
   }
 
   /**
@@ -401,6 +590,171 @@ export class WasmStep {
     const { firstSample, sampleSize } = this.layout;
     const end = firstSample + this.samples * sampleSize;
     for (let i = firstSample; i < end; i++) this.tape.data[i] = this.data[i];
+  }
+}
+
+/** Absolute indices of every sample's output nodes, ascending. */
+function sampleOutputs(
+  offsets: readonly number[],
+  firstSample: number,
+  sampleSize: number,
+  samples: number,
+): Int32Array {
+  const sorted = [...new Set(offsets)].sort((a, b) => a - b);
+  for (const o of sorted) {
+    if (!Number.isInteger(o) || o < 0 || o >= sampleSize) {
+      throw new RangeError(
+        `Output offsets must be integers from 0 to ${sampleSize - 1}, got ${o}`,
+      );
+    }
+  }
+  const out = new Int32Array(sorted.length * samples);
+  for (let s = 0; s < samples; s++) {
+    sorted.forEach((o, k) => {
+      out[s * sorted.length + k] = firstSample + s * sampleSize + o;
+    });
+  }
+  return out;
+}
+
+/**
+ * `descend(lr, twoAlpha) → Σp²`: p -= lr·(g + twoAlpha·p), g = 0 over the
+ * resident block, vectorised, returning the new sum of squares.
+ */
+function descendFunction(
+  block: { start: number; count: number },
+  E: number,
+  gradBase: number,
+  relaxed: boolean,
+): FuncDef {
+  const b = new Body(), f32 = E === 4, L = 16 / E;
+  const LR = 0, TA = 1, P = 2, ACC = 3, XS = 4, GS = 5;
+  const VLR = 6, VTA = 7, VACC = 8, VW = 9, VG = 10;
+  const vec = block.count - (block.count % L);
+  const base = block.start * E;
+  const splat = () => f32 ? b.f32DemoteF64().f32x4Splat() : b.f64x2Splat();
+  const vmul = () => f32 ? b.f32x4Mul() : b.f64x2Mul();
+  const vadd = () => f32 ? b.f32x4Add() : b.f64x2Add();
+  const vsub = () => f32 ? b.f32x4Sub() : b.f64x2Sub();
+  b.localGet(LR);
+  splat();
+  b.localSet(VLR).localGet(TA);
+  splat();
+  b.localSet(VTA).f64Const(0);
+  splat();
+  b.localSet(VACC).f64Const(0).localSet(ACC);
+  if (vec > 0) {
+    b.i32Const(base).localSet(P).loop();
+    b.localGet(P).v128Load(0).localSet(VW);
+    // g += twoAlpha · p
+    b.localGet(VTA).localGet(VW);
+    if (relaxed) {
+      b.localGet(P).v128Load(gradBase);
+      if (f32) b.f32x4RelaxedMadd();
+      else b.f64x2RelaxedMadd();
+    } else {
+      vmul();
+      b.localGet(P).v128Load(gradBase);
+      vadd();
+    }
+    b.localSet(VG);
+    // p -= lr · g, as the optimizer's statement (no fusing)
+    b.localGet(VW).localGet(VLR).localGet(VG);
+    vmul();
+    vsub();
+    b.localTee(VW);
+    b.localGet(P).localGet(VW).v128Store(0);
+    b.localGet(P).f64Const(0);
+    splat();
+    b.v128Store(gradBase);
+    b.localGet(VW);
+    vmul();
+    b.localGet(VACC);
+    vadd();
+    b.localSet(VACC);
+    b.localGet(P).i32Const(16).i32Add().localTee(P)
+      .i32Const(base + vec * E).i32LtS().brIf(0).end();
+  }
+  const load = (off: number) => {
+    b.i32Const(0);
+    if (f32) b.f32Load(off).f64PromoteF32();
+    else b.f64Load(off);
+  };
+  const store = (off: number, value: () => void) => {
+    b.i32Const(0);
+    value();
+    if (f32) b.f32DemoteF64().f32Store(off);
+    else b.f64Store(off);
+  };
+  for (let k = vec; k < block.count; k++) {
+    const off = base + k * E;
+    load(off);
+    b.localSet(XS);
+    load(gradBase + off);
+    b.localGet(TA).localGet(XS).f64Mul().f64Add().localSet(GS);
+    store(
+      off,
+      () => b.localGet(XS).localGet(LR).localGet(GS).f64Mul().f64Sub(),
+    );
+    store(gradBase + off, () => b.f64Const(0));
+    load(off);
+    b.localTee(XS).localGet(XS).f64Mul().localGet(ACC).f64Add().localSet(ACC);
+  }
+  sumLanes(b, VACC, f32);
+  b.localGet(ACC).f64Add();
+  return {
+    type: { params: [F64, F64], results: [F64] },
+    locals: [I32, F64, F64, F64, V128, V128, V128, V128, V128],
+    body: b,
+    export: "descend",
+  };
+}
+
+/** `norm() → Σp²` over the resident block. */
+function normFunction(
+  block: { start: number; count: number },
+  E: number,
+): FuncDef {
+  const b = new Body(), f32 = E === 4, L = 16 / E;
+  const P = 0, ACC = 1, VACC = 2, VW = 3, XS = 4;
+  const vec = block.count - (block.count % L);
+  const base = block.start * E;
+  b.f64Const(0);
+  if (f32) b.f32DemoteF64().f32x4Splat();
+  else b.f64x2Splat();
+  b.localSet(VACC).f64Const(0).localSet(ACC);
+  if (vec > 0) {
+    b.i32Const(base).localSet(P).loop();
+    b.localGet(P).v128Load(0).localTee(VW).localGet(VW);
+    if (f32) b.f32x4Mul().localGet(VACC).f32x4Add();
+    else b.f64x2Mul().localGet(VACC).f64x2Add();
+    b.localSet(VACC);
+    b.localGet(P).i32Const(16).i32Add().localTee(P)
+      .i32Const(base + vec * E).i32LtS().brIf(0).end();
+  }
+  for (let k = vec; k < block.count; k++) {
+    b.i32Const(0);
+    if (f32) b.f32Load(base + k * E).f64PromoteF32();
+    else b.f64Load(base + k * E);
+    b.localTee(XS).localGet(XS).f64Mul().localGet(ACC).f64Add().localSet(ACC);
+  }
+  sumLanes(b, VACC, f32);
+  b.localGet(ACC).f64Add();
+  return {
+    type: { params: [], results: [F64] },
+    locals: [I32, F64, V128, V128, F64],
+    body: b,
+    export: "norm",
+  };
+}
+
+function sumLanes(b: Body, v: number, f32: boolean): void {
+  const lanes = f32 ? 4 : 2;
+  for (let l = 0; l < lanes; l++) {
+    b.localGet(v);
+    if (f32) b.f32x4ExtractLane(l).f64PromoteF32();
+    else b.f64x2ExtractLane(l);
+    if (l > 0) b.f64Add();
   }
 }
 
@@ -624,22 +978,29 @@ class Gen {
     pass(1);
   }
 
-  /** Loops `count` times with PO = j·E, PW += dw, PB += db each pass. */
+  /**
+   * Loops over `count` neurons two at a time (`emit(2)`), then the odd one
+   * (`emit(1)`), with PO = j·E, PW = j·dw, PB = j·db for the first of them:
+   * a pair shares every load of the samples' inputs.
+   */
   private overNeurons(
     count: number,
     steps: { pw: number; pb: number },
-    emit: () => void,
+    emit: (neurons: number) => void,
   ): void {
-    const b = this.body;
+    const b = this.body, pairs = count >> 1;
     b.i32Const(0).localSet(PO).i32Const(0).localSet(PW).i32Const(0)
       .localSet(PB);
-    b.loop();
-    emit();
-    b.localGet(PO).i32Const(this.E).i32Add().localSet(PO);
-    b.localGet(PW).i32Const(steps.pw).i32Add().localSet(PW);
-    b.localGet(PB).i32Const(steps.pb).i32Add().localSet(PB);
-    b.localGet(PO).i32Const(count * this.E).i32LtS().brIf(0);
-    b.end();
+    if (pairs > 0) {
+      b.loop();
+      emit(2);
+      b.localGet(PO).i32Const(2 * this.E).i32Add().localSet(PO);
+      b.localGet(PW).i32Const(2 * steps.pw).i32Add().localSet(PW);
+      b.localGet(PB).i32Const(2 * steps.pb).i32Add().localSet(PB);
+      b.localGet(PO).i32Const(2 * pairs * this.E).i32LtS().brIf(0);
+      b.end();
+    }
+    if (count % 2 === 1) emit(1);
   }
 
   /** [] → [addr]: the address base of ref `k` of an element-wise run. */
@@ -697,6 +1058,9 @@ class Gen {
       case "dot":
         return this.overSamples((k) => this.dotForward(run, k), BLOCK);
       case "unary":
+        if (this.reluVector(run)) {
+          return this.overSamples(() => this.reluForward(run), 1);
+        }
         if (this.mapsInJs(run)) {
           // One call into JavaScript for the whole run over every sample:
           // far cheaper than a call per element.
@@ -725,44 +1089,57 @@ class Gen {
     const n = tape.arg1[run.start];
     const [w0, x0, bias0] = run.refs;
     const vec = n - (n % L);
-    this.overNeurons(run.count, {
-      pw: run.strides[0] * E,
-      pb: run.strides[2] * E,
-    }, () => {
-      for (let s = 0; s < blk; s++) b.f64Const(0).f64x2Splat().localSet(V + s);
+    const pw = run.strides[0] * E, pb = run.strides[2] * E;
+    // Accumulator of neuron j (0 or 1 of the pair) and sample s.
+    const acc = (j: number, s: number) => (j === 0 ? V : V2) + s;
+    this.overNeurons(run.count, { pw, pb }, (nb) => {
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          b.f64Const(0).f64x2Splat().localSet(acc(j, s));
+        }
+      }
       if (vec > 0) {
         b.i32Const(0).localSet(PK).loop();
-        b.localGet(PW).localGet(PK).i32Add().v128Load(this.data(w0))
-          .localSet(WV);
+        b.localGet(PW).localGet(PK).i32Add().localTee(PA)
+          .v128Load(this.data(w0)).localSet(WV);
+        if (nb === 2) {
+          b.localGet(PA).v128Load(this.data(w0) + pw).localSet(WV2);
+        }
         b.localGet(BASE).localGet(PK).i32Add().localSet(PX);
         for (let s = 0; s < blk; s++) {
-          this.madd(
-            () => b.localGet(WV),
-            () => b.localGet(PX).v128Load(this.local(x0, s)),
-            () => b.localGet(V + s),
-          );
-          b.localSet(V + s);
+          // The input vector, loaded once for both neurons.
+          b.localGet(PX).v128Load(this.local(x0, s)).localSet(V + 4 + s);
+          for (let j = 0; j < nb; j++) {
+            this.madd(
+              () => b.localGet(j === 0 ? WV : WV2),
+              () => b.localGet(V + 4 + s),
+              () => b.localGet(acc(j, s)),
+            );
+            b.localSet(acc(j, s));
+          }
         }
         b.localGet(PK).i32Const(L * E).i32Add().localTee(PK)
           .i32Const(vec * E).i32LtS().brIf(0).end();
       }
-      for (let s = 0; s < blk; s++) {
-        // out = bias + (lanes + tail), stored at the node.
-        b.localGet(BASE).localGet(PO).i32Add();
-        if (bias0 >= 0) {
-          b.localGet(PB);
-          this.load(this.data(bias0));
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          // out = bias + (lanes + tail), stored at the node.
+          b.localGet(BASE).localGet(PO).i32Add();
+          if (bias0 >= 0) {
+            b.localGet(PB);
+            this.load(this.data(bias0) + j * pb);
+          }
+          this.lanesSum(acc(j, s));
+          for (let k = vec; k < n; k++) {
+            b.localGet(PW);
+            this.load(this.data(w0 + k) + j * pw);
+            b.localGet(BASE);
+            this.load(this.local(x0 + k, s));
+            b.f64Mul().f64Add();
+          }
+          if (bias0 >= 0) b.f64Add();
+          this.store(this.local(run.start + j, s));
         }
-        this.lanesSum(V + s);
-        for (let k = vec; k < n; k++) {
-          b.localGet(PW);
-          this.load(this.data(w0 + k));
-          b.localGet(BASE);
-          this.load(this.local(x0 + k, s));
-          b.f64Mul().f64Add();
-        }
-        if (bias0 >= 0) b.f64Add();
-        this.store(this.local(run.start, s));
       }
     });
   }
@@ -877,6 +1254,13 @@ class Gen {
       case "dot":
         return this.overSamples((k) => this.dotBackward(run, k), BLOCK);
       case "unary":
+        if (this.reluVector(run)) {
+          return this.overSamples(() => this.reluBackward(run), 1);
+        }
+        return this.overSamples(
+          () => this.overRun(run, () => this.elementBackward(run)),
+          1,
+        );
       case "binary":
         return this.overSamples(
           () => this.overRun(run, () => this.elementBackward(run)),
@@ -887,6 +1271,69 @@ class Gen {
     }
   }
 
+  /**
+   * Whether a unary run is a ReLU over consecutive sample nodes, at least
+   * one vector long: a dense layer's activation, run a vector at a time.
+   */
+  private reluVector(run: Run): boolean {
+    return this.tape.op[run.start] === Op.Relu && run.refs[0] >= this.from &&
+      run.strides[0] === 1 && run.count >= this.lanes;
+  }
+
+  /** Loops PK over the run's whole vectors, then the scalar tail. */
+  private overVectors(
+    run: Run,
+    vector: () => void,
+    scalar: () => void,
+  ): void {
+    const b = this.body, L = this.lanes, E = this.E;
+    const vec = run.count - (run.count % L);
+    b.i32Const(0).localSet(PK).loop();
+    vector();
+    b.localGet(PK).i32Const(L * E).i32Add().localTee(PK)
+      .i32Const(vec * E).i32LtS().brIf(0).end();
+    for (let j = vec; j < run.count; j++) {
+      b.i32Const(j).localSet(JJ);
+      scalar();
+    }
+  }
+
+  /** y = x < 0 ? 0 : x, a vector at a time (NaN stays NaN). */
+  private reluForward(run: Run): void {
+    const b = this.body, f32 = this.f32;
+    const x = this.local(run.refs[0]), y = this.local(run.start);
+    this.overVectors(run, () => {
+      b.localGet(BASE).localGet(PK).i32Add().localTee(PA);
+      b.f64Const(0);
+      this.splat();
+      b.localGet(PA).v128Load(x).localTee(WV).localGet(WV).f64Const(0);
+      this.splat();
+      if (f32) b.f32x4Lt();
+      else b.f64x2Lt();
+      b.v128Bitselect().v128Store(y);
+    }, () => this.elementForward(run));
+  }
+
+  /** grad[x] += g · (x > 0 ? 1 : 0), a vector at a time. */
+  private reluBackward(run: Run): void {
+    const b = this.body, f32 = this.f32, gb = this.gradBase;
+    const x = this.local(run.refs[0]), y = this.local(run.start);
+    this.overVectors(run, () => {
+      b.localGet(BASE).localGet(PK).i32Add().localTee(PA);
+      b.localGet(PA).v128Load(gb + x);
+      b.localGet(PA).v128Load(gb + y);
+      b.f64Const(1);
+      this.splat();
+      b.f64Const(0);
+      this.splat();
+      b.localGet(PA).v128Load(x).f64Const(0);
+      this.splat();
+      if (f32) b.f32x4Gt().v128Bitselect().f32x4Mul().f32x4Add();
+      else b.f64x2Gt().v128Bitselect().f64x2Mul().f64x2Add();
+      b.v128Store(gb + x);
+    }, () => this.elementBackward(run));
+  }
+
   private dotBackward(run: Run, blk: number): void {
     const b = this.body, tape = this.tape, E = this.E, L = this.lanes;
     const n = tape.arg1[run.start];
@@ -895,61 +1342,89 @@ class Gen {
     const wNeed = (modes & 3) === 1, xNeed = modes >> 2 === 1;
     const biasNeed = bias0 >= 0 && tape.needsGrad[bias0] === 1;
     const vec = n - (n % L);
-    const gOff = (s: number) => this.gradBase + this.local(run.start, s);
-    this.overNeurons(run.count, {
-      pw: run.strides[0] * E,
-      pb: run.strides[2] * E,
-    }, () => {
+    const pw = run.strides[0] * E, pb = run.strides[2] * E;
+    const gOff = (j: number, s: number) =>
+      this.gradBase + this.local(run.start + j, s);
+    // Output gradient of neuron j and sample s: scalar and splat.
+    const g = (j: number, s: number) => F + 4 * j + s;
+    const gv = (j: number, s: number) => (j === 0 ? V + 4 : V2) + s;
+    this.overNeurons(run.count, { pw, pb }, (nb) => {
       b.block();
-      // Gradients of this neuron's outputs; skip when all are 0, as the
-      // interpreter skips a node whose gradient is 0.
-      for (let s = 0; s < blk; s++) {
-        b.localGet(BASE).localGet(PO).i32Add();
-        this.load(gOff(s));
-        b.localSet(F + s);
+      // Skip when every output gradient is 0, as the interpreter skips a
+      // node whose gradient is 0.
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          b.localGet(BASE).localGet(PO).i32Add();
+          this.load(gOff(j, s));
+          b.localSet(g(j, s));
+        }
       }
-      for (let s = 0; s < blk; s++) {
-        b.localGet(F + s).f64Const(0).f64Eq();
-        if (s > 0) b.i32And();
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          b.localGet(g(j, s)).f64Const(0).f64Eq();
+          if (j + s > 0) b.i32And();
+        }
       }
       b.brIf(0);
       if (biasNeed) {
-        b.localGet(PB).localGet(PB);
-        this.load(this.grad(bias0));
-        for (let s = 0; s < blk; s++) b.localGet(F + s).f64Add();
-        this.store(this.grad(bias0));
+        for (let j = 0; j < nb; j++) {
+          b.localGet(PB).localGet(PB);
+          this.load(this.grad(bias0) + j * pb);
+          for (let s = 0; s < blk; s++) b.localGet(g(j, s)).f64Add();
+          this.store(this.grad(bias0) + j * pb);
+        }
       }
-      for (let s = 0; s < blk; s++) {
-        b.localGet(F + s);
-        this.splat();
-        b.localSet(V + 4 + s);
+      for (let j = 0; j < nb; j++) {
+        for (let s = 0; s < blk; s++) {
+          b.localGet(g(j, s));
+          this.splat();
+          b.localSet(gv(j, s));
+        }
       }
       if (vec > 0 && (wNeed || xNeed)) {
         b.i32Const(0).localSet(PK).loop();
         b.localGet(PW).localGet(PK).i32Add().localSet(PA);
         b.localGet(BASE).localGet(PK).i32Add().localSet(PX);
         if (wNeed) {
-          b.localGet(PA).v128Load(this.grad(w0)).localSet(DW);
+          // The inputs, loaded once for both neurons' weight gradients.
           for (let s = 0; s < blk; s++) {
-            this.madd(
-              () => b.localGet(V + 4 + s),
-              () => b.localGet(PX).v128Load(this.local(x0, s)),
-              () => b.localGet(DW),
-            );
-            b.localSet(DW);
+            b.localGet(PX).v128Load(this.local(x0, s)).localSet(V + s);
           }
-          b.localGet(PA).localGet(DW).v128Store(this.grad(w0));
+          for (let j = 0; j < nb; j++) {
+            const dw = j === 0 ? DW : DW2, off = this.grad(w0) + j * pw;
+            b.localGet(PA).v128Load(off).localSet(dw);
+            for (let s = 0; s < blk; s++) {
+              this.madd(
+                () => b.localGet(gv(j, s)),
+                () => b.localGet(V + s),
+                () => b.localGet(dw),
+              );
+              b.localSet(dw);
+            }
+            b.localGet(PA).localGet(dw).v128Store(off);
+          }
         }
         if (xNeed) {
           b.localGet(PA).v128Load(this.data(w0)).localSet(WV);
+          if (nb === 2) {
+            b.localGet(PA).v128Load(this.data(w0) + pw).localSet(WV2);
+          }
           for (let s = 0; s < blk; s++) {
             const off = this.gradBase + this.local(x0, s);
             b.localGet(PX);
-            this.madd(
-              () => b.localGet(V + 4 + s),
-              () => b.localGet(WV),
-              () => b.localGet(PX).v128Load(off),
-            );
+            const first = () =>
+              this.madd(
+                () => b.localGet(gv(0, s)),
+                () => b.localGet(WV),
+                () => b.localGet(PX).v128Load(off),
+              );
+            if (nb === 2) {
+              this.madd(
+                () => b.localGet(gv(1, s)),
+                () => b.localGet(WV2),
+                first,
+              );
+            } else first();
             b.v128Store(off);
           }
         }
@@ -958,23 +1433,28 @@ class Gen {
       }
       for (let k = vec; k < n; k++) {
         if (wNeed) {
-          b.localGet(PW).localGet(PW);
-          this.load(this.grad(w0 + k));
-          for (let s = 0; s < blk; s++) {
-            b.localGet(F + s).localGet(BASE);
-            this.load(this.local(x0 + k, s));
-            b.f64Mul().f64Add();
+          for (let j = 0; j < nb; j++) {
+            const off = this.grad(w0 + k) + j * pw;
+            b.localGet(PW).localGet(PW);
+            this.load(off);
+            for (let s = 0; s < blk; s++) {
+              b.localGet(g(j, s)).localGet(BASE);
+              this.load(this.local(x0 + k, s));
+              b.f64Mul().f64Add();
+            }
+            this.store(off);
           }
-          this.store(this.grad(w0 + k));
         }
         if (xNeed) {
           for (let s = 0; s < blk; s++) {
             const off = this.gradBase + this.local(x0 + k, s);
             b.localGet(BASE).localGet(BASE);
             this.load(off);
-            b.localGet(F + s).localGet(PW);
-            this.load(this.data(w0 + k));
-            b.f64Mul().f64Add();
+            for (let j = 0; j < nb; j++) {
+              b.localGet(g(j, s)).localGet(PW);
+              this.load(this.data(w0 + k) + j * pw);
+              b.f64Mul().f64Add();
+            }
             this.store(off);
           }
         }

@@ -365,3 +365,168 @@ Deno.test("WasmStep rejects bad layouts and options", () => {
     "Sample 1 differs in structure from sample 0",
   );
 });
+
+Deno.test("WasmStep.forwardSamples()/backwardSamples() run the first n samples like the interpreter", () => {
+  let seed = 300;
+  for (const sizes of SHAPES) {
+    for (const precision of ["float64", "float32"] as const) {
+      const samples = 6, n = 4, nout = sizes[sizes.length - 1];
+      const net = buildNet(seed++, sizes, samples, Op.Tanh, "mse");
+      const { tape, params, layout } = net;
+      tape.replay(layout.firstSample);
+      const offsets = Array.from(
+        { length: nout },
+        (_, k) => layout.sampleSize - nout + k,
+      );
+      const outputs = (s: number) =>
+        offsets.map((o) => layout.firstSample + s * layout.sampleSize + o);
+      // Reference: the gradient of Σ seed·output over the first n samples.
+      const seeds: number[] = [];
+      const terms: number[] = [];
+      for (let s = 0; s < n; s++) {
+        for (const o of outputs(s)) {
+          seeds.push(0.5 + 0.25 * seeds.length);
+          terms.push(
+            tape.binary(Op.Mul, tape.constant(seeds[seeds.length - 1]), o),
+          );
+        }
+      }
+      const probe = tape.sum(terms);
+      const want = Array.from(
+        { length: n },
+        (_, s) => outputs(s).map((o) => tape.data[o]),
+      );
+      for (const p of params) tape.grad[p] = 0;
+      tape.backward(probe);
+      const grads = params.map((p) => tape.grad[p]);
+      const step = new WasmStep(tape, layout, { precision, outputs: offsets });
+      for (let s = 0; s < n; s++) {
+        for (const o of outputs(s)) tape.data[o] = NaN;
+      }
+      step.forwardSamples(n);
+      const f32 = precision === "float32";
+      const [rel, abs] = f32 ? [1e-4, 1e-5] : [1e-12, 1e-14];
+      for (let s = 0; s < n; s++) {
+        outputs(s).forEach((o, k) =>
+          assertClose(tape.data[o], want[s][k], rel, abs, `${sizes} output`)
+        );
+      }
+      for (const p of params) tape.grad[p] = 0;
+      let k = 0;
+      for (let s = 0; s < n; s++) {
+        for (const o of outputs(s)) tape.grad[o] = seeds[k++];
+      }
+      step.backwardSamples(n);
+      const scale = Math.max(...grads.map(Math.abs));
+      params.forEach((p, i) =>
+        assertClose(
+          tape.grad[p],
+          grads[i],
+          rel,
+          f32 ? 1e-5 * scale : abs,
+          `${sizes} ${precision} grad ${i}`,
+        )
+      );
+    }
+  }
+});
+
+Deno.test("WasmStep resident parameters: descend() is SGD with L2 in the module, stored back on request", () => {
+  let seed = 500;
+  for (const sizes of SHAPES) {
+    for (const precision of ["float64", "float32"] as const) {
+      const net = buildNet(seed++, sizes, 5, Op.Relu, "hinge");
+      const { tape, params } = net;
+      const ref = reference(net);
+      const before = params.map((p) => tape.data[p]);
+      const lr = 0.3, alpha = 0.01;
+      const step = new WasmStep(tape, net.layout, {
+        precision,
+        parameters: { start: 0, count: params.length },
+      });
+      const f32 = precision === "float32";
+      const squares = (xs: number[]) => xs.reduce((s, x) => s + x * x, 0);
+      const [rel, abs] = f32 ? [1e-5, 1e-6] : [1e-12, 1e-14];
+      assertClose(step.squaredNorm(), squares(before), rel, abs, "norm");
+      for (const p of params) tape.grad[p] = 0;
+      step.forward();
+      step.backward();
+      // The gradients stay in the module: the tape's are untouched.
+      params.forEach((p) => assert.equal(tape.grad[p], 0));
+      step.descend(lr, alpha);
+      // Not written back yet.
+      params.forEach((p, k) => assert.equal(tape.data[p], before[k]));
+      step.storeParameters();
+      const want = before.map((w, k) =>
+        w - lr * (ref.grads[k] + 2 * alpha * w)
+      );
+      const scale = Math.max(...want.map(Math.abs));
+      params.forEach((p, k) =>
+        assertClose(
+          tape.data[p],
+          want[k],
+          rel,
+          f32 ? 1e-6 * scale : abs,
+          `${sizes} ${precision} parameter ${k}`,
+        )
+      );
+      if (f32) {
+        params.forEach((p) =>
+          assert.equal(tape.data[p], Math.fround(tape.data[p]))
+        );
+      }
+      assertClose(step.squaredNorm(), squares(want), rel * 10, abs, "new norm");
+      // Edited on the tape, then loaded.
+      tape.data[params[0]] = 2;
+      step.loadParameters();
+      step.storeParameters();
+      assert.equal(tape.data[params[0]], 2);
+    }
+  }
+});
+
+Deno.test("WasmStep rejects bad resident blocks and output offsets, and resident calls without a block", () => {
+  const net = buildNet(7, [2, 3, 1], 2, Op.Relu, "mse");
+  const { tape, layout } = net;
+  assert.throws(
+    () =>
+      new WasmStep(tape, layout, {
+        parameters: { start: 0, count: layout.firstSample + 1 },
+      }),
+    RangeError,
+    `Resident parameters must be a block of nodes before the samples (from ${layout.firstSample}), got start 0 count ${
+      layout.firstSample + 1
+    }`,
+  );
+  assert.throws(
+    () => new WasmStep(tape, layout, { outputs: [layout.sampleSize] }),
+    RangeError,
+    `Output offsets must be integers from 0 to ${
+      layout.sampleSize - 1
+    }, got ${layout.sampleSize}`,
+  );
+  const step = new WasmStep(tape, layout);
+  for (const n of [-1, 3, 1.5]) {
+    for (const call of [step.forwardSamples, step.backwardSamples]) {
+      assert.throws(
+        () => call.call(step, n),
+        RangeError,
+        `Sample count must be an integer from 0 to 2, got ${n}`,
+      );
+    }
+  }
+  for (
+    const call of [
+      () => step.descend(0.1),
+      () => step.loadParameters(),
+      () => step.storeParameters(),
+      () => step.squaredNorm(),
+    ]
+  ) {
+    assert.throws(
+      call,
+      Error,
+      "This WasmStep keeps no parameters of its own; pass options.parameters",
+    );
+  }
+});
