@@ -91,9 +91,9 @@ export interface ParallelOptions extends FitOptions {
  * hardwareConcurrency`, at most 16) when a step does enough work to pay for
  * waking the workers and adding up their gradients, else 1. Workers run
  * compiled JavaScript; where one thread would run WebAssembly SIMD instead
- * (`oneThread: "wasm"`, as {@linkcode Trainer}'s `"auto"` does for a full
- * batch of a wide enough model), about 2 to 3 times faster per sample on
- * the models measured, workers pay only from 6 cores. Also 1 where
+ * (`oneThread: "wasm"`, as {@linkcode Trainer}'s `"auto"` does for a step
+ * with enough work), about 2 to 3 times faster per sample on the models
+ * measured, workers pay only from 6 cores. Also 1 where
  * `SharedArrayBuffer` is unavailable, as on a page that is not cross-origin
  * isolated.
  *
@@ -128,21 +128,17 @@ export function defaultWorkers(
 }
 
 /** What one thread's `Trainer` in `"auto"` mode runs for this model and batch. */
-function oneThreadBackend(
-  model: MLP,
-  batch: number,
-  samples: number,
-): "compiled" | "wasm" {
-  // As fit.ts's wasmPays: a full batch of at least 2 samples, wide layers.
-  if (batch < samples || samples < 2 || !wasmSimdAvailable()) {
-    return "compiled";
-  }
+function oneThreadBackend(model: MLP, batch: number): "compiled" | "wasm" {
+  // As fit.ts's wasmPays: wide enough samples, and enough work per step.
+  if (batch < 2 || !wasmSimdAvailable()) return "compiled";
   let macs = 0, nin = model.nin;
   for (const nout of model.nouts) {
     macs += nin * nout;
     nin = nout;
   }
-  return macs >= WASM_AUTO_MACS ? "wasm" : "compiled";
+  return macs * 64 >= WASM_AUTO_MACS && macs * batch >= WASM_AUTO_MACS
+    ? "wasm"
+    : "compiled";
 }
 
 function sharedMemoryAvailable(): boolean {
@@ -623,7 +619,7 @@ export async function fitParallel(
     const precision = options.precision ?? "float64";
     const mode = options.mode ?? "auto";
     const backend = mode === "auto" && precision === "float64"
-      ? oneThreadBackend(model, batch, n)
+      ? oneThreadBackend(model, batch)
       : "explicit";
     if (
       backend === "explicit" || data.classes === 0 ||
