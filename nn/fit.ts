@@ -663,7 +663,9 @@ export class Trainer {
       batch = this.mini
         ? this.mini.forward(next.x, next.y, next.x.map((_, s) => s))
         : this.record(next);
-    } else if (step > 1) {
+    } else {
+      // Every step, the first too: the parameters may have been changed
+      // since the graph was recorded (set by hand, loaded from a file).
       if (this.compiled) this.compiled.forward();
       else tape.replay(this.mark);
     }
