@@ -1,11 +1,10 @@
 /**
  * Data-parallel training on Web Workers: each step's batch is cut into fixed
  * chunks, workers run the compiled per-sample step on their chunks into
- * `SharedArrayBuffer`s, then each adds up its slice of the parameters'
- * gradients over every chunk, in chunk order; the main thread updates the
- * parameters. The chunks do not depend on the number of workers, so the
- * results are bit-identical for any number of them. Each step costs no
- * message: the threads meet through `Atomics`.
+ * `SharedArrayBuffer`s and sum the chunks' gradients over a fixed tree; the
+ * main thread updates the parameters. The chunks do not depend on the number
+ * of workers, so the results are bit-identical for any number of them. Each
+ * step costs no message: the threads meet through `Atomics`.
  *
  * @module
  */
@@ -27,8 +26,35 @@ import {
 import type { MLP } from "./mlp.ts";
 import { normalize } from "./normalization.ts";
 import type { InitMessage, WorkerReply } from "./parallel_worker.ts";
-import { Control } from "./_parallel_control.ts";
 import { Rng } from "./rng.ts";
+
+/**
+ * Slots of the control array (an `Int32Array` over the init message's
+ * `control`), through which the main thread and the workers meet each step
+ * with `Atomics` instead of messages. Internal: `nn/mod.ts` does not export
+ * it (the worker imports it from here, so that importing the library never
+ * loads the worker's entry point).
+ */
+export const Control = {
+  /** The step to run: the main thread raises it and notifies the workers. */
+  Step: 0,
+  /** Set to 1 (then `Step` raised) to end the workers' loops. */
+  Stop: 1,
+  /** Samples in this step's batch. */
+  Batch: 2,
+  /** Chunks this step's batch is cut into. */
+  Chunks: 3,
+  /** Workers done with their chunks this step (the barrier's count). */
+  Arrived: 4,
+  /** Raised when every worker has done its chunks. */
+  Barrier: 5,
+  /** Workers done with their slice of the reduction this step. */
+  Reduced: 6,
+  /** Set to the step when every worker is done: the main thread waits on it. */
+  Done: 7,
+  /** Number of slots. */
+  Size: 8,
+} as const;
 
 /**
  * The worker script {@linkcode ParallelTrainer} starts by default. Under

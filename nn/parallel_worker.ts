@@ -5,7 +5,7 @@ import { type LossKind, lossKind } from "./_loss_kind.ts";
 import type { LossName } from "./loss.ts";
 import { MiniBatchStep } from "./minibatch.ts";
 import { MLP } from "./mlp.ts";
-import { Control } from "./_parallel_control.ts";
+import { Control } from "./parallel.ts";
 import type { ModelJSON } from "./model_file.ts";
 
 /** The first message: the model, the loss and the shared buffers. */
