@@ -138,13 +138,21 @@ Deno.test("README quick start: `task train` on an empty Deno cache downloads not
       result.stderr,
       /Download|Warning|Ignored build scripts/,
     );
+    // Downloads land in npm/ and remote/; the rest is Deno's own caches of
+    // the local modules (transpiled code, V8 code cache), which grow with
+    // the code base.
+    const downloaded = (await listFiles(cache)).filter((f) =>
+      /^(npm|remote)\//.test(f)
+    );
+    assert.deepEqual(downloaded, []);
     const bytes = await sizeOf(cache);
     console.log(
       `Deno cache after the quick start's train: ${
         (bytes / 1024).toFixed(0)
       } KiB`,
     );
-    assert.ok(bytes < 5 * 1024 * 1024, `the cache holds ${bytes} bytes`);
+    // One npm package of the benches (TensorFlow.js) alone is over 50 MiB.
+    assert.ok(bytes < 16 * 1024 * 1024, `the cache holds ${bytes} bytes`);
   } finally {
     await Deno.remove(cache, { recursive: true });
   }

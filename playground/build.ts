@@ -1,6 +1,7 @@
 /**
  * Bundles the playground for the browser with `deno bundle`: the page
- * (`app.ts`) and the training worker (`worker.ts`), each with tapegrad's own
+ * (`app.ts`), the training worker (`worker.ts`) and the data-parallel
+ * workers it starts (`parallel_worker.ts`), each with tapegrad's own
  * library inlined, into `playground/dist/`. Nothing is fetched at run time.
  *
  * Run: `deno run --allow-read --allow-write=playground/dist --allow-run playground/build.ts`
@@ -13,6 +14,7 @@
 export const ENTRY_POINTS: Readonly<Record<string, string>> = {
   "app.js": "app.ts",
   "worker.js": "worker.ts",
+  "parallel_worker.js": "parallel_worker.ts",
 };
 
 /** The playground's own directory (this file's). */

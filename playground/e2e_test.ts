@@ -38,11 +38,15 @@ const options = { ignore, sanitizeOps: false, sanitizeResources: false };
 
 let built: Promise<unknown> | undefined;
 
-/** Builds once, starts a server and a browser, runs `body`, cleans up. */
+/**
+ * Builds once, starts a server and a browser, runs `before` (before the page
+ * loads), opens the page, runs `body`, cleans up.
+ */
 async function withPage(
   body: (page: Page, server: ServerProcess, browser: Browser) => Promise<void>,
   hash = "",
   viewport?: { width: number; height: number },
+  before?: (page: Page) => Promise<void>,
 ): Promise<void> {
   built ??= buildPlayground();
   await built;
@@ -68,6 +72,7 @@ async function withPage(
         problems.push(`request outside the server: ${url}`);
       }
     });
+    await before?.(page);
     await page.goto(server.url + hash);
     await page.waitForSelector("body[data-ready=true]");
     await body(page, server, browser);
@@ -901,6 +906,199 @@ Deno.test(
       },
       "#train",
       { width: 390, height: 844 },
+    );
+  },
+);
+
+/** The backend line's data: what the worker says runs the steps. */
+function backend(
+  page: Page,
+): Promise<{ mode: string; precision: string; workers: string; text: string }> {
+  return page.$eval("#backend", (el) => ({
+    mode: (el as HTMLElement).dataset.mode ?? "",
+    precision: (el as HTMLElement).dataset.precision ?? "",
+    workers: (el as HTMLElement).dataset.workers ?? "",
+    text: el.textContent ?? "",
+  }));
+}
+
+/** Takes `tens` × 10 steps from a fresh model; returns the last loss. */
+async function trainSteps(page: Page, tens: number): Promise<number> {
+  await page.click("#reset");
+  await page.waitForFunction(() =>
+    document.getElementById("stat-step")!.textContent === "0"
+  );
+  for (let k = 0; k < tens; k++) {
+    await page.click("#step", { modifiers: ["Shift"] });
+  }
+  await page.waitForFunction(
+    (n) => document.getElementById("stat-step")!.textContent === String(n),
+    10 * tens,
+  );
+  return page.$eval(
+    "#stat-loss",
+    (el) => Number((el as HTMLElement).dataset.value),
+  );
+}
+
+Deno.test(
+  "playground: the backend menu switches the running model to wasm (float32 too) and shows what runs",
+  options,
+  async () => {
+    await withPage(async (page) => {
+      await page.waitForSelector("#backend[data-mode]");
+      // Chromium has WebAssembly SIMD: wasm is on offer.
+      assert.equal(
+        await page.$eval(
+          "#mode option[value='wasm']",
+          (o) => (o as HTMLOptionElement).disabled,
+        ),
+        false,
+      );
+      // SGD: every backend then follows the same losses (Adam magnifies
+      // last-bit differences between summation orders).
+      await page.selectOption("#optimizer", "sgd");
+      await page.selectOption("#mode", "record");
+      await page.waitForSelector("#backend[data-mode='record']");
+      const recorded = await trainSteps(page, 2);
+      await page.selectOption("#mode", "wasm");
+      await page.waitForSelector("#backend[data-mode='wasm']");
+      assert.equal((await backend(page)).precision, "float64");
+      assert.match((await backend(page)).text, /^Steps run: wasm float64$/);
+      const wasm = await trainSteps(page, 2);
+      assert.ok(
+        Math.abs(wasm - recorded) <= 1e-12 * recorded,
+        `wasm ${wasm} vs record ${recorded}`,
+      );
+      await page.selectOption("#precision", "float32");
+      await page.waitForSelector("#backend[data-precision='float32']");
+      assert.equal((await backend(page)).mode, "wasm");
+      const float32 = await trainSteps(page, 2);
+      assert.ok(
+        Math.abs(float32 - recorded) <= 1e-5 * recorded,
+        `float32 ${float32} vs ${recorded}`,
+      );
+      // Mini-batches run on wasm too, and train.
+      await page.selectOption("#precision", "float64");
+      await page.selectOption("#batch-size", "16");
+      await page.waitForFunction(() =>
+        document.getElementById("backend")!.dataset.precision === "float64"
+      );
+      assert.equal((await backend(page)).mode, "wasm");
+      await trainSteps(page, 1);
+      // float32 is for wasm: other backends offer float64 only.
+      await page.selectOption("#mode", "replay");
+      assert.equal(await page.inputValue("#precision"), "float64");
+      assert.equal(
+        await page.$eval(
+          "#precision option[value='float32']",
+          (o) => (o as HTMLOptionElement).disabled,
+        ),
+        true,
+      );
+    });
+  },
+);
+
+Deno.test(
+  "playground: served by the CLI the page is cross-origin isolated, and 2 workers train to the one-thread loss",
+  options,
+  async () => {
+    await withPage(async (page) => {
+      assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+      assert.equal(
+        await page.$eval(
+          "#workers",
+          (s) => (s as HTMLSelectElement).dataset.isolated,
+        ),
+        "true",
+      );
+      await page.waitForSelector("#backend[data-mode]");
+      await page.selectOption("#optimizer", "sgd");
+      const one = await trainSteps(page, 3);
+      assert.equal((await backend(page)).workers, "1");
+      await page.selectOption("#workers", "2");
+      await page.waitForSelector("#backend[data-mode='parallel']");
+      assert.equal((await backend(page)).workers, "2");
+      assert.match(
+        (await backend(page)).text,
+        /^Steps run: parallel on 2 workers$/,
+      );
+      const two = await trainSteps(page, 3);
+      assert.equal((await backend(page)).mode, "parallel");
+      assert.ok(
+        Math.abs(two - one) <= 1e-12 * one,
+        `2 workers ${two} vs 1 thread ${one}`,
+      );
+      // And it plays: the step counter runs on workers.
+      await page.selectOption("#speed", "0");
+      await page.click("#play");
+      await page.waitForFunction(() =>
+        Number(document.getElementById("stat-step")!.textContent) >= 100
+      );
+      await page.click("#play");
+      await page.waitForSelector("#play[data-state='paused']");
+      // Features the workers do not take fall back to one thread, saying why.
+      await page.check("#features input[value='x2']");
+      await page.waitForFunction(() =>
+        document.getElementById("backend")!.dataset.workers === "1"
+      );
+      assert.match(
+        (await backend(page)).text,
+        /One thread, not 2: workers take the plain x, y inputs only/,
+      );
+    });
+  },
+);
+
+Deno.test(
+  "playground: without cross-origin isolation or WebAssembly SIMD, the page trains on one thread and says why",
+  options,
+  async () => {
+    await withPage(
+      async (page) => {
+        assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+        const disabled = await page.$$eval(
+          "#workers option",
+          (options) =>
+            options.map((o) => [
+              (o as HTMLOptionElement).value,
+              (o as HTMLOptionElement).disabled,
+            ]),
+        );
+        assert.deepEqual(disabled, [["1", false], ["2", true], ["4", true]]);
+        const wasm = await page.$eval(
+          "#mode option[value='wasm']",
+          (o) => [(o as HTMLOptionElement).disabled, o.textContent],
+        );
+        assert.deepEqual(wasm, [true, "wasm (no SIMD)"]);
+        const hint = await page.textContent("#backend-hint");
+        assert.match(
+          hint!,
+          /^This browser has no WebAssembly SIMD, so the wasm backend is off\. Workers need a cross-origin isolated page \(served with the COOP and COEP headers, as cli\.ts serve does\), so training runs on one thread\.$/,
+        );
+        // Training runs, on one thread.
+        await page.click("#step", { modifiers: ["Shift"] });
+        await page.waitForFunction(() =>
+          document.getElementById("stat-step")!.textContent === "10"
+        );
+        assert.equal((await backend(page)).workers, "1");
+      },
+      "",
+      undefined,
+      async (page) => {
+        // Served without COEP, the page is not cross-origin isolated.
+        await page.route("**/*", async (route) => {
+          const response = await route.fetch();
+          const headers = { ...response.headers() };
+          delete headers["cross-origin-embedder-policy"];
+          await route.fulfill({ response, headers });
+        });
+        // A browser whose WebAssembly has no SIMD: nothing validates.
+        await page.addInitScript(() => {
+          WebAssembly.validate = () => false;
+        });
+      },
     );
   },
 );

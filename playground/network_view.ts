@@ -33,6 +33,8 @@ export class NetworkView {
   #shape = "";
   #tiles: HTMLCanvasElement[] = [];
   #lines: SVGLineElement[] = [];
+  // What each line shows, so a repaint touches only the lines that change.
+  #lineLooks: string[] = [];
   #svg: SVGSVGElement | undefined;
   #hovered: number | undefined;
   #pinned: number | undefined;
@@ -178,6 +180,7 @@ export class NetworkView {
     });
     // One line per weight, in the parameters' order (a neuron's weights, then its bias).
     this.#lines = [];
+    this.#lineLooks = [];
     for (let l = 1; l < sizes.length; l++) {
       for (let j = 0; j < sizes[l]; j++) {
         for (let k = 0; k < sizes[l - 1]; k++) {
@@ -208,14 +211,16 @@ export class NetworkView {
       for (let j = 0; j < sizes[l]; j++, p++) {
         for (let k = 0; k < sizes[l - 1]; k++, p++, line++) {
           const el = this.#lines[line], weight = w[p];
-          el.setAttribute(
-            "stroke",
-            weight >= 0 ? CLASS_COLORS[1] : CLASS_COLORS[0],
-          );
-          el.setAttribute(
-            "stroke-width",
-            (0.4 + 3.2 * Math.abs(weight) / largest).toFixed(2),
-          );
+          // Widths in quarter pixels: finer changes do not show.
+          const width = (Math.round(
+            4 * (0.4 + 3.2 * Math.abs(weight) / largest),
+          ) / 4).toFixed(2);
+          const stroke = weight >= 0 ? CLASS_COLORS[1] : CLASS_COLORS[0];
+          const look = stroke + width;
+          if (this.#lineLooks[line] === look) continue;
+          this.#lineLooks[line] = look;
+          el.setAttribute("stroke", stroke);
+          el.setAttribute("stroke-width", width);
         }
       }
     }

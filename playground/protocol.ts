@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { LiveSettings, TrainConfig } from "./session.ts";
+import type { BackendInfo, LiveSettings, TrainConfig } from "./session.ts";
 
 /** What the page asks of the worker. */
 export type ToWorker =
@@ -19,8 +19,13 @@ export type ToWorker =
   | { type: "step"; count: number }
   /** Changes the speed while playing. */
   | { type: "speed"; speed: number }
-  /** Changes learning rate, L2 and batch size without a reset. */
+  /** Changes learning rate, L2, batch size, backend and threads without a reset. */
   | { type: "tune"; settings: LiveSettings }
+  /**
+   * Turns the sampling of the network view on or off while training, and
+   * of the surface (default on; off only to measure what the views cost).
+   */
+  | { type: "views"; network: boolean; surface?: boolean }
   /** Asks for the model file. */
   | { type: "export" }
   /** Asks for the model's outputs at a point. */
@@ -78,8 +83,11 @@ export type FromWorker =
     data: DataMessage;
     architecture: string;
     parameters: number;
+    /** How the steps run. */
+    backend: BackendInfo;
     grid: GridMessage;
-    network: NetworkMessage;
+    /** Absent while the network view is off. */
+    network?: NetworkMessage;
     trainAccuracy: number;
     testAccuracy: number;
   }
@@ -98,11 +106,22 @@ export type FromWorker =
     testAccuracy: number;
     /** Steps per second over the last second, 0 when paused. */
     rate: number;
+    /** How the steps run. */
+    backend: BackendInfo;
+    /** Milliseconds spent training since the model was made. */
+    trainMs: number;
+    /**
+     * Milliseconds spent sampling and sending the views since the model was
+     * made (up to this message's views, which count in the next one).
+     */
+    viewMs: number;
     /** The decision surface, when it was recomputed. */
     grid?: GridMessage;
     /** The network view's data, recomputed with the surface. */
     network?: NetworkMessage;
   }
+  /** How the steps run, after `tune` changed it. */
+  | ({ type: "backend" } & BackendInfo)
   /** Playing or paused (training stops by itself on an error). */
   | { type: "state"; playing: boolean }
   /** Something went wrong; the message is for people. */

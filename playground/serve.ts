@@ -140,6 +140,16 @@ const ROUTES: Readonly<
     file: "worker.js.map",
     type: "application/json",
   },
+  "/parallel_worker.js": {
+    dir: DIST_DIR,
+    file: "parallel_worker.js",
+    type: "text/javascript; charset=utf-8",
+  },
+  "/parallel_worker.js.map": {
+    dir: DIST_DIR,
+    file: "parallel_worker.js.map",
+    type: "application/json",
+  },
 };
 
 // Everything comes from this server; 'unsafe-eval' lets fit() compile its
@@ -158,7 +168,10 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   ].join("; "),
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
+  // Both make the page cross-origin isolated: SharedArrayBuffer, and so
+  // training on several workers, needs it.
   "cross-origin-opener-policy": "same-origin",
+  "cross-origin-embedder-policy": "require-corp",
 };
 
 /**

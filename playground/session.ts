@@ -14,6 +14,10 @@ import {
   type DatasetName,
   describeValue as show,
   evaluate,
+  FIT_MODES,
+  FIT_PRECISIONS,
+  type FitMode,
+  type FitPrecision,
   LOSS_NAMES,
   type LossName,
   makeDataset,
@@ -21,6 +25,7 @@ import {
   MLP,
   OPTIMIZER_NAMES,
   type OptimizerName,
+  ParallelTrainer,
   serializeModel,
   Tape,
   Trainer,
@@ -43,6 +48,7 @@ import type { CliMeta } from "../app/model_meta.ts";
 import type { BoundaryGrid, PlotBounds } from "../mod.ts";
 import { dataBounds, sampleBoundary, squareBounds } from "../viz/mod.ts";
 import { VERSION } from "../app/version.ts";
+import { wasmSimdAvailable } from "../engine/mod.ts";
 
 /** The datasets the page offers, as `cli.ts train --dataset` names them. */
 export const DATASETS: readonly DatasetName[] = DATASET_NAMES;
@@ -86,17 +92,32 @@ export interface TrainConfig {
   seed: number;
   /** The model's input features, computed from each point. */
   features: FeatureName[];
+  /** How steps run: `fit`'s modes (`"auto"` picks the fastest). */
+  mode: FitMode;
+  /** The number format of `"wasm"` steps. */
+  precision: FitPrecision;
+  /** Threads to train on: 1 (the page's worker) or more (data-parallel workers). */
+  workers: number;
 }
 
 /** The settings a running session takes without starting over. */
-export type LiveSettings = Pick<TrainConfig, "lr" | "l2" | "batchSize">;
+export type LiveSettings = Pick<
+  TrainConfig,
+  "lr" | "l2" | "batchSize" | "mode" | "precision" | "workers"
+>;
 
 /** The fields of {@linkcode LiveSettings}. */
 export const LIVE_SETTINGS: readonly (keyof LiveSettings)[] = Object.freeze([
   "lr",
   "l2",
   "batchSize",
+  "mode",
+  "precision",
+  "workers",
 ]);
+
+/** The most workers the page offers. */
+export const MAX_WORKERS = 16;
 
 /** The page's starting configuration: micrograd's moons demo, trained with Adam. */
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -113,6 +134,9 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   l2: 1e-4,
   seed: 1337,
   features: ["x", "y"],
+  mode: "auto",
+  precision: "float64",
+  workers: 1,
 }) as Readonly<TrainConfig>;
 
 /** Thrown for a configuration a session cannot use; the message is for people. */
@@ -234,6 +258,30 @@ export function checkConfig(config: TrainConfig): TrainConfig {
     fail("l2", `L2 must be a number of at least 0, got ${show(config.l2)}`);
   }
   integer("seed", "Seed", config.seed, 0, 2 ** 31 - 1);
+  if (!FIT_MODES.includes(config.mode)) {
+    fail(
+      "mode",
+      `Unknown backend ${show(config.mode)}; expected ${FIT_MODES.join(", ")}`,
+    );
+  }
+  if (!FIT_PRECISIONS.includes(config.precision)) {
+    fail(
+      "precision",
+      `Unknown precision ${show(config.precision)}; expected ${
+        FIT_PRECISIONS.join(" or ")
+      }`,
+    );
+  }
+  if (
+    config.precision === "float32" && config.mode !== "wasm" &&
+    config.mode !== "auto"
+  ) {
+    fail(
+      "precision",
+      `Precision float32 runs on the wasm backend: choose backend wasm or auto, not ${config.mode}`,
+    );
+  }
+  integer("workers", "Threads", config.workers, 1, MAX_WORKERS);
   if (!Array.isArray(config.features) || config.features.length === 0) {
     fail("features", "Choose at least one input feature");
   }
@@ -282,6 +330,85 @@ export interface SliceResult {
   error?: TrainingError;
 }
 
+/** How a session's steps run, as the page shows it. */
+export interface BackendInfo {
+  /** What runs the steps: the trainer's mode, or `"parallel"` on workers. */
+  mode: "record" | "replay" | "compiled" | "wasm" | "parallel";
+  /** The number format of the steps (float32 only on wasm). */
+  precision: FitPrecision;
+  /** Threads computing the steps. */
+  workers: number;
+  /** Why this differs from what was asked for, when it does. */
+  note?: string;
+}
+
+/** What decides whether workers can run here. */
+export interface WorkerEnvironment {
+  /**
+   * Whether threads can share memory: `SharedArrayBuffer` exists and the
+   * page is cross-origin isolated (a page needs the COOP and COEP headers).
+   */
+  sharedMemory: boolean;
+}
+
+/**
+ * This runtime's {@linkcode WorkerEnvironment}: shared memory where
+ * `SharedArrayBuffer` exists and `crossOriginIsolated` is not false (Deno
+ * has no such flag).
+ *
+ * @returns The environment.
+ */
+export function workerEnvironment(): WorkerEnvironment {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean })
+    .crossOriginIsolated;
+  return {
+    sharedMemory: typeof SharedArrayBuffer !== "undefined" &&
+      isolated !== false,
+  };
+}
+
+/**
+ * How many threads a configuration trains on, and why not as many as asked
+ * when that is so: workers need shared memory, classification data (the
+ * workers count correct classes) and the plain (x, y) inputs (the workers
+ * read the data's columns as the model's inputs).
+ *
+ * @param config The configuration.
+ * @param env Whether shared memory is available.
+ * @returns The number of threads, and the reason for fewer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DEFAULT_CONFIG, planWorkers } from "./session.ts";
+ * const config = { ...DEFAULT_CONFIG, workers: 2 };
+ * assert.deepEqual(planWorkers(config, { sharedMemory: true }), { workers: 2 });
+ * assert.equal(planWorkers(config, { sharedMemory: false }).workers, 1);
+ * ```
+ */
+export function planWorkers(
+  config: Pick<TrainConfig, "workers" | "dataset" | "features">,
+  env: WorkerEnvironment,
+): { workers: number; note?: string } {
+  if (config.workers <= 1) return { workers: 1 };
+  const one = (why: string) => ({
+    workers: 1,
+    note: `One thread, not ${config.workers}: ${why}`,
+  });
+  if (!env.sharedMemory) {
+    return one(
+      "this page is not cross-origin isolated, so workers cannot share memory",
+    );
+  }
+  if (isRegression(config.dataset)) {
+    return one("workers train classification data only");
+  }
+  if (!plainFeatures(config.features)) {
+    return one("workers take the plain x, y inputs only");
+  }
+  return { workers: config.workers };
+}
+
 /** Whether the features are just the point, x then y. */
 function plainFeatures(features: readonly FeatureName[]): boolean {
   return features.length === 2 && features[0] === "x" && features[1] === "y";
@@ -317,7 +444,11 @@ export class TrainingSession {
   readonly bounds: PlotBounds;
   /** Whether the data has one input (a 1-D regression problem). */
   readonly oneD: boolean;
-  #trainer: Trainer;
+  // One thread (#trainer) or workers (#parallel), never both.
+  #trainer: Trainer | undefined;
+  #parallel: ParallelTrainer | undefined;
+  #workers: { workers: number; note?: string };
+  #backend!: BackendInfo;
   // Steps taken by trainers replaced by tune().
   #stepsBefore = 0;
   #failed = false;
@@ -328,7 +459,10 @@ export class TrainingSession {
    * @param config The configuration (checked).
    * @throws {ConfigError} For a bad configuration.
    */
-  constructor(config: TrainConfig) {
+  constructor(
+    config: TrainConfig,
+    private readonly env: WorkerEnvironment = workerEnvironment(),
+  ) {
     this.config = checkConfig({
       ...config,
       layers: [...config.layers],
@@ -353,6 +487,7 @@ export class TrainingSession {
     if (!this.oneD && !plainFeatures(this.config.features)) {
       this.model.meta = { features: [...this.config.features] };
     }
+    this.#workers = planWorkers(this.config, env);
     this.#trainer = this.#makeTrainer();
     // A 1-D problem is drawn as (x, target).
     this.bounds = squareBounds(
@@ -372,19 +507,99 @@ export class TrainingSession {
     );
   }
 
-  #makeTrainer(): Trainer {
+  /** The options one thread and workers share. */
+  #options() {
     const config = this.config;
-    return new Trainer(this.model, this.train, {
+    return {
       loss: config.loss,
       optimizer: config.optimizer,
       lr: config.lr,
       // Open-ended training: a constant rate over as many steps as it takes.
-      schedule: "constant",
+      schedule: "constant" as const,
       steps: Number.MAX_SAFE_INTEGER,
       batchSize: config.batchSize > 0 ? config.batchSize : undefined,
       l2: config.l2,
       seed: config.seed + this.#stepsBefore,
+    };
+  }
+
+  #makeTrainer(note?: string): Trainer {
+    const config = this.config;
+    const trainer = new Trainer(this.model, this.train, {
+      ...this.#options(),
+      mode: config.mode,
+      precision: config.precision,
     });
+    this.#backend = this.#describe(trainer, note ?? this.#workers.note);
+    return trainer;
+  }
+
+  /** What runs, and why it is not what was asked for where it is not. */
+  #describe(trainer: Trainer, workersNote?: string): BackendInfo {
+    const config = this.config, mode = trainer.mode;
+    const notes: string[] = [];
+    if (config.mode === "wasm" && mode !== "wasm") {
+      notes.push(
+        wasmSimdAvailable()
+          ? `the wasm backend does not cover this model, so ${mode} runs instead`
+          : `this browser has no WebAssembly SIMD, so ${mode} runs instead of wasm`,
+      );
+    }
+    if (config.precision === "float32" && mode !== "wasm") {
+      notes.push(`float32 applies to wasm steps only; ${mode} runs in float64`);
+    }
+    if (workersNote) notes.push(workersNote);
+    return {
+      mode,
+      precision: mode === "wasm" ? config.precision : "float64",
+      workers: 1,
+      ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
+    };
+  }
+
+  /** How the steps run now. */
+  get backend(): BackendInfo {
+    return this.#backend;
+  }
+
+  /**
+   * Whether the session should train on workers that are not started yet:
+   * then call {@linkcode TrainingSession.startWorkers} before training on.
+   */
+  get wantsWorkers(): boolean {
+    return this.#workers.workers > 1 && this.#parallel === undefined &&
+      !this.#failed;
+  }
+
+  /** Whether the steps run on workers (train with `runAsync` then). */
+  get parallel(): boolean {
+    return this.#parallel !== undefined;
+  }
+
+  /**
+   * Starts the workers the configuration asks for, in place of the one
+   * thread; if they cannot start, trains on one thread and says why in
+   * {@linkcode TrainingSession.backend}.
+   */
+  async startWorkers(): Promise<void> {
+    if (!this.wantsWorkers) return;
+    const workers = this.#workers.workers;
+    this.#stepsBefore = this.step;
+    this.#trainer?.close();
+    this.#trainer = undefined;
+    try {
+      this.#parallel = await ParallelTrainer.create(this.model, this.train, {
+        ...this.#options(),
+        workers,
+      });
+      this.#backend = { mode: "parallel", precision: "float64", workers };
+    } catch (error) {
+      this.#workers = { workers: 1 };
+      const why = error instanceof Error ? error.message : String(error);
+      this.#trainer = this.#makeTrainer(
+        `One thread, not ${workers}: the workers did not start (${why})`,
+      );
+    }
   }
 
   /**
@@ -407,21 +622,25 @@ export class TrainingSession {
    * assert.equal(session.config.lr, 0.05);
    * ```
    */
-  tune(settings: LiveSettings): void {
+  tune(settings: Partial<LiveSettings>): void {
     const config = checkConfig({ ...this.config, ...settings });
     if (this.#failed) {
       this.config = config;
       return;
     }
     this.#stepsBefore = this.step;
-    this.#trainer.close();
+    this.#trainer?.close();
+    this.#parallel?.close();
+    this.#trainer = this.#parallel = undefined;
     this.config = config;
+    this.#workers = planWorkers(config, this.env);
     this.#trainer = this.#makeTrainer();
   }
 
   /** Steps taken so far. */
   get step(): number {
-    return this.#stepsBefore + this.#trainer.stepCount;
+    return this.#stepsBefore +
+      (this.#trainer?.stepCount ?? this.#parallel?.stepCount ?? 0);
   }
 
   /** Whether the loss stopped being a number (no more training). */
@@ -443,6 +662,9 @@ export class TrainingSession {
     if (this.#failed) {
       throw new Error("This session's loss is not a number; start a new one");
     }
+    if (trainer === undefined) {
+      throw new Error("This session trains on workers; use runAsync()");
+    }
     const started = performance.now();
     try {
       while (losses.length < steps) {
@@ -458,9 +680,42 @@ export class TrainingSession {
     return { steps: losses.length, losses, accuracies };
   }
 
-  /** Drops the trainer's graph from the tape; the model stays usable. */
+  /**
+   * {@linkcode TrainingSession.run} for either kind of session: on workers,
+   * each step waits for them.
+   *
+   * @param steps The most steps to take.
+   * @param budgetMs Stop after this many milliseconds (at least one step runs).
+   * @returns As {@linkcode TrainingSession.run}.
+   */
+  async runAsync(
+    steps: number,
+    budgetMs: number = Infinity,
+  ): Promise<SliceResult> {
+    const parallel = this.#parallel;
+    if (parallel === undefined || this.#failed) {
+      return this.run(steps, budgetMs);
+    }
+    const losses: number[] = [], accuracies: number[] = [];
+    const started = performance.now();
+    try {
+      while (losses.length < steps) {
+        losses.push(await parallel.step());
+        accuracies.push(parallel.lastAccuracy);
+        if (performance.now() - started >= budgetMs) break;
+      }
+    } catch (error) {
+      if (!(error instanceof TrainingError)) throw error;
+      this.#failed = true;
+      return { steps: losses.length, losses, accuracies, error };
+    }
+    return { steps: losses.length, losses, accuracies };
+  }
+
+  /** Drops the trainer's graph from the tape and ends any workers; the model stays usable. */
   close(): void {
-    this.#trainer.close();
+    this.#trainer?.close();
+    this.#parallel?.close();
   }
 
   /** Accuracy on the whole training set. */

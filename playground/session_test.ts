@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { parseModel, TrainingError } from "../mod.ts";
 import { readMeta } from "../app/model_meta.ts";
+import { forceWasmSimd } from "../engine/mod.ts";
 import {
   checkConfig,
   ConfigError,
   DATASETS,
   DEFAULT_CONFIG,
+  planWorkers,
   type TrainConfig,
   TrainingSession,
 } from "./session.ts";
@@ -241,4 +243,178 @@ Deno.test("TrainingSession fits a 1-D regression and reports R²", () => {
   );
   const meta = readMeta(parseModel(session.modelFile()), "sine.json");
   assert.equal(meta.classes, 0);
+});
+
+Deno.test("checkConfig() names the backend, precision and threads it cannot use", () => {
+  const cases: [Partial<TrainConfig>, string, string][] = [
+    [
+      { mode: "fast" as never },
+      "mode",
+      'Unknown backend "fast"; expected auto, record, replay, compiled, wasm',
+    ],
+    [
+      { precision: "float16" as never },
+      "precision",
+      'Unknown precision "float16"; expected float64 or float32',
+    ],
+    [
+      { mode: "compiled", precision: "float32" },
+      "precision",
+      "Precision float32 runs on the wasm backend: choose backend wasm or auto, not compiled",
+    ],
+    [
+      { workers: 0 },
+      "workers",
+      "Threads must be a whole number from 1 to 16, got 0",
+    ],
+    [
+      { workers: 1.5 },
+      "workers",
+      "Threads must be a whole number from 1 to 16, got 1.5",
+    ],
+  ];
+  for (const [over, field, message] of cases) {
+    assert.throws(
+      () => checkConfig(config(over)),
+      (error: unknown) =>
+        error instanceof ConfigError && error.field === field &&
+        error.message === message,
+      JSON.stringify(over),
+    );
+  }
+});
+
+Deno.test("planWorkers() trains on workers only where they can run, and says why not", () => {
+  const isolated = { sharedMemory: true }, not = { sharedMemory: false };
+  assert.deepEqual(planWorkers(config({ workers: 1 }), not), { workers: 1 });
+  assert.deepEqual(planWorkers(config({ workers: 4 }), isolated), {
+    workers: 4,
+  });
+  assert.deepEqual(planWorkers(config({ workers: 2 }), not), {
+    workers: 1,
+    note:
+      "One thread, not 2: this page is not cross-origin isolated, so workers cannot share memory",
+  });
+  assert.deepEqual(
+    planWorkers(config({ workers: 2, dataset: "sine", loss: "mse" }), isolated),
+    {
+      workers: 1,
+      note: "One thread, not 2: workers train classification data only",
+    },
+  );
+  assert.deepEqual(
+    planWorkers(config({ workers: 2, features: ["x", "y", "xy"] }), isolated),
+    {
+      workers: 1,
+      note: "One thread, not 2: workers take the plain x, y inputs only",
+    },
+  );
+});
+
+Deno.test("TrainingSession runs the backend asked for and says what runs", () => {
+  // SGD: Adam turns a gradient of 1e-17 (another summation order) where
+  // another path has exactly 0 into a full step, so paths drift apart.
+  const sgd = { samples: 40, optimizer: "sgd", lr: 0.1 } as const;
+  const wasm = new TrainingSession(
+    config({ ...sgd, mode: "wasm", precision: "float32" }),
+  );
+  assert.deepEqual(wasm.backend, {
+    mode: "wasm",
+    precision: "float32",
+    workers: 1,
+  });
+  const record = new TrainingSession(config({ ...sgd, mode: "record" }));
+  assert.deepEqual(record.backend, {
+    mode: "record",
+    precision: "float64",
+    workers: 1,
+  });
+  // Same steps, same losses: the backends agree (wasm to its 1e-13 contract).
+  const a = wasm.run(5).losses, b = record.run(5).losses;
+  a.forEach((loss, k) => assert.ok(Math.abs(loss - b[k]) <= 1e-5 * b[k]));
+  const f64 = new TrainingSession(config({ ...sgd, mode: "wasm" }));
+  f64.run(5).losses.forEach((loss, k) =>
+    assert.ok(Math.abs(loss - b[k]) <= 1e-12 * b[k], `${loss} vs ${b[k]}`)
+  );
+  // Mini-batches run on wasm too.
+  const mini = new TrainingSession(
+    config({ ...sgd, mode: "wasm", batchSize: 8 }),
+  );
+  assert.deepEqual(mini.backend, {
+    mode: "wasm",
+    precision: "float64",
+    workers: 1,
+  });
+  assert.equal(mini.run(3).steps, 3);
+});
+
+Deno.test("TrainingSession falls back from wasm without WebAssembly SIMD, and says so", () => {
+  forceWasmSimd(false);
+  try {
+    const session = new TrainingSession(
+      config({ samples: 40, mode: "wasm", precision: "float32" }),
+    );
+    assert.equal(session.backend.mode, "compiled");
+    assert.equal(
+      session.backend.note,
+      "this browser has no WebAssembly SIMD, so compiled runs instead of wasm; float32 applies to wasm steps only; compiled runs in float64",
+    );
+    assert.equal(session.run(3).steps, 3);
+  } finally {
+    forceWasmSimd(undefined);
+  }
+});
+
+Deno.test("TrainingSession.tune() switches the backend of the running model", () => {
+  const session = new TrainingSession(config({ samples: 40, mode: "record" }));
+  session.run(3);
+  session.tune({ mode: "wasm" });
+  assert.equal(session.backend.mode, "wasm");
+  session.run(2);
+  assert.equal(session.step, 5);
+  assert.throws(
+    () => session.tune({ mode: "replay", precision: "float32" }),
+    ConfigError,
+  );
+  assert.equal(session.backend.mode, "wasm", "unchanged after a bad value");
+});
+
+Deno.test("TrainingSession on 2 workers follows the one-thread losses (1e-12) and closes them", async () => {
+  // SGD, as above: Adam magnifies differences in the last bit.
+  const sgd = { samples: 60, optimizer: "sgd", lr: 0.1 } as const;
+  const one = new TrainingSession(config(sgd));
+  const want = one.run(10).losses;
+  const two = new TrainingSession(config({ ...sgd, workers: 2 }), {
+    sharedMemory: true,
+  });
+  assert.equal(two.wantsWorkers, true);
+  await two.startWorkers();
+  try {
+    assert.deepEqual(two.backend, {
+      mode: "parallel",
+      precision: "float64",
+      workers: 2,
+    });
+    const got = [
+      ...(await two.runAsync(4)).losses,
+      ...(await two.runAsync(6)).losses,
+    ];
+    assert.equal(two.step, 10);
+    got.forEach((loss, k) =>
+      assert.ok(
+        Math.abs(loss - want[k]) <= 1e-12 * want[k],
+        `step ${k + 1}: ${loss} vs ${want[k]}`,
+      )
+    );
+    assert.throws(() => two.run(1), /trains on workers; use runAsync\(\)/);
+    // Back to one thread without a reset: the step count goes on.
+    two.tune({ workers: 1 });
+    assert.equal(two.parallel, false);
+    assert.equal(two.backend.workers, 1);
+    assert.notEqual(two.backend.mode, "parallel");
+    two.run(2);
+    assert.equal(two.step, 12);
+  } finally {
+    two.close();
+  }
 });

@@ -27,7 +27,9 @@ import type {
   ToWorker,
 } from "./protocol.ts";
 import { NetworkView } from "./network_view.ts";
+import { VIEW_SPACING } from "./training_loop.ts";
 import {
+  type BackendInfo,
   checkConfig,
   classCount,
   ConfigError,
@@ -43,6 +45,10 @@ import {
   type Activation,
   type Dataset,
   type DatasetName,
+  FIT_MODES,
+  FIT_PRECISIONS,
+  type FitMode,
+  type FitPrecision,
   LOSS_NAMES,
   type LossName,
   OPTIMIZER_NAMES,
@@ -58,6 +64,7 @@ import {
   regressionInputs,
   type RegressionName,
 } from "../nn/mod.ts";
+import { wasmSimdAvailable } from "../engine/mod.ts";
 
 // The menus list the library's names; a new loss or optimizer needs a label.
 const LOSS_LABELS: Readonly<Record<LossName, string>> = {
@@ -70,6 +77,18 @@ const OPTIMIZER_LABELS: Readonly<Record<OptimizerName, string>> = {
   sgd: "SGD",
   adam: "Adam",
   adamw: "AdamW",
+};
+// Short: the menus are narrow. The hint under them says more.
+const MODE_LABELS: Readonly<Record<FitMode, string>> = {
+  auto: "auto",
+  record: "record",
+  replay: "replay",
+  compiled: "compiled JS",
+  wasm: "wasm SIMD",
+};
+const PRECISION_LABELS: Readonly<Record<FitPrecision, string>> = {
+  float64: "float64",
+  float32: "float32",
 };
 
 function fillMenu<T extends string>(
@@ -96,6 +115,9 @@ const FIELD_CONTROL: Partial<Record<keyof TrainConfig, string>> = {
   l2: "l2",
   seed: "seed",
   features: "features",
+  mode: "mode",
+  precision: "precision",
+  workers: "workers",
 };
 
 /** Starts the train view. */
@@ -123,6 +145,10 @@ class TrainView {
   #config: TrainConfig | undefined;
   #network: NetworkMessage | undefined;
   #networkDirty = false;
+  // When the network view was last drawn, what that cost, and a pending redraw.
+  #networkAt = 0;
+  #networkCost = 0;
+  #networkTimer: ReturnType<typeof setTimeout> | undefined;
   // Set when the loss stopped being a number: the model cannot train on.
   #diverged = false;
   readonly #networkView = new NetworkView(
@@ -160,6 +186,13 @@ class TrainView {
       OPTIMIZER_NAMES,
       OPTIMIZER_LABELS,
     );
+    fillMenu(byId("mode", HTMLSelectElement), FIT_MODES, MODE_LABELS);
+    fillMenu(
+      byId("precision", HTMLSelectElement),
+      FIT_PRECISIONS,
+      PRECISION_LABELS,
+    );
+    this.#checkRuntime();
     this.#applyDefaults();
     this.#wireControls();
     this.#restart();
@@ -193,6 +226,9 @@ class TrainView {
     set("lr", c.lr);
     set("batch-size", c.batchSize);
     set("l2", c.l2);
+    set("mode", c.mode);
+    set("precision", c.precision);
+    set("workers", c.workers);
     for (const b of document.querySelectorAll<HTMLButtonElement>(".dataset")) {
       b.setAttribute("aria-pressed", String(b.dataset.dataset === c.dataset));
     }
@@ -240,9 +276,19 @@ class TrainView {
       });
     }
     // These apply to the running model: no restart.
-    for (const id of ["lr", "batch-size", "l2"]) {
-      byId(id).addEventListener("change", () => this.#tune());
+    for (
+      const id of ["lr", "batch-size", "l2", "mode", "precision", "workers"]
+    ) {
+      byId(id).addEventListener("change", () => {
+        if (id === "mode") this.#syncPrecision();
+        this.#tune();
+      });
     }
+    byId("show-network", HTMLInputElement).addEventListener("change", () => {
+      const on = byId("show-network", HTMLInputElement).checked;
+      byId("network").classList.toggle("paused", !on);
+      this.#send({ type: "views", network: on });
+    });
     for (
       const box of document.querySelectorAll<HTMLInputElement>(
         "#features input",
@@ -417,7 +463,67 @@ class TrainView {
       features: [
         ...document.querySelectorAll<HTMLInputElement>("#features input"),
       ].filter((box) => box.checked).map((box) => box.value as FeatureName),
+      mode: byId("mode", HTMLSelectElement).value as FitMode,
+      precision: byId("precision", HTMLSelectElement).value as FitPrecision,
+      workers: Number(byId("workers", HTMLSelectElement).value),
     });
+  }
+
+  /**
+   * Disables what this browser cannot run, and says why: wasm without
+   * WebAssembly SIMD, workers without cross-origin isolation.
+   */
+  #checkRuntime(): void {
+    const notes: string[] = [];
+    if (!wasmSimdAvailable()) {
+      const wasm = [...byId("mode", HTMLSelectElement).options].find((o) =>
+        o.value === "wasm"
+      )!;
+      wasm.disabled = true;
+      wasm.textContent = "wasm (no SIMD)";
+      notes.push(
+        "This browser has no WebAssembly SIMD, so the wasm backend is off.",
+      );
+    }
+    const isolated = globalThis.crossOriginIsolated === true &&
+      typeof SharedArrayBuffer !== "undefined";
+    const workers = byId("workers", HTMLSelectElement);
+    workers.dataset.isolated = String(isolated);
+    if (!isolated) {
+      for (const option of workers.options) {
+        option.disabled = option.value !== "1";
+      }
+      notes.push(
+        "Workers need a cross-origin isolated page (served with the COOP and COEP headers, as cli.ts serve does), so training runs on one thread.",
+      );
+    }
+    byId("backend-hint").textContent = notes.join(" ");
+    this.#syncPrecision();
+  }
+
+  /** float32 is for the wasm backend (and auto, which may pick it). */
+  #syncPrecision(): void {
+    const mode = byId("mode", HTMLSelectElement).value;
+    const precision = byId("precision", HTMLSelectElement);
+    const wasm = mode === "wasm" || mode === "auto";
+    for (const option of precision.options) {
+      option.disabled = option.value === "float32" && !wasm;
+    }
+    if (!wasm) precision.value = "float64";
+  }
+
+  /** Shows how the steps run: the backend, the precision, the threads. */
+  #showBackend(info: BackendInfo): void {
+    const line = byId("backend");
+    const what = info.mode === "parallel"
+      ? `parallel on ${info.workers} workers`
+      : `${info.mode}${info.mode === "wasm" ? ` ${info.precision}` : ""}`;
+    line.textContent = `Steps run: ${what}${
+      info.note ? ` (${info.note})` : ""
+    }`;
+    line.dataset.mode = info.mode;
+    line.dataset.precision = info.precision;
+    line.dataset.workers = String(info.workers);
   }
 
   /** Sends learning rate, L2 and batch size to the running model. */
@@ -551,6 +657,7 @@ class TrainView {
         this.#networkDirty = true;
         byId("architecture").textContent =
           `MLP ${message.architecture} · ${message.parameters} parameters`;
+        this.#showBackend(message.backend);
         this.#exportName = `tapegrad-${
           this.#config?.dataset ?? "model"
         }-${message.architecture}.json`;
@@ -583,10 +690,17 @@ class TrainView {
           this.#networkDirty = true;
         }
         this.#updateStats(message);
+        this.#showBackend(message.backend);
+        // The worker's own accounting, for playground/view_cost.ts.
+        byId("stat-rate").dataset.trainMs = String(message.trainMs);
+        byId("stat-rate").dataset.viewMs = String(message.viewMs);
         this.#checkLossGrowth();
         this.#scheduleDraw();
         return;
       }
+      case "backend":
+        this.#showBackend(message);
+        return;
       case "state":
         this.#setPlaying(message.playing);
         if (!message.playing) {
@@ -636,9 +750,9 @@ class TrainView {
   ): void {
     byId("stat-step").textContent = String(this.#step);
     const loss = this.#losses.at(-1);
-    byId("stat-loss").textContent = loss === undefined
-      ? "–"
-      : formatNumber(loss, 4);
+    const lossEl = byId("stat-loss");
+    lossEl.textContent = loss === undefined ? "–" : formatNumber(loss, 4);
+    lossEl.dataset.value = String(loss ?? "");
     if (!info) {
       byId("stat-train-acc").textContent = "–";
       byId("stat-test-acc").textContent = "–";
@@ -690,8 +804,21 @@ class TrainView {
   #draw(): void {
     const network = this.#network, pinned = this.#networkView.pinned;
     if (network && this.#networkDirty) {
-      this.#networkDirty = false;
-      this.#networkView.update(network);
+      // Spaced by its own cost, as the worker spaces its sampling: drawing
+      // the network takes at most 1 / (1 + VIEW_SPACING) of the page's time.
+      const now = performance.now();
+      const wait = this.#networkAt + VIEW_SPACING * this.#networkCost - now;
+      if (wait <= 0) {
+        this.#networkDirty = false;
+        this.#networkView.update(network);
+        this.#networkAt = performance.now();
+        this.#networkCost = this.#networkAt - now;
+      } else if (this.#networkTimer === undefined) {
+        this.#networkTimer = setTimeout(() => {
+          this.#networkTimer = undefined;
+          this.#scheduleDraw();
+        }, wait);
+      }
     }
     if (this.#data && this.#grid) {
       const drawn = drawBoundary(this.#canvas, {
@@ -878,7 +1005,14 @@ export function predictionText(
 }
 
 function pickLive(config: TrainConfig): LiveSettings {
-  return { lr: config.lr, l2: config.l2, batchSize: config.batchSize };
+  return {
+    lr: config.lr,
+    l2: config.l2,
+    batchSize: config.batchSize,
+    mode: config.mode,
+    precision: config.precision,
+    workers: config.workers,
+  };
 }
 
 function formatRate(rate: number): string {

@@ -16,7 +16,7 @@ import type {
   NetworkMessage,
   ToWorker,
 } from "./protocol.ts";
-import { ConfigError, TrainingSession } from "./session.ts";
+import { ConfigError, type SliceResult, TrainingSession } from "./session.ts";
 
 /** Cells per side of the decision surface. */
 export const GRID_SIZE = 72;
@@ -26,6 +26,17 @@ const SLICE_MS = 25;
 
 /** The least time between two decision-surface updates, in milliseconds. */
 const GRID_EVERY_MS = 60;
+
+/**
+ * After sampling and sending the views (the surface and the network), the
+ * next sampling waits at least this many times as long as that one took:
+ * the views then take at most 1 / (1 + VIEW_SPACING) of the worker's time
+ * (7.7%), which leaves room within 10% for what its clock does not see (the
+ * garbage the sampling leaves, the page reading the messages). The page
+ * spaces its drawing of the network view the same way. Measured in
+ * `playground/view_cost.ts`.
+ */
+export const VIEW_SPACING = 12;
 
 /** Cells per side for big models, whose surface takes longer to sample. */
 const SMALL_GRID_SIZE = 40;
@@ -67,11 +78,22 @@ export class TrainingLoop {
   #owed = 0;
   #lastTick = 0;
   #lastGrid = 0;
-  // Sampling the surface may take at most a quarter of the time.
+  // The least time between two samplings of the views (see VIEW_SPACING).
   #gridEvery = GRID_EVERY_MS;
+  // When the last sampling of the views began.
+  #viewStarted = 0;
+  // Milliseconds spent training and on the views since init.
+  #trainMs = 0;
+  #viewMs = 0;
   #scheduled = false;
   // Step counts and times of recent reports, for the rate.
   #history: { step: number; time: number }[] = [];
+  // Whether the network view and the surface are sampled while training.
+  #network = true;
+  #surface = true;
+  // While workers start or step, later messages wait here, in order.
+  #busy = false;
+  #waiting: ToWorker[] = [];
 
   /**
    * Creates the loop.
@@ -97,6 +119,10 @@ export class TrainingLoop {
    * @param message The message.
    */
   handle(message: ToWorker): void {
+    if (this.#busy) {
+      this.#waiting.push(message);
+      return;
+    }
     try {
       this.#dispatch(message);
     } catch (error) {
@@ -104,15 +130,39 @@ export class TrainingLoop {
     }
   }
 
+  /**
+   * Runs an asynchronous task (starting workers, a slice on workers) with
+   * later messages held until it ends, then handles them in order.
+   */
+  #await(task: Promise<void>): void {
+    this.#busy = true;
+    task.catch((error) => this.#fail(error)).finally(() => {
+      this.#busy = false;
+      while (!this.#busy && this.#waiting.length > 0) {
+        this.handle(this.#waiting.shift()!);
+      }
+      if (!this.#busy && this.#playing) this.#kick();
+    });
+  }
+
   #dispatch(message: ToWorker): void {
     switch (message.type) {
-      case "init":
+      case "init": {
         this.#setPlaying(false);
         this.#session?.close();
         this.#session = undefined;
-        this.#session = new TrainingSession(message.config);
+        const session = new TrainingSession(message.config);
+        this.#session = session;
         this.#history = [];
-        this.#ready();
+        this.#trainMs = this.#viewMs = 0;
+        if (session.wantsWorkers) {
+          this.#await(session.startWorkers().then(() => this.#ready()));
+        } else this.#ready();
+        return;
+      }
+      case "views":
+        this.#network = message.network;
+        this.#surface = message.surface ?? true;
         return;
       case "play":
         this.#speed = message.speed;
@@ -129,10 +179,17 @@ export class TrainingLoop {
         this.#speed = message.speed;
         this.#owed = 0;
         return;
-      case "tune":
+      case "tune": {
         // The running model keeps its weights and its step count.
-        this.#session?.tune(message.settings);
+        const session = this.#session;
+        if (!session) return;
+        session.tune(message.settings);
+        const told = () => this.post({ type: "backend", ...session.backend });
+        if (session.wantsWorkers) {
+          this.#await(session.startWorkers().then(told));
+        } else told();
         return;
+      }
       case "step": {
         if (!this.#session) return;
         this.#setPlaying(false);
@@ -203,30 +260,48 @@ export class TrainingLoop {
       },
       architecture: t.model.architecture,
       parameters: t.model.parameterCount,
-      ...this.#sampleGrid(),
+      backend: t.backend,
       trainAccuracy: t.trainAccuracy(),
       testAccuracy: t.testAccuracy(),
+      ...this.#sampleGrid(true),
     });
+    this.#spaceViews();
   }
 
   /**
-   * Samples the decision surface and the network view, and spaces the next
-   * sampling by their cost: at most a tenth of the time goes to drawing
-   * data, so training runs at least 90% as fast as without the views.
+   * Samples the decision surface and the network view (those that are on,
+   * or `all`); call `#spaceViews()` after posting them.
    */
-  #sampleGrid(): { grid: GridMessage; network: NetworkMessage } {
+  #sampleGrid(all: true): { grid: GridMessage; network?: NetworkMessage };
+  #sampleGrid(all?: boolean): { grid?: GridMessage; network?: NetworkMessage };
+  #sampleGrid(all = false): { grid?: GridMessage; network?: NetworkMessage } {
     const t = this.#session!;
     const started = this.now();
     const big = t.model.parameterCount > BIG_MODEL;
     const size = big ? SMALL_GRID_SIZE : GRID_SIZE;
-    const grid = t.train.classes === 0
+    const grid = !all && !this.#surface
+      ? undefined
+      : t.train.classes === 0
       ? regressionGrid(t, size)
       : toGridMessage(t.grid(size));
-    const network = t.network(big ? SMALL_NETWORK_SIZE : NETWORK_SIZE);
-    const end = this.now();
-    this.#gridEvery = Math.max(GRID_EVERY_MS, 9 * (end - started));
+    const network = all || this.#network
+      ? t.network(big ? SMALL_NETWORK_SIZE : NETWORK_SIZE)
+      : undefined;
+    this.#viewStarted = started;
+    return { ...(grid ? { grid } : {}), ...(network ? { network } : {}) };
+  }
+
+  /**
+   * Spaces the next sampling of the views by what this one cost, sampling
+   * and posting (copying the data to the page) together: at most
+   * 1 / (1 + VIEW_SPACING) of the time goes to the views, so training runs
+   * at least that much as fast as without them.
+   */
+  #spaceViews(): void {
+    const end = this.now(), cost = end - this.#viewStarted;
+    this.#viewMs += cost;
+    this.#gridEvery = Math.max(GRID_EVERY_MS, VIEW_SPACING * cost);
     this.#lastGrid = end;
-    return { grid, network };
   }
 
   #setPlaying(playing: boolean): void {
@@ -245,7 +320,7 @@ export class TrainingLoop {
   }
 
   #tick(): void {
-    if (!this.#playing || !this.#session) return;
+    if (!this.#playing || !this.#session || this.#busy) return;
     try {
       const now = this.now();
       let steps = Infinity;
@@ -266,7 +341,7 @@ export class TrainingLoop {
       this.#fail(error);
       return;
     }
-    if (this.#playing) this.#kick();
+    if (this.#playing && !this.#busy) this.#kick();
   }
 
   #train(steps: number, budgetMs: number, forceGrid: boolean): void {
@@ -276,7 +351,26 @@ export class TrainingLoop {
       this.#setPlaying(false);
       return;
     }
+    const started = this.now();
+    if (t.parallel) {
+      // Each step waits for the workers: the slice ends in a later task.
+      this.#await(
+        t.runAsync(steps, budgetMs).then((slice) => {
+          if (this.#session !== t) return;
+          this.#trainMs += this.now() - started;
+          this.#report(slice, forceGrid);
+        }),
+      );
+      return;
+    }
     const slice = t.run(steps, budgetMs);
+    this.#trainMs += this.now() - started;
+    this.#report(slice, forceGrid);
+  }
+
+  /** Reports a slice: its losses, the rate, and the views when due. */
+  #report(slice: SliceResult, forceGrid: boolean): void {
+    const t = this.#session!;
     if (slice.error) this.#setPlaying(false);
     const now = this.now();
     this.#history.push({ step: t.step, time: now });
@@ -287,7 +381,9 @@ export class TrainingLoop {
     const rate = this.#playing && now > first.time
       ? ((t.step - first.step) * 1000) / (now - first.time)
       : 0;
-    const gridDue = forceGrid || now - this.#lastGrid >= this.#gridEvery;
+    const gridDue = (this.#surface || this.#network) &&
+      (forceGrid || now - this.#lastGrid >= this.#gridEvery);
+    const views = gridDue || slice.error;
     this.post({
       type: "progress",
       step: t.step,
@@ -296,8 +392,12 @@ export class TrainingLoop {
       trainAccuracy: t.trainAccuracy(),
       testAccuracy: t.testAccuracy(),
       rate,
-      ...(gridDue || slice.error ? this.#sampleGrid() : {}),
+      backend: t.backend,
+      trainMs: this.#trainMs,
+      viewMs: this.#viewMs,
+      ...(views ? this.#sampleGrid() : {}),
     });
+    if (views) this.#spaceViews();
     if (slice.error) {
       this.post({
         type: "error",

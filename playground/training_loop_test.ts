@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { FromWorker } from "./protocol.ts";
 import { DEFAULT_CONFIG, type TrainConfig } from "./session.ts";
-import { GRID_SIZE, TrainingLoop } from "./training_loop.ts";
+import { GRID_SIZE, TrainingLoop, VIEW_SPACING } from "./training_loop.ts";
 
 /** A loop with a hand-cranked scheduler and clock. */
 function harness(over: Partial<TrainConfig> = {}) {
@@ -140,4 +140,128 @@ Deno.test("TrainingLoop reports a bad configuration with its field", () => {
   // Nothing to train: play does nothing rather than fail.
   h.loop.handle({ type: "play", speed: 0 });
   assert.equal(h.loop.playing, false);
+});
+
+Deno.test("TrainingLoop spaces the views so they take at most 1 / (1 + VIEW_SPACING) of the time", () => {
+  // A clock that moves 20 ms whenever it is read: sampling the views (read
+  // before and after) then costs 20 ms, so the next sampling must wait
+  // VIEW_SPACING * 20 ms, during which the loop trains.
+  const sent: FromWorker[] = [];
+  const queue: (() => void)[] = [];
+  let time = 0;
+  const cost = 20;
+  const loop = new TrainingLoop(
+    (m) => sent.push(m),
+    (callback) => queue.push(callback),
+    () => (time += cost) - cost,
+  );
+  loop.handle({
+    type: "init",
+    config: { ...DEFAULT_CONFIG, layers: [4], samples: 20 },
+  });
+  loop.handle({ type: "play", speed: 0 });
+  const start = time;
+  let ticks = 0;
+  while (time - start < 4_000) {
+    queue.splice(0).forEach((callback) => callback());
+    ticks++;
+  }
+  loop.handle({ type: "pause" });
+  const progress = sent.filter((m) => m.type === "progress");
+  const views = progress.filter((m) => m.type === "progress" && m.grid);
+  assert.equal(progress.length, ticks, "one report per slice");
+  assert.ok(VIEW_SPACING >= 9, "the views take at most a tenth");
+  assert.ok(views.length >= 5, `${views.length} view updates`);
+  // Each sampling cost `cost`; together at most 1 / (1 + VIEW_SPACING) of the time.
+  const share = (views.length * cost) / (time - start);
+  assert.ok(
+    share <= 1 / (1 + VIEW_SPACING) + cost / (time - start),
+    `views took ${(100 * share).toFixed(1)}% of the time`,
+  );
+  assert.ok(views.length < ticks / 2, `${views.length} of ${ticks} slices`);
+  // Every update carries the network view too.
+  assert.ok(views.every((m) => m.type === "progress" && m.network));
+});
+
+Deno.test("TrainingLoop stops sampling the network view while it is off", () => {
+  const h = harness();
+  h.loop.handle({ type: "views", network: false });
+  h.loop.handle({ type: "step", count: 2 });
+  assert.ok(h.last("progress").grid, "the surface is still sampled");
+  assert.equal(h.last("progress").network, undefined);
+  h.loop.handle({ type: "views", network: true });
+  h.loop.handle({ type: "step", count: 1 });
+  assert.ok(h.last("progress").network);
+});
+
+Deno.test("TrainingLoop reports the backend on init, progress and tune", () => {
+  const h = harness({ mode: "record" });
+  assert.deepEqual(h.last("ready").backend, {
+    mode: "record",
+    precision: "float64",
+    workers: 1,
+  });
+  h.loop.handle({
+    type: "tune",
+    settings: {
+      lr: 0.01,
+      l2: 1e-4,
+      batchSize: 0,
+      mode: "wasm",
+      precision: "float32",
+      workers: 1,
+    },
+  });
+  assert.equal(h.last("backend").mode, "wasm");
+  assert.equal(h.last("backend").precision, "float32");
+  h.loop.handle({ type: "step", count: 1 });
+  assert.equal(h.last("progress").backend.mode, "wasm");
+});
+
+Deno.test("TrainingLoop trains on workers, holding messages while they work", async () => {
+  const sent: FromWorker[] = [];
+  const loop = new TrainingLoop(
+    (m) => sent.push(m),
+    (callback, ms) => setTimeout(callback, ms),
+  );
+  const config = {
+    ...DEFAULT_CONFIG,
+    layers: [8],
+    samples: 40,
+    optimizer: "sgd" as const,
+    lr: 0.1,
+    workers: 2,
+  };
+  const settled = async (done: () => boolean) => {
+    while (!done()) await new Promise((r) => setTimeout(r, 5));
+  };
+  loop.handle({ type: "init", config });
+  // Starting the workers takes a while: these wait, in order.
+  loop.handle({ type: "step", count: 3 });
+  loop.handle({ type: "step", count: 2 });
+  await settled(() => sent.some((m) => m.type === "progress" && m.step === 5));
+  const ready = sent.find((m) => m.type === "ready")!;
+  assert.ok(ready.type === "ready");
+  assert.deepEqual(ready.backend, {
+    mode: "parallel",
+    precision: "float64",
+    workers: 2,
+  });
+  const losses = sent.flatMap((m) => m.type === "progress" ? m.losses : []);
+  assert.equal(losses.length, 5);
+  // The same steps on one thread give the same losses.
+  const one: FromWorker[] = [];
+  const single = new TrainingLoop((m) => one.push(m), () => {});
+  single.handle({ type: "init", config: { ...config, workers: 1 } });
+  single.handle({ type: "step", count: 5 });
+  const want = (one.at(-1) as { losses: number[] }).losses;
+  losses.forEach((loss, k) =>
+    assert.ok(
+      Math.abs(loss - want[k]) <= 1e-12 * want[k],
+      `${loss} vs ${want[k]}`,
+    )
+  );
+  // A reset ends the workers (the test's sanitizers check nothing is left).
+  loop.handle({ type: "init", config: { ...config, workers: 1 } });
+  single.handle({ type: "init", config: { ...config, workers: 1 } });
 });
