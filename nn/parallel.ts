@@ -184,23 +184,23 @@ interface NodeWorker {
 }
 
 /** How workers start here: Web Workers, or Node's `worker_threads`. */
-async function defaultCreateWorker(): Promise<(url: URL) => WorkerLike> {
+function defaultCreateWorker(): (url: URL) => WorkerLike {
   if (typeof Worker !== "undefined") {
     return (url) =>
       new Worker(url, { type: "module" }) as unknown as WorkerLike;
   }
-  const node = (globalThis as { process?: { versions?: { node?: string } } })
-    .process?.versions?.node;
-  if (typeof node !== "string") {
+  // Node (20.16 and later) hands out its built-in modules synchronously.
+  const process = (globalThis as {
+    process?: { getBuiltinModule?: (name: string) => unknown };
+  }).process;
+  const threads = process?.getBuiltinModule?.("node:worker_threads") as
+    | { Worker: new (url: URL) => NodeWorker }
+    | undefined;
+  if (threads === undefined) {
     throw new Error(
-      "Web Workers are not available here; pass options.createWorker",
+      "Web Workers are not available here (nor Node's worker_threads, from Node 20.16); pass options.createWorker",
     );
   }
-  // A computed specifier: browsers and the npm build's type check never see it.
-  const name = "node:worker_threads";
-  const threads = await import(name) as {
-    Worker: new (url: URL) => NodeWorker;
-  };
   return (url) => {
     const worker = new threads.Worker(url);
     let ended = false;
@@ -410,7 +410,7 @@ export class ParallelTrainer {
     }
     let create = options.createWorker;
     try {
-      create ??= await defaultCreateWorker();
+      create ??= defaultCreateWorker();
     } catch (error) {
       trainer.close();
       throw error;
