@@ -24,6 +24,7 @@ import {
   WASM_AUTO_MACS,
 } from "./fit.ts";
 import type { MLP } from "./mlp.ts";
+import { expandFeatures } from "./features.ts";
 import { normalize } from "./normalization.ts";
 import type { InitMessage, WorkerReply } from "./parallel_worker.ts";
 import { Rng } from "./rng.ts";
@@ -309,13 +310,14 @@ export class ParallelTrainer {
     const f64 = (length: number) =>
       new Float64Array(new SharedArrayBuffer(8 * length));
     const x = f64(n * nin);
-    // A model with a stored normalisation takes raw data, as Trainer does.
-    const norm = model.normalization;
+    // A model with stored features or normalisation takes raw data, as
+    // Trainer does.
+    const norm = model.normalization, features = model.features;
     for (let i = 0; i < n; i++) {
-      x.set(
-        norm === undefined ? data.x[i] : normalize(data.x[i], norm),
-        i * nin,
-      );
+      const row = features === undefined
+        ? data.x[i]
+        : expandFeatures(data.x[i], features);
+      x.set(norm === undefined ? row : normalize(row, norm), i * nin);
     }
     const y = new Int32Array(new SharedArrayBuffer(4 * n));
     y.set(data.y);

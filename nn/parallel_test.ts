@@ -103,6 +103,38 @@ Deno.test("fitParallel() standardises raw data with the model's normalisation, a
   }
 });
 
+Deno.test("fitParallel() computes the model's stored features from raw points, as fit() does", async () => {
+  const data = makeMoons(48, { noise: 0.1, seed: 8 });
+  const make = () => {
+    const model = new MLP(4, [8, 1], { seed: 6, tape: new Tape() });
+    model.meta = { features: ["x", "y", "x2", "xy"] };
+    return model;
+  };
+  const options: FitOptions = { loss: "hinge", batchSize: 16, epochs: 2 };
+  const single = make();
+  const reference = fit(single, data, options);
+  for (const workers of [1, 2]) {
+    const model = make();
+    const result = await fitParallel(model, data, {
+      ...options,
+      workers,
+      chunks: 4,
+    });
+    assert.equal(result.workers, workers);
+    assert.equal(result.losses.length, reference.losses.length);
+    for (let s = 0; s < reference.losses.length; s++) {
+      assert.ok(
+        Math.abs(result.losses[s] - reference.losses[s]) <= 1e-12,
+        `step ${s}: ${result.losses[s]} vs ${reference.losses[s]}`,
+      );
+    }
+    const expected = snapshot(single), got = snapshot(model);
+    for (let k = 0; k < expected.length; k++) {
+      assert.ok(Math.abs(got[k] - expected[k]) <= 1e-12);
+    }
+  }
+});
+
 Deno.test("ParallelTrainer: a full batch with L2 and hinge matches Trainer's losses", async () => {
   const data = makeMoons(50, { noise: 0.1, seed: 1 });
   const make = () => new MLP(2, [16, 16, 1], { seed: 2, tape: new Tape() });
