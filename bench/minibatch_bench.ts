@@ -7,8 +7,9 @@
  *   45 batches of 32, 64-64-10, cross-entropy) against TensorFlow.js on its
  *   cpu and wasm backends;
  * - "workers wide", "workers W2", "workers W": one full-batch step (100
- *   samples) on 1 and 2 workers, and on one thread (`Trainer`, what the
- *   default picks where workers do not pay).
+ *   samples) on 1 and 2 workers (16 chunks, compiled JavaScript), and on one
+ *   thread (`Trainer`: "auto", what `fitParallel` runs where workers do not
+ *   pay, which picks WebAssembly SIMD here; and "compiled").
  * Before timing, tapegrad's compiled steps are checked against the
  * hand-written ones (losses within 1e-12).
  *
@@ -186,13 +187,19 @@ for (
     l2: ALPHA,
     steps: 1e9,
   };
-  const single = new Trainer(model(), problem.data, options);
-  Deno.bench({
-    name: "one thread (Trainer, compiled)",
-    group,
-    baseline: true,
-    fn: () => void single.step(),
-  });
+  // What one thread runs by default ("auto": WebAssembly SIMD for these
+  // models), and the JavaScript compiler the workers run.
+  for (const mode of ["auto", "compiled"] as const) {
+    const single = new Trainer(model(), problem.data, { ...options, mode });
+    Deno.bench({
+      name: `one thread (Trainer, ${mode}${
+        mode === "auto" ? ": " + single.mode : ""
+      })`,
+      group,
+      baseline: mode === "auto",
+      fn: () => void single.step(),
+    });
+  }
   for (const workers of [1, 2]) {
     const trainer = await ParallelTrainer.create(model(), problem.data, {
       ...options,

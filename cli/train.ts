@@ -17,7 +17,6 @@ import {
   type Dataset,
   DATASET_NAMES,
   defaultLoss,
-  defaultWorkers,
   FEATURE_NAMES,
   fit,
   FIT_MODES,
@@ -142,12 +141,11 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     );
     if (batching.note !== undefined) io.out(`Note: ${batching.note}\n`);
   }
-  let result: FitResult;
-  const batch = Math.min(batchSize ?? Infinity, data.train.x.length);
-  // Regression trains on one thread (the library's parallel trainer is for classes).
-  const workers = classes === 0
-    ? 1
-    : chooseWorkers(plan, batch, model.parameterCount);
+  let result: FitResult & { workers?: number };
+  // Regression trains on one thread (the library's parallel trainer is for
+  // classes); undefined: fitParallel's default (one thread where workers do
+  // not pay).
+  const workers = classes === 0 ? 1 : chooseWorkers(plan);
   try {
     const options: FitOptions = {
       loss,
@@ -171,7 +169,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
         ? undefined
         : (info) => progress.epoch(info),
     };
-    result = workers > 1
+    result = workers === undefined || workers > 1
       ? await fitParallel(model, data.train, { ...options, workers })
       : fit(model, data.train, options);
   } catch (error) {
@@ -263,7 +261,7 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
     `${style.bold("Done")}: ${result.steps} steps in ${
       formatDuration(result.seconds)
     } (${formatRate(rate)} steps/s, ${result.mode}${
-      workers > 1 ? `, ${workers} workers` : ""
+      (result.workers ?? 0) > 1 ? `, ${result.workers} workers` : ""
     })`,
     `  loss        ${formatNumber(result.loss, 4)} (${loss}${
       plan.l2 > 0 ? ` + l2 ${formatNumber(plan.l2)}` : ""
@@ -311,22 +309,18 @@ export async function runTraining(plan: TrainPlan, io: Io): Promise<number> {
 }
 
 /**
- * `--workers`, or the library's default when Deno may load the worker
- * module (else one thread: the default never needs a new permission).
+ * `--workers`, or `undefined` for the library's default when Deno may load
+ * the worker module (else one thread: the default never needs a new
+ * permission).
  */
-function chooseWorkers(
-  plan: TrainPlan,
-  batch: number,
-  parameters: number,
-): number {
+function chooseWorkers(plan: TrainPlan): number | undefined {
   const path = decodeURIComponent(PARALLEL_WORKER_URL.pathname);
   const readable = PARALLEL_WORKER_URL.protocol !== "file:" ||
     Deno.permissions.querySync({ name: "read", path }).state === "granted";
   if (plan.workers === undefined) {
-    // Workers run recorded graphs: an explicit --mode or float32 stays on
-    // this thread, where that backend runs.
-    const explicit = plan.mode !== "auto" || plan.precision !== "float64";
-    return readable && !explicit ? defaultWorkers(batch, parameters) : 1;
+    // Workers run float64 compiled steps: an explicit --mode or float32
+    // stays on this thread, where that backend runs (fitParallel does so).
+    return readable ? undefined : 1;
   }
   if (plan.workers > 1 && !readable) {
     throw new RuntimeError(

@@ -63,7 +63,7 @@ Deno.test("train --mode and --precision reject what they do not accept", async (
   assert.equal(workers.code, 2);
   assert.match(
     workers.stderr,
-    /^error: --workers 2 trains recorded graphs on workers; it does not combine with --mode wasm/,
+    /^error: --workers 2 runs float64 compiled steps on workers; it does not combine with --mode wasm/,
   );
   const f32 = await train(["--mode", "compiled", "--precision", "float32"]);
   assert.equal(f32.code, 2);

@@ -321,10 +321,10 @@ export function planTraining(args: ParsedArgs): TrainPlan {
     : integerOption("workers", workersText, { min: 1, max: 256 });
   if (
     workers !== undefined && workers > 1 &&
-    (mode !== "auto" || precision !== "float64")
+    ((mode !== "auto" && mode !== "compiled") || precision !== "float64")
   ) {
     throw new UsageError(
-      `--workers ${workers} trains recorded graphs on workers; it does not combine with --mode ${mode}${
+      `--workers ${workers} runs float64 compiled steps on workers; it does not combine with --mode ${mode}${
         precision === "float64" ? "" : " --precision " + precision
       } (use one or the other)`,
     );

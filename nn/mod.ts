@@ -64,4 +64,11 @@ export * from "./optim.ts";
 export * from "./schedule.ts";
 export * from "./metrics.ts";
 export * from "./fit.ts";
-export * from "./parallel.ts";
+export {
+  defaultWorkers,
+  fitParallel,
+  PARALLEL_WORKER_URL,
+  type ParallelOptions,
+  ParallelTrainer,
+  type WorkerLike,
+} from "./parallel.ts";

@@ -1,31 +1,61 @@
 /**
  * Data-parallel training on Web Workers: each step's batch is cut into fixed
- * chunks, workers compute the chunks' gradients into `SharedArrayBuffer`s,
- * and the main thread adds them in chunk order and updates the parameters.
- * The chunks do not depend on the number of workers, so the results are
- * bit-identical for any number of them.
+ * chunks, workers run the compiled per-sample step on their chunks into
+ * `SharedArrayBuffer`s and sum the chunks' gradients over a fixed tree; the
+ * main thread updates the parameters. The chunks do not depend on the number
+ * of workers, so the results are bit-identical for any number of them. Each
+ * step costs no message: the threads meet through `Atomics`.
  *
  * @module
  */
 
+import type { Tape } from "../engine/mod.ts";
 import type { Dataset } from "./data.ts";
 import { evaluate } from "./metrics.ts";
+import { wasmSimdAvailable } from "../engine/mod.ts";
 import {
   type EpochInfo,
+  fit,
   type FitOptions,
   type FitResult,
   type StepInfo,
   Trainer,
   TrainingError,
+  WASM_AUTO_MACS,
 } from "./fit.ts";
 import type { MLP } from "./mlp.ts";
+import { expandFeatures } from "./features.ts";
 import { normalize } from "./normalization.ts";
-import type {
-  InitMessage,
-  StepMessage,
-  WorkerReply,
-} from "./parallel_worker.ts";
+import type { InitMessage, WorkerReply } from "./parallel_worker.ts";
 import { Rng } from "./rng.ts";
+
+/**
+ * Slots of the control array (an `Int32Array` over the init message's
+ * `control`), through which the main thread and the workers meet each step
+ * with `Atomics` instead of messages. Internal: `nn/mod.ts` does not export
+ * it (the worker imports it from here, so that importing the library never
+ * loads the worker's entry point).
+ */
+export const Control = {
+  /** The step to run: the main thread raises it and notifies the workers. */
+  Step: 0,
+  /** Set to 1 (then `Step` raised) to end the workers' loops. */
+  Stop: 1,
+  /** Samples in this step's batch. */
+  Batch: 2,
+  /** Chunks this step's batch is cut into. */
+  Chunks: 3,
+  /** Workers done with their chunks this step (the barrier's count). */
+  Arrived: 4,
+  /** Raised when every worker has done its chunks. */
+  Barrier: 5,
+  /** Workers done with their slice of the reduction this step. */
+  Reduced: 6,
+  /** Set to the step when every worker is done: the main thread waits on it. */
+  Done: 7,
+  /** Number of slots. */
+  Size: 8,
+} as const;
 
 /**
  * The worker script {@linkcode ParallelTrainer} starts by default. Under
@@ -64,7 +94,8 @@ export interface WorkerLike {
 export interface ParallelOptions extends FitOptions {
   /**
    * Number of workers (default {@linkcode defaultWorkers}: every core when
-   * the batch is big enough to gain, else 1).
+   * the batch is big enough to gain, else 1; where that default is 1,
+   * {@linkcode fitParallel} trains on this thread with {@linkcode fit}).
    */
   workers?: number;
   /**
@@ -74,7 +105,7 @@ export interface ParallelOptions extends FitOptions {
   chunks?: number;
   /**
    * Starts one worker running `nn/parallel_worker.ts` (default: a module
-   * Web Worker; in Node, pass one built on `worker_threads`).
+   * Web Worker; in Node, where there is none, a `worker_threads` Worker).
    */
   createWorker?: (url: URL) => WorkerLike;
   /** The worker script (default: `parallel_worker.ts` beside this file). */
@@ -84,12 +115,19 @@ export interface ParallelOptions extends FitOptions {
 /**
  * The number of workers worth starting for a step over `batch` samples of
  * a model with `parameters` parameters: every core (`navigator.
- * hardwareConcurrency`) when a step does enough work to pay for the
- * messages, else 1. Also 1 where `SharedArrayBuffer` is unavailable, as on
- * a page that is not cross-origin isolated.
+ * hardwareConcurrency`, at most 16) when a step does enough work to pay for
+ * waking the workers and adding up their gradients, else 1. Workers run
+ * compiled JavaScript; where one thread would run WebAssembly SIMD instead
+ * (`oneThread: "wasm"`, as {@linkcode Trainer}'s `"auto"` does for a step
+ * with enough work), about 2 to 3 times faster per sample on the models
+ * measured, workers pay only from 6 cores. Also 1 where
+ * `SharedArrayBuffer` is unavailable, as on a page that is not cross-origin
+ * isolated.
  *
  * @param batch Samples per step.
  * @param parameters The model's parameter count.
+ * @param oneThread What one thread would run: `"compiled"` (default) or
+ * `"wasm"`.
  * @returns How many workers to use.
  *
  * @example
@@ -98,15 +136,36 @@ export interface ParallelOptions extends FitOptions {
  * import { defaultWorkers } from "@tapegrad/tapegrad";
  * assert.equal(defaultWorkers(100, 337), 1); // micrograd's demo: too small
  * assert.ok(defaultWorkers(100, 66_561) >= 1);
+ * assert.ok(defaultWorkers(100, 66_561, "wasm") <= defaultWorkers(100, 66_561));
  * ```
  */
-export function defaultWorkers(batch: number, parameters: number): number {
+export function defaultWorkers(
+  batch: number,
+  parameters: number,
+  oneThread: "compiled" | "wasm" = "compiled",
+): number {
   if (!sharedMemoryAvailable()) return 1;
   const cores = (globalThis.navigator as { hardwareConcurrency?: number })
     ?.hardwareConcurrency ?? 1;
-  // About 3 flops per parameter per sample; below ~1 ms of work a step's
-  // messages and reduction cost more than the second core gains.
-  return batch * parameters >= 200_000 ? Math.max(1, Math.min(cores, 16)) : 1;
+  // About 6 flops per parameter per sample; below ~0.3 ms of work a step's
+  // wake-ups and reduction cost more than the second core gains.
+  if (batch * parameters < 200_000) return 1;
+  if (oneThread === "wasm" && cores < 6) return 1;
+  return Math.max(1, Math.min(cores, 16));
+}
+
+/** What one thread's `Trainer` in `"auto"` mode runs for this model and batch. */
+function oneThreadBackend(model: MLP, batch: number): "compiled" | "wasm" {
+  // As fit.ts's wasmPays: wide enough samples, and enough work per step.
+  if (batch < 2 || !wasmSimdAvailable()) return "compiled";
+  let macs = 0, nin = model.nin;
+  for (const nout of model.nouts) {
+    macs += nin * nout;
+    nin = nout;
+  }
+  return macs * 64 >= WASM_AUTO_MACS && macs * batch >= WASM_AUTO_MACS
+    ? "wasm"
+    : "compiled";
 }
 
 function sharedMemoryAvailable(): boolean {
@@ -116,13 +175,52 @@ function sharedMemoryAvailable(): boolean {
   return isolated !== false;
 }
 
-function defaultCreateWorker(url: URL): WorkerLike {
-  if (typeof Worker === "undefined") {
+/** The part of Node's `worker_threads` Worker the adapter uses. */
+interface NodeWorker {
+  postMessage(message: unknown): void;
+  terminate(): Promise<number>;
+  on(event: "message", listener: (data: unknown) => void): void;
+  on(event: "error", listener: (error: Error) => void): void;
+  on(event: "exit", listener: (code: number) => void): void;
+}
+
+/** How workers start here: Web Workers, or Node's `worker_threads`. */
+function defaultCreateWorker(): (url: URL) => WorkerLike {
+  if (typeof Worker !== "undefined") {
+    return (url) =>
+      new Worker(url, { type: "module" }) as unknown as WorkerLike;
+  }
+  // Node (20.16 and later) hands out its built-in modules synchronously.
+  const process = (globalThis as {
+    process?: { getBuiltinModule?: (name: string) => unknown };
+  }).process;
+  const threads = process?.getBuiltinModule?.("node:worker_threads") as
+    | { Worker: new (url: URL) => NodeWorker }
+    | undefined;
+  if (threads === undefined) {
     throw new Error(
-      "Web Workers are not available here; pass options.createWorker (in Node, one built on worker_threads)",
+      "Web Workers are not available here (nor Node's worker_threads, from Node 20.16); pass options.createWorker",
     );
   }
-  return new Worker(url, { type: "module" }) as unknown as WorkerLike;
+  return (url) => {
+    const worker = new threads.Worker(url);
+    let ended = false;
+    const like: WorkerLike = {
+      onmessage: null,
+      onerror: null,
+      postMessage: (message) => worker.postMessage(message),
+      terminate: () => {
+        ended = true;
+        void worker.terminate();
+      },
+    };
+    worker.on("message", (data) => like.onmessage?.({ data }));
+    worker.on("error", (error) => like.onerror?.({ message: error.message }));
+    worker.on("exit", (code) => {
+      if (!ended) like.onerror?.({ message: `exited with code ${code}` });
+    });
+    return like;
+  };
 }
 
 /**
@@ -131,6 +229,13 @@ function defaultCreateWorker(url: URL): WorkerLike {
  * reused), and {@linkcode ParallelTrainer.close} it to end them. If a worker
  * fails, `step()` rejects with its error, the parameters stay as they were
  * before the step, and the trainer closes.
+ *
+ * Each worker compiles the model's per-sample step once and runs it on its
+ * chunks, a contiguous block (about `chunks / workers` of them); the chunks'
+ * gradients are summed over a fixed binary tree, so the sums do not depend
+ * on the number of workers. A step wakes the workers and waits for them
+ * through `Atomics` on shared memory: it sends no message. Steps run in
+ * float64 on compiled code.
  *
  * @example
  * ```ts
@@ -169,8 +274,10 @@ export class ParallelTrainer {
   private readonly pool: WorkerLike[];
   private readonly batchSize: number;
   private readonly rng: Rng;
+  private readonly tape: Tape;
+  private readonly control: Int32Array;
   private readonly params: Float64Array;
-  private readonly partials: Float64Array;
+  private readonly grad: Float64Array;
   private readonly stats: Float64Array;
   private readonly indices: Int32Array;
   private readonly queue: Int32Array[] = [];
@@ -188,11 +295,13 @@ export class ParallelTrainer {
     options: ParallelOptions,
     trainer: Trainer,
     workers: number,
+    create: (url: URL) => WorkerLike,
   ) {
     this.model = model;
     this.data = data;
     this.trainer = trainer;
     this.workers = workers;
+    this.tape = model.parameters()[0].tape;
     const n = data.x.length, nin = model.nin;
     this.batchSize = Math.min(options.batchSize ?? n, n);
     this.chunks = Math.min(options.chunks ?? 16, this.batchSize);
@@ -201,32 +310,38 @@ export class ParallelTrainer {
     const f64 = (length: number) =>
       new Float64Array(new SharedArrayBuffer(8 * length));
     const x = f64(n * nin);
-    // A model with a stored normalisation takes raw data, as Trainer does.
-    const norm = model.normalization;
+    // A model with stored features or normalisation takes raw data, as
+    // Trainer does.
+    const norm = model.normalization, features = model.features;
     for (let i = 0; i < n; i++) {
-      x.set(
-        norm === undefined ? data.x[i] : normalize(data.x[i], norm),
-        i * nin,
-      );
+      const row = features === undefined
+        ? data.x[i]
+        : expandFeatures(data.x[i], features);
+      x.set(norm === undefined ? row : normalize(row, norm), i * nin);
     }
     const y = new Int32Array(new SharedArrayBuffer(4 * n));
     y.set(data.y);
+    this.control = new Int32Array(new SharedArrayBuffer(4 * Control.Size));
     this.params = f64(count);
-    this.partials = f64(this.chunks * count);
+    this.grad = f64(count);
     this.stats = f64(2 * this.chunks);
     this.indices = new Int32Array(new SharedArrayBuffer(4 * this.batchSize));
-    const create = options.createWorker ?? defaultCreateWorker;
     const url = options.workerUrl ?? PARALLEL_WORKER_URL;
-    const init: InitMessage = {
-      type: "init",
+    const shared = {
+      type: "init" as const,
       model: model.toJSON(),
       loss: trainer.loss,
       classes: data.classes,
+      alpha: trainer.alpha,
+      workers,
       chunkCapacity: Math.ceil(this.batchSize / this.chunks),
+      postDone: !waitAsyncAvailable(),
+      control: this.control.buffer as SharedArrayBuffer,
       x: x.buffer as SharedArrayBuffer,
       y: y.buffer as SharedArrayBuffer,
       params: this.params.buffer as SharedArrayBuffer,
-      partials: this.partials.buffer as SharedArrayBuffer,
+      partials: new SharedArrayBuffer(8 * this.chunks * count),
+      grad: this.grad.buffer as SharedArrayBuffer,
       stats: this.stats.buffer as SharedArrayBuffer,
       indices: this.indices.buffer as SharedArrayBuffer,
     };
@@ -245,6 +360,7 @@ export class ParallelTrainer {
         );
       };
       this.pool.push(worker);
+      const init: InitMessage = { ...shared, index: w };
       worker.postMessage(init);
     }
   }
@@ -256,7 +372,8 @@ export class ParallelTrainer {
    * @param data The training set.
    * @param options As for {@linkcode Trainer}, plus `workers` and `chunks`.
    * @returns The trainer.
-   * @throws {RangeError} On options that do not fit the model or the data.
+   * @throws {RangeError} On options that do not fit the model or the data,
+   * or a precision or mode the workers do not run.
    * @throws {Error} When `SharedArrayBuffer` or workers are unavailable, or a
    * worker fails to start.
    */
@@ -271,6 +388,7 @@ export class ParallelTrainer {
         "Parallel training is for classification data; train regression data (classes 0) with fit()",
       );
     }
+    checkBackend(options);
     const trainer = new Trainer(model, data, { ...options, mode: "record" });
     const batch = Math.min(options.batchSize ?? data.x.length, data.x.length);
     const workers = options.workers ??
@@ -292,12 +410,20 @@ export class ParallelTrainer {
         "SharedArrayBuffer is not available (a page must be cross-origin isolated); use Trainer or workers: 1 with fit()",
       );
     }
+    let create = options.createWorker;
+    try {
+      create ??= defaultCreateWorker();
+    } catch (error) {
+      trainer.close();
+      throw error;
+    }
     const parallel = new ParallelTrainer(
       model,
       data,
       options,
       trainer,
       workers,
+      create,
     );
     try {
       await parallel.wait(workers);
@@ -314,9 +440,9 @@ export class ParallelTrainer {
   }
 
   /**
-   * Runs one step on the workers: forward, loss, backward per chunk; then
-   * the chunk gradients are added in chunk order and the optimizer updates
-   * the parameters.
+   * Runs one step on the workers: forward, loss, backward per chunk; the
+   * chunk gradients added in chunk order; then the optimizer updates the
+   * parameters.
    *
    * @returns The loss of this step's forward pass (before the update).
    * @throws {TrainingError} When the loss is NaN or ±Infinity.
@@ -325,6 +451,9 @@ export class ParallelTrainer {
   async step(): Promise<number> {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error("Trainer is closed; create a new one");
+    if (this.pending) {
+      throw new Error("A step is running; await it before the next");
+    }
     const step = this.stepCount + 1;
     const n = this.data.x.length;
     if (this.queue.length === 0) {
@@ -337,51 +466,40 @@ export class ParallelTrainer {
         this.queue.push(order.subarray(s, s + this.batchSize));
       }
     }
-    const batch = this.queue.shift()!;
+    const batch = this.queue[0];
     const b = batch.length, chunks = Math.min(this.chunks, b);
     this.indices.set(batch);
     const model = this.model, count = model.parameterCount;
     const start = model.parameterStart;
-    const tape = model.parameters()[0].tape;
-    this.params.set(tape.data.subarray(start, start + count));
-    const done = this.wait(this.workers);
-    for (let w = 0; w < this.workers; w++) {
-      const message: StepMessage = {
-        type: "step",
-        step,
-        batch: b,
-        chunks,
-        first: w,
-        stride: this.workers,
-      };
-      this.pool[w].postMessage(message);
+    const data = this.tape.data, grad = this.tape.grad;
+    this.params.set(data.subarray(start, start + count));
+    const control = this.control;
+    control[Control.Batch] = b;
+    control[Control.Chunks] = chunks;
+    const done = this.wait(1);
+    Atomics.store(control, Control.Step, step);
+    Atomics.notify(control, Control.Step);
+    this.whenDone(step);
+    // While the workers run: the L2 term of the loss, in parameter order.
+    const alpha = this.trainer.alpha;
+    let squares = 0;
+    if (alpha > 0) {
+      for (let j = 0; j < count; j++) squares += data[start + j] ** 2;
     }
     await done;
-    // Fixed order: L2 first (as the recorded graph's tail), then chunk 0, 1, …
-    const alpha = this.trainer.alpha;
-    const data = tape.data, grad = tape.grad, partials = this.partials;
+    this.queue.shift();
+    // Fixed order: chunk 0, 1, …, then L2 (as the recorded graph's tail).
     let loss = 0, correct = 0;
     for (let c = 0; c < chunks; c++) {
       loss += this.stats[2 * c];
       correct += this.stats[2 * c + 1];
     }
-    if (alpha > 0) {
-      let squares = 0;
-      for (let j = 0; j < count; j++) squares += data[start + j] ** 2;
-      loss += alpha * squares;
-    }
+    if (alpha > 0) loss += alpha * squares;
     if (!Number.isFinite(loss)) {
       this.close();
       throw new TrainingError(step, loss);
     }
-    for (let j = 0; j < count; j++) {
-      const p = data[start + j];
-      grad[start + j] = alpha > 0 ? alpha * p + alpha * p : 0;
-    }
-    for (let c = 0; c < chunks; c++) {
-      const offset = c * count;
-      for (let j = 0; j < count; j++) grad[start + j] += partials[offset + j];
-    }
+    grad.set(this.grad, start);
     const { optimizer, schedule } = this.trainer;
     const steps = this.trainer.steps;
     optimizer.lr = schedule(Math.min(step - 1, steps), steps);
@@ -396,10 +514,13 @@ export class ParallelTrainer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Out of their loops, then ended (terminate also stops a busy one).
+    Atomics.store(this.control, Control.Stop, 1);
+    Atomics.add(this.control, Control.Step, 1);
+    Atomics.notify(this.control, Control.Step);
     for (const worker of this.pool) worker.terminate();
     this.trainer.close();
-    this.pending?.reject(new Error("Trainer was closed during a step"));
-    this.pending = undefined;
+    this.settle(new Error("Trainer was closed during a step"));
   }
 
   /** A promise settled when `replies` workers have answered, or one fails. */
@@ -409,35 +530,92 @@ export class ParallelTrainer {
     });
   }
 
+  /** Resolves the pending step once the workers set `Done` to `step`. */
+  private whenDone(step: number): void {
+    if (!waitAsyncAvailable()) return; // The last worker posts "done".
+    const control = this.control;
+    const check = () => {
+      if (Atomics.load(control, Control.Done) === step) {
+        this.settle();
+        return;
+      }
+      if (this.pending === undefined) return; // Failed or closed.
+      const waiting = (Atomics as unknown as AtomicsWaitAsync).waitAsync(
+        control,
+        Control.Done,
+        step - 1,
+      );
+      if (waiting.async) waiting.value.then(check);
+      else queueMicrotask(check);
+    };
+    check();
+  }
+
+  /** Settles the pending promise: resolved, or rejected with `error`. */
+  private settle(error?: Error): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending === undefined) return;
+    if (error === undefined) pending.resolve();
+    else pending.reject(error);
+    // Wakes a waitAsync still pending on a failed or closed step.
+    Atomics.notify(this.control, Control.Done);
+  }
+
   /** Counts a worker's answer to the pending step. */
   private reply(reply: WorkerReply): void {
-    const pending = this.pending;
-    if (pending === undefined) return;
     if (reply.type === "error") {
       this.fail(new Error(reply.message));
       return;
     }
-    if (--pending.left === 0) {
-      this.pending = undefined;
-      pending.resolve();
-    }
+    const pending = this.pending;
+    if (pending !== undefined && --pending.left === 0) this.settle();
   }
 
   /** Records a worker's failure, ends the workers, rejects the pending step. */
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    const pending = this.pending;
-    this.pending = undefined;
+    this.settle(error);
     this.close();
-    pending?.reject(error);
   }
+}
+
+/** Throws unless the options ask for what workers run: float64, compiled. */
+function checkBackend(options: ParallelOptions): void {
+  const precision = options.precision ?? "float64";
+  const mode = options.mode ?? "auto";
+  if (precision !== "float64" || (mode !== "auto" && mode !== "compiled")) {
+    throw new RangeError(
+      `Workers run float64 compiled steps: precision "float64" and mode "auto" or "compiled", got precision ${
+        JSON.stringify(precision)
+      } and mode ${JSON.stringify(mode)}`,
+    );
+  }
+}
+
+/** `Atomics.waitAsync` (ES2024), typed here for older TypeScript libs. */
+interface AtomicsWaitAsync {
+  waitAsync(
+    array: Int32Array,
+    index: number,
+    value: number,
+  ): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
+function waitAsyncAvailable(): boolean {
+  return typeof (Atomics as { waitAsync?: unknown }).waitAsync === "function";
 }
 
 /**
  * {@linkcode fit} on workers: the same options and result, plus `workers`
  * and `chunks` (see {@linkcode ParallelTrainer}). Within 1e-12 of `fit`, and
- * bit-identical for any number of workers.
+ * bit-identical for any number of workers. Without `workers`, where
+ * {@linkcode defaultWorkers} gives 1 (a step too small to share, one
+ * thread's WebAssembly faster than the cores' workers, or no shared
+ * memory), and for regression data or an explicit `mode` or `precision`,
+ * it trains on this thread with {@linkcode fit} instead (`workers` is then 0
+ * in the result).
  *
  * @param model The model to train (its parameters are updated in place).
  * @param data The training set.
@@ -463,6 +641,21 @@ export async function fitParallel(
   options: ParallelOptions = {},
 ): Promise<FitResult & { workers: number }> {
   const started = performance.now();
+  if (options.workers === undefined && data?.x?.length > 0) {
+    const n = data.x.length;
+    const batch = Math.min(options.batchSize ?? n, n);
+    const precision = options.precision ?? "float64";
+    const mode = options.mode ?? "auto";
+    const backend = mode === "auto" && precision === "float64"
+      ? oneThreadBackend(model, batch)
+      : "explicit";
+    if (
+      backend === "explicit" || data.classes === 0 ||
+      defaultWorkers(batch, model.parameterCount, backend) === 1
+    ) {
+      return { ...fit(model, data, options), workers: 0 };
+    }
+  }
   const trainer = await ParallelTrainer.create(model, data, options);
   const evalEvery = options.evalEvery ?? 10;
   const losses: number[] = [];

@@ -103,6 +103,38 @@ Deno.test("fitParallel() standardises raw data with the model's normalisation, a
   }
 });
 
+Deno.test("fitParallel() computes the model's stored features from raw points, as fit() does", async () => {
+  const data = makeMoons(48, { noise: 0.1, seed: 8 });
+  const make = () => {
+    const model = new MLP(4, [8, 1], { seed: 6, tape: new Tape() });
+    model.meta = { features: ["x", "y", "x2", "xy"] };
+    return model;
+  };
+  const options: FitOptions = { loss: "hinge", batchSize: 16, epochs: 2 };
+  const single = make();
+  const reference = fit(single, data, options);
+  for (const workers of [1, 2]) {
+    const model = make();
+    const result = await fitParallel(model, data, {
+      ...options,
+      workers,
+      chunks: 4,
+    });
+    assert.equal(result.workers, workers);
+    assert.equal(result.losses.length, reference.losses.length);
+    for (let s = 0; s < reference.losses.length; s++) {
+      assert.ok(
+        Math.abs(result.losses[s] - reference.losses[s]) <= 1e-12,
+        `step ${s}: ${result.losses[s]} vs ${reference.losses[s]}`,
+      );
+    }
+    const expected = snapshot(single), got = snapshot(model);
+    for (let k = 0; k < expected.length; k++) {
+      assert.ok(Math.abs(got[k] - expected[k]) <= 1e-12);
+    }
+  }
+});
+
 Deno.test("ParallelTrainer: a full batch with L2 and hinge matches Trainer's losses", async () => {
   const data = makeMoons(50, { noise: 0.1, seed: 1 });
   const make = () => new MLP(2, [16, 16, 1], { seed: 2, tape: new Tape() });
@@ -203,4 +235,109 @@ Deno.test("defaultWorkers() uses one worker for small steps and every core for b
   assert.equal(defaultWorkers(32, 4810), 1);
   const cores = navigator.hardwareConcurrency;
   assert.equal(defaultWorkers(100, 66_561), Math.min(cores, 16));
+});
+
+Deno.test("fitParallel() is bit-identical with more workers than chunks, and for 1, 3 and 16 workers over 16 chunks", async () => {
+  const data = makeBlobs(60, { classes: 3, seed: 8 });
+  const make = () => new MLP(2, [6, 3], { seed: 4, tape: new Tape() });
+  const options: FitOptions = { loss: "cross-entropy", steps: 4, l2: 1e-3 };
+  const cases: [number, number[]][] = [[3, [1, 4]], [16, [1, 3, 16]]];
+  for (const [chunks, counts] of cases) {
+    const runs = [];
+    for (const workers of counts) {
+      const model = make();
+      const result = await fitParallel(model, data, {
+        ...options,
+        workers,
+        chunks,
+      });
+      runs.push({ params: snapshot(model), losses: result.losses });
+    }
+    for (const run of runs) assert.deepEqual(run, runs[0]);
+    const reference = fit(make(), data, options);
+    for (let s = 0; s < 4; s++) {
+      assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
+    }
+  }
+});
+
+Deno.test("fitParallel() without workers trains on this thread, as fit() does, where workers do not pay", async () => {
+  const data = makeMoons(100, { noise: 0.1, seed: 1 });
+  const make = () => new MLP(2, [16, 16, 1], { seed: 3, tape: new Tape() });
+  assert.equal(defaultWorkers(100, make().parameterCount), 1);
+  const a = make(), b = make();
+  const reference = fit(a, data, { steps: 5 });
+  const result = await fitParallel(b, data, { steps: 5 });
+  assert.equal(result.workers, 0);
+  assert.deepEqual(result.losses, reference.losses);
+  assert.deepEqual(snapshot(b), snapshot(a));
+  // A wider model whose full batch one thread runs on WebAssembly SIMD:
+  // compiled workers pay only from 6 cores.
+  const cores = navigator.hardwareConcurrency;
+  const expected = cores >= 6 ? Math.min(cores, 16) : 1;
+  assert.equal(defaultWorkers(100, 4417, "wasm"), expected);
+  const wide = () => new MLP(2, [64, 64, 1], { seed: 3, tape: new Tape() });
+  const c = wide(), d = wide();
+  const wideReference = fit(c, data, { steps: 3 });
+  const wideResult = await fitParallel(d, data, { steps: 3 });
+  assert.equal(wideResult.workers, cores >= 6 ? expected : 0);
+  if (cores < 6) assert.deepEqual(wideResult.losses, wideReference.losses);
+});
+
+Deno.test("ParallelTrainer.create() rejects float32 and modes other than auto and compiled in one line", async () => {
+  const data = makeMoons(20, { seed: 1 });
+  const model = new MLP(2, [4, 1], { seed: 2, tape: new Tape() });
+  await assert.rejects(
+    () => fitParallel(model, data, { workers: 2, precision: "float32" }),
+    RangeError,
+    'Workers run float64 compiled steps: precision "float64" and mode "auto" or "compiled", got precision "float32" and mode "auto"',
+  );
+  await assert.rejects(
+    () => ParallelTrainer.create(model, data, { workers: 1, mode: "wasm" }),
+    RangeError,
+    'Workers run float64 compiled steps: precision "float64" and mode "auto" or "compiled", got precision "float64" and mode "wasm"',
+  );
+  const trainer = await ParallelTrainer.create(model, data, {
+    workers: 1,
+    mode: "compiled",
+  });
+  assert.ok(Number.isFinite(await trainer.step()));
+  trainer.close();
+});
+
+Deno.test("ParallelTrainer.close() ends every worker, and rejects a step it interrupts", async () => {
+  const data = makeMoons(40, { noise: 0.1, seed: 1 });
+  const model = new MLP(2, [8, 1], { seed: 2, tape: new Tape() });
+  let ended = 0;
+  const trainer = await ParallelTrainer.create(model, data, {
+    workers: 3,
+    createWorker: (url) => {
+      const worker = new Worker(url, { type: "module" });
+      const terminate = worker.terminate.bind(worker);
+      worker.terminate = () => {
+        ended++;
+        terminate();
+      };
+      return worker as unknown as WorkerLike;
+    },
+  });
+  await trainer.step();
+  const running = trainer.step();
+  await assert.rejects(
+    () => trainer.step(),
+    Error,
+    "A step is running; await it before the next",
+  );
+  const before = snapshot(model);
+  trainer.close();
+  await assert.rejects(
+    () => running,
+    Error,
+    "Trainer was closed during a step",
+  );
+  assert.equal(ended, 3);
+  assert.deepEqual(snapshot(model), before);
+  assert.equal(trainer.stepCount, 1);
+  trainer.close();
+  assert.equal(ended, 3);
 });

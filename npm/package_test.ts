@@ -92,7 +92,14 @@ function installed(): Promise<Project> {
       ),
       "npm install",
     );
-    for (const file of ["tapegrad.test.mjs", "consumer.ts", "tsconfig.json"]) {
+    for (
+      const file of [
+        "tapegrad.test.mjs",
+        "consumer.ts",
+        "tsconfig.json",
+        "parallel_node.mjs",
+      ]
+    ) {
       await Deno.copyFile(
         new URL(`consumer/${file}`, import.meta.url),
         `${dir}/${file}`,
@@ -194,6 +201,19 @@ Deno.test("npm package: its test suite passes under Node.js (node --test)", asyn
   assert.match(result.stdout, new RegExp(`^# pass ${SUITE_SIZE}$`, "m"));
   assert.match(result.stdout, /^# fail 0$/m);
   console.log(`Node.js ${version}: ${SUITE_SIZE} passed`);
+});
+
+Deno.test("npm package: 2 workers train as 1 worker, bit for bit, under Node.js (worker_threads) and Bun", async () => {
+  const { dir } = await installed();
+  // The script checks bit-identity and a clear error for a missing worker
+  // script; exiting at all shows that closing ended the workers.
+  for (const runtime of [["node"], ["npx", "-y", "bun@1"]]) {
+    const result = ok(
+      await run([...runtime, "parallel_node.mjs"], dir),
+      `${runtime.join(" ")} parallel_node.mjs`,
+    );
+    assert.match(result.stdout, /^parallel ok: 0\.\d+$/m);
+  }
 });
 
 Deno.test("npm package: its test suite passes under Bun (bun test)", async () => {

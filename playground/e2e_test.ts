@@ -1038,15 +1038,23 @@ Deno.test(
       );
       await page.click("#play");
       await page.waitForSelector("#play[data-state='paused']");
-      // Features the workers do not take fall back to one thread, saying why.
+      // Other features stay on the workers, which compute them per point.
       await page.check("#features input[value='x2']");
-      await page.waitForFunction(() =>
-        document.getElementById("backend")!.dataset.workers === "1"
+      await page.waitForSelector("#backend[data-mode='parallel']");
+      assert.equal((await backend(page)).workers, "2");
+      const before = Number(
+        await page.$eval("#stat-step", (e) => e.textContent),
       );
-      assert.match(
-        (await backend(page)).text,
-        /One thread, not 2: workers take the plain x, y inputs only/,
+      await page.click("#play");
+      await page.waitForFunction(
+        (from) =>
+          Number(document.getElementById("stat-step")!.textContent) >=
+            from + 50,
+        before,
       );
+      await page.click("#play");
+      await page.waitForSelector("#play[data-state='paused']");
+      assert.equal((await backend(page)).workers, "2");
     });
   },
 );

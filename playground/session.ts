@@ -369,9 +369,8 @@ export function workerEnvironment(): WorkerEnvironment {
 
 /**
  * How many threads a configuration trains on, and why not as many as asked
- * when that is so: workers need shared memory, classification data (the
- * workers count correct classes) and the plain (x, y) inputs (the workers
- * read the data's columns as the model's inputs).
+ * when that is so: workers need shared memory and classification data (the
+ * workers count correct classes).
  *
  * @param config The configuration.
  * @param env Whether shared memory is available.
@@ -387,7 +386,7 @@ export function workerEnvironment(): WorkerEnvironment {
  * ```
  */
 export function planWorkers(
-  config: Pick<TrainConfig, "workers" | "dataset" | "features">,
+  config: Pick<TrainConfig, "workers" | "dataset">,
   env: WorkerEnvironment,
 ): { workers: number; note?: string } {
   if (config.workers <= 1) return { workers: 1 };
@@ -402,9 +401,6 @@ export function planWorkers(
   }
   if (isRegression(config.dataset)) {
     return one("workers train classification data only");
-  }
-  if (!plainFeatures(config.features)) {
-    return one("workers take the plain x, y inputs only");
   }
   return { workers: config.workers };
 }

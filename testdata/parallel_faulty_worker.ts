@@ -1,6 +1,6 @@
 // A training worker that fails at step 2, for the parallel trainer's tests:
-// named "throw", it throws out of the message handler (an uncaught error);
-// named "reply", it reports an error the way the real worker does.
+// named "throw", it throws out of its loop (an uncaught error); named
+// "reply", it reports an error the way the real worker does.
 
 import { createWorkerHandler } from "../nn/parallel_worker.ts";
 
@@ -8,15 +8,14 @@ import { createWorkerHandler } from "../nn/parallel_worker.ts";
 const scope = globalThis as any;
 const how = scope.name;
 const post = (reply: unknown) => scope.postMessage(reply);
-const handle = createWorkerHandler(post);
+const handle = createWorkerHandler(post, {
+  beforeStep(step) {
+    if (step !== 2) return true;
+    if (how === "throw") throw new Error("boom in step 2");
+    post({ type: "error", step: 2, message: "chunk failed: boom" });
+    return false;
+  },
+});
 if (typeof scope.WorkerGlobalScope !== "undefined") {
-  scope.onmessage = (event: MessageEvent) => {
-    const message = event.data;
-    if (message.type === "step" && message.step === 2) {
-      if (how === "throw") throw new Error("boom in step 2");
-      post({ type: "error", step: 2, message: "chunk failed: boom" });
-      return;
-    }
-    handle(message);
-  };
+  scope.onmessage = (event: MessageEvent) => handle(event.data);
 }
