@@ -20,111 +20,20 @@
 
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
+import { MLP, ParallelTrainer, Tape, Trainer } from "../mod.ts";
+import { ALPHA, W, W2 } from "./workload.ts";
 import {
-  type Dataset,
-  MLP,
-  ParallelTrainer,
-  parseBuiltinDataset,
-  Tape,
-  Trainer,
-  trainValSplit,
-} from "../mod.ts";
-import { HandwrittenMiniBatch } from "./handwritten_minibatch.ts";
-import {
-  ALPHA,
-  initialParams,
-  makeWorkload,
-  W,
-  W2,
-  type WorkloadSpec,
-} from "./workload.ts";
+  BATCH,
+  digitsProblem,
+  handwritten,
+  LR,
+  moonsProblem,
+  type Problem,
+  tapegradTrainer,
+  WIDE,
+} from "./minibatch_problems.ts";
 
 tf.enableProdMode();
-
-const LR = 0.05;
-const BATCH = 32;
-const SEED = 7;
-const WIDE: WorkloadSpec = { ...W, sizes: [2, 256, 256, 1] };
-
-interface Problem {
-  sizes: number[];
-  params: Float64Array;
-  data: Dataset;
-  flatX: Float64Array;
-  flatY: Int32Array;
-  loss: "hinge" | "cross-entropy";
-}
-
-function moonsProblem(spec: WorkloadSpec): Problem {
-  const w = makeWorkload(spec);
-  const nin = w.sizes[0];
-  const y = Int32Array.from(w.y, (v) => (v > 0 ? 1 : 0));
-  return {
-    sizes: w.sizes,
-    params: w.params,
-    data: {
-      x: Array.from(
-        y,
-        (_, s) => Array.from(w.x.subarray(s * nin, (s + 1) * nin)),
-      ),
-      y: Array.from(y),
-      classes: 2,
-    },
-    flatX: w.x,
-    flatY: y,
-    loss: "hinge",
-  };
-}
-
-async function digitsProblem(): Promise<Problem> {
-  const bytes = await Deno.readFile(
-    new URL("../data/digits.csv.gz", import.meta.url),
-  );
-  const all = await parseBuiltinDataset("digits", bytes);
-  // The CLI's split: 20% held out with its default seed; pixels scaled to [0, 1].
-  const { train } = trainValSplit(
-    { ...all, x: all.x.map((row) => row.map((v) => v / 16)) },
-    0.2,
-    { seed: 1337 },
-  );
-  const sizes = [64, 64, 10];
-  return {
-    sizes,
-    params: initialParams(sizes, 3).map((p) => p / 8),
-    data: train,
-    flatX: Float64Array.from(train.x.flat()),
-    flatY: Int32Array.from(train.y),
-    loss: "cross-entropy",
-  };
-}
-
-function tapegradTrainer(problem: Problem, mode: "record" | "compiled") {
-  const model = new MLP(problem.sizes[0], problem.sizes.slice(1), {
-    parameters: Array.from(problem.params),
-    tape: new Tape(),
-  });
-  return new Trainer(model, problem.data, {
-    loss: problem.loss,
-    optimizer: "sgd",
-    lr: LR,
-    schedule: "constant",
-    l2: ALPHA,
-    batchSize: BATCH,
-    seed: SEED,
-    steps: 1e9,
-    mode,
-  });
-}
-
-function handwritten(problem: Problem) {
-  return new HandwrittenMiniBatch(
-    problem.sizes,
-    problem.params,
-    problem.flatX,
-    problem.flatY,
-    { batchSize: BATCH, loss: problem.loss, alpha: ALPHA, seed: SEED },
-  );
-}
 
 /** Throws unless tapegrad's compiled steps follow the hand-written ones. */
 function checkAgainstHandwritten(name: string, problem: Problem): void {

@@ -21,6 +21,7 @@ import {
   opName,
   unaryDerivative,
   unaryForward,
+  unaryForwardRange,
 } from "./ops.ts";
 import type { Tape } from "./tape.ts";
 
@@ -52,15 +53,47 @@ export interface RangeProgram {
   readonly source: string;
   /**
    * Recomputes the data of the range shifted by `offset` nodes (and resets
-   * its interior gradients), exactly as {@linkcode Tape.replay} would.
+   * its interior gradients), exactly as {@linkcode Tape.replay} would; its
+   * {@linkcode LinkedInputs} are read shifted by `shift` (default 0).
    */
-  forward(offset: number): void;
+  forward(offset: number, shift?: number): void;
   /**
    * Propagates the gradients of the range shifted by `offset` nodes to their
-   * inputs, exactly as {@linkcode Tape.backward} would. Leaves of a
+   * inputs, exactly as {@linkcode Tape.backward} would (its
+   * {@linkcode LinkedInputs} shifted by `shift`). Leaves of a
    * {@linkcode DescentBlock} are updated in place with `lr` instead.
    */
-  backward(offset: number, lr?: number): void;
+  backward(offset: number, lr?: number, shift?: number): void;
+}
+
+/**
+ * Inputs of a compiled range that lie before it, in `[start, end)`, and move
+ * with a second offset of their own (`shift` in {@linkcode RangeProgram}):
+ * such as one sample's outputs, read by that sample's part of a loss
+ * recorded after every sample's forward pass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileRange, Op, Tape } from "@tapegrad/tapegrad/engine";
+ * const tape = new Tape();
+ * const outputs = [tape.leaf(2), tape.leaf(3)]; // two samples' outputs
+ * const squares = outputs.map((z) => tape.binary(Op.Mul, z, z));
+ * // Compiled once from the first square, run for the second.
+ * const program = compileRange(tape, squares[0], squares[0] + 1, undefined, {
+ *   start: outputs[0],
+ *   end: outputs[0] + 1,
+ * });
+ * tape.data[outputs[1]] = 5;
+ * program.forward(squares[1] - squares[0], outputs[1] - outputs[0]);
+ * assert.equal(tape.data[squares[1]], 25);
+ * ```
+ */
+export interface LinkedInputs {
+  /** The first linked node. */
+  start: number;
+  /** One past the last. */
+  end: number;
 }
 
 /**
@@ -111,6 +144,8 @@ export interface DescentBlock {
  * @param from First node of the reference range.
  * @param to One past its last node.
  * @param offset How far the copy is shifted.
+ * @param linked Inputs before `from` that move by `linked.shift` instead
+ * (see {@linkcode LinkedInputs}).
  * @returns `true` when one compiled program can run both ranges.
  *
  * @example
@@ -128,9 +163,15 @@ export function sameStructure(
   from: number,
   to: number,
   offset: number,
+  linked?: LinkedInputs & { shift: number },
 ): boolean {
   if (to + offset > tape.size || from + offset < 0) return false;
-  const shift = (a: number) => (a >= from ? a + offset : a);
+  const shift = (a: number) =>
+    a >= from
+      ? a + offset
+      : linked !== undefined && a >= linked.start && a < linked.end
+      ? a + linked.shift
+      : a;
   for (let i = from; i < to; i++) {
     const j = i + offset;
     if (tape.op[i] !== tape.op[j] || tape.needsGrad[i] !== tape.needsGrad[j]) {
@@ -172,6 +213,8 @@ interface Run {
  * @param to One past its last node.
  * @param descent Leaves to update in place in backward (see
  * {@linkcode DescentBlock}; `CompiledStep` checks it is valid).
+ * @param linked Inputs before `from` that move with the program's second
+ * offset (see {@linkcode LinkedInputs}).
  * @returns The compiled program.
  * @throws {Error} When code generation is forbidden on this platform.
  *
@@ -194,6 +237,7 @@ export function compileRange(
   from: number,
   to: number,
   descent?: DescentBlock,
+  linked?: LinkedInputs,
 ): RangeProgram {
   if (
     !Number.isInteger(from) || !Number.isInteger(to) || from < 0 ||
@@ -203,30 +247,46 @@ export function compileRange(
       `Range must satisfy 0 <= from <= to <= tape size ${tape.size}, got [${from}, ${to})`,
     );
   }
+  if (
+    linked !== undefined &&
+    !(Number.isInteger(linked.start) && Number.isInteger(linked.end) &&
+      linked.start >= 0 && linked.start <= linked.end && linked.end <= from)
+  ) {
+    throw new RangeError(
+      `Linked inputs must satisfy 0 <= start <= end <= from ${from}, got [${linked.start}, ${linked.end})`,
+    );
+  }
+  const f: Frame = {
+    from,
+    linkedStart: linked?.start ?? 0,
+    linkedEnd: linked?.end ?? 0,
+  };
   if (!codegenAvailable()) {
     throw new Error(
       "Code generation is not allowed on this platform (new Function failed); use tape.replay() and tape.backward()",
     );
   }
-  const runs = findRuns(tape, from, to);
+  const runs = findRuns(tape, f, to);
   const forward: string[] = [];
   const backward: string[] = [];
-  for (const run of runs) forward.push(emitForward(tape, from, run));
+  for (const run of runs) forward.push(emitForward(tape, f, run));
   for (let r = runs.length - 1; r >= 0; r--) {
-    backward.push(emitBackward(tape, from, runs[r], descent));
+    backward.push(emitBackward(tape, f, runs[r], descent));
   }
   const source = `"use strict";
 return {
-  forward(o) {
+  forward(o, p = 0) {
     const d = T.data, gr = T.grad;
 ${forward.join("\n")}
   },
-  backward(o, lr) {
+  backward(o, lr, p = 0) {
     const d = T.data, gr = T.grad, need = T.needsGrad;
 ${backward.join("\n")}
   },
 };`;
-  const make = new Function("T", "U", "UD", "B", "BA", "BB", source);
+  const make = new Function("T", "U", "UD", "B", "BA", "BB", "UR", "S", source);
+  let longest = 1;
+  for (const run of runs) longest = Math.max(longest, run.count);
   const program = make(
     tape,
     unaryForward,
@@ -234,19 +294,108 @@ ${backward.join("\n")}
     binaryForward,
     binaryDerivativeA,
     binaryDerivativeB,
+    unaryForwardRange,
+    new Int32Array(longest),
   ) as Omit<RangeProgram, "source">;
   return { source, forward: program.forward, backward: program.backward };
+}
+
+// The ops whose rules are one expression, written into generated code as
+// that expression: V8 does not inline the ops' switches (unaryValue,
+// binarySlope… in ops.ts) there once a program has a few calls, and a call
+// per node cost about 15% of a small MLP's forward pass and 7% of a
+// mini-batch step. These are ops.ts's formulas, operand for operand;
+// compile_test checks each against the interpreter on signed zeros,
+// infinities and NaN. Each is parenthesised, to be an operand as it is.
+// Other ops call ops.ts (U, UD, B, BA, BB).
+interface UnaryCode {
+  value(x: string): string;
+  slope(x: string, y: string): string;
+}
+
+const UNARY_CODE: { [op: number]: UnaryCode } = {
+  [Op.Neg]: { value: (x) => `(-${x})`, slope: () => "-1" },
+  [Op.Exp]: { value: (x) => `Math.exp(${x})`, slope: (_, y) => y },
+  [Op.Log]: { value: (x) => `Math.log(${x})`, slope: (x) => `(1 / ${x})` },
+  [Op.Tanh]: {
+    value: (x) => `Math.tanh(${x})`,
+    slope: (_, y) => `(1 - ${y} * ${y})`,
+  },
+  [Op.Relu]: {
+    value: (x) => `(${x} < 0 ? 0 : ${x})`,
+    // A number from the comparison, not a branch: mispredicted branches on
+    // dead and live units cost a tenth of a layer's backward pass.
+    slope: (x) => `+(${x} > 0)`,
+  },
+  [Op.Sqrt]: {
+    value: (x) => `Math.sqrt(${x})`,
+    slope: (_, y) => `(0.5 / ${y})`,
+  },
+  [Op.Abs]: {
+    value: (x) => `Math.abs(${x})`,
+    slope: (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`,
+  },
+};
+
+interface BinaryCode {
+  value(a: string, b: string): string;
+  /** ∂/∂a and ∂/∂b from `x` (a), `y` (b) and the output. */
+  slopeA: string;
+  slopeB: string;
+}
+
+const BINARY_CODE: { [op: number]: BinaryCode } = {
+  [Op.Add]: { value: (a, b) => `(${a} + ${b})`, slopeA: "1", slopeB: "1" },
+  [Op.Sub]: { value: (a, b) => `(${a} - ${b})`, slopeA: "1", slopeB: "-1" },
+  [Op.Mul]: { value: (a, b) => `(${a} * ${b})`, slopeA: "y", slopeB: "x" },
+  [Op.Div]: {
+    value: (a, b) => `(${a} / ${b})`,
+    slopeA: "(1 / y)",
+    slopeB: "(-x / (y * y))",
+  },
+  [Op.Max]: {
+    value: (a, b) => `Math.max(${a}, ${b})`,
+    slopeA: "(x >= y ? 1 : 0)",
+    slopeB: "(x >= y ? 0 : 1)",
+  },
+  [Op.Min]: {
+    value: (a, b) => `Math.min(${a}, ${b})`,
+    slopeA: "(x <= y ? 1 : 0)",
+    slopeB: "(x <= y ? 0 : 1)",
+  },
+};
+
+/**
+ * Where a compiled range's inputs are: from `from` on, inside it (moved by
+ * the offset `o`); in `[linkedStart, linkedEnd)`, linked (moved by `p`);
+ * elsewhere before it, fixed.
+ */
+interface Frame {
+  from: number;
+  linkedStart: number;
+  linkedEnd: number;
+}
+
+function linkedInput(f: Frame, index: number): boolean {
+  return index >= f.linkedStart && index < f.linkedEnd;
+}
+
+/** How generated code addresses node `index`: `o + `, `p + ` or as is. */
+function origin(f: Frame, index: number): string {
+  if (index >= f.from) return "o + ";
+  return linkedInput(f, index) ? "p + " : "";
 }
 
 /** The part of a node that must match for it to join a run, and its inputs. */
 function describeNode(
   tape: Tape,
-  from: number,
+  f: Frame,
   i: number,
 ): { key: string; refs: number[] } | undefined {
   const op = tape.op[i], a = tape.arg0[i], b = tape.arg1[i];
   const need = tape.needsGrad;
-  const where = (x: number) => (x < 0 ? "N" : x >= from ? "L" : "G");
+  const where = (x: number) =>
+    x < 0 ? "N" : x >= f.from ? "L" : linkedInput(f, x) ? "P" : "G";
   const arity = opArity(op);
   if (arity === Arity.Leaf) return { key: "leaf", refs: [] };
   if (arity === Arity.Unary) {
@@ -271,11 +420,11 @@ function describeNode(
   return undefined; // Sum and gathered Dot are emitted one node at a time.
 }
 
-function findRuns(tape: Tape, from: number, to: number): Run[] {
+function findRuns(tape: Tape, f: Frame, to: number): Run[] {
   const runs: Run[] = [];
-  let i = from;
+  let i = f.from;
   while (i < to) {
-    const first = describeNode(tape, from, i);
+    const first = describeNode(tape, f, i);
     const run: Run = {
       start: i,
       count: 1,
@@ -285,7 +434,7 @@ function findRuns(tape: Tape, from: number, to: number): Run[] {
     };
     if (first !== undefined && first.key !== "leaf") {
       while (i + run.count < to) {
-        const next = describeNode(tape, from, i + run.count);
+        const next = describeNode(tape, f, i + run.count);
         if (next === undefined || next.key !== first.key) break;
         const strides = next.refs.map((r, k) => r - first.refs[k]);
         if (run.count === 1) {
@@ -310,9 +459,9 @@ function findRuns(tape: Tape, from: number, to: number): Run[] {
 }
 
 /** The index expression of a run's reference `k` at loop variable `j`. */
-function ref(from: number, run: Run, k: number): string {
+function ref(f: Frame, run: Run, k: number): string {
   const base = run.refs[k], stride = run.strides[k];
-  const local = base >= from ? "o + " : "";
+  const local = origin(f, base);
   const step = run.count > 1 && stride !== 0 ? ` + ${stride} * j` : "";
   return `${local}${base}${step}`;
 }
@@ -333,8 +482,8 @@ function loop(run: Run, body: string[], reverse: boolean): string {
   return `    ${head} {\n${inner}\n    }`;
 }
 
-function local(from: number, index: number): string {
-  return index >= from ? `o + ${index}` : `${index}`;
+function local(f: Frame, index: number): string {
+  return `${origin(f, index)}${index}`;
 }
 
 /**
@@ -350,34 +499,54 @@ function opRef(op: number): string {
 const OP_KEYS: string[] = [];
 for (const [key, code] of Object.entries(Op)) OP_KEYS[code] = key;
 
-function emitForward(tape: Tape, from: number, run: Run): string {
+function emitForward(tape: Tape, f: Frame, run: Run): string {
   const op = tape.op[run.start];
   const arity = opArity(op);
   if (arity === Arity.Leaf) {
     return `    // nodes ${run.start}…: leaves and constants`;
   }
   const i = nodeRef(run);
+  if (arity === Arity.Unary && run.count > 1 && run.strides[0] === 1) {
+    // A layer's activations: the loop ops.ts runs when recording them.
+    const first = nodeRef({ ...run, count: 1 });
+    return `    UR(${opRef(op)}, d, ${
+      ref(f, { ...run, count: 1 }, 0)
+    }, ${first}, ${run.count});
+    for (let j = 0; j < ${run.count}; j++) gr[${nodeRef(run)}] = 0;`;
+  }
   if (arity === Arity.Unary) {
     return loop(run, [
       `const i = ${i};`,
-      `d[i] = U(${opRef(op)}, d[${ref(from, run, 0)}]);`,
+      `d[i] = ${
+        UNARY_CODE[op]?.value(`d[${ref(f, run, 0)}]`) ??
+          `U(${opRef(op)}, d[${ref(f, run, 0)}])`
+      };`,
       `gr[i] = 0;`,
     ], false);
   }
   if (arity === Arity.Binary) {
-    const a = ref(from, run, 0), b = ref(from, run, 1);
+    const a = ref(f, run, 0), b = ref(f, run, 1);
     return loop(run, [
       `const i = ${i};`,
-      `d[i] = B(${opRef(op)}, d[${a}], d[${b}]);`,
+      `d[i] = ${
+        BINARY_CODE[op]?.value(`d[${a}]`, `d[${b}]`) ??
+          `B(${opRef(op)}, d[${a}], d[${b}])`
+      };`,
       `gr[i] = 0;`,
     ], false);
   }
   if (op === Op.DotRange) {
     const n = tape.arg1[run.start];
     const hasBias = run.refs[2] >= 0;
+    if (
+      n > 4 && run.count >= DOT_GROUP && run.strides[1] === 0 &&
+      !readsOwnRun(run, n)
+    ) {
+      return interleavedDots(f, run, n);
+    }
     return loop(run, [
-      `const i = ${i}, w = ${ref(from, run, 0)}, x = ${ref(from, run, 1)};`,
-      `let v = ${hasBias ? `d[${ref(from, run, 2)}]` : "0"};`,
+      `const i = ${i}, w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
+      `let v = ${hasBias ? `d[${ref(f, run, 2)}]` : "0"};`,
       ...dotTerms(n, "v += d[w + K] * d[x + K];"),
       `d[i] = v;`,
       `gr[i] = 0;`,
@@ -394,20 +563,88 @@ function emitForward(tape: Tape, from: number, run: Run): string {
   const p = tape.arg0[run.start], n = tape.arg1[run.start], pool = tape.pool;
   let terms: string[];
   if (op === Op.Sum) {
-    terms = naryInputs(op, pool, p, n).map((j) => `d[${local(from, j)}]`);
+    terms = naryInputs(op, pool, p, n).map((j) => `d[${local(f, j)}]`);
     return `    d[${i}] = 0 + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
   }
   const { bias, weights, inputs } = dotArgs(pool, p, n);
   terms = weights.map((w, k) =>
-    `d[${local(from, w)}] * d[${local(from, inputs[k])}]`
+    `d[${local(f, w)}] * d[${local(f, inputs[k])}]`
   );
-  const start = bias >= 0 ? `d[${local(from, bias)}]` : "0";
+  const start = bias >= 0 ? `d[${local(f, bias)}]` : "0";
   return `    d[${i}] = ${start} + ${terms.join(" + ")};\n    gr[${i}] = 0;`;
+}
+
+/**
+ * How many dots of a run the forward pass computes side by side. Each dot's
+ * sum is a chain of dependent additions, so one at a time waits on the
+ * adder's latency; four independent chains keep it busy (measured: a 64-wide
+ * layer's forward in 0.55x the time; eight spill registers). Every dot still
+ * adds its terms in its own order, so the values are unchanged.
+ */
+const DOT_GROUP = 4;
+
+/** Whether a dot of the run reads a node of the run (then: in order). */
+function readsOwnRun(run: Run, n: number): boolean {
+  const end = run.start + run.count;
+  const spans = [n, n, 1];
+  for (let k = 0; k < 3; k++) {
+    const base = run.refs[k];
+    if (base < 0) continue;
+    const last = base + run.strides[k] * (run.count - 1);
+    const lo = Math.min(base, last), hi = Math.max(base, last) + spans[k];
+    if (lo < end && hi > run.start) return true;
+  }
+  return false;
+}
+
+/** Reference `k` of the run at `j + q` (see {@linkcode ref}). */
+function refAt(f: Frame, run: Run, k: number, q: number): string {
+  const base = run.refs[k], stride = run.strides[k];
+  const local = origin(f, base);
+  if (stride === 0) return `${local}${base}`;
+  return `${local}${base} + ${stride} * ${q === 0 ? "j" : `(j + ${q})`}`;
+}
+
+/** A run of long dots over one input, four at a time, then the rest. */
+function interleavedDots(f: Frame, run: Run, n: number): string {
+  const full = run.count - run.count % DOT_GROUP;
+  const group = Array.from({ length: DOT_GROUP }, (_, q) => q);
+  const body = [
+    `const i = ${nodeRef(run)}, x = ${refAt(f, run, 1, 0)};`,
+    ...group.map((q) => `const w${q} = ${refAt(f, run, 0, q)};`),
+    ...group.map((q) =>
+      `let v${q} = ${run.refs[2] >= 0 ? `d[${refAt(f, run, 2, q)}]` : "0"};`
+    ),
+    `for (let k = 0; k < ${n}; k++) {`,
+    `  const xk = d[x + k];`,
+    ...group.map((q) => `  v${q} += d[w${q} + k] * xk;`),
+    `}`,
+    ...group.map((q) => `d[i + ${q}] = v${q};`),
+    ...group.map((q) => `gr[i + ${q}] = 0;`),
+  ];
+  const rest = [
+    `const i = ${nodeRef(run)}, w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
+    `let v = ${run.refs[2] >= 0 ? `d[${ref(f, run, 2)}]` : "0"};`,
+    ...dotTerms(n, "v += d[w + K] * d[x + K];"),
+    `d[i] = v;`,
+    `gr[i] = 0;`,
+  ];
+  const indent = (lines: string[]) =>
+    lines.map((line) => `      ${line}`).join("\n");
+  let code = `    for (let j = 0; j < ${full}; j += ${DOT_GROUP}) {\n${
+    indent(body)
+  }\n    }`;
+  if (full < run.count) {
+    code += `\n    for (let j = ${full}; j < ${run.count}; j++) {\n${
+      indent(rest)
+    }\n    }`;
+  }
+  return code;
 }
 
 function emitBackward(
   tape: Tape,
-  from: number,
+  f: Frame,
   run: Run,
   descent?: DescentBlock,
 ): string {
@@ -419,25 +656,31 @@ function emitBackward(
   const skip = run.count > 1 ? "continue;" : "break node;";
   const guard = `if (g === 0) ${skip}`;
   if (arity === Arity.Unary) {
-    const a = ref(from, run, 0);
+    const a = ref(f, run, 0);
     if (!need[run.refs[0]]) return "";
     return loop(run, [
       ...head,
       guard,
       `const a = ${a};`,
-      `gr[a] += g * UD(${opRef(op)}, d[a], d[i]);`,
+      `gr[a] += g * ${
+        UNARY_CODE[op]?.slope("d[a]", "d[i]") ??
+          `UD(${opRef(op)}, d[a], d[i])`
+      };`,
     ], true);
   }
   if (arity === Arity.Binary) {
     const body = [
       ...head,
       guard,
-      `const a = ${ref(from, run, 0)}, b = ${ref(from, run, 1)};`,
+      `const a = ${ref(f, run, 0)}, b = ${ref(f, run, 1)};`,
       `const x = d[a], y = d[b], out = d[i];`,
     ];
     const name = opRef(op);
-    if (need[run.refs[0]]) body.push(`gr[a] += g * BA(${name}, x, y, out);`);
-    if (need[run.refs[1]]) body.push(`gr[b] += g * BB(${name}, x, y, out);`);
+    const code = BINARY_CODE[op];
+    const slopeA = code?.slopeA ?? `BA(${name}, x, y, out)`;
+    const slopeB = code?.slopeB ?? `BB(${name}, x, y, out)`;
+    if (need[run.refs[0]]) body.push(`gr[a] += g * ${slopeA};`);
+    if (need[run.refs[1]]) body.push(`gr[b] += g * ${slopeB};`);
     return loop(run, body, true);
   }
   if (op === Op.DotRange) {
@@ -446,10 +689,19 @@ function emitBackward(
       tape.pool,
       tape.arg0[run.start],
     );
+    if (
+      n > 4 && run.count >= DOT_GROUP && run.strides[1] === 0 &&
+      wNeed !== Need.Some &&
+      xNeed !== Need.Some && !readsOwnRun(run, n) &&
+      !(descent && touchesBlock(run, n, descent)) &&
+      gradientsApart(tape, run, n)
+    ) {
+      return interleavedDotsBackward(tape, f, run, n);
+    }
     const body = [
       ...head,
       guard,
-      `const w = ${ref(from, run, 0)}, x = ${ref(from, run, 1)};`,
+      `const w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
     ];
     const bias = run.refs[2];
     const last = run.count - 1;
@@ -460,15 +712,30 @@ function emitBackward(
     const descendB = descent !== undefined && bias >= 0 &&
       covers(descent, Math.min(bias, bLast), Math.max(bias, bLast) + 1);
     if (bias >= 0 && need[bias] && !descendB) {
-      body.push(`gr[${ref(from, run, 2)}] += g;`);
+      body.push(`gr[${ref(f, run, 2)}] += g;`);
     }
-    if (wNeed === Need.All && !descendW) {
+    const fused = wNeed === Need.All && !descendW && xNeed === Need.All &&
+      n > 4 && rangesMeetWhole(run, n);
+    if (
+      fused && run.refs[0] === run.refs[1] && run.strides[0] === run.strides[1]
+    ) {
+      // A dot of a range with itself (an L2 term): both terms of each
+      // weight in one pass, in their order.
+      body.push(
+        `for (let k = 0; k < ${n}; k++) { const v = g * d[w + k]; gr[w + k] = gr[w + k] + v + v; }`,
+      );
+    } else if (fused) {
+      body.push(
+        `for (let k = 0; k < ${n}; k++) { gr[w + k] += g * d[x + k]; gr[x + k] += g * d[w + k]; }`,
+      );
+    }
+    if (wNeed === Need.All && !descendW && !fused) {
       body.push(...dotTerms(n, "gr[w + K] += g * d[x + K];"));
     }
     if (wNeed === Need.Some) {
       body.push(...dotTerms(n, "if (need[w + K]) gr[w + K] += g * d[x + K];"));
     }
-    if (xNeed === Need.All) {
+    if (xNeed === Need.All && !fused) {
       body.push(...dotTerms(n, "gr[x + K] += g * d[w + K];"));
     }
     if (xNeed === Need.Some) {
@@ -481,7 +748,7 @@ function emitBackward(
       body.push(...dotTerms(n, update.emit("d[w + K]", "g * d[x + K]")));
     }
     if (descendB && update) {
-      body.push(update.emit(`d[${ref(from, run, 2)}]`, "g"));
+      body.push(update.emit(`d[${ref(f, run, 2)}]`, "g"));
     }
     return loop(run, body, true);
   }
@@ -489,22 +756,146 @@ function emitBackward(
   const lines = [...head, guard];
   if (op === Op.Sum) {
     for (const j of naryInputs(op, pool, p, n)) {
-      if (need[j]) lines.push(`gr[${local(from, j)}] += g;`);
+      if (need[j]) lines.push(`gr[${local(f, j)}] += g;`);
     }
   } else {
     const { bias, weights, inputs } = dotArgs(pool, p, n);
-    if (bias >= 0 && need[bias]) lines.push(`gr[${local(from, bias)}] += g;`);
+    if (bias >= 0 && need[bias]) lines.push(`gr[${local(f, bias)}] += g;`);
     for (let k = 0; k < n; k++) {
       const w = weights[k], x = inputs[k];
       if (need[w]) {
-        lines.push(`gr[${local(from, w)}] += g * d[${local(from, x)}];`);
+        lines.push(`gr[${local(f, w)}] += g * d[${local(f, x)}];`);
       }
       if (need[x]) {
-        lines.push(`gr[${local(from, x)}] += g * d[${local(from, w)}];`);
+        lines.push(`gr[${local(f, x)}] += g * d[${local(f, w)}];`);
       }
     }
   }
   return loop(run, lines, true);
+}
+
+/**
+ * Whether each dot's weights and inputs are the same nodes or apart: then
+ * one loop can add both gradients of each term, each node's in its order.
+ */
+function rangesMeetWhole(run: Run, n: number): boolean {
+  for (let j = 0; j < run.count; j++) {
+    const gap = run.refs[0] + run.strides[0] * j -
+      (run.refs[1] + run.strides[1] * j);
+    if (gap !== 0 && Math.abs(gap) < n) return false;
+  }
+  return true;
+}
+
+/** Whether a dot of the run reads a leaf of the descent block. */
+function touchesBlock(run: Run, n: number, block: DescentBlock): boolean {
+  const end = block.start + block.count;
+  const spans = [n, n, 1];
+  for (let k = 0; k < 3; k++) {
+    const base = run.refs[k];
+    if (base < 0) continue;
+    const last = base + run.strides[k] * (run.count - 1);
+    const lo = Math.min(base, last), hi = Math.max(base, last) + spans[k];
+    if (lo < end && hi > block.start) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a run of dots over one input may interleave its backward pass:
+ * its input, weights and biases are distinct nodes, so each node's
+ * additions keep their order.
+ */
+function gradientsApart(tape: Tape, run: Run, n: number): boolean {
+  const { weightNeed: wNeed, inputNeed: xNeed } = dotRangeArgs(
+    tape.pool,
+    tape.arg0[run.start],
+  );
+  const seen = new Set<number>();
+  const claim = (node: number) => !seen.has(node) && !!seen.add(node);
+  const [w, x, bias] = run.refs, [sw, , sb] = run.strides;
+  for (let k = 0; k < n && xNeed === Need.All; k++) {
+    if (!claim(x + k)) return false;
+  }
+  for (let j = 0; j < run.count; j++) {
+    for (let k = 0; k < n && wNeed === Need.All; k++) {
+      if (!claim(w + sw * j + k)) return false;
+    }
+    if (bias >= 0 && tape.needsGrad[bias] && !claim(bias + sb * j)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Backward of a run of dots over one input, four at a time: the dots with
+ * a gradient are listed (last first), then each group loads the input once
+ * and adds its dots' terms to each input's gradient with one load and store.
+ */
+function interleavedDotsBackward(
+  tape: Tape,
+  f: Frame,
+  run: Run,
+  n: number,
+): string {
+  const need = tape.needsGrad;
+  const { weightNeed: wNeed, inputNeed: xNeed } = dotRangeArgs(
+    tape.pool,
+    tape.arg0[run.start],
+  );
+  const hasBias = run.refs[2] >= 0 && need[run.refs[2]] === 1;
+  const group = Array.from({ length: DOT_GROUP }, (_, q) => q);
+  const at = (k: number, j: string) => {
+    const base = run.refs[k], stride = run.strides[k];
+    const local = origin(f, base);
+    return stride === 0
+      ? `${local}${base}`
+      : `${local}${base} + ${stride} * ${j}`;
+  };
+  const node = `o + ${run.start}`;
+  const grouped: string[] = [
+    ...group.map((q) => `const j${q} = S[t + ${q}];`),
+    ...group.map((q) => `const g${q} = gr[${node} + j${q}];`),
+    ...group.map((q) => `const w${q} = ${at(0, `j${q}`)};`),
+    `const x = ${at(1, "0")};`,
+    ...(hasBias ? group.map((q) => `gr[${at(2, `j${q}`)}] += g${q};`) : []),
+    `for (let k = 0; k < ${n}; k++) {`,
+  ];
+  if (wNeed === Need.All) {
+    grouped.push(
+      `  const xk = d[x + k];`,
+      ...group.map((q) => `  gr[w${q} + k] += g${q} * xk;`),
+    );
+  }
+  if (xNeed === Need.All) {
+    const terms = group.map((q) => ` + g${q} * d[w${q} + k]`).join("");
+    grouped.push(`  gr[x + k] = gr[x + k]${terms};`);
+  }
+  grouped.push(`}`);
+  const single = [
+    `const j = S[t], g = gr[${node} + j];`,
+    `const w = ${at(0, "j")}, x = ${at(1, "j")};`,
+    ...(hasBias ? [`gr[${at(2, "j")}] += g;`] : []),
+    ...(wNeed === Need.All ? dotTerms(n, "gr[w + K] += g * d[x + K];") : []),
+    ...(xNeed === Need.All ? dotTerms(n, "gr[x + K] += g * d[w + K];") : []),
+  ];
+  const indent = (lines: string[]) =>
+    lines.map((line) => `      ${line}`).join("\n");
+  return `    {
+      let m = 0;
+      for (let j = ${run.count - 1}; j >= 0; j--) {
+        S[m] = j;
+        m += +(gr[${node} + j] !== 0);
+      }
+      let t = 0;
+      for (; t + ${DOT_GROUP - 1} < m; t += ${DOT_GROUP}) {
+${indent(grouped)}
+      }
+      for (; t < m; t++) {
+${indent(single)}
+      }
+    }`;
 }
 
 /** Whether `[first, end)` lies inside the block (a partial overlap throws). */

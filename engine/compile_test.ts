@@ -186,7 +186,7 @@ Deno.test("compileRange() turns a layer's dots and activations into loops", () =
   tape.unaryRange(Op.Relu, dots, 16);
   const program = compileRange(tape, x, tape.size);
   assert.match(program.source, /for \(let j = 0; j < 16; j\+\+\)/);
-  assert.match(program.source, /U\(\/\* Op\.Relu \*\/ 6, /);
+  assert.match(program.source, /UR\(\/\* Op\.Relu \*\/ 6, d, /);
   // Forward at offset 0 reproduces the recorded values.
   const before = Array.from(tape.data.subarray(0, tape.size));
   tape.data.fill(0, dots, tape.size);
@@ -378,4 +378,225 @@ Deno.test("CompiledStep refuses a descent block its step cannot update in place"
       message: /the step has 2 samples sharing them, not 1$/,
     },
   );
+});
+
+/**
+ * Records `samples` samples of a network that uses every shape the compiler
+ * interleaves: a first layer (inputs without gradient, 10 dots of 7 terms,
+ * bias), ReLU, a second layer (inputs with gradient, 6 dots of 10, no bias),
+ * dots with an input range each (apart, or overlapping), and a sum as the
+ * loss.
+ */
+function recordLayers(samples: number[][]) {
+  const tape = new Tape();
+  const weights = 10 * 8 + 6 * 10 + 4 * 5;
+  for (let k = 0; k < weights; k++) {
+    // Some weights -0 and 0, so that terms are signed zeros.
+    const v = k % 11 === 0 ? -0 : k % 13 === 0 ? 0 : Math.sin(k * 1.7) / 2;
+    tape.leaf(v);
+  }
+  const firstSample = tape.size;
+  const outputs: number[] = [];
+  for (const inputs of samples) {
+    const x = tape.size;
+    for (const v of inputs) tape.leaf(v, false);
+    const extra = tape.size;
+    for (let k = 0; k < 20; k++) tape.leaf(inputs[k % 7] - k / 8);
+    const h = tape.denseRange(0, 8, x, 7, 10, 7, Op.Relu);
+    const z = tape.denseRange(80, 10, h, 10, 6);
+    // Four dots, each over five inputs of its own (stride 5), then four
+    // over overlapping activations (stride 1).
+    const own: number[] = [];
+    for (let j = 0; j < 4; j++) {
+      own.push(tape.dotRange(140 + 5 * j, extra + 5 * j, 5));
+    }
+    const overlapping: number[] = [];
+    for (let j = 0; j < 4; j++) {
+      overlapping.push(tape.dotRange(80 + 10 * j, h + j, 5));
+    }
+    outputs.push(tape.sum([...own, ...overlapping, z + 5]));
+  }
+  const sampleSize = (tape.size - firstSample) / samples.length;
+  const root = tape.sum(outputs.map((o) => tape.binary(Op.Mul, o, o)));
+  return {
+    tape,
+    layout: { firstSample, sampleSize, samples: samples.length, root },
+  };
+}
+
+Deno.test("compileRange() interleaves a layer's dots (with a remainder, skipped dots, signed zeros) bit for bit like the interpreter", () => {
+  const samples = [
+    [1, -2, 0.5, 0, 3, -1, 0.25],
+    [0, 0, 0, 0, 0, 0, 0], // every ReLU dead: dots with zero gradient
+    [-1, 2, -0.5, 4, -3, 1, -0.25],
+  ];
+  const a = recordLayers(samples), b = recordLayers(samples);
+  const step = new CompiledStep(b.tape, b.layout);
+  const source = step.program.source;
+  assert.match(source, /v3 \+= d\[w3 \+ k\] \* xk;/, "forward, shared input");
+  assert.match(source, /gr\[x \+ k\] = gr\[x \+ k\] \+ g0 \* d\[w0 \+ k\]/);
+  assert.match(source, /for \(let j = 8; j < 10; j\+\+\)/, "remainder of 10");
+  for (let k = 0; k < 3; k++) {
+    for (const t of [a.tape, b.tape]) t.data[k * 7] += 0.125;
+    a.tape.replay(a.layout.firstSample);
+    for (let i = 0; i < 160; i++) a.tape.grad[i] = b.tape.grad[i] = 0;
+    a.tape.backward(a.layout.root);
+    step.forward();
+    step.backward();
+    for (let i = 0; i < a.tape.size; i++) {
+      assert.ok(Object.is(b.tape.data[i], a.tape.data[i]), `data ${i}`);
+      assert.ok(Object.is(b.tape.grad[i], a.tape.grad[i]), `grad ${i}`);
+    }
+  }
+});
+
+Deno.test("compileRange() reads linked inputs at the second offset", () => {
+  const tape = new Tape();
+  const w = tape.leaf(0.5);
+  const outputs = [tape.leaf(2), tape.leaf(-3)];
+  const terms = outputs.map((z) =>
+    tape.unary(Op.Tanh, tape.binary(Op.Mul, w, z))
+  );
+  const first = terms[0] - 1, size = terms[1] - terms[0];
+  const program = compileRange(tape, first, first + size, undefined, {
+    start: outputs[0],
+    end: outputs[0] + 1,
+  });
+  assert.match(program.source, /d\[p \+ 1\]/);
+  tape.data[w] = 0.25;
+  program.forward(size, outputs[1] - outputs[0]);
+  assert.equal(tape.data[terms[1]], Math.tanh(0.25 * -3));
+  tape.grad[terms[1]] = 1;
+  program.backward(size, undefined, outputs[1] - outputs[0]);
+  const slope = 1 - Math.tanh(-0.75) ** 2;
+  assert.equal(tape.grad[outputs[1]], slope * 0.25);
+  assert.equal(tape.grad[w], slope * -3);
+  assert.equal(tape.grad[outputs[0]], 0, "sample 0 untouched");
+  assert.equal(
+    sameStructure(tape, first, first + size, size, {
+      start: outputs[0],
+      end: outputs[0] + 1,
+      shift: 1,
+    }),
+    true,
+  );
+  assert.equal(sameStructure(tape, first, first + size, size), false);
+});
+
+Deno.test("compileRange() rejects linked inputs outside [0, from)", () => {
+  const tape = new Tape();
+  tape.leaf(1);
+  const x = tape.leaf(2);
+  tape.binary(Op.Mul, 0, x);
+  assertThrows(
+    () => compileRange(tape, 1, 3, undefined, { start: 0, end: 2 }),
+    RangeError,
+    "Linked inputs must satisfy 0 <= start <= end <= from 1, got [0, 2)",
+  );
+  assertThrows(
+    () => compileRange(tape, 1, 3, undefined, { start: 1, end: 0 }),
+    RangeError,
+    "Linked inputs must satisfy 0 <= start <= end <= from 1, got [1, 0)",
+  );
+});
+
+Deno.test("compileRange() computes every unary and binary op like the interpreter on signed zeros, infinities and NaN", () => {
+  const values = [0, -0, 1, -1, 2.5, -3, 1e-310, Infinity, -Infinity, NaN];
+  const unary = [
+    Op.Neg,
+    Op.Exp,
+    Op.Log,
+    Op.Tanh,
+    Op.Relu,
+    Op.Sigmoid,
+    Op.Sqrt,
+    Op.Abs,
+    Op.Softplus,
+  ];
+  const binary = [Op.Add, Op.Sub, Op.Mul, Op.Div, Op.Pow, Op.Max, Op.Min];
+  const cases: { op: number; inputs: number[] }[] = [];
+  for (const op of unary) {
+    for (const v of values) cases.push({ op, inputs: [v] });
+  }
+  for (const op of binary) {
+    for (const a of values) {
+      for (const b of values) cases.push({ op, inputs: [a, b] });
+    }
+  }
+  const build = (op: number, arity: number) => {
+    const tape = new Tape();
+    const scale = tape.leaf(-1.5);
+    const first = tape.size;
+    const xs = Array.from({ length: arity }, () => tape.leaf(0.25));
+    const y = arity === 1
+      ? tape.unary(op, xs[0])
+      : tape.binary(op, xs[0], xs[1]);
+    tape.binary(Op.Mul, y, scale);
+    const root = tape.sum([tape.size - 1]);
+    const layout = {
+      firstSample: first,
+      sampleSize: root - first,
+      samples: 1,
+      root,
+    };
+    return { tape, xs, layout };
+  };
+  for (const { op, inputs } of cases) {
+    const a = build(op, inputs.length), b = build(op, inputs.length);
+    const step = new CompiledStep(b.tape, b.layout);
+    inputs.forEach((v, k) => {
+      a.tape.data[a.xs[k]] = v;
+      b.tape.data[b.xs[k]] = v;
+    });
+    a.tape.replay(a.layout.firstSample);
+    a.tape.backward(a.layout.root);
+    step.forward();
+    step.backward();
+    for (let i = 0; i < a.tape.size; i++) {
+      const where = `op ${op} on ${inputs.map(String)}, node ${i}`;
+      assert.ok(Object.is(b.tape.data[i], a.tape.data[i]), `data, ${where}`);
+      assert.ok(Object.is(b.tape.grad[i], a.tape.grad[i]), `grad, ${where}`);
+    }
+  }
+});
+
+Deno.test("compileRange() backpropagates dots of a range with itself, overlapping and apart like the interpreter", () => {
+  const build = (t: number) => {
+    const tape = new Tape();
+    for (let k = 0; k < 12; k++) tape.leaf(Math.cos(k * t) * 2);
+    const first = tape.size;
+    tape.leaf(0.5);
+    const self = tape.dotRange(0, 0, 8); // Σ w²: both terms per weight
+    const overlap = tape.dotRange(0, 3, 7); // weights and inputs overlap
+    const apart = tape.dotRange(0, 6, 6, first); // apart, with a bias
+    const product = tape.binary(Op.Mul, self, overlap);
+    // Recorded last, so its terms reach weights 3 to 6 first: the order of
+    // the overlapping dot's two terms then shows in the rounding.
+    const extra = [3, 4, 5, 6].map((k) =>
+      tape.binary(Op.Mul, k, tape.constant(1 / 3))
+    );
+    const root = tape.sum([product, apart, ...extra]);
+    return {
+      tape,
+      layout: {
+        firstSample: first,
+        sampleSize: root - first,
+        samples: 1,
+        root,
+      },
+    };
+  };
+  for (let t = 1; t <= 6; t++) {
+    const a = build(t), b = build(t);
+    const step = new CompiledStep(b.tape, b.layout);
+    assert.match(step.program.source, /gr\[w \+ k\] = gr\[w \+ k\] \+ v \+ v;/);
+    a.tape.replay(a.layout.firstSample);
+    a.tape.backward(a.layout.root);
+    step.forward();
+    step.backward();
+    for (let i = 0; i < a.tape.size; i++) {
+      assert.ok(Object.is(b.tape.data[i], a.tape.data[i]), `data ${i}`);
+      assert.ok(Object.is(b.tape.grad[i], a.tape.grad[i]), `grad ${i}, t ${t}`);
+    }
+  }
 });

@@ -355,6 +355,12 @@ export class Trainer {
   private readonly mini?: MiniBatchStep;
   private readonly nextBatches: () => Dataset[];
   private readonly queue: Dataset[] = [];
+  /** Compiled mini-batches: the inputs, this epoch's order and batch size. */
+  private readonly inputs: Dataset;
+  private readonly nextOrder: () => Int32Array;
+  private order: Int32Array = new Int32Array(0);
+  private cursor = 0;
+  private readonly batchSize: number;
   private closed = false;
   /** Nodes whose (index, generation) must stay live: below the mark and the graph's root. */
   private anchors: [number, number][] = [];
@@ -480,6 +486,12 @@ export class Trainer {
     // Mini-batches are reshuffled every epoch; a full batch keeps the order.
     this.nextBatches = () =>
       fullBatch ? [inputs] : batches(inputs, batchSize, { rng });
+    // The order batches() takes its slices from (one permutation per epoch,
+    // the same draws), for compiled mini-batches that read the samples in
+    // place instead of copying them into batches.
+    this.nextOrder = () => Int32Array.from(rng.permutation(data.x.length));
+    this.inputs = inputs;
+    this.batchSize = batchSize;
     const sync = options.parameterSync ?? "step";
     if (sync !== "step" && sync !== "manual") {
       throw new RangeError(
@@ -658,11 +670,20 @@ export class Trainer {
     if (this.wasm) return this.wasmStep(step);
     let batch: BatchGraph | undefined = this.graph;
     if (batch === undefined) {
-      if (this.queue.length === 0) this.queue.push(...this.nextBatches());
-      const next = this.queue.shift()!;
-      batch = this.mini
-        ? this.mini.forward(next.x, next.y, next.x.map((_, s) => s))
-        : this.record(next);
+      if (this.mini) {
+        if (this.cursor >= this.order.length) {
+          this.order = this.nextOrder();
+          this.cursor = 0;
+        }
+        const from = this.cursor;
+        const count = Math.min(this.batchSize, this.order.length - from);
+        this.cursor = from + count;
+        const { x, y } = this.inputs;
+        batch = this.mini.forward(x, y, this.order.subarray(from), count);
+      } else {
+        if (this.queue.length === 0) this.queue.push(...this.nextBatches());
+        batch = this.record(this.queue.shift()!);
+      }
     } else {
       // Every step, the first too: the parameters may have been changed
       // since the graph was recorded (set by hand, loaded from a file).
