@@ -585,14 +585,18 @@ const DOT_GROUP = 4;
 
 /** Whether a dot of the run reads a node of the run (then: in order). */
 function readsOwnRun(run: Run, n: number): boolean {
-  const end = run.start + run.count;
+  return runReads(run, n, run.start, run.start + run.count);
+}
+
+/** Whether a dot of the run reads a node in `[start, end)`. */
+function runReads(run: Run, n: number, start: number, end: number): boolean {
   const spans = [n, n, 1];
   for (let k = 0; k < 3; k++) {
     const base = run.refs[k];
     if (base < 0) continue;
     const last = base + run.strides[k] * (run.count - 1);
     const lo = Math.min(base, last), hi = Math.max(base, last) + spans[k];
-    if (lo < end && hi > run.start) return true;
+    if (lo < end && hi > start) return true;
   }
   return false;
 }
@@ -789,16 +793,7 @@ function rangesMeetWhole(run: Run, n: number): boolean {
 
 /** Whether a dot of the run reads a leaf of the descent block. */
 function touchesBlock(run: Run, n: number, block: DescentBlock): boolean {
-  const end = block.start + block.count;
-  const spans = [n, n, 1];
-  for (let k = 0; k < 3; k++) {
-    const base = run.refs[k];
-    if (base < 0) continue;
-    const last = base + run.strides[k] * (run.count - 1);
-    const lo = Math.min(base, last), hi = Math.max(base, last) + spans[k];
-    if (lo < end && hi > block.start) return true;
-  }
-  return false;
+  return runReads(run, n, block.start, block.start + block.count);
 }
 
 /**

@@ -73,6 +73,37 @@ export interface BatchGraph {
   labels: readonly number[];
 }
 
+/** Where {@linkcode recordSlots} put the sample slots. */
+export interface SampleSlots {
+  /** Index of slot 0's first input. */
+  first: number;
+  /** Nodes per slot (its inputs, then the model's forward pass). */
+  sampleSize: number;
+  /** A slot's first output, relative to the slot's start. */
+  outputOffset: number;
+}
+
+/**
+ * Records `capacity` sample slots after the tape's end, every slot alike:
+ * `model.nin` input leaves (no gradient), then the model's forward pass on
+ * them. What the compiled and wasm mini-batch steps run their samples in.
+ *
+ * @param model The model (the slots go on its tape).
+ * @param capacity The number of slots.
+ * @returns Where the slots are.
+ */
+export function recordSlots(model: MLP, capacity: number): SampleSlots {
+  const tape = model.tape;
+  const first = tape.size;
+  let outputOffset = 0;
+  for (let s = 0; s < capacity; s++) {
+    const start = tape.size;
+    for (let k = 0; k < model.nin; k++) tape.leaf(0, false);
+    outputOffset = model.record(tape, start) - start;
+  }
+  return { first, sampleSize: (tape.size - first) / capacity, outputOffset };
+}
+
 /**
  * A training step for mini-batches of up to `capacity` samples on compiled
  * code. At construction it records `capacity` sample slots (inputs, then the
@@ -160,16 +191,10 @@ export class MiniBatchStep {
     this.nin = model.nin;
     this.nout = nout;
     this.loss = loss;
-    const first = tape.size;
-    let outputOffset = 0;
-    for (let s = 0; s < capacity; s++) {
-      const start = tape.size;
-      for (let k = 0; k < model.nin; k++) tape.leaf(0, false);
-      outputOffset = model.record(tape, start) - start;
-    }
-    this.firstSample = first;
-    this.sampleSize = (tape.size - first) / capacity;
-    this.outputOffset = outputOffset;
+    const slots = recordSlots(model, capacity);
+    this.firstSample = slots.first;
+    this.sampleSize = slots.sampleSize;
+    this.outputOffset = slots.outputOffset;
     this.regStart = tape.size;
     this.reg = regularizer?.();
     this.tailStart = tape.size;

@@ -8,7 +8,7 @@ import {
 } from "../engine/mod.ts";
 import { l2 } from "./loss.ts";
 import type { MLP } from "./mlp.ts";
-import type { BatchGraph, BatchLoss } from "./minibatch.ts";
+import { type BatchGraph, type BatchLoss, recordSlots } from "./minibatch.ts";
 
 /** Options for {@linkcode WasmBatchStep}. */
 export interface WasmBatchOptions {
@@ -89,16 +89,10 @@ export class WasmBatchStep {
     this.lossOf = loss;
     this.alpha = options.alpha;
     this.resident = options.resident;
-    const first = tape.size;
-    let outputOffset = 0;
-    for (let s = 0; s < capacity; s++) {
-      const start = tape.size;
-      for (let k = 0; k < model.nin; k++) tape.leaf(0, false);
-      outputOffset = model.record(tape, start) - start;
-    }
-    this.firstSample = first;
-    this.sampleSize = (tape.size - first) / capacity;
-    this.outputOffset = outputOffset;
+    const slots = recordSlots(model, capacity);
+    this.firstSample = slots.first;
+    this.sampleSize = slots.sampleSize;
+    this.outputOffset = slots.outputOffset;
     this.lastSlotNode = tape.size - 1;
     this.regStart = tape.size;
     if (options.alpha > 0 && !options.resident) {
@@ -109,13 +103,13 @@ export class WasmBatchStep {
     // them.
     tape.keep();
     this.step = new WasmStep(tape, {
-      firstSample: first,
+      firstSample: slots.first,
       sampleSize: this.sampleSize,
       samples: capacity,
       root: this.lastSlotNode,
     }, {
       precision: options.precision,
-      outputs: Array.from({ length: nout }, (_, k) => outputOffset + k),
+      outputs: Array.from({ length: nout }, (_, k) => slots.outputOffset + k),
       parameters: options.resident
         ? { start: model.parameterStart, count: model.parameterCount }
         : undefined,
