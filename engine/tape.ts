@@ -562,17 +562,7 @@ export class Tape {
       if (activation !== Op.Relu) {
         unaryForwardRange(activation, data, first, acts, count);
       }
-      for (let j = 0; j < count; j++) {
-        const a = first + j, i = acts + j;
-        const needs = need[a];
-        op[i] = activation;
-        arg0[i] = a;
-        arg1[i] = -1;
-        need[i] = needs;
-        counted += needs;
-        needCount[i + 1] = counted;
-        born[i] = generation;
-      }
+      this.#writeUnaryRun(activation, first, acts, count);
     }
     this.size = first + nodes;
     if (first < this.firstInterior && count > 0) this.firstInterior = first;
@@ -599,11 +589,22 @@ export class Tape {
       return first;
     }
     while (this.size + count > this.data.length) this.grow();
-    const data = this.data, need = this.needsGrad, needCount = this.needCount;
+    // The values in a loop of their own, one per op: no switch per node.
+    unaryForwardRange(op, this.data, start, first, count);
+    this.#writeUnaryRun(op, start, first, count);
+    this.size = first + count;
+    if (first < this.firstInterior && count > 0) this.firstInterior = first;
+    return first;
+  }
+
+  /**
+   * Writes the records of `count` unary nodes `op(start + j)` at `first + j`
+   * (their values already written), in room the caller has made.
+   */
+  #writeUnaryRun(op: number, start: number, first: number, count: number) {
+    const need = this.needsGrad, needCount = this.needCount;
     const ops = this.op, arg0 = this.arg0, arg1 = this.arg1;
     const born = this.born, generation = this.generation;
-    // The values in a loop of their own, one per op: no switch per node.
-    unaryForwardRange(op, data, start, first, count);
     // The running count in a local: reading back the last store would
     // chain every node to the previous one.
     let counted = needCount[first];
@@ -618,9 +619,6 @@ export class Tape {
       needCount[i + 1] = counted;
       born[i] = generation;
     }
-    this.size = first + count;
-    if (first < this.firstInterior && count > 0) this.firstInterior = first;
-    return first;
   }
 
   /** Appends one node, growing the arrays when full. */
