@@ -25,37 +25,12 @@ import { graphCommand } from "./cli/graph.ts";
 import { predictCommand } from "./cli/predict.ts";
 import { trainCommand } from "./cli/train.ts";
 import { elements, parseSvg } from "./viz/_testing.ts";
+import { type Run, runCli } from "./cli/_testing.ts";
 
-const CLI = new URL("./cli.ts", import.meta.url).pathname;
 const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs the CLI with exactly the given Deno permissions (none by default). */
-async function cli(
-  args: string[],
-  options: { permissions?: string[]; cwd?: string } = {},
-): Promise<Run> {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...(options.permissions ?? []), CLI, ...args],
-    cwd: options.cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const { code, stdout, stderr } = await command.output();
-  return {
-    code,
-    stdout: decoder.decode(stdout),
-    stderr: decoder.decode(stderr),
-  };
-}
+const cli = runCli;
 
 const READ = ["--allow-read"];
 

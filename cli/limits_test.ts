@@ -8,30 +8,10 @@ import {
   formatBytes,
   parameterCount,
 } from "./limits.ts";
+import { type Run, runCli } from "./_testing.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], cwd?: string): Promise<Run> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "--allow-read", "--allow-write", CLI, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: decoder.decode(stdout),
-    stderr: decoder.decode(stderr),
-  };
+function cli(args: string[], cwd?: string): Promise<Run> {
+  return runCli(args, { permissions: ["--allow-read", "--allow-write"], cwd });
 }
 
 /** A failed run: the exit code and exactly one error line, no stack. */

@@ -10,30 +10,18 @@ import {
   writeOutputs,
 } from "./safe_write.ts";
 import { RuntimeError, UsageError } from "../app/errors.ts";
+import { runCli } from "./_testing.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const TESTDATA = new URL("../testdata/", import.meta.url).pathname;
 const SAFE_WRITE = new URL("./safe_write.ts", import.meta.url).href;
 const decoder = new TextDecoder();
 
-async function cli(
+function cli(
   args: string[],
   cwd: string,
   permissions = ["--allow-read", "--allow-write"],
 ) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...permissions, CLI, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: decoder.decode(stdout),
-    stderr: decoder.decode(stderr),
-  };
+  return runCli(args, { permissions, cwd });
 }
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {

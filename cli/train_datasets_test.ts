@@ -1,25 +1,13 @@
 // `cli.ts train --dataset digits|iris|wine|breast-cancer`, run as a subprocess.
 
 import assert from "node:assert/strict";
+import { runCli } from "./_testing.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const DATA = new URL("../data/", import.meta.url).pathname;
 const decoder = new TextDecoder();
 
-async function cli(args: string[], permissions = ["--allow-read"]) {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...permissions, CLI, "train", ...args],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const { code, stdout, stderr } = await command.output();
-  return {
-    code,
-    stdout: decoder.decode(stdout),
-    stderr: decoder.decode(stderr),
-  };
+function cli(args: string[], permissions = ["--allow-read"]) {
+  return runCli(["train", ...args], { permissions });
 }
 
 /** A temporary data directory holding `files`. */

@@ -1,22 +1,9 @@
 // `train --mode` and `--precision`: the WebAssembly backend from the CLI.
 import assert from "node:assert/strict";
+import { runCli } from "./_testing.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-const decoder = new TextDecoder();
-
-async function run(args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", CLI, "train", ...args],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code,
-    stdout: decoder.decode(stdout),
-    stderr: decoder.decode(stderr),
-  };
+function run(args: string[]) {
+  return runCli(["train", ...args]);
 }
 
 /** The final JSON record, and the mode the summary's "Done" line names. */
