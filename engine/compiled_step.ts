@@ -10,7 +10,6 @@ import {
   compileRange,
   type DescentBlock,
   type RangeProgram,
-  sameStructure,
 } from "./compile.ts";
 import { Arity, dotRangeArgs, Need, Op, opArity } from "./ops.ts";
 import type { Tape } from "./tape.ts";
@@ -79,20 +78,6 @@ export class CompiledStep {
     const { firstSample, sampleSize, samples, root } = layout;
     checkStepLayout(tape, layout);
     const end = firstSample + samples * sampleSize;
-    for (let k = 1; k < samples; k++) {
-      if (
-        !sameStructure(
-          tape,
-          firstSample,
-          firstSample + sampleSize,
-          k * sampleSize,
-        )
-      ) {
-        throw new RangeError(
-          `Sample ${k} differs in structure from sample 0; compile needs identical per-sample graphs`,
-        );
-      }
-    }
     const descent = options.descent;
     if (descent !== undefined) checkDescent(tape, layout, descent);
     this.tape = tape;

@@ -37,7 +37,6 @@ import {
   unaryForward,
 } from "../ops.ts";
 import type { Tape } from "../tape.ts";
-import { sameStructure } from "../compile.ts";
 import type { StepLayout } from "../compiled_step.ts";
 import { checkStepLayout } from "../_step_layout.ts";
 import {
@@ -260,20 +259,6 @@ export class WasmStep {
       throw new WasmUnsupportedError(
         "This runtime has no WebAssembly SIMD; use the JavaScript compiler",
       );
-    }
-    for (let k = 1; k < samples; k++) {
-      if (
-        !sameStructure(
-          tape,
-          firstSample,
-          firstSample + sampleSize,
-          k * sampleSize,
-        )
-      ) {
-        throw new RangeError(
-          `Sample ${k} differs in structure from sample 0; compile needs identical per-sample graphs`,
-        );
-      }
     }
     const relaxed = (options.relaxed ?? true) && relaxedSimdAvailable();
     const from = firstSample, to = firstSample + sampleSize;
