@@ -9,6 +9,7 @@
 
 import {
   Arity,
+  BINARY_SOURCE,
   binaryDerivativeA,
   binaryDerivativeB,
   binaryForward,
@@ -19,6 +20,7 @@ import {
   Op,
   opArity,
   opName,
+  UNARY_SOURCE,
   unaryDerivative,
   unaryForward,
   unaryForwardRange,
@@ -300,71 +302,6 @@ ${backward.join("\n")}
   return { source, forward: program.forward, backward: program.backward };
 }
 
-// The ops whose rules are one expression, written into generated code as
-// that expression: V8 does not inline the ops' switches (unaryValue,
-// binarySlope… in ops.ts) there once a program has a few calls, and a call
-// per node cost about 15% of a small MLP's forward pass and 7% of a
-// mini-batch step. These are ops.ts's formulas, operand for operand;
-// compile_test checks each against the interpreter on signed zeros,
-// infinities and NaN. Each is parenthesised, to be an operand as it is.
-// Other ops call ops.ts (U, UD, B, BA, BB).
-interface UnaryCode {
-  value(x: string): string;
-  slope(x: string, y: string): string;
-}
-
-const UNARY_CODE: { [op: number]: UnaryCode } = {
-  [Op.Neg]: { value: (x) => `(-${x})`, slope: () => "-1" },
-  [Op.Exp]: { value: (x) => `Math.exp(${x})`, slope: (_, y) => y },
-  [Op.Log]: { value: (x) => `Math.log(${x})`, slope: (x) => `(1 / ${x})` },
-  [Op.Tanh]: {
-    value: (x) => `Math.tanh(${x})`,
-    slope: (_, y) => `(1 - ${y} * ${y})`,
-  },
-  [Op.Relu]: {
-    value: (x) => `(${x} < 0 ? 0 : ${x})`,
-    // A number from the comparison, not a branch: mispredicted branches on
-    // dead and live units cost a tenth of a layer's backward pass.
-    slope: (x) => `+(${x} > 0)`,
-  },
-  [Op.Sqrt]: {
-    value: (x) => `Math.sqrt(${x})`,
-    slope: (_, y) => `(0.5 / ${y})`,
-  },
-  [Op.Abs]: {
-    value: (x) => `Math.abs(${x})`,
-    slope: (x) => `(${x} > 0 ? 1 : ${x} < 0 ? -1 : 0)`,
-  },
-};
-
-interface BinaryCode {
-  value(a: string, b: string): string;
-  /** ∂/∂a and ∂/∂b from `x` (a), `y` (b) and the output. */
-  slopeA: string;
-  slopeB: string;
-}
-
-const BINARY_CODE: { [op: number]: BinaryCode } = {
-  [Op.Add]: { value: (a, b) => `(${a} + ${b})`, slopeA: "1", slopeB: "1" },
-  [Op.Sub]: { value: (a, b) => `(${a} - ${b})`, slopeA: "1", slopeB: "-1" },
-  [Op.Mul]: { value: (a, b) => `(${a} * ${b})`, slopeA: "y", slopeB: "x" },
-  [Op.Div]: {
-    value: (a, b) => `(${a} / ${b})`,
-    slopeA: "(1 / y)",
-    slopeB: "(-x / (y * y))",
-  },
-  [Op.Max]: {
-    value: (a, b) => `Math.max(${a}, ${b})`,
-    slopeA: "(x >= y ? 1 : 0)",
-    slopeB: "(x >= y ? 0 : 1)",
-  },
-  [Op.Min]: {
-    value: (a, b) => `Math.min(${a}, ${b})`,
-    slopeA: "(x <= y ? 1 : 0)",
-    slopeB: "(x <= y ? 0 : 1)",
-  },
-};
-
 /**
  * Where a compiled range's inputs are: from `from` on, inside it (moved by
  * the offset `o`); in `[linkedStart, linkedEnd)`, linked (moved by `p`);
@@ -518,7 +455,7 @@ function emitForward(tape: Tape, f: Frame, run: Run): string {
     return loop(run, [
       `const i = ${i};`,
       `d[i] = ${
-        UNARY_CODE[op]?.value(`d[${ref(f, run, 0)}]`) ??
+        UNARY_SOURCE[op]?.value(`d[${ref(f, run, 0)}]`) ??
           `U(${opRef(op)}, d[${ref(f, run, 0)}])`
       };`,
       `gr[i] = 0;`,
@@ -529,7 +466,7 @@ function emitForward(tape: Tape, f: Frame, run: Run): string {
     return loop(run, [
       `const i = ${i};`,
       `d[i] = ${
-        BINARY_CODE[op]?.value(`d[${a}]`, `d[${b}]`) ??
+        BINARY_SOURCE[op]?.value(`d[${a}]`, `d[${b}]`) ??
           `B(${opRef(op)}, d[${a}], d[${b}])`
       };`,
       `gr[i] = 0;`,
@@ -667,7 +604,7 @@ function emitBackward(
       guard,
       `const a = ${a};`,
       `gr[a] += g * ${
-        UNARY_CODE[op]?.slope("d[a]", "d[i]") ??
+        UNARY_SOURCE[op]?.slope("d[a]", "d[i]") ??
           `UD(${opRef(op)}, d[a], d[i])`
       };`,
     ], true);
@@ -680,7 +617,7 @@ function emitBackward(
       `const x = d[a], y = d[b], out = d[i];`,
     ];
     const name = opRef(op);
-    const code = BINARY_CODE[op];
+    const code = BINARY_SOURCE[op];
     const slopeA = code?.slopeA ?? `BA(${name}, x, y, out)`;
     const slopeB = code?.slopeB ?? `BB(${name}, x, y, out)`;
     if (need[run.refs[0]]) body.push(`gr[a] += g * ${slopeA};`);
