@@ -578,7 +578,8 @@ export const trainCommand: Command = {
       type: "string",
       value: "<n>",
       defaultText: "every core when a step is big enough to gain, else 1",
-      help: "Web Workers sharing each step's samples (same result for any n)",
+      help:
+        "threads sharing each step's samples, this one and n-1 Web Workers (same result for any n)",
     },
     "log-every": {
       type: "string",

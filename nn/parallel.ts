@@ -1,10 +1,11 @@
 /**
- * Data-parallel training on Web Workers: each step's batch is cut into fixed
- * chunks, workers run the compiled per-sample step on their chunks into
- * `SharedArrayBuffer`s and sum the chunks' gradients over a fixed tree; the
- * main thread updates the parameters. The chunks do not depend on the number
- * of workers, so the results are bit-identical for any number of them. Each
- * step costs no message: the threads meet through `Atomics`.
+ * Data-parallel training on several threads, the calling one and Web
+ * Workers: each step's batch is cut into fixed chunks, the threads run the
+ * compiled per-sample step on their chunks into `SharedArrayBuffer`s and sum
+ * the chunks' gradients over a fixed tree; the calling thread updates the
+ * parameters. The chunks do not depend on the number of threads, so the
+ * results are bit-identical for any number of them. Each step costs no
+ * message: the threads meet through `Atomics`.
  *
  * @module
  */
@@ -26,36 +27,16 @@ import {
 import type { MLP } from "./mlp.ts";
 import { expandFeatures } from "./features.ts";
 import { normalize } from "./normalization.ts";
-import type { InitMessage, WorkerReply } from "./parallel_worker.ts";
+import {
+  arrive,
+  ChunkRunner,
+  Control,
+  type InitMessage,
+  SPIN_MS,
+  spinWhile,
+  type WorkerReply,
+} from "./_parallel_step.ts";
 import { Rng } from "./rng.ts";
-
-/**
- * Slots of the control array (an `Int32Array` over the init message's
- * `control`), through which the main thread and the workers meet each step
- * with `Atomics` instead of messages. Internal: `nn/mod.ts` does not export
- * it (the worker imports it from here, so that importing the library never
- * loads the worker's entry point).
- */
-export const Control = {
-  /** The step to run: the main thread raises it and notifies the workers. */
-  Step: 0,
-  /** Set to 1 (then `Step` raised) to end the workers' loops. */
-  Stop: 1,
-  /** Samples in this step's batch. */
-  Batch: 2,
-  /** Chunks this step's batch is cut into. */
-  Chunks: 3,
-  /** Workers done with their chunks this step (the barrier's count). */
-  Arrived: 4,
-  /** Raised when every worker has done its chunks. */
-  Barrier: 5,
-  /** Workers done with their slice of the reduction this step. */
-  Reduced: 6,
-  /** Set to the step when every worker is done: the main thread waits on it. */
-  Done: 7,
-  /** Number of slots. */
-  Size: 8,
-} as const;
 
 /**
  * The worker script {@linkcode ParallelTrainer} starts by default. Under
@@ -93,8 +74,9 @@ export interface WorkerLike {
 /** Options for {@linkcode ParallelTrainer} and {@linkcode fitParallel}. */
 export interface ParallelOptions extends FitOptions {
   /**
-   * Number of workers (default {@linkcode defaultWorkers}: every core when
-   * the batch is big enough to gain, else 1; where that default is 1,
+   * Number of threads each step runs on: this one and `workers - 1` Web
+   * Workers (default {@linkcode defaultWorkers}: every core when the batch
+   * is big enough to gain, else 1; where that default is 1,
    * {@linkcode fitParallel} trains on this thread with {@linkcode fit}).
    */
   workers?: number;
@@ -113,8 +95,9 @@ export interface ParallelOptions extends FitOptions {
 }
 
 /**
- * The number of workers worth starting for a step over `batch` samples of
- * a model with `parameters` parameters: every core (`navigator.
+ * The number of threads worth running a step over `batch` samples of a
+ * model with `parameters` parameters on (the `workers` option: this thread
+ * and `workers - 1` Web Workers): every core (`navigator.
  * hardwareConcurrency`, at most 16) when a step does enough work to pay for
  * waking the workers and adding up their gradients, else 1. Workers run
  * compiled JavaScript; where one thread would run WebAssembly SIMD instead
@@ -128,7 +111,7 @@ export interface ParallelOptions extends FitOptions {
  * @param parameters The model's parameter count.
  * @param oneThread What one thread would run: `"compiled"` (default) or
  * `"wasm"`.
- * @returns How many workers to use.
+ * @returns How many threads to use.
  *
  * @example
  * ```ts
@@ -145,8 +128,7 @@ export function defaultWorkers(
   oneThread: "compiled" | "wasm" = "compiled",
 ): number {
   if (!sharedMemoryAvailable()) return 1;
-  const cores = (globalThis.navigator as { hardwareConcurrency?: number })
-    ?.hardwareConcurrency ?? 1;
+  const cores = hardwareConcurrency();
   // About 6 flops per parameter per sample; below ~0.3 ms of work a step's
   // wake-ups and reduction cost more than the second core gains.
   if (batch * parameters < 200_000) return 1;
@@ -166,6 +148,22 @@ function oneThreadBackend(model: MLP, batch: number): "compiled" | "wasm" {
   return macs * 64 >= WASM_AUTO_MACS && macs * batch >= WASM_AUTO_MACS
     ? "wasm"
     : "compiled";
+}
+
+/**
+ * Memory the workers share: a `SharedArrayBuffer`, or (for one thread,
+ * where there is none) an `ArrayBuffer`.
+ */
+function sharedBuffer(bytes: number): SharedArrayBuffer {
+  return typeof SharedArrayBuffer === "undefined"
+    ? new ArrayBuffer(bytes) as unknown as SharedArrayBuffer
+    : new SharedArrayBuffer(bytes);
+}
+
+/** `navigator.hardwareConcurrency`, or 1 where it is missing. */
+function hardwareConcurrency(): number {
+  return (globalThis.navigator as { hardwareConcurrency?: number })
+    ?.hardwareConcurrency ?? 1;
 }
 
 function sharedMemoryAvailable(): boolean {
@@ -230,12 +228,17 @@ function defaultCreateWorker(): (url: URL) => WorkerLike {
  * fails, `step()` rejects with its error, the parameters stay as they were
  * before the step, and the trainer closes.
  *
- * Each worker compiles the model's per-sample step once and runs it on its
- * chunks, a contiguous block (about `chunks / workers` of them); the chunks'
- * gradients are summed over a fixed binary tree, so the sums do not depend
- * on the number of workers. A step wakes the workers and waits for them
- * through `Atomics` on shared memory: it sends no message. Steps run in
- * float64 on compiled code.
+ * A step runs on `workers` threads: this one and `workers - 1` Web Workers
+ * (none for `workers: 1`). Each thread compiles the model's per-sample step
+ * once and runs it on its chunks, a contiguous block (about `chunks /
+ * workers` of them); the chunks' gradients are summed over a fixed binary
+ * tree, so the sums do not depend on the number of threads. This thread
+ * wakes the workers through `Atomics` on shared memory (a step sends no
+ * message), runs its own block, then waits for theirs: spinning briefly
+ * where every thread has a core of its own, so that a step does not wait
+ * for the operating system to wake a thread. `step()` therefore holds this
+ * thread for its share of the work; in a browser, train in a worker to keep
+ * the page responsive. Steps run in float64 on compiled code.
  *
  * @example
  * ```ts
@@ -260,7 +263,7 @@ export class ParallelTrainer {
   readonly data: Dataset;
   /** Validates the options and holds the optimizer and schedule. */
   readonly trainer: Trainer;
-  /** Number of workers. */
+  /** Number of threads each step runs on: this one and `workers - 1` workers. */
   readonly workers: number;
   /** Chunks per full batch. */
   readonly chunks: number;
@@ -272,6 +275,10 @@ export class ParallelTrainer {
   lastBatchSize = 0;
 
   private readonly pool: WorkerLike[];
+  /** This thread's share of each step. */
+  private readonly runner: ChunkRunner;
+  /** Whether this thread spins while it waits for the workers. */
+  private readonly spin: boolean;
   private readonly batchSize: number;
   private readonly rng: Rng;
   private readonly tape: Tape;
@@ -288,6 +295,7 @@ export class ParallelTrainer {
   };
   private failure?: Error;
   private closed = false;
+  private running = false;
 
   private constructor(
     model: MLP,
@@ -307,8 +315,7 @@ export class ParallelTrainer {
     this.chunks = Math.min(options.chunks ?? 16, this.batchSize);
     this.rng = new Rng(options.seed ?? 0);
     const count = model.parameterCount;
-    const f64 = (length: number) =>
-      new Float64Array(new SharedArrayBuffer(8 * length));
+    const f64 = (length: number) => new Float64Array(sharedBuffer(8 * length));
     const x = f64(n * nin);
     // A model with stored features or normalisation takes raw data, as
     // Trainer does.
@@ -319,14 +326,19 @@ export class ParallelTrainer {
         : expandFeatures(data.x[i], features);
       x.set(norm === undefined ? row : normalize(row, norm), i * nin);
     }
-    const y = new Int32Array(new SharedArrayBuffer(4 * n));
+    const y = new Int32Array(sharedBuffer(4 * n));
     y.set(data.y);
-    this.control = new Int32Array(new SharedArrayBuffer(4 * Control.Size));
+    this.control = new Int32Array(sharedBuffer(4 * Control.Size));
     this.params = f64(count);
     this.grad = f64(count);
     this.stats = f64(2 * this.chunks);
-    this.indices = new Int32Array(new SharedArrayBuffer(4 * this.batchSize));
+    this.indices = new Int32Array(sharedBuffer(4 * this.batchSize));
+    if (this.batchSize >= n) {
+      for (let i = 0; i < n; i++) this.indices[i] = i;
+    }
     const url = options.workerUrl ?? PARALLEL_WORKER_URL;
+    // Spinning pays where every thread has a core of its own.
+    this.spin = workers <= hardwareConcurrency();
     const shared = {
       type: "init" as const,
       model: model.toJSON(),
@@ -335,25 +347,29 @@ export class ParallelTrainer {
       alpha: trainer.alpha,
       workers,
       chunkCapacity: Math.ceil(this.batchSize / this.chunks),
-      postDone: !waitAsyncAvailable(),
+      spin: this.spin,
+      postWake: !waitAsyncAvailable(),
       control: this.control.buffer as SharedArrayBuffer,
       x: x.buffer as SharedArrayBuffer,
       y: y.buffer as SharedArrayBuffer,
       params: this.params.buffer as SharedArrayBuffer,
-      partials: new SharedArrayBuffer(8 * this.chunks * count),
+      partials: sharedBuffer(8 * this.chunks * count),
       grad: this.grad.buffer as SharedArrayBuffer,
       stats: this.stats.buffer as SharedArrayBuffer,
       indices: this.indices.buffer as SharedArrayBuffer,
     };
+    // This thread's share, compiled first: a failure shows before any
+    // worker starts.
+    this.runner = new ChunkRunner({ ...shared, index: 0 });
     this.pool = [];
-    for (let w = 0; w < workers; w++) {
+    for (let w = 1; w < workers; w++) {
       const worker = create(url);
       worker.onmessage = (event) => this.reply(event.data as WorkerReply);
       worker.onerror = (event) => {
         event.preventDefault?.();
         this.fail(
           new Error(
-            `Worker ${w + 1} of ${workers} crashed: ${
+            `Worker ${w} of ${workers - 1} crashed: ${
               event.message ?? "unknown error"
             }`,
           ),
@@ -404,29 +420,32 @@ export class ParallelTrainer {
       trainer.close();
       throw new RangeError(`Chunks must be an integer >= 1, got ${chunks}`);
     }
-    if (!sharedMemoryAvailable()) {
+    if (workers > 1 && !sharedMemoryAvailable()) {
       trainer.close();
       throw new Error(
         "SharedArrayBuffer is not available (a page must be cross-origin isolated); use Trainer or workers: 1 with fit()",
       );
     }
-    let create = options.createWorker;
+    let parallel: ParallelTrainer;
     try {
-      create ??= defaultCreateWorker();
+      const create = options.createWorker ??
+        (workers > 1 ? defaultCreateWorker() : () => {
+          throw new Error("No worker is needed for workers: 1");
+        });
+      parallel = new ParallelTrainer(
+        model,
+        data,
+        options,
+        trainer,
+        workers,
+        create,
+      );
     } catch (error) {
       trainer.close();
       throw error;
     }
-    const parallel = new ParallelTrainer(
-      model,
-      data,
-      options,
-      trainer,
-      workers,
-      create,
-    );
     try {
-      await parallel.wait(workers);
+      await parallel.wait(workers - 1);
     } catch (error) {
       parallel.close();
       throw error;
@@ -440,9 +459,11 @@ export class ParallelTrainer {
   }
 
   /**
-   * Runs one step on the workers: forward, loss, backward per chunk; the
-   * chunk gradients added in chunk order; then the optimizer updates the
-   * parameters.
+   * Runs one step on this thread and the workers: forward, loss, backward
+   * per chunk; the chunk gradients added up over a fixed tree; then the
+   * optimizer updates the parameters. This thread runs its share of the
+   * chunks itself, so the step holds it for about the step's time divided
+   * by {@linkcode ParallelTrainer.workers}; the promise settles after that.
    *
    * @returns The loss of this step's forward pass (before the update).
    * @throws {TrainingError} When the loss is NaN or ±Infinity.
@@ -451,43 +472,68 @@ export class ParallelTrainer {
   async step(): Promise<number> {
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error("Trainer is closed; create a new one");
-    if (this.pending) {
+    if (this.running) {
       throw new Error("A step is running; await it before the next");
     }
     const step = this.stepCount + 1;
     const n = this.data.x.length;
-    if (this.queue.length === 0) {
-      // Shuffled each epoch, as Trainer's batches are; a full batch keeps order.
-      const full = this.batchSize >= n;
-      const order = full
-        ? Int32Array.from({ length: n }, (_, i) => i)
-        : Int32Array.from(this.rng.permutation(n));
+    if (this.batchSize < n && this.queue.length === 0) {
+      // Shuffled each epoch, as Trainer's batches are.
+      const order = Int32Array.from(this.rng.permutation(n));
       for (let s = 0; s < n; s += this.batchSize) {
         this.queue.push(order.subarray(s, s + this.batchSize));
       }
     }
-    const batch = this.queue[0];
+    // A full batch keeps the data's order (set once, in the constructor).
+    const full = this.batchSize >= n;
+    const batch = full ? this.indices : this.queue[0];
     const b = batch.length, chunks = Math.min(this.chunks, b);
-    this.indices.set(batch);
+    if (!full) this.indices.set(batch);
     const model = this.model, count = model.parameterCount;
     const start = model.parameterStart;
     const data = this.tape.data, grad = this.tape.grad;
     this.params.set(data.subarray(start, start + count));
-    const control = this.control;
+    const control = this.control, threads = this.workers;
     control[Control.Batch] = b;
     control[Control.Chunks] = chunks;
-    const done = this.wait(1);
-    Atomics.store(control, Control.Step, step);
-    Atomics.notify(control, Control.Step);
-    this.whenDone(step);
-    // While the workers run: the L2 term of the loss, in parameter order.
+    control[Control.Started] = 0;
+    // The L2 term of the loss, in parameter order: summed while this
+    // thread waits for the workers (or after, when it has not waited).
     const alpha = this.trainer.alpha;
-    let squares = 0;
-    if (alpha > 0) {
+    let squares = -1;
+    const sumSquares = () => {
+      if (squares >= 0 || alpha === 0) return;
+      squares = 0;
       for (let j = 0; j < count; j++) squares += data[start + j] ** 2;
+    };
+    this.running = true;
+    try {
+      Atomics.store(control, Control.Step, step);
+      Atomics.notify(control, Control.Step);
+      try {
+        this.runner.runChunks();
+      } catch (error) {
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }
+      // Every chunk must be done before any slice is added up.
+      const barrier = Atomics.load(control, Control.Barrier);
+      if (
+        !arrive(control, Control.Arrived, Control.Barrier, threads, barrier + 1)
+      ) {
+        sumSquares();
+        await this.until(Control.Barrier, barrier);
+      }
+      this.runner.reduce();
+      if (!arrive(control, Control.Reduced, Control.Done, threads, step)) {
+        sumSquares();
+        await this.until(Control.Done, step - 1);
+      }
+    } finally {
+      this.running = false;
     }
-    await done;
-    this.queue.shift();
+    sumSquares();
+    if (!full) this.queue.shift();
     // Fixed order: chunk 0, 1, …, then L2 (as the recorded graph's tail).
     let loss = 0, correct = 0;
     for (let c = 0; c < chunks; c++) {
@@ -525,30 +571,41 @@ export class ParallelTrainer {
 
   /** A promise settled when `replies` workers have answered, or one fails. */
   private wait(replies: number): Promise<void> {
+    if (replies === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.pending = { left: replies, resolve, reject };
     });
   }
 
-  /** Resolves the pending step once the workers set `Done` to `step`. */
-  private whenDone(step: number): void {
-    if (!waitAsyncAvailable()) return; // The last worker posts "done".
+  /**
+   * Waits until the workers change `control[index]` from `value`: spinning
+   * for a while where every thread has a core and every worker has begun
+   * the step (a worker that has not is waiting for a core, maybe this
+   * thread's), then asleep (through
+   * `Atomics.waitAsync`, or the workers' `wake` messages where it is
+   * missing), so that a failing worker's message can reject the step.
+   */
+  private async until(index: number, value: number): Promise<void> {
     const control = this.control;
-    const check = () => {
-      if (Atomics.load(control, Control.Done) === step) {
-        this.settle();
-        return;
+    const started = Atomics.load(control, Control.Started) === this.workers - 1;
+    if (this.spin && started && spinWhile(control, index, value, SPIN_MS)) {
+      return;
+    }
+    while (Atomics.load(control, index) === value) {
+      if (this.failure) throw this.failure;
+      if (this.closed) throw new Error("Trainer was closed during a step");
+      const woken = this.wait(1);
+      if (waitAsyncAvailable()) {
+        const waiting = (Atomics as unknown as AtomicsWaitAsync).waitAsync(
+          control,
+          index,
+          value,
+        );
+        if (waiting.async) waiting.value.then(() => this.settle());
+        else this.settle();
       }
-      if (this.pending === undefined) return; // Failed or closed.
-      const waiting = (Atomics as unknown as AtomicsWaitAsync).waitAsync(
-        control,
-        Control.Done,
-        step - 1,
-      );
-      if (waiting.async) waiting.value.then(check);
-      else queueMicrotask(check);
-    };
-    check();
+      await woken;
+    }
   }
 
   /** Settles the pending promise: resolved, or rejected with `error`. */
@@ -559,10 +616,11 @@ export class ParallelTrainer {
     if (error === undefined) pending.resolve();
     else pending.reject(error);
     // Wakes a waitAsync still pending on a failed or closed step.
+    Atomics.notify(this.control, Control.Barrier);
     Atomics.notify(this.control, Control.Done);
   }
 
-  /** Counts a worker's answer to the pending step. */
+  /** Counts a worker's answer: `ready` at start, `wake` in a step. */
   private reply(reply: WorkerReply): void {
     if (reply.type === "error") {
       this.fail(new Error(reply.message));

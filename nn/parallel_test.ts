@@ -166,7 +166,7 @@ for (const fail of ["reply", "throw"] as const) {
     const model = new MLP(2, [8, 1], { seed: 2, tape: new Tape() });
     const trainer = await ParallelTrainer.create(model, data, {
       steps: 5,
-      workers: 2,
+      workers: 3,
       workerUrl: FAULTY,
       createWorker: (url) =>
         new Worker(url, {
@@ -203,7 +203,7 @@ Deno.test("ParallelTrainer.create() rejects a worker that cannot start, bad opti
   await assert.rejects(
     () =>
       ParallelTrainer.create(model, data, {
-        workers: 1,
+        workers: 2,
         workerUrl: new URL("../testdata/no_such_worker.ts", import.meta.url),
       }),
     (error: Error) => {
@@ -310,9 +310,11 @@ Deno.test("ParallelTrainer.close() ends every worker, and rejects a step it inte
   const model = new MLP(2, [8, 1], { seed: 2, tape: new Tape() });
   let ended = 0;
   const trainer = await ParallelTrainer.create(model, data, {
-    workers: 3,
+    workers: 4,
+    // Slow in step 2: the step is still waiting for it when close() comes.
+    workerUrl: FAULTY,
     createWorker: (url) => {
-      const worker = new Worker(url, { type: "module" });
+      const worker = new Worker(url, { type: "module", name: "slow" });
       const terminate = worker.terminate.bind(worker);
       worker.terminate = () => {
         ended++;
@@ -340,4 +342,32 @@ Deno.test("ParallelTrainer.close() ends every worker, and rejects a step it inte
   assert.equal(trainer.stepCount, 1);
   trainer.close();
   assert.equal(ended, 3);
+});
+
+Deno.test("ParallelTrainer on 1 thread starts no worker and gives what 2 threads give", async () => {
+  const data = makeMoons(30, { noise: 0.1, seed: 4 });
+  const make = () => new MLP(2, [6, 1], { seed: 5, tape: new Tape() });
+  let started = 0;
+  const createWorker = (url: URL) => {
+    started++;
+    return new Worker(url, { type: "module" }) as unknown as WorkerLike;
+  };
+  const one = make(), two = make();
+  const a = await ParallelTrainer.create(one, data, {
+    workers: 1,
+    createWorker,
+  });
+  assert.equal(started, 0);
+  const b = await ParallelTrainer.create(two, data, {
+    workers: 2,
+    createWorker,
+  });
+  assert.equal(started, 1);
+  try {
+    for (let s = 0; s < 4; s++) assert.equal(await a.step(), await b.step());
+  } finally {
+    a.close();
+    b.close();
+  }
+  assert.deepEqual(snapshot(one), snapshot(two));
 });
