@@ -203,7 +203,7 @@ Deno.test("npm package: its test suite passes under Node.js (node --test)", asyn
   console.log(`Node.js ${version}: ${SUITE_SIZE} passed`);
 });
 
-Deno.test("npm package: 2 workers train as 1 worker, bit for bit, under Node.js (worker_threads) and Bun", async () => {
+Deno.test("npm package: 2 and 3 threads train as 1, bit for bit, under Node.js (worker_threads) and Bun", async () => {
   const { dir } = await installed();
   // The script checks bit-identity and a clear error for a missing worker
   // script; exiting at all shows that closing ended the workers.
