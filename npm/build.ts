@@ -75,9 +75,12 @@ export async function buildNpm(): Promise<BuildResult> {
   await Deno.remove(out, { recursive: true }).catch(() => {});
   await Deno.mkdir(out, { recursive: true });
 
-  const entries = Object.values(config.exports).map((p) =>
-    path(new URL(p, ROOT))
-  );
+  // The exports, and the parallel trainer's worker script, which nothing
+  // imports: ParallelTrainer starts it by URL.
+  const entries = [
+    ...Object.values(config.exports),
+    "./nn/parallel_worker.ts",
+  ].map((p) => path(new URL(p, ROOT)));
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.ES2022,
