@@ -179,7 +179,7 @@ export function sameStructure(
     if (tape.op[i] !== tape.op[j] || tape.needsGrad[i] !== tape.needsGrad[j]) {
       return false;
     }
-    if (tape.op[i] === Op.DotRange) {
+    if (tape.op[i] === Op.DotRange || tape.op[i] === Op.DotRangeRelu) {
       if (tape.arg1[i] !== tape.arg1[j]) return false;
       const p = dotRangeArgs(tape.pool, tape.arg0[i]);
       const q = dotRangeArgs(tape.pool, tape.arg0[j]);
@@ -344,13 +344,13 @@ function describeNode(
       refs: [a, b],
     };
   }
-  if (op === Op.DotRange) {
+  if (op === Op.DotRange || op === Op.DotRangeRelu) {
     const { weightStart: w, inputStart: x, bias, weightNeed, inputNeed } =
       dotRangeArgs(tape.pool, a);
     return {
-      key: `r${b}:${weightNeed}${inputNeed}:${need[i]}:${
-        bias >= 0 ? need[bias] : "-"
-      }:${where(w)}${where(x)}${where(bias)}`,
+      key: `${op === Op.DotRange ? "r" : "q"}${b}:${weightNeed}${inputNeed}:${
+        need[i]
+      }:${bias >= 0 ? need[bias] : "-"}:${where(w)}${where(x)}${where(bias)}`,
       refs: [w, x, bias],
     };
   }
@@ -472,20 +472,23 @@ function emitForward(tape: Tape, f: Frame, run: Run): string {
       `gr[i] = 0;`,
     ], false);
   }
-  if (op === Op.DotRange) {
+  if (op === Op.DotRange || op === Op.DotRangeRelu) {
     const n = tape.arg1[run.start];
     const hasBias = run.refs[2] >= 0;
+    // DotRangeRelu: the Relu rule's value of the sum.
+    const value = (v: string) =>
+      op === Op.DotRange ? v : UNARY_SOURCE[Op.Relu].value(v);
     if (
       n > 4 && run.count >= DOT_GROUP && run.strides[1] === 0 &&
       !readsOwnRun(run, n)
     ) {
-      return interleavedDots(f, run, n);
+      return interleavedDots(f, run, n, value);
     }
     return loop(run, [
       `const i = ${i}, w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
       `let v = ${hasBias ? `d[${ref(f, run, 2)}]` : "0"};`,
       ...dotTerms(n, "v += d[w + K] * d[x + K];"),
-      `d[i] = v;`,
+      `d[i] = ${value("v")};`,
       `gr[i] = 0;`,
     ], false);
   }
@@ -547,7 +550,12 @@ function refAt(f: Frame, run: Run, k: number, q: number): string {
 }
 
 /** A run of long dots over one input, four at a time, then the rest. */
-function interleavedDots(f: Frame, run: Run, n: number): string {
+function interleavedDots(
+  f: Frame,
+  run: Run,
+  n: number,
+  value: (v: string) => string,
+): string {
   const full = run.count - run.count % DOT_GROUP;
   const group = Array.from({ length: DOT_GROUP }, (_, q) => q);
   const body = [
@@ -560,14 +568,14 @@ function interleavedDots(f: Frame, run: Run, n: number): string {
     `  const xk = d[x + k];`,
     ...group.map((q) => `  v${q} += d[w${q} + k] * xk;`),
     `}`,
-    ...group.map((q) => `d[i + ${q}] = v${q};`),
+    ...group.map((q) => `d[i + ${q}] = ${value(`v${q}`)};`),
     ...group.map((q) => `gr[i + ${q}] = 0;`),
   ];
   const rest = [
     `const i = ${nodeRef(run)}, w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
     `let v = ${run.refs[2] >= 0 ? `d[${ref(f, run, 2)}]` : "0"};`,
     ...dotTerms(n, "v += d[w + K] * d[x + K];"),
-    `d[i] = v;`,
+    `d[i] = ${value("v")};`,
     `gr[i] = 0;`,
   ];
   const indent = (lines: string[]) =>
@@ -624,7 +632,8 @@ function emitBackward(
     if (need[run.refs[1]]) body.push(`gr[b] += g * ${slopeB};`);
     return loop(run, body, true);
   }
-  if (op === Op.DotRange) {
+  if (op === Op.DotRange || op === Op.DotRangeRelu) {
+    const relu = op === Op.DotRangeRelu;
     const n = tape.arg1[run.start];
     const { weightNeed: wNeed, inputNeed: xNeed } = dotRangeArgs(
       tape.pool,
@@ -635,13 +644,15 @@ function emitBackward(
       wNeed !== Need.Some &&
       xNeed !== Need.Some && !readsOwnRun(run, n) &&
       !(descent && touchesBlock(run, n, descent)) &&
-      gradientsApart(tape, run, n)
+      gradientsApart(tape, run, n) && !relu
     ) {
       return interleavedDotsBackward(tape, f, run, n);
     }
     const body = [
       ...head,
-      guard,
+      // DotRangeRelu: the Relu rule's slope, 1 where the value is positive,
+      // else nothing passes.
+      relu ? `if (g === 0 || !(d[i] > 0)) ${skip}` : guard,
       `const w = ${ref(f, run, 0)}, x = ${ref(f, run, 1)};`,
     ];
     const bias = run.refs[2];

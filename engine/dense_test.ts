@@ -88,8 +88,11 @@ function referenceBackward(tape: Tape, root: number): void {
     if (code === Op.Leaf || code === Op.Const || need[i] === 0) continue;
     const g = grad[i];
     if (g === 0) continue;
-    if (code === Op.Dot || code === Op.DotRange || code === Op.Sum) {
-      naryBackward(code, g, data, grad, need, pool, arg0[i], arg1[i]);
+    if (
+      code === Op.Dot || code === Op.DotRange || code === Op.DotRangeRelu ||
+      code === Op.Sum
+    ) {
+      naryBackward(code, g, data, grad, need, pool, arg0[i], arg1[i], data[i]);
     } else {
       const a = arg0[i];
       if (need[a]) grad[a] += g * unaryDerivative(code, data[a], data[i]);
@@ -143,4 +146,91 @@ Deno.test("the four-neuron backward leaves alone dots whose inputs overlap their
   // d/dx Σ_j c_j (x·x) = 2x Σ c_j, up to rounding.
   const grads = run(true).split(",").map(Number);
   assert.ok(Math.abs(grads[0] - 0.2 * 1.0) < 4, `${grads[0]}`);
+});
+
+Deno.test("a fused ReLU layer (DotRangeRelu) has the values and gradients of dots then ReLUs, bit for bit", () => {
+  fc.assert(
+    fc.property(layerArb, (drawn) => {
+      const layer = { ...drawn, activation: Op.Relu };
+      const plain = new Tape();
+      const b = record(plain, layer, true); // count dots, then count ReLUs
+      const fused = new Tape();
+      const { n, count, bias, values } = layer;
+      const stride = n + 1;
+      for (let j = 0; j < count * stride; j++) {
+        fused.leaf(values[j], !layer.frozen);
+      }
+      const x = fused.size;
+      for (let k = 0; k < n; k++) {
+        fused.leaf(values[count * stride + k], layer.inputNeeds[k]);
+      }
+      const first = fused.denseRange(
+        0,
+        stride,
+        x,
+        n,
+        count,
+        bias ? n : -1,
+        Op.Relu,
+        true,
+      );
+      assert.equal(fused.size, first + count);
+      for (let j = 0; j < count; j++) {
+        assert.equal(fused.op[first + j], Op.DotRangeRelu);
+      }
+      const root = fused.dot(
+        Array.from(
+          { length: count },
+          (_, j) => fused.constant(j % 3 - 1 + j / 7),
+        ),
+        Array.from({ length: count }, (_, j) => first + j),
+      );
+      const reluValues = (t: Tape, at: number) =>
+        t.data.subarray(at, at + count);
+      assert.equal(
+        bits(reluValues(fused, first)),
+        bits(reluValues(plain, b.first + count)),
+      );
+      assert.equal(fused.data[root], plain.data[b.root]);
+      fused.backward(root);
+      plain.backward(b.root);
+      // Every leaf's gradient, and each neuron's output gradient.
+      assert.equal(
+        bits(fused.grad.subarray(0, x + n)),
+        bits(plain.grad.subarray(0, x + n)),
+      );
+      assert.equal(
+        bits(fused.grad.subarray(first, first + count)),
+        bits(plain.grad.subarray(b.first + count, b.first + 2 * count)),
+      );
+      // Replayed, then backpropagated one node at a time: the same again.
+      fused.replay(first);
+      assert.equal(
+        bits(reluValues(fused, first)),
+        bits(reluValues(plain, b.first + count)),
+      );
+      fused.grad.fill(0);
+      referenceBackward(fused, root);
+      assert.equal(
+        bits(fused.grad.subarray(0, x + n)),
+        bits(plain.grad.subarray(0, x + n)),
+      );
+    }),
+    { numRuns: 300, seed: 11 },
+  );
+});
+
+Deno.test("denseRange fuses only a ReLU", () => {
+  const tape = new Tape();
+  tape.leaf(1), tape.leaf(2);
+  assert.throws(
+    () => tape.denseRange(0, 1, 1, 1, 1, -1, Op.Tanh, true),
+    RangeError,
+    "Only a ReLU fuses with the dots, got activation tanh",
+  );
+  assert.throws(
+    () => tape.denseRange(0, 1, 1, 1, 1, -1, -1, true),
+    RangeError,
+    "Only a ReLU fuses with the dots, got activation none",
+  );
 });

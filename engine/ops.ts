@@ -77,6 +77,7 @@ export const OP_TABLE = [
   ["Sum",       "sum",      Arity.Nary],   // pool[p + k], k < n: the summed nodes
   ["Dot",       "dot",      Arity.Nary],   // bias + Σ wₖxₖ, gathered: see dotArgs()
   ["DotRange",  "dot",      Arity.Nary],   // bias + Σ wₖxₖ over two ranges: see dotRangeArgs()
+  ["DotRangeRelu", "relu(dot)", Arity.Nary], // max(0, DotRange): a ReLU neuron as one node
 ] as const;
 
 /** One row of {@linkcode OP_TABLE}: key in {@linkcode Op}, name, arity. */
@@ -517,6 +518,7 @@ export const BINARY_SOURCE: { readonly [op: number]: BinarySource } = {
 //             pool[p + 1 + k], k < n             weights
 //             pool[p + 1 + n + k], k < n         inputs
 //   DotRange  pool[p + DR_WEIGHTS]               first weight (n contiguous)
+//   (and DotRangeRelu, the same record)
 //             pool[p + DR_INPUTS]                first input (n contiguous)
 //             pool[p + DR_BIAS]                  bias, or -1 for none
 //             pool[p + DR_NEED]                  weight need | input need << 2
@@ -528,6 +530,7 @@ const DR_NEED = 3;
 const DR_SIZE = 4;
 const SUM = Op.Sum;
 const DOT_RANGE = Op.DotRange;
+const DOT_RANGE_RELU = Op.DotRangeRelu;
 const NEED_NONE = 0;
 const NEED_ALL = 1;
 const NEED_SOME = 2;
@@ -788,12 +791,15 @@ export function naryForward(
 ): number {
   // DotRange (a neuron) in line, the rest in a call: small enough that V8
   // still inlines this and the unary and binary rules into Tape.replay.
-  if (op !== DOT_RANGE) return gatheredForward(op, data, pool, p, n);
+  if (op !== DOT_RANGE && op !== DOT_RANGE_RELU) {
+    return gatheredForward(op, data, pool, p, n);
+  }
   const w = pool[p + DR_WEIGHTS], x = pool[p + DR_INPUTS];
   const bias = pool[p + DR_BIAS];
   let value = bias >= 0 ? data[bias] : 0;
   for (let k = 0; k < n; k++) value += data[w + k] * data[x + k];
-  return value;
+  // DotRangeRelu: the unary Relu rule's value.
+  return op === DOT_RANGE || !(value < 0) ? value : 0;
 }
 
 // Sum and gathered Dot: forward value, then backward rule.
@@ -845,7 +851,9 @@ function gatheredBackward(
 }
 
 // DotRange's backward rule (its forward is in naryForward, and a dense
-// layer's in denseForward).
+// layer's in denseForward). DotRangeRelu's is the same after the Relu
+// rule's slope, `out > 0 ? 1 : 0`: its gradient passes where its value
+// (`out`) is positive, else nothing does (see naryBackward).
 function dotRangeBackward(
   g: number,
   data: Float64Array,
@@ -909,6 +917,8 @@ function dotRangeWeightsBackward(
  * @param out Where neuron 0's value goes; the others follow it.
  * @param relu Where the ReLUs of the values go (`count` of them, as
  * {@linkcode unaryForwardRange} with `Op.Relu` would write them), or -1.
+ * It may be `out`: the neurons' values are then their ReLUs, as a run of
+ * `DotRangeRelu` nodes holds them.
  *
  * @example
  * ```ts
@@ -972,6 +982,7 @@ export function denseForward(
 
 /**
  * Backpropagates the four `DotRange` nodes `i`, `i - 1`, `i - 2`, `i - 3`
+ * (or four `DotRangeRelu` nodes, all with positive values)
  * in one pass when they are neurons of one dense layer (what
  * {@linkcode Tape.denseRange} records), and reports whether it did; when it
  * did not, nothing changed. The result is the same, bit for bit, as
@@ -1021,16 +1032,18 @@ export function denseBackward4(
   need: Uint8Array,
   pool: Int32Array,
 ): boolean {
-  const low = i - 3, n = arg1[i];
+  const low = i - 3, n = arg1[i], op = ops[i];
   if (low < 0 || pool[arg0[i] + DR_NEED] >> 2 !== NEED_ALL) return false;
   const x = pool[arg0[i] + DR_INPUTS];
   if (x + n > low) return false;
+  // DotRangeRelu passes a gradient only where its value is positive.
+  const relu = op === DOT_RANGE_RELU;
   for (let j = i; j >= low; j--) {
     const p = arg0[j];
     if (
-      ops[j] !== DOT_RANGE || arg1[j] !== n || need[j] === 0 ||
-      grad[j] === 0 || pool[p + DR_INPUTS] !== x ||
-      pool[p + DR_NEED] >> 2 !== NEED_ALL
+      ops[j] !== op || arg1[j] !== n || need[j] === 0 ||
+      grad[j] === 0 || (relu && !(data[j] > 0)) ||
+      pool[p + DR_INPUTS] !== x || pool[p + DR_NEED] >> 2 !== NEED_ALL
     ) return false;
     const w = pool[p + DR_WEIGHTS], bias = pool[p + DR_BIAS];
     // Below the four nodes, and apart from the inputs.
@@ -1070,6 +1083,8 @@ export function denseBackward4(
  * @param pool The argument pool.
  * @param p The node's `arg0`.
  * @param n The node's `arg1`.
+ * @param out The node's value (a `DotRangeRelu` passes `g` only where it
+ * is positive).
  *
  * @example
  * ```ts
@@ -1078,7 +1093,7 @@ export function denseBackward4(
  * const tape = new Tape();
  * const w = tape.leaf(2), x = tape.leaf(3);
  * const y = tape.dotRange(w, x, 1);
- * naryBackward(Op.DotRange, 1, tape.data, tape.grad, tape.needsGrad, tape.pool, tape.arg0[y], 1);
+ * naryBackward(Op.DotRange, 1, tape.data, tape.grad, tape.needsGrad, tape.pool, tape.arg0[y], 1, tape.data[y]);
  * assert.equal(tape.grad[w], 3);
  * assert.equal(tape.grad[x], 2);
  * ```
@@ -1092,9 +1107,12 @@ export function naryBackward(
   pool: Int32Array,
   p: number,
   n: number,
+  out: number,
 ): void {
   if (op === DOT_RANGE) dotRangeBackward(g, data, grad, need, pool, p, n);
-  else gatheredBackward(op, g, data, grad, need, pool, p, n);
+  else if (op === DOT_RANGE_RELU) {
+    if (out > 0) dotRangeBackward(g, data, grad, need, pool, p, n);
+  } else gatheredBackward(op, g, data, grad, need, pool, p, n);
 }
 
 /**
@@ -1109,6 +1127,8 @@ export function naryBackward(
  * @param pool The argument pool.
  * @param p The node's `arg0`.
  * @param n The node's `arg1`.
+ * @param out The node's value (where a `DotRangeRelu`'s is not positive,
+ * every local derivative is 0).
  * @returns One local derivative per input slot.
  *
  * @example
@@ -1119,7 +1139,7 @@ export function naryBackward(
  * const w = tape.leaf(2), x = tape.leaf(3), b = tape.leaf(1);
  * const y = tape.dotRange(w, x, 1, b);
  * // Slots: bias, weight, input.
- * assert.deepEqual(naryLocalGradients(Op.DotRange, tape.data, tape.pool, tape.arg0[y], 1), [1, 3, 2]);
+ * assert.deepEqual(naryLocalGradients(Op.DotRange, tape.data, tape.pool, tape.arg0[y], 1, tape.data[y]), [1, 3, 2]);
  * ```
  */
 export function naryLocalGradients(
@@ -1128,9 +1148,11 @@ export function naryLocalGradients(
   pool: Int32Array,
   p: number,
   n: number,
+  out: number,
 ): number[] {
   const inputs = naryInputs(op, pool, p, n);
   if (op === SUM) return inputs.map(() => 1);
+  if (op === DOT_RANGE_RELU && !(out > 0)) return inputs.map(() => 0);
   // [bias?, w1…wn, x1…xn]: a weight's local derivative is its input's value
   // and the other way round.
   const bias = inputs.length - 2 * n;

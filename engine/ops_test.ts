@@ -243,6 +243,7 @@ Deno.test("opName() names every op code and flags unknown ones", () => {
     Sum: "sum",
     Dot: "dot",
     DotRange: "dot",
+    DotRangeRelu: "relu(dot)",
   };
   assert.deepEqual(Object.keys(Op), Object.keys(expected));
   for (const [key, name] of Object.entries(expected)) {
@@ -254,7 +255,7 @@ Deno.test("opName() names every op code and flags unknown ones", () => {
 
 Deno.test("Op codes are 0 … OP_COUNT - 1, each used once", () => {
   const codes = Object.values(Op).slice().sort((a, b) => a - b);
-  assert.equal(OP_COUNT, 21);
+  assert.equal(OP_COUNT, 22);
   assert.deepEqual(codes, Array.from({ length: OP_COUNT }, (_, k) => k));
 });
 
@@ -278,7 +279,14 @@ Deno.test("isUnary() and isBinary() split the op codes by arity", () => {
     "softplus",
   ]);
   assert.deepEqual(binary, ["+", "-", "*", "/", "^", "max", "min"]);
-  assert.deepEqual(other, ["leaf", "const", "sum", "dot", "dot"]);
+  assert.deepEqual(other, [
+    "leaf",
+    "const",
+    "sum",
+    "dot",
+    "dot",
+    "relu(dot)",
+  ]);
 });
 
 Deno.test("unaryForward() and unaryDerivative() match the reference formulas", () => {
@@ -837,6 +845,7 @@ Deno.test("opArity() reads the op table; unknown codes have no inputs", () => {
     "Sum:Nary",
     "Dot:Nary",
     "DotRange:Nary",
+    "DotRangeRelu:Nary",
   ]);
   assert.equal(opArity(OP_COUNT), Arity.Leaf);
   assert.equal(opArity(255), Arity.Leaf);
@@ -894,6 +903,7 @@ Deno.test("The pool decoders read what the tape recorded for sum, dot and dotRan
     pool,
     tape.arg0[range],
     3,
+    data[range],
   );
   // Bias 2; weights 2·x except the constant one; inputs 2·w except x0.
   assert.deepEqual(Array.from(grad.subarray(0, 7)), [3, 8, 0, 0, -4, 6, 2]);

@@ -421,7 +421,18 @@ export class Tape {
     this.#checkRange(weightStart, n, "Weights");
     this.#checkRange(inputStart, n, "Inputs");
     if (bias !== -1) this.#checkNode(bias, "Bias");
-    const offset = this.reservePool(naryPoolSize(Op.DotRange, n));
+    return this.#dotRangeNode(Op.DotRange, weightStart, inputStart, n, bias);
+  }
+
+  /** Records a checked `DotRange` or `DotRangeRelu` node. */
+  #dotRangeNode(
+    op: number,
+    weightStart: number,
+    inputStart: number,
+    n: number,
+    bias: number,
+  ): number {
+    const offset = this.reservePool(naryPoolSize(op, n));
     const data = this.data, count = this.needCount;
     let total = bias >= 0 ? data[bias] : 0;
     for (let k = 0; k < n; k++) {
@@ -440,7 +451,8 @@ export class Tape {
     );
     const anyNeed =
       wCount + xCount > 0 || (bias >= 0 && this.needsGrad[bias] === 1) ? 1 : 0;
-    return this.push(Op.DotRange, offset, n, total, anyNeed);
+    const value = op === Op.DotRange ? total : unaryForward(Op.Relu, total);
+    return this.push(op, offset, n, value, anyNeed);
   }
 
   /**
@@ -450,7 +462,10 @@ export class Tape {
    * (no bias when `biasOffset` is negative). Same nodes as `count` calls to
    * {@linkcode Tape.dotRange}, recorded with less overhead per node. With an
    * `activation`, `count` nodes of that unary op on the dots follow them,
-   * as {@linkcode Tape.unaryRange} would record them, in the same pass.
+   * as {@linkcode Tape.unaryRange} would record them, in the same pass;
+   * with `Op.Relu` and `fuse`, each neuron and its ReLU are one
+   * {@linkcode Op.DotRangeRelu} node instead (the same values and
+   * gradients, half the nodes).
    *
    * @param weightStart Index of neuron 0's first weight.
    * @param weightStride Distance between neurons' first weights.
@@ -459,11 +474,14 @@ export class Tape {
    * @param count Number of neurons.
    * @param biasOffset Bias index relative to each neuron's first weight, or -1.
    * @param activation A unary op code applied to the dots, or -1 for none.
+   * @param fuse With `activation` `Op.Relu`: record `DotRangeRelu` nodes.
    * @returns The index of the first new node (the first dot); the rest
-   * follow it, and the activations start at that index plus `count`.
+   * follow it, and the activations start at that index plus `count` (when
+   * not fused).
    *
    * @throws {RangeError} If an index is out of the tape, the stride is
-   * negative or `activation` is not a unary op code.
+   * negative, `activation` is not a unary op code, or `fuse` comes without
+   * `Op.Relu`.
    *
    * @example
    * ```ts
@@ -477,6 +495,10 @@ export class Tape {
    * const first = tape.denseRange(0, 3, x, 2, 1, 2, Op.Relu);
    * assert.equal(tape.data[first], 1 + 2 * 3 + -1 * 4); // 3
    * assert.equal(tape.data[first + 1], 3); // relu of the dot
+   * const fused = tape.denseRange(0, 3, x, 2, 1, 2, Op.Relu, true);
+   * assert.equal(tape.op[fused], Op.DotRangeRelu);
+   * assert.equal(tape.data[fused], 3);
+   * assert.equal(tape.size, fused + 1);
    * ```
    */
   denseRange(
@@ -487,10 +509,18 @@ export class Tape {
     count: number,
     biasOffset = -1,
     activation = -1,
+    fuse = false,
   ): number {
     this.beginOp();
     if (activation !== -1 && ARITY[activation] !== UNARY) {
       throw badOp(activation, "unary");
+    }
+    if (fuse && activation !== Op.Relu) {
+      throw new RangeError(
+        `Only a ReLU fuses with the dots, got activation ${
+          activation === -1 ? "none" : opName(activation)
+        }`,
+      );
     }
     this.#checkRange(inputStart, n, "Inputs");
     if (!(Number.isInteger(weightStride) && weightStride >= 0)) {
@@ -508,15 +538,19 @@ export class Tape {
       }
     }
     const first = this.size;
+    const dotOp = fuse ? Op.DotRangeRelu : Op.DotRange;
     if (this.checkFinite || this.gradEnabled === 0) {
       for (let j = 0; j < count; j++) {
         const w = weightStart + j * weightStride;
-        this.dotRange(w, inputStart, n, biasOffset < 0 ? -1 : w + biasOffset);
+        const bias = biasOffset < 0 ? -1 : w + biasOffset;
+        this.#dotRangeNode(dotOp, w, inputStart, n, bias);
       }
-      if (activation !== -1) this.unaryRange(activation, first, count);
+      if (activation !== -1 && !fuse) {
+        this.unaryRange(activation, first, count);
+      }
       return first;
     }
-    const nodes = activation === -1 ? count : 2 * count;
+    const nodes = activation === -1 || fuse ? count : 2 * count;
     while (this.size + nodes > this.data.length) this.grow();
     const size = naryPoolSize(Op.DotRange, n);
     const offset = this.reservePool(size * count);
@@ -535,7 +569,7 @@ export class Tape {
       count,
       biasOffset,
       first,
-      activation === Op.Relu ? first + count : -1,
+      activation !== Op.Relu ? -1 : fuse ? first : first + count,
     );
     let counted = needCount[first];
     for (let j = 0; j < count; j++) {
@@ -545,7 +579,7 @@ export class Tape {
       const p = offset + size * j;
       writeDotRange(pool, p, w, inputStart, bias, needKind(wCount, n), xNeed);
       const i = first + j;
-      op[i] = Op.DotRange;
+      op[i] = dotOp;
       arg0[i] = p;
       arg1[i] = n;
       const anyNeed = wCount + xCount > 0 || (bias >= 0 && need[bias] === 1)
@@ -556,7 +590,7 @@ export class Tape {
       needCount[i + 1] = counted;
       born[i] = generation;
     }
-    if (activation !== -1) {
+    if (activation !== -1 && !fuse) {
       // The activations in the same call: nodes first + count + j.
       const acts = first + count;
       if (activation !== Op.Relu) {
@@ -1139,18 +1173,19 @@ export class Tape {
       const arity = ARITY[op];
       if (arity === LEAF || need[i] === 0) continue;
       const g = grad[i];
-      if (g === 0) continue;
+      // A DotRangeRelu at 0 passes nothing (its rule in naryBackward).
+      if (g === 0 || (op === Op.DotRangeRelu && !(data[i] > 0))) continue;
       if (arity === NARY) {
         // Four neurons of a dense layer at once where they are (the same
         // result as one at a time).
         if (
-          op === Op.DotRange && i - 3 >= low &&
+          (op === Op.DotRange || op === Op.DotRangeRelu) && i - 3 >= low &&
           denseBackward4(i, opCodes, arg0, arg1, data, grad, need, pool)
         ) {
           i -= 3;
           continue;
         }
-        naryBackward(op, g, data, grad, need, pool, arg0[i], arg1[i]);
+        naryBackward(op, g, data, grad, need, pool, arg0[i], arg1[i], data[i]);
       } else if (arity === UNARY) {
         const a = arg0[i];
         if (need[a]) grad[a] += g * unaryDerivative(op, data[a], data[i]);
@@ -1236,7 +1271,7 @@ export class Tape {
           binaryDerivativeB(op, data[a], data[b], data[i]),
         ];
       default:
-        return naryLocalGradients(op, data, this.pool, a, b);
+        return naryLocalGradients(op, data, this.pool, a, b, data[i]);
     }
   }
 

@@ -132,7 +132,7 @@ export class Layer extends ContiguousModule {
     this.checkLive();
     const start = this.inputRange(x);
     const first = start >= 0
-      ? this.recordDense(start, this.nout, this.#op)
+      ? this.recordDense(start, this.nout, this.#op, true)
       : this.recordDenseGathered(this.inputIndices(x), this.nout, this.#op);
     const tape = this.tape, out = new Array<Value>(this.nout);
     for (let j = 0; j < this.nout; j++) out[j] = Value.at(tape, first + j);

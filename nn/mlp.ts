@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Tape, unaryForward, Value } from "../engine/mod.ts";
+import { Op, type Tape, unaryForward, Value } from "../engine/mod.ts";
 import {
   type Activation,
   activationOp,
@@ -293,10 +293,13 @@ export class MLP extends ContiguousModule {
     this.checkLive();
     const tape = this.tape, layers = this.layers;
     const start = this.inputRange(x);
+    // Each ReLU neuron as one DotRangeRelu node (record() keeps them apart).
     let first = start >= 0
       ? this.#recordLayer(0, start)
       : layers[0].recordIndices(tape, this.inputIndices(x));
-    for (let l = 1; l < layers.length; l++) first = this.#recordLayer(l, first);
+    for (let l = 1; l < layers.length; l++) {
+      first = this.#recordLayer(l, first);
+    }
     const nout = this.nouts[this.nouts.length - 1];
     const out = new Array<Value>(nout);
     for (let j = 0; j < nout; j++) out[j] = Value.at(tape, first + j);
@@ -464,11 +467,13 @@ export class MLP extends ContiguousModule {
 
   /**
    * Records layer `l` on the inputs from `inputStart`, already checked: the
-   * same nodes as `layers[l].record(tape, inputStart)`.
+   * same values as `layers[l].record(tape, inputStart)`, with each ReLU
+   * neuron as one `DotRangeRelu` node (as `Layer.forward` records it).
    */
   #recordLayer(l: number, inputStart: number): number {
     const tape = this.tape, layer = this.layers[l], op = this.#ops[l];
     const nin = layer.nin, nout = layer.nout;
+    const fused = op === Op.Relu;
     const first = tape.denseRange(
       layer.parameterStart,
       nin + 1,
@@ -477,8 +482,9 @@ export class MLP extends ContiguousModule {
       nout,
       nin,
       op,
+      fused,
     );
-    return op < 0 ? first : first + nout;
+    return op < 0 || fused ? first : first + nout;
   }
 
   /**

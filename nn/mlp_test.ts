@@ -171,16 +171,25 @@ Deno.test("MLP.forward() matches a hand computation", () => {
   assert.deepEqual(grads, [2 * 1, 2 * 2, 2, 0, 0, 0, h0, h1, 1]);
 });
 
-Deno.test("MLP.forward() records one dot per neuron and one activation per non-linear neuron", () => {
+Deno.test("MLP.forward() records one node per neuron (a ReLU neuron fused), record() a dot and a ReLU", () => {
   const tape = new Tape();
   const model = new MLP(2, [3, 1], { tape });
   const a = new Value(1, { tape, requiresGrad: false });
   new Value(2, { tape, requiresGrad: false });
   const before = tape.size;
   const [y] = model.forward([a, Value.at(tape, a.index + 1)]);
-  assert.equal(tape.size, before + 7);
+  assert.equal(tape.size, before + 4);
   const ops = Array.from(tape.op.subarray(before, tape.size));
   assert.deepEqual(ops, [
+    Op.DotRangeRelu,
+    Op.DotRangeRelu,
+    Op.DotRangeRelu,
+    Op.DotRange,
+  ]);
+  assert.equal(y.index, tape.size - 1);
+  // The index path the trainers compile keeps the ReLUs apart; same value.
+  const out = model.record(tape, a.index);
+  assert.deepEqual(Array.from(tape.op.subarray(y.index + 1, tape.size)), [
     Op.DotRange,
     Op.DotRange,
     Op.DotRange,
@@ -189,7 +198,8 @@ Deno.test("MLP.forward() records one dot per neuron and one activation per non-l
     Op.Relu,
     Op.DotRange,
   ]);
-  assert.equal(y.index, tape.size - 1);
+  assert.equal(tape.data[out], y.data);
+  assert.equal(y.data, model.predict([1, 2])[0]);
 });
 
 Deno.test("MLP.forward() returns an array of Values even for one output", () => {

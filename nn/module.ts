@@ -6,7 +6,7 @@
  * @module
  */
 
-import { defaultTape, indexOn, Tape, Value } from "../engine/mod.ts";
+import { defaultTape, indexOn, Op, Tape, Value } from "../engine/mod.ts";
 import { checkPositiveInteger, show } from "./_show.ts";
 
 /**
@@ -489,10 +489,20 @@ export abstract class ContiguousModule extends Module {
    * @param inputStart Index of the first input node.
    * @param nout Number of neurons.
    * @param op The activation's unary op code, or -1 for linear.
+   * @param fuse Record a ReLU neuron as one `DotRangeRelu` node (what the
+   * `Value` façade's `forward` does: half the nodes to record and walk
+   * back); the trainers' `record` keeps the dot and the ReLU apart, as the
+   * compiled and WebAssembly steps read them.
    * @returns The first output's index; the `nout` outputs are consecutive.
    */
-  protected recordDense(inputStart: number, nout: number, op: number): number {
+  protected recordDense(
+    inputStart: number,
+    nout: number,
+    op: number,
+    fuse = false,
+  ): number {
     const tape = this.tape, nin = this.nin;
+    const fused = fuse && op === Op.Relu;
     const first = tape.denseRange(
       this.parameterStart,
       nin + 1,
@@ -501,8 +511,9 @@ export abstract class ContiguousModule extends Module {
       nout,
       nin,
       op,
+      fused,
     );
-    return op < 0 ? first : first + nout;
+    return op < 0 || fused ? first : first + nout;
   }
 
   /**

@@ -168,7 +168,7 @@ export class Neuron extends ContiguousModule {
     this.checkLive();
     const start = this.inputRange(x);
     const out = start >= 0
-      ? this.recordDense(start, 1, this.#op)
+      ? this.recordDense(start, 1, this.#op, true)
       : this.recordDenseGathered(this.inputIndices(x), 1, this.#op);
     return Value.at(this.tape, out);
   }
