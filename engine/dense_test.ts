@@ -1,5 +1,5 @@
 // Dense layers: Tape.denseRange computes four neurons per pass and
-// Tape.backward takes four neurons at once (denseForward, denseBackward4).
+// Tape.backward takes a layer's neurons at once (denseForward, denseBackward).
 // Both must give the bits of one DotRange node at a time, for every shape,
 // bias, activation and mix of inputs that need a gradient.
 
@@ -79,7 +79,7 @@ function record(tape: Tape, layer: Layer, fused: boolean) {
   return { x, first, root };
 }
 
-/** Backward one node at a time, as before the four-neuron pass. */
+/** Backward one node at a time, as before the layer pass. */
 function referenceBackward(tape: Tape, root: number): void {
   const { data, grad, op, arg0, arg1, needsGrad: need, pool } = tape;
   grad[root] = 1;
@@ -104,7 +104,7 @@ function bits(xs: Float64Array): string {
   return Array.from(xs, (x) => Object.is(x, -0) ? "-0" : String(x)).join(",");
 }
 
-Deno.test("denseRange and the four-neuron backward match one node at a time, bit for bit", () => {
+Deno.test("denseRange and the layer backward match one node at a time, bit for bit", () => {
   fc.assert(
     fc.property(layerArb, (layer) => {
       const fused = new Tape(), plain = new Tape();
@@ -125,7 +125,7 @@ Deno.test("denseRange and the four-neuron backward match one node at a time, bit
   );
 });
 
-Deno.test("the four-neuron backward leaves alone dots whose inputs overlap their weights", () => {
+Deno.test("the layer backward leaves alone dots whose inputs overlap their weights", () => {
   // dot(x, x) over one range four times: weights and inputs are the same
   // nodes, so each node must go on its own, in order (other orders round
   // differently).

@@ -981,19 +981,21 @@ export function denseForward(
 }
 
 /**
- * Backpropagates the four `DotRange` nodes `i`, `i - 1`, `i - 2`, `i - 3`
- * (or four `DotRangeRelu` nodes, all with positive values)
- * in one pass when they are neurons of one dense layer (what
- * {@linkcode Tape.denseRange} records), and reports whether it did; when it
- * did not, nothing changed. The result is the same, bit for bit, as
- * {@linkcode naryBackward} on node `i`, then `i - 1`, `i - 2` and `i - 3`:
- * each input's gradient receives the four terms in that order, only loaded
- * and stored once. It applies when the four nodes need a gradient, have a
- * nonzero one (the caller has checked node `i`), read the same `n` inputs
- * (all needing a gradient) and every weight, bias and input lies below
- * node `i - 3`, the inputs apart from the weights and biases.
+ * Backpropagates a dense layer's neurons at once: the run of alike
+ * `DotRange` (or `DotRangeRelu`) nodes that ends at node `i` and starts at
+ * `low` or above, what {@linkcode Tape.denseRange} records. Alike: the same
+ * op and `n`, the same inputs (all needing a gradient, below the run), and
+ * each neuron's weights and bias below those inputs. It returns the run's
+ * first node, having backpropagated every node of the run; or -1 when
+ * node `i` is not such a neuron (nothing changed). The result is the same,
+ * bit for bit, as {@linkcode naryBackward} on node `i`, then `i - 1`, and
+ * so on: the neurons that pass a gradient (need one, have a nonzero one,
+ * and for `DotRangeRelu` a positive value) add their terms to each input's
+ * gradient in that order, four at a time, so each input's gradient is
+ * loaded and stored once per four neurons rather than once per neuron.
  *
- * @param i The highest of the four nodes (at least 3).
+ * @param i The run's last node, a `DotRange` or `DotRangeRelu`.
+ * @param low The lowest node the run may start at.
  * @param ops The tape's op codes.
  * @param arg0 The tape's first arguments (pool offsets).
  * @param arg1 The tape's second arguments (term counts).
@@ -1001,29 +1003,30 @@ export function denseForward(
  * @param grad The tape's node gradients (updated).
  * @param need The tape's `needsGrad` flags.
  * @param pool The argument pool.
- * @returns Whether the four nodes were backpropagated.
+ * @returns The run's first node, or -1 when there is no run.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { denseBackward4, Op, Tape } from "@tapegrad/tapegrad/engine";
+ * import { denseBackward, Op, Tape } from "@tapegrad/tapegrad/engine";
  * const tape = new Tape();
  * const w = tape.leaf(1);
- * for (let k = 1; k < 8; k++) tape.leaf(k + 1); // 4 neurons × 2 weights
+ * for (let k = 1; k < 10; k++) tape.leaf(k + 1); // 5 neurons × 2 weights
  * const x = tape.leaf(10), x1 = tape.leaf(20);
- * const first = tape.denseRange(w, 2, x, 2, 4);
- * for (let j = 0; j < 4; j++) tape.grad[first + j] = 1;
- * const done = denseBackward4(first + 3, tape.op, tape.arg0, tape.arg1,
+ * const first = tape.denseRange(w, 2, x, 2, 5);
+ * for (let j = 0; j < 5; j++) tape.grad[first + j] = j === 2 ? 0 : 1;
+ * const start = denseBackward(first + 4, 0, tape.op, tape.arg0, tape.arg1,
  *   tape.data, tape.grad, tape.needsGrad, tape.pool);
- * assert.equal(done, true);
- * assert.equal(tape.grad[x], 1 + 3 + 5 + 7); // Σ of the first weights
- * assert.equal(tape.grad[x1], 2 + 4 + 6 + 8);
+ * assert.equal(start, first);
+ * assert.equal(tape.grad[x], 1 + 3 + 7 + 9); // neuron 2 passes nothing
+ * assert.equal(tape.grad[x1], 2 + 4 + 8 + 10);
  * assert.equal(tape.grad[w], 10);
  * assert.equal(tape.op[first], Op.DotRange);
  * ```
  */
-export function denseBackward4(
+export function denseBackward(
   i: number,
+  low: number,
   ops: Uint8Array,
   arg0: Int32Array,
   arg1: Int32Array,
@@ -1031,44 +1034,64 @@ export function denseBackward4(
   grad: Float64Array,
   need: Uint8Array,
   pool: Int32Array,
-): boolean {
-  const low = i - 3, n = arg1[i], op = ops[i];
-  if (low < 0 || pool[arg0[i] + DR_NEED] >> 2 !== NEED_ALL) return false;
-  const x = pool[arg0[i] + DR_INPUTS];
-  if (x + n > low) return false;
-  // DotRangeRelu passes a gradient only where its value is positive.
-  const relu = op === DOT_RANGE_RELU;
-  for (let j = i; j >= low; j--) {
-    const p = arg0[j];
-    if (
-      ops[j] !== op || arg1[j] !== n || need[j] === 0 ||
-      grad[j] === 0 || (relu && !(data[j] > 0)) ||
-      pool[p + DR_INPUTS] !== x || pool[p + DR_NEED] >> 2 !== NEED_ALL
-    ) return false;
+): number {
+  const n = arg1[i], op = ops[i], x = pool[arg0[i] + DR_INPUTS];
+  if (op !== DOT_RANGE && op !== DOT_RANGE_RELU) return -1;
+  // The run: down from i while the nodes are neurons over the same inputs,
+  // and not below the inputs themselves.
+  const bottom = Math.max(low, x + n);
+  let start = i + 1;
+  while (start > bottom) {
+    const j = start - 1, p = arg0[j];
     const w = pool[p + DR_WEIGHTS], bias = pool[p + DR_BIAS];
-    // Below the four nodes, and apart from the inputs.
-    if (w + n > low || bias >= low) return false;
-    if (w < x + n && x < w + n) return false;
-    if (bias >= x && bias < x + n) return false;
+    if (
+      ops[j] !== op || arg1[j] !== n || pool[p + DR_INPUTS] !== x ||
+      pool[p + DR_NEED] >> 2 !== NEED_ALL || w + n > x || bias >= x
+    ) break;
+    start = j;
   }
-  const p0 = arg0[i], p1 = arg0[i - 1], p2 = arg0[i - 2], p3 = arg0[low];
-  const g0 = grad[i], g1 = grad[i - 1], g2 = grad[i - 2], g3 = grad[low];
-  dotRangeWeightsBackward(g0, data, grad, need, pool, p0, n);
-  dotRangeWeightsBackward(g1, data, grad, need, pool, p1, n);
-  dotRangeWeightsBackward(g2, data, grad, need, pool, p2, n);
-  dotRangeWeightsBackward(g3, data, grad, need, pool, p3, n);
-  const w0 = pool[p0 + DR_WEIGHTS], w1 = pool[p1 + DR_WEIGHTS];
-  const w2 = pool[p2 + DR_WEIGHTS], w3 = pool[p3 + DR_WEIGHTS];
-  for (let k = 0; k < n; k++) {
-    let a = grad[x + k];
-    a += g0 * data[w0 + k];
-    a += g1 * data[w1 + k];
-    a += g2 * data[w2 + k];
-    a += g3 * data[w3 + k];
-    grad[x + k] = a;
+  if (start > i) return -1;
+  // The neurons that pass a gradient, from the last: bias and weights now,
+  // their (g, first weight) kept for the inputs.
+  if (runGrads.length < i - start + 1) {
+    runGrads = new Float64Array(2 * (i - start + 1));
+    runWeights = new Int32Array(2 * (i - start + 1));
   }
-  return true;
+  const gs = runGrads, ws = runWeights, relu = op === DOT_RANGE_RELU;
+  let m = 0;
+  for (let j = i; j >= start; j--) {
+    const g = grad[j];
+    if (need[j] === 0 || g === 0 || (relu && !(data[j] > 0))) continue;
+    const p = arg0[j];
+    dotRangeWeightsBackward(g, data, grad, need, pool, p, n);
+    gs[m] = g;
+    ws[m] = pool[p + DR_WEIGHTS];
+    m++;
+  }
+  let t = 0;
+  for (; t + 4 <= m; t += 4) {
+    const g0 = gs[t], g1 = gs[t + 1], g2 = gs[t + 2], g3 = gs[t + 3];
+    const w0 = ws[t], w1 = ws[t + 1], w2 = ws[t + 2], w3 = ws[t + 3];
+    for (let k = 0; k < n; k++) {
+      let a = grad[x + k];
+      a += g0 * data[w0 + k];
+      a += g1 * data[w1 + k];
+      a += g2 * data[w2 + k];
+      a += g3 * data[w3 + k];
+      grad[x + k] = a;
+    }
+  }
+  for (; t < m; t++) {
+    const g = gs[t], w = ws[t];
+    for (let k = 0; k < n; k++) grad[x + k] += g * data[w + k];
+  }
+  return start;
 }
+
+// denseBackward's (g, first weight) per neuron that passes a gradient;
+// grown when a layer has more neurons.
+let runGrads = new Float64Array(64);
+let runWeights = new Int32Array(64);
 
 /**
  * Backpropagates gradient `g` of an n-ary node into its inputs that need

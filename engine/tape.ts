@@ -11,7 +11,7 @@ import {
   binaryDerivativeA,
   binaryDerivativeB,
   binaryForward,
-  denseBackward4,
+  denseBackward,
   denseForward,
   naryBackward,
   naryForward,
@@ -1176,13 +1176,21 @@ export class Tape {
       // A DotRangeRelu at 0 passes nothing (its rule in naryBackward).
       if (g === 0 || (op === Op.DotRangeRelu && !(data[i] > 0))) continue;
       if (arity === NARY) {
-        // Four neurons of a dense layer at once where they are (the same
-        // result as one at a time).
-        if (
-          (op === Op.DotRange || op === Op.DotRangeRelu) && i - 3 >= low &&
-          denseBackward4(i, opCodes, arg0, arg1, data, grad, need, pool)
-        ) {
-          i -= 3;
+        // A dense layer's neurons at once where they are (the same result
+        // as one at a time).
+        const start = denseBackward(
+          i,
+          low,
+          opCodes,
+          arg0,
+          arg1,
+          data,
+          grad,
+          need,
+          pool,
+        );
+        if (start >= 0) {
+          i = start;
           continue;
         }
         naryBackward(op, g, data, grad, need, pool, arg0[i], arg1[i], data[i]);
