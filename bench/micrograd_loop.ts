@@ -100,15 +100,22 @@ export function naturalRunner(kind: NaturalKind = "natural"): RunnerFactory {
     );
     const labels = Array.from(y);
     const tape = model.tape;
-    const runner: StepRunner = {
-      step(lr: number): number {
-        if (kind === "natural") return naturalStep(model, X, labels, lr);
-        if (kind === "dot") return naturalDotStep(model, X, labels, lr);
+    // One function per kind: a step that branched on the kind was shared
+    // by the runners of every kind, and V8 kept deoptimizing it (its type
+    // feedback came from the other kinds), which charged the natural loop
+    // for a bench artifact.
+    const step = kind === "natural"
+      ? (lr: number) => naturalStep(model, X, labels, lr)
+      : kind === "dot"
+      ? (lr: number) => naturalDotStep(model, X, labels, lr)
+      : (lr: number) => {
         const mark = tape.mark();
         const loss = manualStep(model, X, labels, lr);
         tape.rewind(mark);
         return loss;
-      },
+      };
+    const runner: StepRunner = {
+      step,
       parameters: () => Float64Array.from(model.parameters(), (p) => p.data),
     };
     return runner;

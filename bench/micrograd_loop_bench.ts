@@ -4,8 +4,7 @@
  * Float64Array step (the baseline), the same loop with a manual
  * mark/rewind or with the L2 term as one `dot` node, and tapegrad's Trainer
  * re-recording every step, on workloads W (2-16-16-1) and W2 (2-64-64-1). Before timing,
- * every runner is checked to follow the hand-written losses bit for bit,
- * then warmed up alike.
+ * every runner is checked to follow the hand-written losses bit for bit.
  *
  * Run: `deno bench --allow-read --allow-env bench/micrograd_loop_bench.ts`.
  *
@@ -26,7 +25,6 @@ import {
 
 const LR = 0.05;
 const CHECKED_STEPS = 3;
-const WARM_STEPS = 300;
 
 const RIVALS: [string, RunnerFactory, boolean][] = [
   ["hand-written Float64Array", handwrittenRunner, true],
@@ -56,12 +54,6 @@ async function build(
         );
       }
     }
-  }
-  // Warm every runner up alike before timing, at lr 0 (the parameters do
-  // not move): the library code they share is compiled by V8 while the
-  // first tapegrad runner runs, which otherwise charged that runner alone.
-  for (const [, runner] of runners) {
-    for (let k = 0; k < WARM_STEPS; k++) runner.step(0);
   }
   return runners;
 }
