@@ -58,6 +58,25 @@ async function build(
   return runners;
 }
 
+// The first Value-façade loop a process times runs a few hundred of its
+// steps several times slower while V8 settles (whichever of the loops
+// below comes first: swapping the first two swaps which one is slow). A
+// throwaway loop takes that here, in a group of its own, before the
+// compared ones.
+{
+  const w = makeWorkload(W);
+  const warm = await naturalRunner()(w.sizes, w.params, w.x, w.y);
+  Deno.bench({
+    name: "natural Value loop, warm-up (not compared)",
+    group: "warm-up",
+    n: 1500,
+    warmup: 100,
+    fn: () => {
+      warm.step(LR);
+    },
+  });
+}
+
 for (const [group, spec] of [["W", W], ["W2", W2]] as const) {
   for (const [name, runner, baseline] of await build(spec)) {
     Deno.bench({
