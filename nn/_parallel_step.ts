@@ -92,7 +92,7 @@ export function chunkStart(c: number, chunks: number, batch: number): number {
  * spinning through the short waits of a training loop avoids both (as
  * OpenMP runtimes do before they block).
  */
-export const SPIN_MS = 0.25;
+export const SPIN_MS = 1;
 
 /**
  * Spins while `control[index]` is `value`, for at most `ms` milliseconds.
