@@ -48,9 +48,9 @@ const layerArb: fc.Arbitrary<Layer> = fc.record({
   return { n, count, bias, activation, frozen, inputNeeds, values };
 });
 
-/** Records the layer: weights (+ bias) per neuron, then the inputs. */
-function record(tape: Tape, layer: Layer, fused: boolean) {
-  const { n, count, bias, activation, values } = layer;
+/** Records the layer's leaves: weights (+ bias) per neuron, then the inputs. */
+function leaves(tape: Tape, layer: Layer): number {
+  const { n, count, values } = layer;
   const stride = n + 1;
   for (let j = 0; j < count * stride; j++) {
     tape.leaf(values[j], !layer.frozen);
@@ -59,6 +59,14 @@ function record(tape: Tape, layer: Layer, fused: boolean) {
   for (let k = 0; k < n; k++) {
     tape.leaf(values[count * stride + k], layer.inputNeeds[k]);
   }
+  return x;
+}
+
+/** Records the layer: its leaves, then its dots (and activations). */
+function record(tape: Tape, layer: Layer, fused: boolean) {
+  const { n, count, bias, activation } = layer;
+  const stride = n + 1;
+  const x = leaves(tape, layer);
   const biasOffset = bias ? n : -1;
   let first: number;
   if (fused) {
@@ -155,15 +163,9 @@ Deno.test("a fused ReLU layer (DotRangeRelu) has the values and gradients of dot
       const plain = new Tape();
       const b = record(plain, layer, true); // count dots, then count ReLUs
       const fused = new Tape();
-      const { n, count, bias, values } = layer;
+      const { n, count, bias } = layer;
       const stride = n + 1;
-      for (let j = 0; j < count * stride; j++) {
-        fused.leaf(values[j], !layer.frozen);
-      }
-      const x = fused.size;
-      for (let k = 0; k < n; k++) {
-        fused.leaf(values[count * stride + k], layer.inputNeeds[k]);
-      }
+      const x = leaves(fused, layer);
       const first = fused.denseRange(
         0,
         stride,
