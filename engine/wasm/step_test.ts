@@ -312,6 +312,25 @@ Deno.test("WasmStep throws WasmUnsupportedError on a parameter inside the sample
   );
 });
 
+Deno.test("WasmStep throws WasmUnsupportedError on a fused ReLU neuron (the façade's DotRangeRelu)", () => {
+  const tape = new Tape();
+  tape.leaf(0.5), tape.leaf(-1), tape.leaf(0.25); // two weights, then a bias
+  const x = tape.leaf(2, false);
+  tape.leaf(3, false);
+  const y = tape.denseRange(0, 3, x, 2, 1, 2, Op.Relu, true);
+  assert.throws(
+    () =>
+      new WasmStep(tape, {
+        firstSample: x,
+        sampleSize: 3,
+        samples: 1,
+        root: y,
+      }),
+    WasmUnsupportedError,
+    `Op ${Op.DotRangeRelu} at node ${y} is not covered by the wasm backend`,
+  );
+});
+
 Deno.test("WasmStep throws WasmUnsupportedError on a dot over sample weights", () => {
   const tape = new Tape();
   const first = tape.size;
