@@ -6,7 +6,8 @@
  * @module
  */
 
-import { Op, type Tape, unaryForward, Value } from "../engine/mod.ts";
+import { type Tape, unaryForward, Value } from "../engine/mod.ts";
+import { recordDenseLayer } from "./_dense.ts";
 import {
   type Activation,
   activationOp,
@@ -471,20 +472,16 @@ export class MLP extends ContiguousModule {
    * neuron as one `DotRangeRelu` node (as `Layer.forward` records it).
    */
   #recordLayer(l: number, inputStart: number): number {
-    const tape = this.tape, layer = this.layers[l], op = this.#ops[l];
-    const nin = layer.nin, nout = layer.nout;
-    const fused = op === Op.Relu;
-    const first = tape.denseRange(
+    const layer = this.layers[l];
+    return recordDenseLayer(
+      this.tape,
       layer.parameterStart,
-      nin + 1,
+      layer.nin,
       inputStart,
-      nin,
-      nout,
-      nin,
-      op,
-      fused,
+      layer.nout,
+      this.#ops[l],
+      true,
     );
-    return op < 0 || fused ? first : first + nout;
   }
 
   /**

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { defaultTape, indexOn, Op, Tape, Value } from "../engine/mod.ts";
+import { defaultTape, indexOn, Tape, Value } from "../engine/mod.ts";
+import { recordDenseLayer } from "./_dense.ts";
 import { checkPositiveInteger, show } from "./_show.ts";
 
 /**
@@ -501,19 +502,15 @@ export abstract class ContiguousModule extends Module {
     op: number,
     fuse = false,
   ): number {
-    const tape = this.tape, nin = this.nin;
-    const fused = fuse && op === Op.Relu;
-    const first = tape.denseRange(
+    return recordDenseLayer(
+      this.tape,
       this.parameterStart,
-      nin + 1,
+      this.nin,
       inputStart,
-      nin,
       nout,
-      nin,
       op,
-      fused,
+      fuse,
     );
-    return op < 0 || fused ? first : first + nout;
   }
 
   /**
