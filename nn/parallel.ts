@@ -502,9 +502,9 @@ export class ParallelTrainer {
     const alpha = this.trainer.alpha;
     let squares = -1;
     const sumSquares = () => {
-      if (squares >= 0 || alpha === 0) return;
-      squares = 0;
-      for (let j = 0; j < count; j++) squares += data[start + j] ** 2;
+      if (squares < 0) {
+        squares = alpha === 0 ? 0 : sumOfSquares(data, start, count);
+      }
     };
     this.running = true;
     try {
@@ -637,6 +637,20 @@ export class ParallelTrainer {
     this.settle(error);
     this.close();
   }
+}
+
+/**
+ * The sum of `data[start + j] ** 2` over `j < count`, in order. (A local
+ * sum: one kept in a closure's variable would box every partial sum.)
+ */
+function sumOfSquares(
+  data: Float64Array,
+  start: number,
+  count: number,
+): number {
+  let sum = 0;
+  for (let j = 0; j < count; j++) sum += data[start + j] ** 2;
+  return sum;
 }
 
 /** Throws unless the options ask for what workers run: float64, compiled. */
