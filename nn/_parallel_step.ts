@@ -31,8 +31,14 @@ export const Control = {
   Done: 7,
   /** Workers that have begun this step's chunks. */
   Started: 8,
+  /**
+   * Raised by every thread after each chunk and each block of its
+   * reduction: a waiting thread spins only while it moves (see
+   * {@linkcode spinWhile}).
+   */
+  Progress: 9,
   /** Number of slots. */
-  Size: 9,
+  Size: 10,
 } as const;
 
 /** What every thread is given: the model, the loss and the shared buffers. */
@@ -66,6 +72,17 @@ export interface InitMessage {
   params: SharedArrayBuffer;
   /** Per chunk, a row for a sum of chunk gradients (`chunks × parameters`). */
   partials: SharedArrayBuffer;
+  /**
+   * Per thread, the chunks it has left this step (Uint32: the next one
+   * times 65536, plus the end), taken from the front by the thread and
+   * from the back by the others once they are done with theirs.
+   */
+  ranges: SharedArrayBuffer;
+  /**
+   * Per chunk, 1 where a range of chunks run by one thread starts (Int32):
+   * what the reduction needs to know which sums the threads made.
+   */
+  starts: SharedArrayBuffer;
   /** The step's gradient: L2 term, then every chunk's, in chunk order. */
   grad: SharedArrayBuffer;
   /** Per chunk, its loss share and its count of correct predictions. */
@@ -86,16 +103,22 @@ export function chunkStart(c: number, chunks: number, batch: number): number {
 }
 
 /**
- * How long a thread waiting for the others spins before it sleeps, in ms.
- * Waking a sleeping thread costs tens of microseconds, and on a machine
- * with as many threads as cores the scheduler may wake two on one core;
- * spinning through the short waits of a training loop avoids both (as
+ * How long a thread waiting for the others spins at most before it sleeps,
+ * in ms. Waking a sleeping thread costs tens of microseconds, and on a
+ * machine with as many threads as cores the scheduler may wake two on one
+ * core; spinning through the short waits of a training loop avoids both (as
  * OpenMP runtimes do before they block).
  */
 export const SPIN_MS = 1;
 
 /**
- * Spins while `control[index]` is `value`, for at most `ms` milliseconds.
+ * Spins while `control[index]` is `value`: for at most {@linkcode SPIN_MS},
+ * and only while the other threads make progress (`control[Progress]`
+ * moves at least every `patience` ms). A thread that stops making progress
+ * is most likely waiting for a core, perhaps the one this thread spins on:
+ * the spinner then gives its core up, where spinning on would stall the
+ * step for the whole spin (as it did by about 2 ms a step on 2 cores with
+ * a third busy process).
  *
  * @returns Whether the value changed.
  */
@@ -103,14 +126,22 @@ export function spinWhile(
   control: Int32Array,
   index: number,
   value: number,
-  ms: number,
+  patience: number,
 ): boolean {
-  const until = performance.now() + ms;
+  let now = performance.now();
+  const until = now + SPIN_MS;
+  let progress = Atomics.load(control, Control.Progress), moved = now;
   while (Atomics.load(control, index) === value) {
     for (let k = 0; k < 256; k++) {
       if (Atomics.load(control, index) !== value) return true;
     }
-    if (performance.now() > until) return false;
+    now = performance.now();
+    const seen = Atomics.load(control, Control.Progress);
+    if (seen !== progress) {
+      progress = seen;
+      moved = now;
+    } else if (now - moved > patience) return false;
+    if (now > until) return false;
   }
   return true;
 }
@@ -163,10 +194,25 @@ export class ChunkRunner {
   private readonly stats: Float64Array;
   private readonly indices: Int32Array;
   private readonly alpha: number;
-  /** Per depth of the tree, a sum being built (this thread's memory). */
+  private readonly ranges: Uint32Array;
+  private readonly starts: Int32Array;
+  /** Per chunk, its row of `partials`. */
+  private readonly partialRows: Float64Array[] = [];
+  /**
+   * The stack of nodes being summed in a range: first chunks and sizes;
+   * above the bottom, each sum is built in `buffers` (this thread's memory).
+   */
+  private readonly nodes = new Int32Array(32);
+  private readonly sizes = new Int32Array(32);
   private readonly buffers: Float64Array[] = [];
   private batch = 0;
   private chunks = 0;
+  /**
+   * How long, in ms, another thread may go without progress while this one
+   * spins for it: a few of this thread's last chunk times, for the threads
+   * run the same chunks.
+   */
+  patience = SPIN_MS;
 
   /**
    * Compiles the model's step for the largest chunk (a failure shows at
@@ -186,6 +232,13 @@ export class ChunkRunner {
     this.y = new Int32Array(message.y);
     this.params = new Float64Array(message.params);
     this.partials = new Float64Array(message.partials);
+    for (let r = 0; r < this.partials.length / this.count; r++) {
+      this.partialRows.push(
+        this.partials.subarray(r * this.count, (r + 1) * this.count),
+      );
+    }
+    this.ranges = new Uint32Array(message.ranges);
+    this.starts = new Int32Array(message.starts);
     this.grad = new Float64Array(message.grad);
     this.stats = new Float64Array(message.stats);
     this.indices = new Int32Array(message.indices);
@@ -206,64 +259,146 @@ export class ChunkRunner {
   }
 
   /**
-   * Forward and backward of this thread's chunks, a contiguous block: the
-   * sums of the tree's nodes that lie inside the block (see
-   * {@linkcode ChunkRunner.reduce}) go to the rows of `partials` at their
-   * first chunks, the parts of them summed here, in this thread's memory.
+   * Sets this step's ranges (every thread's block of chunks, contiguous,
+   * about as many for each) and their starts. The calling thread runs it
+   * before it raises the step.
+   */
+  plan(chunks: number): void {
+    this.starts.fill(0, 0, chunks);
+    for (let w = 0; w < this.workers; w++) {
+      const lo = Math.floor((w * chunks) / this.workers);
+      const hi = Math.floor(((w + 1) * chunks) / this.workers);
+      this.ranges[w] = lo * RANGE_SHIFT + hi;
+      if (lo < chunks) this.starts[lo] = 1;
+    }
+  }
+
+  /**
+   * Forward and backward of chunks: this thread's range, then ranges taken
+   * from threads that are behind (the back half of what they have left),
+   * until every chunk is taken. The sums of the tree's nodes inside a range
+   * (see {@linkcode ChunkRunner.reduce}) go to the rows of `partials` at
+   * their first chunks.
    */
   runChunks(): void {
     const control = this.control;
     this.batch = control[Control.Batch];
     this.chunks = control[Control.Chunks];
     this.tape.data.set(this.params, this.start);
-    const [lo, hi] = this.block(this.index);
-    this.cover(0, treeSize(this.chunks), lo, hi);
+    const started = performance.now();
+    let done = this.runRange();
+    while (this.steal()) done += this.runRange();
+    if (done > 0) {
+      const perChunk = (performance.now() - started) / done;
+      this.patience = Math.min(SPIN_MS, 3 * perChunk + PATIENCE_MS);
+    }
   }
 
-  /** Computes the maximal nodes under node `(a, size)` inside `[lo, hi)`. */
-  private cover(a: number, size: number, lo: number, hi: number): void {
-    const end = Math.min(a + size, this.chunks);
-    if (end <= lo || a >= hi) return;
-    if (lo <= a && end <= hi) {
-      this.compute(a, size, this.row(a), 0);
-      return;
+  /** The next chunk of this thread's range, or -1 when it has none left. */
+  private claim(): number {
+    const ranges = this.ranges, w = this.index;
+    for (;;) {
+      const range = Atomics.load(ranges, w);
+      const next = Math.floor(range / RANGE_SHIFT);
+      if (next >= range % RANGE_SHIFT) return -1;
+      if (
+        Atomics.compareExchange(ranges, w, range, range + RANGE_SHIFT) === range
+      ) {
+        return next;
+      }
     }
-    const half = size / 2;
-    this.cover(a, half, lo, hi);
-    this.cover(a + half, half, lo, hi);
   }
 
-  /** Sets `target` to node `(a, size)`'s sum: its left child's, plus its right's. */
-  private compute(
-    a: number,
-    size: number,
-    target: Float64Array,
-    depth: number,
-  ): void {
-    if (size === 1) {
-      this.runChunk(a, target, false);
-      return;
+  /**
+   * Takes the back half of the chunks left to the thread with the most
+   * left, as this thread's range.
+   *
+   * @returns Whether there were any to take.
+   */
+  private steal(): boolean {
+    const ranges = this.ranges;
+    for (;;) {
+      let victim = -1, most = 0;
+      for (let w = 0; w < this.workers; w++) {
+        const range = Atomics.load(ranges, w);
+        const left = range % RANGE_SHIFT - Math.floor(range / RANGE_SHIFT);
+        if (w !== this.index && left > most) {
+          victim = w;
+          most = left;
+        }
+      }
+      if (victim < 0) return false;
+      const range = Atomics.load(ranges, victim);
+      const next = Math.floor(range / RANGE_SHIFT), end = range % RANGE_SHIFT;
+      if (next >= end) continue;
+      const from = end - Math.ceil((end - next) / 2);
+      const cut = next * RANGE_SHIFT + from;
+      if (Atomics.compareExchange(ranges, victim, range, cut) !== range) {
+        continue;
+      }
+      Atomics.store(this.starts, from, 1);
+      Atomics.store(ranges, this.index, from * RANGE_SHIFT + end);
+      return true;
     }
-    const half = size / 2;
-    this.compute(a, half, target, depth);
-    if (a + half < this.chunks) this.add(a + half, half, target, depth);
   }
 
-  /** Adds node `(a, size)`'s sum to `target`. */
-  private add(
-    a: number,
-    size: number,
-    target: Float64Array,
-    depth: number,
-  ): void {
-    if (size === 1) {
-      this.runChunk(a, target, true);
-      return;
+  /**
+   * Runs the chunks of this thread's range, in order, while it has any
+   * (the back of it may be taken meanwhile), summing them up the tree as
+   * they complete: a stack of nodes whose sums are done, the top two added
+   * when they are siblings. The bottom node's sum is built in the row of
+   * its first chunk; the others, in this thread's memory, go to the rows of
+   * their first chunks at the end.
+   *
+   * @returns The number of chunks run.
+   */
+  private runRange(): number {
+    const nodes = this.nodes, sizes = this.sizes;
+    let top = 0, done = 0;
+    for (let c = this.claim(); c >= 0; c = this.claim()) {
+      done++;
+      if (top > 0 && this.siblings(nodes[top - 1], sizes[top - 1], c, 1)) {
+        this.runChunk(c, this.sum(top - 1), true);
+        sizes[top - 1] *= 2;
+      } else {
+        nodes[top] = c;
+        sizes[top] = 1;
+        this.runChunk(c, this.sum(top++), false);
+      }
+      while (
+        top > 1 &&
+        this.siblings(
+          nodes[top - 2],
+          sizes[top - 2],
+          nodes[top - 1],
+          sizes[top - 1],
+        )
+      ) {
+        const target = this.sum(top - 2), right = this.sum(top - 1);
+        for (let j = 0; j < this.count; j++) target[j] += right[j];
+        sizes[top - 2] *= 2;
+        top--;
+      }
     }
-    this.buffers[depth] ??= new Float64Array(this.count);
-    const buffer = this.buffers[depth];
-    this.compute(a, size, buffer, depth + 1);
-    for (let j = 0; j < this.count; j++) target[j] += buffer[j];
+    for (let k = 1; k < top; k++) this.row(nodes[k]).set(this.buffers[k]);
+    return done;
+  }
+
+  /**
+   * Whether the sum of node `(b, sb)` is the right child's of node
+   * `(a, 2 * sa)`, whose left child is `(a, sa)`: `(b, sa)`, or the part of
+   * it inside the batch (nodes past the last chunk are empty).
+   */
+  private siblings(a: number, sa: number, b: number, sb: number): boolean {
+    return b === a + sa && a % (2 * sa) === 0 &&
+      (sb === sa || (sb < sa && b + sb >= this.chunks));
+  }
+
+  /** Where the sum at depth `k` of the stack is built. */
+  private sum(k: number): Float64Array {
+    if (k === 0) return this.row(this.nodes[0]);
+    this.buffers[k] ??= new Float64Array(this.count);
+    return this.buffers[k];
   }
 
   /**
@@ -301,6 +436,7 @@ export class ChunkRunner {
     }
     this.stats[2 * c] = data[graph.root] * scale;
     this.stats[2 * c + 1] = correct;
+    Atomics.add(this.control, Control.Progress, 1);
   }
 
   /**
@@ -326,6 +462,7 @@ export class ChunkRunner {
         grad[j] = (alpha > 0 ? alpha * p + alpha * p : 0) +
           partials[offset + j];
       }
+      Atomics.add(this.control, Control.Progress, 1);
     }
   }
 
@@ -336,9 +473,7 @@ export class ChunkRunner {
     first: number,
     last: number,
   ): number {
-    const end = Math.min(a + size, this.chunks);
-    const [, blockEnd] = this.block(this.owner(a));
-    if (end <= blockEnd) return a; // Summed by the thread owning the block.
+    if (this.summed(a, size)) return a;
     const half = size / 2;
     const left = this.sumNode(a, half, first, last);
     if (a + half >= this.chunks) return left;
@@ -349,26 +484,21 @@ export class ChunkRunner {
     return left;
   }
 
-  /** Thread `w`'s chunks, `[lo, hi)`: contiguous, about as many for each. */
-  private block(w: number): [number, number] {
-    const chunks = this.chunks, workers = this.workers;
-    return [
-      Math.floor((w * chunks) / workers),
-      Math.floor(((w + 1) * chunks) / workers),
-    ];
-  }
-
-  /** The thread whose block holds chunk `c`. */
-  private owner(c: number): number {
-    let w = Math.floor((c * this.workers) / this.chunks);
-    while (this.block(w)[1] <= c) w++;
-    while (this.block(w)[0] > c) w--;
-    return w;
+  /**
+   * Whether node `(a, size)` lies in one range (no range starts inside it),
+   * so that the thread that ran the range summed it.
+   */
+  private summed(a: number, size: number): boolean {
+    const end = Math.min(a + size, this.chunks);
+    for (let c = a + 1; c < end; c++) {
+      if (Atomics.load(this.starts, c) !== 0) return false;
+    }
+    return true;
   }
 
   /** Row `r` of `partials`. */
   private row(r: number): Float64Array {
-    return this.partials.subarray(r * this.count, (r + 1) * this.count);
+    return this.partialRows[r];
   }
 }
 
@@ -378,6 +508,15 @@ function treeSize(chunks: number): number {
   while (size < chunks) size *= 2;
   return size;
 }
+
+/** A range's next chunk is its value's high 16 bits, its end the low ones. */
+const RANGE_SHIFT = 65536;
+
+/**
+ * Added to a thread's patience (ms): the time the scheduler may take to
+ * wake a thread, and the serial work between steps.
+ */
+const PATIENCE_MS = 0.02;
 
 /** Parameters per block of the reduction (16 KiB of float64). */
 const REDUCE_BLOCK = 2048;

@@ -32,7 +32,6 @@ import {
   ChunkRunner,
   Control,
   type InitMessage,
-  SPIN_MS,
   spinWhile,
   type WorkerReply,
 } from "./_parallel_step.ts";
@@ -354,6 +353,8 @@ export class ParallelTrainer {
       y: y.buffer as SharedArrayBuffer,
       params: this.params.buffer as SharedArrayBuffer,
       partials: sharedBuffer(8 * this.chunks * count),
+      ranges: sharedBuffer(4 * workers),
+      starts: sharedBuffer(4 * this.chunks),
       grad: this.grad.buffer as SharedArrayBuffer,
       stats: this.stats.buffer as SharedArrayBuffer,
       indices: this.indices.buffer as SharedArrayBuffer,
@@ -416,9 +417,11 @@ export class ParallelTrainer {
       );
     }
     const chunks = options.chunks ?? 16;
-    if (!Number.isInteger(chunks) || chunks < 1) {
+    if (!Number.isInteger(chunks) || chunks < 1 || chunks > 65_535) {
       trainer.close();
-      throw new RangeError(`Chunks must be an integer >= 1, got ${chunks}`);
+      throw new RangeError(
+        `Chunks must be an integer from 1 to 65535, got ${chunks}`,
+      );
     }
     if (workers > 1 && !sharedMemoryAvailable()) {
       trainer.close();
@@ -497,6 +500,7 @@ export class ParallelTrainer {
     control[Control.Batch] = b;
     control[Control.Chunks] = chunks;
     control[Control.Started] = 0;
+    this.runner.plan(chunks);
     // The L2 term of the loss, in parameter order: summed while this
     // thread waits for the workers (or after, when it has not waited).
     const alpha = this.trainer.alpha;
@@ -588,8 +592,24 @@ export class ParallelTrainer {
   private async until(index: number, value: number): Promise<void> {
     const control = this.control;
     const started = Atomics.load(control, Control.Started) === this.workers - 1;
-    if (this.spin && started && spinWhile(control, index, value, SPIN_MS)) {
+    if (
+      this.spin && started &&
+      spinWhile(control, index, value, this.runner.patience)
+    ) {
       return;
+    }
+    if (blockingAllowed()) {
+      // Asleep in Atomics.wait: woken within microseconds of the notify,
+      // where waitAsync's promise takes hundreds (a turn of the event
+      // loop), long enough for the workers to fall asleep before the next
+      // step. A worker's failure or close() shows after BLOCK_MS, below.
+      const deadline = performance.now() + BLOCK_MS;
+      for (;;) {
+        if (Atomics.load(control, index) !== value) return;
+        const left = deadline - performance.now();
+        if (left <= 0) break;
+        Atomics.wait(control, index, value, left);
+      }
     }
     while (Atomics.load(control, index) === value) {
       if (this.failure) throw this.failure;
@@ -673,6 +693,31 @@ interface AtomicsWaitAsync {
     index: number,
     value: number,
   ): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
+/**
+ * How long, in ms, the calling thread blocks in `Atomics.wait` for the
+ * workers before it goes back to the event loop (where a worker's error
+ * message and `close()` come in) to wait there.
+ */
+const BLOCK_MS = 20;
+
+let blocking: boolean | undefined;
+
+/**
+ * Whether this thread may block in `Atomics.wait`: in Deno and Node, and in
+ * workers; not on a browser page's main thread.
+ */
+function blockingAllowed(): boolean {
+  if (blocking === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blocking = true;
+    } catch {
+      blocking = false;
+    }
+  }
+  return blocking;
 }
 
 function waitAsyncAvailable(): boolean {

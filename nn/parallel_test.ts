@@ -219,7 +219,7 @@ Deno.test("ParallelTrainer.create() rejects a worker that cannot start, bad opti
   await assert.rejects(
     () => ParallelTrainer.create(model, data, { workers: 1, chunks: 0 }),
     RangeError,
-    "Chunks must be an integer >= 1, got 0",
+    "Chunks must be an integer from 1 to 65535, got 0",
   );
   const trainer = await ParallelTrainer.create(model, data, { workers: 1 });
   trainer.close();
