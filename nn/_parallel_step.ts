@@ -1,4 +1,4 @@
-// The part of a data-parallel step every thread runs, the calling thread and the Web Workers alike: its block of each step's chunks on compiled code, then its slice of the parameters' gradients added up over every chunk, in a fixed order, in shared memory. Internal: nn/parallel.ts and nn/parallel_worker.ts share it.
+// The part of a data-parallel step every thread runs, the calling thread and the Web Workers alike: chunks of each step's batch on compiled code (its own range, then ranges taken from threads that are behind), their gradients summed up a fixed tree in shared memory, then blocks of the parameters' gradients added up over every chunk, in a fixed order. Internal: nn/parallel.ts and nn/parallel_worker.ts share it.
 
 import { Tape } from "../engine/mod.ts";
 import { lossKind } from "./_loss_kind.ts";
@@ -11,6 +11,11 @@ import type { ModelJSON } from "./model_file.ts";
  * Slots of the control array (an `Int32Array` over the init message's
  * `control`), through which the threads meet each step with `Atomics`
  * instead of messages.
+ *
+ * A step needs no worker: the calling thread runs every chunk nobody else
+ * has taken. A worker joins the steps it is awake for: it counts itself
+ * `Inside`, and leaves while the calling thread is `Preparing` the next
+ * step's data, which waits for no worker to be inside.
  */
 export const Control = {
   /** The step to run: the calling thread raises it and notifies the workers. */
@@ -21,18 +26,18 @@ export const Control = {
   Batch: 2,
   /** Chunks this step's batch is cut into. */
   Chunks: 3,
-  /** Threads done with their chunks this step (the barrier's count). */
-  Arrived: 4,
-  /** Raised when every thread has done its chunks. */
-  Barrier: 5,
-  /** Threads done with their slice of the reduction this step. */
-  Reduced: 6,
-  /** Set to the step when every thread is done with it. */
-  Done: 7,
-  /** Workers that have begun this step's chunks. */
-  Started: 8,
+  /** 1 while the calling thread writes a step's data. */
+  Preparing: 4,
+  /** Workers in the current step (reading its data). */
+  Inside: 5,
+  /** Chunks done this step. */
+  Finished: 6,
+  /** Blocks of the reduction taken this step. */
+  Claimed: 7,
+  /** Blocks of the reduction done this step. */
+  Reduced: 8,
   /**
-   * Raised by every thread after each chunk and each block of its
+   * Raised by every thread after each chunk and each block of the
    * reduction: a waiting thread spins only while it moves (see
    * {@linkcode spinWhile}).
    */
@@ -112,28 +117,27 @@ export function chunkStart(c: number, chunks: number, batch: number): number {
 export const SPIN_MS = 1;
 
 /**
- * Spins while `control[index]` is `value`: for at most {@linkcode SPIN_MS},
- * and only while the other threads make progress (`control[Progress]`
- * moves at least every `patience` ms). A thread that stops making progress
- * is most likely waiting for a core, perhaps the one this thread spins on:
- * the spinner then gives its core up, where spinning on would stall the
- * step for the whole spin (as it did by about 2 ms a step on 2 cores with
- * a third busy process).
+ * Spins until `done()`: for at most {@linkcode SPIN_MS}, and only while the
+ * threads make progress (`control[Progress]` moves at least every
+ * `patience` ms). A thread that stops making progress is most likely
+ * waiting for a core, perhaps the one this thread spins on: the spinner
+ * then gives its core up, where spinning on would stall the step for the
+ * whole spin (as it did by about 2 ms a step on 2 cores with a third busy
+ * process).
  *
- * @returns Whether the value changed.
+ * @returns Whether `done()` came true.
  */
-export function spinWhile(
-  control: Int32Array,
-  index: number,
-  value: number,
+export function spinUntil(
+  done: () => boolean,
   patience: number,
+  control: Int32Array,
 ): boolean {
   let now = performance.now();
   const until = now + SPIN_MS;
   let progress = Atomics.load(control, Control.Progress), moved = now;
-  while (Atomics.load(control, index) === value) {
+  while (!done()) {
     for (let k = 0; k < 256; k++) {
-      if (Atomics.load(control, index) !== value) return true;
+      if (done()) return true;
     }
     now = performance.now();
     const seen = Atomics.load(control, Control.Progress);
@@ -147,23 +151,21 @@ export function spinWhile(
 }
 
 /**
- * Counts this thread in at a barrier slot (`count`) and, when it is the
- * last of `threads`, resets the count and raises `gate`.
+ * Spins while `control[index]` is `value`, as {@linkcode spinUntil} does.
  *
- * @returns Whether this thread was the last.
+ * @returns Whether the value changed.
  */
-export function arrive(
+export function spinWhile(
   control: Int32Array,
-  count: number,
-  gate: number,
-  threads: number,
+  index: number,
   value: number,
+  patience: number,
 ): boolean {
-  if (Atomics.add(control, count, 1) !== threads - 1) return false;
-  Atomics.store(control, count, 0);
-  Atomics.store(control, gate, value);
-  Atomics.notify(control, gate);
-  return true;
+  return spinUntil(
+    () => Atomics.load(control, index) !== value,
+    patience,
+    control,
+  );
 }
 
 /**
@@ -207,6 +209,10 @@ export class ChunkRunner {
   private readonly buffers: Float64Array[] = [];
   private batch = 0;
   private chunks = 0;
+  /** Blocks of parameters in the reduction. */
+  readonly blocks: number;
+  /** Called after each chunk this thread runs (for tests: a faulty worker). */
+  onChunk?: () => void;
   /**
    * How long, in ms, another thread may go without progress while this one
    * spins for it: a few of this thread's last chunk times, for the threads
@@ -228,6 +234,7 @@ export class ChunkRunner {
       this.rows.push(x.subarray(i * nin, (i + 1) * nin));
     }
     this.count = message.params.byteLength / 8;
+    this.blocks = Math.ceil(this.count / REDUCE_BLOCK);
     this.control = new Int32Array(message.control);
     this.y = new Int32Array(message.y);
     this.params = new Float64Array(message.params);
@@ -259,11 +266,17 @@ export class ChunkRunner {
   }
 
   /**
-   * Sets this step's ranges (every thread's block of chunks, contiguous,
-   * about as many for each) and their starts. The calling thread runs it
-   * before it raises the step.
+   * Sets up a step of `chunks` chunks: every thread's range (a block of
+   * chunks, contiguous, about as many for each), their starts, and the
+   * step's counts at 0. The calling thread runs it while no worker is
+   * inside a step.
    */
   plan(chunks: number): void {
+    const control = this.control;
+    control[Control.Chunks] = chunks;
+    control[Control.Finished] = 0;
+    control[Control.Claimed] = 0;
+    control[Control.Reduced] = 0;
     this.starts.fill(0, 0, chunks);
     for (let w = 0; w < this.workers; w++) {
       const lo = Math.floor((w * chunks) / this.workers);
@@ -275,23 +288,46 @@ export class ChunkRunner {
 
   /**
    * Forward and backward of chunks: this thread's range, then ranges taken
-   * from threads that are behind (the back half of what they have left),
-   * until every chunk is taken. The sums of the tree's nodes inside a range
-   * (see {@linkcode ChunkRunner.reduce}) go to the rows of `partials` at
-   * their first chunks.
+   * from threads that are behind or absent (the back half of what they
+   * have left), until every chunk is taken. The sums of the tree's nodes
+   * inside a range (see {@linkcode ChunkRunner.reduce}) go to the rows of
+   * `partials` at their first chunks; `Finished` counts the range's chunks
+   * in once they are there.
+   *
+   * @returns Whether this thread finished the step's last chunk.
    */
-  runChunks(): void {
+  runChunks(): boolean {
     const control = this.control;
     this.batch = control[Control.Batch];
     this.chunks = control[Control.Chunks];
     this.tape.data.set(this.params, this.start);
     const started = performance.now();
-    let done = this.runRange();
-    while (this.steal()) done += this.runRange();
+    let done = 0, last = false;
+    for (let more = true; more; more = this.steal()) {
+      const ran = this.runRange();
+      if (ran === 0) continue;
+      done += ran;
+      if (Atomics.add(control, Control.Finished, ran) + ran === this.chunks) {
+        Atomics.notify(control, Control.Finished);
+        last = true;
+      }
+    }
     if (done > 0) {
       const perChunk = (performance.now() - started) / done;
       this.patience = Math.min(SPIN_MS, 3 * perChunk + PATIENCE_MS);
     }
+    return last;
+  }
+
+  /** Whether every chunk of this step is done (its sums in `partials`). */
+  finished(): boolean {
+    const control = this.control;
+    return Atomics.load(control, Control.Finished) === control[Control.Chunks];
+  }
+
+  /** Whether every block of this step's reduction is done. */
+  reduced(): boolean {
+    return Atomics.load(this.control, Control.Reduced) === this.blocks;
   }
 
   /** The next chunk of this thread's range, or -1 when it has none left. */
@@ -357,6 +393,7 @@ export class ChunkRunner {
     let top = 0, done = 0;
     for (let c = this.claim(); c >= 0; c = this.claim()) {
       done++;
+      this.onChunk?.();
       if (top > 0 && this.siblings(nodes[top - 1], sizes[top - 1], c, 1)) {
         this.runChunk(c, this.sum(top - 1), true);
         sizes[top - 1] *= 2;
@@ -440,30 +477,43 @@ export class ChunkRunner {
   }
 
   /**
-   * Adds up this thread's slice of the parameters' gradients. The chunks'
-   * gradients are summed over a fixed binary tree (node `(a, size)` covers
-   * chunks `[a, a + size)`, `size` a power of 2; a node's sum is its left
-   * child's plus its right's), the L2 term added last: the same sums in the
-   * same order whatever the number of threads. The nodes inside one
-   * thread's block were summed by that thread; the nodes above them are
-   * summed here, in place in the row of their first chunk.
+   * Adds up the parameters' gradients, a block of parameters at a time,
+   * taking blocks until none is left (once every chunk is finished). The
+   * chunks' gradients are summed over a fixed binary tree (node `(a, size)`
+   * covers chunks `[a, a + size)`, `size` a power of 2; a node's sum is its
+   * left child's plus its right's), the L2 term added last: the same sums in
+   * the same order whatever the number of threads and whoever ran which
+   * chunk. The nodes inside one range were summed by the thread that ran
+   * it; the nodes above them are summed here, in place in the row of their
+   * first chunk.
+   *
+   * @returns Whether this thread finished the reduction's last block.
    */
-  reduce(): void {
-    const count = this.count;
-    const lo = Math.floor((this.index * count) / this.workers);
-    const hi = Math.floor(((this.index + 1) * count) / this.workers);
+  reduce(): boolean {
+    const control = this.control, count = this.count, blocks = this.blocks;
     const grad = this.grad, params = this.params, partials = this.partials;
     const alpha = this.alpha, size = treeSize(this.chunks);
-    for (let first = lo; first < hi; first += REDUCE_BLOCK) {
-      const last = Math.min(first + REDUCE_BLOCK, hi);
-      const offset = this.sumNode(0, size, first, last) * count;
-      for (let j = first; j < last; j++) {
+    let last = false;
+    for (
+      let block = Atomics.add(control, Control.Claimed, 1);
+      block < blocks;
+      block = Atomics.add(control, Control.Claimed, 1)
+    ) {
+      const first = block * REDUCE_BLOCK;
+      const end = Math.min(first + REDUCE_BLOCK, count);
+      const offset = this.sumNode(0, size, first, end) * count;
+      for (let j = first; j < end; j++) {
         const p = params[j];
         grad[j] = (alpha > 0 ? alpha * p + alpha * p : 0) +
           partials[offset + j];
       }
-      Atomics.add(this.control, Control.Progress, 1);
+      Atomics.add(control, Control.Progress, 1);
+      if (Atomics.add(control, Control.Reduced, 1) === blocks - 1) {
+        Atomics.notify(control, Control.Reduced);
+        last = true;
+      }
     }
+    return last;
   }
 
   /** Sums node `(a, size)` over parameters `[first, last)`; returns its row. */
@@ -518,5 +568,8 @@ const RANGE_SHIFT = 65536;
  */
 const PATIENCE_MS = 0.02;
 
-/** Parameters per block of the reduction (16 KiB of float64). */
-const REDUCE_BLOCK = 2048;
+/**
+ * Parameters per block of the reduction (4 KiB of float64): small enough
+ * for the threads to share the reduction of a small model.
+ */
+const REDUCE_BLOCK = 512;
