@@ -20,7 +20,7 @@
 
 import * as tf from "npm:@tensorflow/tfjs@4.22.0";
 import "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
-import { MLP, ParallelTrainer, Tape, Trainer } from "../mod.ts";
+import { ParallelTrainer, Trainer } from "../mod.ts";
 import { ALPHA, W, W2 } from "./workload.ts";
 import {
   BATCH,
@@ -31,6 +31,7 @@ import {
   type Problem,
   tapegradTrainer,
   WIDE,
+  workersSetup,
 } from "./minibatch_problems.ts";
 
 tf.enableProdMode();
@@ -173,20 +174,7 @@ for (
     ["workers W", W],
   ] as const
 ) {
-  const problem = moonsProblem(spec);
-  const model = () =>
-    new MLP(problem.sizes[0], problem.sizes.slice(1), {
-      parameters: Array.from(problem.params),
-      tape: new Tape(),
-    });
-  const options = {
-    loss: "hinge" as const,
-    optimizer: "sgd" as const,
-    lr: 0.001,
-    schedule: "constant" as const,
-    l2: ALPHA,
-    steps: 1e9,
-  };
+  const { problem, model, options } = workersSetup(spec);
   // What one thread runs by default ("auto": WebAssembly SIMD for these
   // models), and the JavaScript compiler the workers run.
   for (const mode of ["auto", "compiled"] as const) {

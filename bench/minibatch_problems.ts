@@ -60,6 +60,40 @@ export function moonsProblem(spec: WorkloadSpec): Problem {
   };
 }
 
+/**
+ * The "workers" groups' setup: two moons as `spec` draws them, a fresh model
+ * with the workload's initial parameters on its own tape, and SGD with L2 on
+ * the hinge loss at a constant rate.
+ */
+export function workersSetup(spec: WorkloadSpec): {
+  problem: Problem;
+  model: () => MLP;
+  options: {
+    loss: "hinge";
+    optimizer: "sgd";
+    lr: number;
+    schedule: "constant";
+    l2: number;
+    steps: number;
+  };
+} {
+  const problem = moonsProblem(spec);
+  const model = () =>
+    new MLP(problem.sizes[0], problem.sizes.slice(1), {
+      parameters: Array.from(problem.params),
+      tape: new Tape(),
+    });
+  const options = {
+    loss: "hinge" as const,
+    optimizer: "sgd" as const,
+    lr: 0.001,
+    schedule: "constant" as const,
+    l2: ALPHA,
+    steps: 1e9,
+  };
+  return { problem, model, options };
+}
+
 /** The digits training split (64-64-10, cross-entropy). */
 export async function digitsProblem(): Promise<Problem> {
   const bytes = await Deno.readFile(

@@ -11,11 +11,12 @@
  * @module
  */
 
-import { type Dataset, MLP, ParallelTrainer, Tape, Trainer } from "../mod.ts";
-import { ALPHA, makeWorkload, W, W2, type WorkloadSpec } from "./workload.ts";
+import { ParallelTrainer, Trainer } from "../mod.ts";
+import { W, W2, type WorkloadSpec } from "./workload.ts";
+import { WIDE, workersSetup } from "./minibatch_problems.ts";
 
 const SPECS: Record<string, WorkloadSpec> = {
-  wide: { ...W, sizes: [2, 256, 256, 1] },
+  wide: WIDE,
   W2,
   W,
 };
@@ -65,28 +66,9 @@ const name = Deno.args[0] ?? "wide";
 const spec = SPECS[name];
 if (spec === undefined) throw new RangeError(`Unknown workload ${name}`);
 const steps = Number(Deno.args[1] ?? (name === "wide" ? 300 : 3000));
-const w = makeWorkload(spec);
-const nin = w.sizes[0];
-const labels = Array.from(w.y, (v) => (v > 0 ? 1 : 0));
-const data: Dataset = {
-  x: labels.map((_, s) => Array.from(w.x.subarray(s * nin, (s + 1) * nin))),
-  y: labels,
-  classes: 2,
-};
-const model = () =>
-  new MLP(nin, w.sizes.slice(1), {
-    parameters: Array.from(w.params),
-    tape: new Tape(),
-  });
-const options = {
-  loss: "hinge" as const,
-  optimizer: "sgd" as const,
-  lr: 0.001,
-  schedule: "constant" as const,
-  l2: ALPHA,
-  steps: 1e9,
-};
-console.log(`${name} (${w.sizes.join("-")}), ${steps} steps`);
+const { problem, model, options } = workersSetup(spec);
+const data = problem.data;
+console.log(`${name} (${problem.sizes.join("-")}), ${steps} steps`);
 for (const mode of ["compiled", "auto"] as const) {
   const trainer = new Trainer(model(), data, { ...options, mode });
   await measure(

@@ -20,9 +20,9 @@
  */
 
 import { parseArgs } from "node:util";
-import { MLP, ParallelTrainer, Tape } from "../mod.ts";
-import { ALPHA, W, W2, type WorkloadSpec } from "./workload.ts";
-import { moonsProblem, WIDE } from "./minibatch_problems.ts";
+import { ParallelTrainer } from "../mod.ts";
+import { W, W2, type WorkloadSpec } from "./workload.ts";
+import { WIDE, workersSetup } from "./minibatch_problems.ts";
 
 const SPECS: Record<string, WorkloadSpec> = { wide: WIDE, W2, W };
 
@@ -113,23 +113,22 @@ export async function interleaved(
   return times;
 }
 
-/** The workload's model and options, as in the bench's "workers" groups. */
-export function workload(spec: WorkloadSpec) {
-  const problem = moonsProblem(spec);
-  const model = () =>
-    new MLP(problem.sizes[0], problem.sizes.slice(1), {
-      parameters: Array.from(problem.params),
-      tape: new Tape(),
-    });
-  const options = {
-    loss: "hinge" as const,
-    optimizer: "sgd" as const,
-    lr: 0.001,
-    schedule: "constant" as const,
-    l2: ALPHA,
-    steps: 1e9,
-  };
-  return { problem, model, options };
+/** `ParallelTrainer`s of the workload, one per number of threads. */
+export async function trainersOn(
+  spec: WorkloadSpec,
+  threads: number[],
+): Promise<ParallelTrainer[]> {
+  const { problem, model, options } = workersSetup(spec);
+  const trainers: ParallelTrainer[] = [];
+  for (const workers of threads) {
+    trainers.push(
+      await ParallelTrainer.create(model(), problem.data, {
+        ...options,
+        workers,
+      }),
+    );
+  }
+  return trainers;
 }
 
 if (import.meta.main) await main();
@@ -166,17 +165,7 @@ async function main(): Promise<void> {
   const busy = values.busy ? inlineWorker(BUSY) : undefined;
   busy?.postMessage(stop);
 
-  const { problem, model, options } = workload(spec);
-  const trainers = [
-    await ParallelTrainer.create(model(), problem.data, {
-      ...options,
-      workers: 1,
-    }),
-    await ParallelTrainer.create(model(), problem.data, {
-      ...options,
-      workers: 2,
-    }),
-  ];
+  const trainers = await trainersOn(spec, [1, 2]);
   // Steps per turn: about 20 ms of work.
   const block = name === "wide" ? 8 : name === "W2" ? 60 : 300;
   const [one, two] = await interleaved(trainers, block, rounds);
@@ -185,7 +174,7 @@ async function main(): Promise<void> {
   busy?.terminate();
 
   console.log(
-    `${name} (${problem.sizes.join("-")}), ${rounds} rounds of ${block} steps` +
+    `${name} (${spec.sizes.join("-")}), ${rounds} rounds of ${block} steps` +
       (values.busy ? ", a third thread busy" : ""),
   );
   console.log(

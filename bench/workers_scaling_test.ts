@@ -2,14 +2,13 @@
 // machine can give, and the turns time every step of each trainer.
 
 import assert from "node:assert/strict";
-import { ParallelTrainer } from "../mod.ts";
 import { W } from "./workload.ts";
 import {
   capacity,
   interleaved,
   mean,
   median,
-  workload,
+  trainersOn,
 } from "./workers_scaling.ts";
 
 Deno.test("capacity() is what two busy threads get from the cores: between 0.5x and 2.2x", async () => {
@@ -18,17 +17,7 @@ Deno.test("capacity() is what two busy threads get from the cores: between 0.5x 
 });
 
 Deno.test("interleaved() times each trainer's steps in turns, after warm-up rounds", async () => {
-  const { problem, model, options } = workload(W);
-  const trainers = [
-    await ParallelTrainer.create(model(), problem.data, {
-      ...options,
-      workers: 1,
-    }),
-    await ParallelTrainer.create(model(), problem.data, {
-      ...options,
-      workers: 2,
-    }),
-  ];
+  const trainers = await trainersOn(W, [1, 2]);
   try {
     const times = await interleaved(trainers, 5, 2);
     assert.deepEqual(times.map((t) => t.length), [10, 10]);
