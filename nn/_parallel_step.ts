@@ -207,6 +207,9 @@ export class ChunkRunner {
   private readonly nodes = new Int32Array(32);
   private readonly sizes = new Int32Array(32);
   private readonly buffers: Float64Array[] = [];
+  /** The reduction's additions, pairs of row offsets (see `sumNode`). */
+  private readonly additions = new Int32Array(2 * 65536);
+  private added = 0;
   private batch = 0;
   private chunks = 0;
   /** Blocks of parameters in the reduction. */
@@ -492,7 +495,11 @@ export class ChunkRunner {
   reduce(): boolean {
     const control = this.control, count = this.count, blocks = this.blocks;
     const grad = this.grad, params = this.params, partials = this.partials;
-    const alpha = this.alpha, size = treeSize(this.chunks);
+    const alpha = this.alpha, additions = this.additions;
+    // The additions are the same for every block: listed once.
+    this.added = 0;
+    const offset = this.sumNode(0, treeSize(this.chunks)) * count;
+    const added = this.added;
     let last = false;
     for (
       let block = Atomics.add(control, Control.Claimed, 1);
@@ -501,11 +508,18 @@ export class ChunkRunner {
     ) {
       const first = block * REDUCE_BLOCK;
       const end = Math.min(first + REDUCE_BLOCK, count);
-      const offset = this.sumNode(0, size, first, end) * count;
+      // The root's own addition, the last, is made on the way to `grad`.
+      for (let k = 0; k < added - 2; k += 2) {
+        addRow(partials, additions[k], additions[k + 1], first, end);
+      }
+      const left = added > 0 ? additions[added - 2] : offset;
+      const right = added > 0 ? additions[added - 1] : -1;
       for (let j = first; j < end; j++) {
         const p = params[j];
-        grad[j] = (alpha > 0 ? alpha * p + alpha * p : 0) +
-          partials[offset + j];
+        const sum = right < 0
+          ? partials[left + j]
+          : partials[left + j] + partials[right + j];
+        grad[j] = (alpha > 0 ? alpha * p + alpha * p : 0) + sum;
       }
       Atomics.add(control, Control.Progress, 1);
       if (Atomics.add(control, Control.Reduced, 1) === blocks - 1) {
@@ -516,21 +530,19 @@ export class ChunkRunner {
     return last;
   }
 
-  /** Sums node `(a, size)` over parameters `[first, last)`; returns its row. */
-  private sumNode(
-    a: number,
-    size: number,
-    first: number,
-    last: number,
-  ): number {
+  /**
+   * Lists the additions that sum node `(a, size)` in the row of its first
+   * chunk (offsets into `partials`: target, then source), children first;
+   * returns its row.
+   */
+  private sumNode(a: number, size: number): number {
     if (this.summed(a, size)) return a;
     const half = size / 2;
-    const left = this.sumNode(a, half, first, last);
+    const left = this.sumNode(a, half);
     if (a + half >= this.chunks) return left;
-    const right = this.sumNode(a + half, half, first, last);
-    const partials = this.partials, count = this.count;
-    const l = left * count, r = right * count;
-    for (let j = first; j < last; j++) partials[l + j] += partials[r + j];
+    const right = this.sumNode(a + half, half);
+    this.additions[this.added++] = left * this.count;
+    this.additions[this.added++] = right * this.count;
     return left;
   }
 
@@ -549,6 +561,19 @@ export class ChunkRunner {
   /** Row `r` of `partials`. */
   private row(r: number): Float64Array {
     return this.partialRows[r];
+  }
+}
+
+/** Adds `partials[source + j]` to `partials[target + j]` for `j` in `[first, end)`. */
+function addRow(
+  partials: Float64Array,
+  target: number,
+  source: number,
+  first: number,
+  end: number,
+): void {
+  for (let j = first; j < end; j++) {
+    partials[target + j] += partials[source + j];
   }
 }
 
