@@ -43,7 +43,7 @@ function runners(workers: number, batch: number, chunks: number) {
     y: y.buffer as SharedArrayBuffer,
     params: params.buffer as SharedArrayBuffer,
     partials: new SharedArrayBuffer(8 * chunks * count),
-    ranges: new SharedArrayBuffer(4 * workers),
+    ranges: new SharedArrayBuffer(8 * workers),
     starts: new SharedArrayBuffer(4 * chunks),
     grad: grad.buffer as SharedArrayBuffer,
     stats: new SharedArrayBuffer(16 * chunks),
@@ -93,4 +93,41 @@ Deno.test("ChunkRunner: the last thread to run finds no chunks left", () => {
   assert.equal(progress, 16); // One step of progress per chunk, all by thread 1.
   all[0].runChunks();
   assert.equal(Atomics.load(control, Control.Progress), 16);
+});
+
+Deno.test("ChunkRunner: every change of the finished count is notified, not only the last (a thread asleep on it wakes)", async () => {
+  const { all } = runners(2, 45, 16);
+  const control = all[0].control;
+  // A thread asleep on the count, as a waiting thread is after its spin.
+  const waiter = new Worker(
+    URL.createObjectURL(
+      new Blob([
+        `onmessage = (event) => {
+          const control = event.data;
+          postMessage("asleep");
+          postMessage(Atomics.wait(control, ${Control.Finished}, 0, 3000));
+        };`,
+      ], { type: "application/javascript" }),
+    ),
+    { type: "module" },
+  );
+  const replies: string[] = [];
+  const woke = new Promise<string>((resolve) => {
+    waiter.onmessage = (event) => {
+      replies.push(event.data);
+      if (replies.length === 2) resolve(event.data);
+    };
+  });
+  waiter.postMessage(control);
+  while (replies.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 50)); // Into Atomics.wait.
+  // Thread 0 runs its own range (8 chunks counted in), then fails on the
+  // first chunk it takes from thread 1: the step is not finished.
+  all[0].onChunk = () => {
+    if (Atomics.load(control, Control.Finished) > 0) throw new Error("stop");
+  };
+  assert.throws(() => all[0].runChunks(), Error, "stop");
+  assert.equal(Atomics.load(control, Control.Finished), 8);
+  assert.equal(await woke, "ok");
+  waiter.terminate();
 });

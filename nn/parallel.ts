@@ -354,7 +354,7 @@ export class ParallelTrainer {
       y: y.buffer as SharedArrayBuffer,
       params: this.params.buffer as SharedArrayBuffer,
       partials: sharedBuffer(8 * this.chunks * count),
-      ranges: sharedBuffer(4 * workers),
+      ranges: sharedBuffer(8 * workers),
       starts: sharedBuffer(4 * this.chunks),
       grad: this.grad.buffer as SharedArrayBuffer,
       stats: this.stats.buffer as SharedArrayBuffer,

@@ -92,17 +92,20 @@ export function createWorkerHandler(
   };
 }
 
-/** Counts this worker out of the step (notifying the last one out). */
+/**
+ * Counts this worker out of the step, notifying at every change (a thread
+ * waiting for another value would sleep on otherwise); the last one out
+ * posts a `wake` where that is how the calling thread is woken.
+ */
 function leave(
   control: Int32Array,
   postWake: boolean,
   step: number,
   post: (reply: WorkerReply) => void,
 ): void {
-  if (Atomics.sub(control, Control.Inside, 1) === 1) {
-    Atomics.notify(control, Control.Inside);
-    if (postWake) post({ type: "wake", step });
-  }
+  const last = Atomics.sub(control, Control.Inside, 1) === 1;
+  Atomics.notify(control, Control.Inside);
+  if (last && postWake) post({ type: "wake", step });
 }
 
 /**
