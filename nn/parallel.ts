@@ -28,9 +28,11 @@ import type { MLP } from "./mlp.ts";
 import { expandFeatures } from "./features.ts";
 import { normalize } from "./normalization.ts";
 import {
+  arrive,
   ChunkRunner,
   Control,
   type InitMessage,
+  SPIN_MS,
   spinWhile,
   type WorkerReply,
 } from "./_parallel_step.ts";
@@ -228,17 +230,15 @@ function defaultCreateWorker(): (url: URL) => WorkerLike {
  *
  * A step runs on `workers` threads: this one and `workers - 1` Web Workers
  * (none for `workers: 1`). Each thread compiles the model's per-sample step
- * once and runs chunks on it: its own block first (about `chunks /
- * workers` of them), then the back half of what a thread that is behind,
- * or asleep, has left. The chunks' gradients are summed over a fixed
- * binary tree, so the sums depend neither on the number of threads nor on
- * who ran which chunk. This thread wakes the workers through `Atomics` on
- * shared memory (a step sends no message) and runs chunks until none is
- * left, so a step never waits for a worker that has not taken any: only
- * for chunks being run, spinning briefly while the threads running them
- * make progress. `step()` therefore holds this thread for its share of the
- * work (all of it while the workers sleep); in a browser, train in a worker
- * to keep the page responsive. Steps run in float64 on compiled code.
+ * once and runs it on its chunks, a contiguous block (about `chunks /
+ * workers` of them); the chunks' gradients are summed over a fixed binary
+ * tree, so the sums do not depend on the number of threads. This thread
+ * wakes the workers through `Atomics` on shared memory (a step sends no
+ * message), runs its own block, then waits for theirs: spinning briefly
+ * where every thread has a core of its own, so that a step does not wait
+ * for the operating system to wake a thread. `step()` therefore holds this
+ * thread for its share of the work; in a browser, train in a worker to keep
+ * the page responsive. Steps run in float64 on compiled code.
  *
  * @example
  * ```ts
@@ -354,8 +354,6 @@ export class ParallelTrainer {
       y: y.buffer as SharedArrayBuffer,
       params: this.params.buffer as SharedArrayBuffer,
       partials: sharedBuffer(8 * this.chunks * count),
-      ranges: sharedBuffer(8 * workers),
-      starts: sharedBuffer(4 * this.chunks),
       grad: this.grad.buffer as SharedArrayBuffer,
       stats: this.stats.buffer as SharedArrayBuffer,
       indices: this.indices.buffer as SharedArrayBuffer,
@@ -418,11 +416,9 @@ export class ParallelTrainer {
       );
     }
     const chunks = options.chunks ?? 16;
-    if (!Number.isInteger(chunks) || chunks < 1 || chunks > 65_535) {
+    if (!Number.isInteger(chunks) || chunks < 1) {
       trainer.close();
-      throw new RangeError(
-        `Chunks must be an integer from 1 to 65535, got ${chunks}`,
-      );
+      throw new RangeError(`Chunks must be an integer >= 1, got ${chunks}`);
     }
     if (workers > 1 && !sharedMemoryAvailable()) {
       trainer.close();
@@ -492,10 +488,15 @@ export class ParallelTrainer {
     const full = this.batchSize >= n;
     const batch = full ? this.indices : this.queue[0];
     const b = batch.length, chunks = Math.min(this.chunks, b);
+    if (!full) this.indices.set(batch);
     const model = this.model, count = model.parameterCount;
     const start = model.parameterStart;
     const data = this.tape.data, grad = this.tape.grad;
-    const control = this.control, runner = this.runner;
+    this.params.set(data.subarray(start, start + count));
+    const control = this.control, threads = this.workers;
+    control[Control.Batch] = b;
+    control[Control.Chunks] = chunks;
+    control[Control.Started] = 0;
     // The L2 term of the loss, in parameter order: summed while this
     // thread waits for the workers (or after, when it has not waited).
     const alpha = this.trainer.alpha;
@@ -507,41 +508,26 @@ export class ParallelTrainer {
     };
     this.running = true;
     try {
-      // No worker may read the step's data while it is written: workers
-      // still inside the last step leave, and none joins meanwhile.
-      Atomics.store(control, Control.Preparing, 1);
-      for (let inside; (inside = Atomics.load(control, Control.Inside)) > 0;) {
-        await this.until(Control.Inside, inside);
-      }
-      if (!full) this.indices.set(batch);
-      this.params.set(data.subarray(start, start + count));
-      control[Control.Batch] = b;
-      runner.plan(chunks);
-      Atomics.store(control, Control.Preparing, 0);
       Atomics.store(control, Control.Step, step);
       Atomics.notify(control, Control.Step);
       try {
-        runner.runChunks();
+        this.runner.runChunks();
       } catch (error) {
         this.fail(error instanceof Error ? error : new Error(String(error)));
         throw error;
       }
-      // Every chunk must be done before the reduction, which reads them all.
-      for (
-        let done;
-        (done = Atomics.load(control, Control.Finished)) < chunks;
+      // Every chunk must be done before any slice is added up.
+      const barrier = Atomics.load(control, Control.Barrier);
+      if (
+        !arrive(control, Control.Arrived, Control.Barrier, threads, barrier + 1)
       ) {
         sumSquares();
-        await this.until(Control.Finished, done);
+        await this.until(Control.Barrier, barrier);
       }
-      runner.reduce();
-      const blocks = runner.blocks;
-      for (
-        let done;
-        (done = Atomics.load(control, Control.Reduced)) < blocks;
-      ) {
+      this.runner.reduce();
+      if (!arrive(control, Control.Reduced, Control.Done, threads, step)) {
         sumSquares();
-        await this.until(Control.Reduced, done);
+        await this.until(Control.Done, step - 1);
       }
     } finally {
       this.running = false;
@@ -593,31 +579,17 @@ export class ParallelTrainer {
 
   /**
    * Waits until the workers change `control[index]` from `value`: spinning
-   * for a while where every thread has a core (see {@linkcode spinWhile}),
-   * then asleep: in `Atomics.wait` where this thread may block, for a
-   * while, then in the event loop (through `Atomics.waitAsync`, or the
-   * workers' `wake` messages where it is missing), so that a failing
-   * worker's message or `close()` can end the step.
+   * for a while where every thread has a core and every worker has begun
+   * the step (a worker that has not is waiting for a core, maybe this
+   * thread's), then asleep (through
+   * `Atomics.waitAsync`, or the workers' `wake` messages where it is
+   * missing), so that a failing worker's message can reject the step.
    */
   private async until(index: number, value: number): Promise<void> {
     const control = this.control;
-    if (
-      this.spin && spinWhile(control, index, value, this.runner.patience)
-    ) {
+    const started = Atomics.load(control, Control.Started) === this.workers - 1;
+    if (this.spin && started && spinWhile(control, index, value, SPIN_MS)) {
       return;
-    }
-    if (blockingAllowed()) {
-      // Asleep in Atomics.wait: woken within microseconds of the notify,
-      // where waitAsync's promise takes hundreds (a turn of the event
-      // loop), long enough for the workers to fall asleep before the next
-      // step. A worker's failure or close() shows after BLOCK_MS, below.
-      const deadline = performance.now() + BLOCK_MS;
-      for (;;) {
-        if (Atomics.load(control, index) !== value) return;
-        const left = deadline - performance.now();
-        if (left <= 0) break;
-        Atomics.wait(control, index, value, left);
-      }
     }
     while (Atomics.load(control, index) === value) {
       if (this.failure) throw this.failure;
@@ -644,9 +616,8 @@ export class ParallelTrainer {
     if (error === undefined) pending.resolve();
     else pending.reject(error);
     // Wakes a waitAsync still pending on a failed or closed step.
-    Atomics.notify(this.control, Control.Inside);
-    Atomics.notify(this.control, Control.Finished);
-    Atomics.notify(this.control, Control.Reduced);
+    Atomics.notify(this.control, Control.Barrier);
+    Atomics.notify(this.control, Control.Done);
   }
 
   /** Counts a worker's answer: `ready` at start, `wake` in a step. */
@@ -702,31 +673,6 @@ interface AtomicsWaitAsync {
     index: number,
     value: number,
   ): { async: false; value: string } | { async: true; value: Promise<string> };
-}
-
-/**
- * How long, in ms, the calling thread blocks in `Atomics.wait` for the
- * workers before it goes back to the event loop (where a worker's error
- * message and `close()` come in) to wait there.
- */
-const BLOCK_MS = 20;
-
-let blocking: boolean | undefined;
-
-/**
- * Whether this thread may block in `Atomics.wait`: in Deno and Node, and in
- * workers; not on a browser page's main thread.
- */
-function blockingAllowed(): boolean {
-  if (blocking === undefined) {
-    try {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
-      blocking = true;
-    } catch {
-      blocking = false;
-    }
-  }
-  return blocking;
 }
 
 function waitAsyncAvailable(): boolean {

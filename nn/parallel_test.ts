@@ -163,10 +163,9 @@ Deno.test("ParallelTrainer: a full batch with L2 and hinge matches Trainer's los
 for (const fail of ["reply", "throw"] as const) {
   Deno.test(`ParallelTrainer: a worker failing mid-step (${fail}) rejects step() and leaves the parameters`, async () => {
     const data = makeMoons(40, { noise: 0.1, seed: 1 });
-    const make = () => new MLP(2, [8, 1], { seed: 2, tape: new Tape() });
-    const model = make();
+    const model = new MLP(2, [8, 1], { seed: 2, tape: new Tape() });
     const trainer = await ParallelTrainer.create(model, data, {
-      steps: 50,
+      steps: 5,
       workers: 3,
       workerUrl: FAULTY,
       createWorker: (url) =>
@@ -175,33 +174,23 @@ for (const fail of ["reply", "throw"] as const) {
           name: fail,
         }) as unknown as WorkerLike,
     });
-    // The workers fail from step 2 on: in the first step they join (the
-    // calling thread runs a step the workers miss on its own).
     await trainer.step();
-    let before = snapshot(model), failure: unknown;
-    while (failure === undefined && trainer.stepCount < 50) {
-      // Time for the workers to wake (more threads than cores sleep).
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      before = snapshot(model);
-      await trainer.step().catch((error) => failure = error);
-    }
-    assert.ok(failure instanceof Error, "no step failed");
-    assert.match(
-      failure.message,
-      fail === "reply"
-        ? /^chunk failed: boom$/
-        : /^Worker [12] of 2 crashed: .*boom in step \d+/,
+    const before = snapshot(model);
+    await assert.rejects(
+      () => trainer.step(),
+      (error: Error) => {
+        assert.ok(error instanceof Error);
+        assert.match(
+          error.message,
+          fail === "reply"
+            ? /^chunk failed: boom$/
+            : /^Worker [12] of 2 crashed: .*boom in step 2/,
+        );
+        return true;
+      },
     );
     assert.deepEqual(snapshot(model), before);
-    // The steps before it went as on one thread.
-    const reference = make();
-    const one = await ParallelTrainer.create(reference, data, {
-      steps: 50,
-      workers: 1,
-    });
-    while (one.stepCount < trainer.stepCount) await one.step();
-    one.close();
-    assert.deepEqual(snapshot(reference), before);
+    assert.equal(trainer.stepCount, 1);
     // The trainer closed its workers; later steps keep failing clearly.
     await assert.rejects(() => trainer.step(), Error, "boom");
     trainer.close();
@@ -230,7 +219,7 @@ Deno.test("ParallelTrainer.create() rejects a worker that cannot start, bad opti
   await assert.rejects(
     () => ParallelTrainer.create(model, data, { workers: 1, chunks: 0 }),
     RangeError,
-    "Chunks must be an integer from 1 to 65535, got 0",
+    "Chunks must be an integer >= 1, got 0",
   );
   const trainer = await ParallelTrainer.create(model, data, { workers: 1 });
   trainer.close();
@@ -322,8 +311,7 @@ Deno.test("ParallelTrainer.close() ends every worker, and rejects a step it inte
   let ended = 0;
   const trainer = await ParallelTrainer.create(model, data, {
     workers: 4,
-    // From step 2, a worker holds the first chunk it takes for a second:
-    // the step waits for it when close() comes.
+    // Slow in step 2: the step is still waiting for it when close() comes.
     workerUrl: FAULTY,
     createWorker: (url) => {
       const worker = new Worker(url, { type: "module", name: "slow" });
@@ -336,25 +324,13 @@ Deno.test("ParallelTrainer.close() ends every worker, and rejects a step it inte
     },
   });
   await trainer.step();
-  // A step the workers miss ends without them: find one that waits.
-  let running: Promise<number>, before: number[];
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    before = snapshot(model);
-    running = trainer.step();
-    const waiting = await Promise.race([
-      running.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 100)),
-    ]);
-    if (waiting) break;
-    assert.ok(trainer.stepCount < 50, "no step waited for a worker");
-  }
-  const count = trainer.stepCount;
+  const running = trainer.step();
   await assert.rejects(
     () => trainer.step(),
     Error,
     "A step is running; await it before the next",
   );
+  const before = snapshot(model);
   trainer.close();
   await assert.rejects(
     () => running,
@@ -363,7 +339,7 @@ Deno.test("ParallelTrainer.close() ends every worker, and rejects a step it inte
   );
   assert.equal(ended, 3);
   assert.deepEqual(snapshot(model), before);
-  assert.equal(trainer.stepCount, count);
+  assert.equal(trainer.stepCount, 1);
   trainer.close();
   assert.equal(ended, 3);
 });

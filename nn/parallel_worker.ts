@@ -1,11 +1,11 @@
 // A data-parallel training worker: one of the threads of ParallelTrainer's steps besides the calling one (see _parallel_step.ts), woken through Atomics for each step.
 
 import {
+  arrive,
   ChunkRunner,
   Control,
   type InitMessage,
   SPIN_MS,
-  spinUntil,
   spinWhile,
   type WorkerReply,
 } from "./_parallel_step.ts";
@@ -15,25 +15,17 @@ export type { InitMessage, WorkerReply };
 /** Hooks for tests: a faulty worker built on the real one. */
 export interface WorkerHooks {
   /**
-   * Called when the worker joins a step, before it takes any chunk; a
-   * throw escapes the worker as an uncaught error.
+   * Called before each step; `false` skips it (the hook has reported an
+   * error), and a throw escapes the worker as an uncaught error.
    */
-  beforeStep?(step: number): void;
-  /**
-   * Called after the worker takes a chunk, before it runs it; a throw is
-   * reported as the chunk's error.
-   */
-  onChunk?(step: number): void;
+  beforeStep?(step: number): boolean;
 }
 
 /**
  * The worker's message handler, apart from the transport so Deno, browsers
  * and Node's worker_threads (and tests) can wire it up. After `init` it
  * replies `ready` and then stays in a loop, woken by `Atomics` for each
- * step, until the calling thread stops or terminates it. It joins each
- * step it is awake for (see {@linkcode Control}): it runs chunks while
- * there are any to take, waits for the others' chunks while they make
- * progress, takes blocks of the reduction, and leaves.
+ * step, until the calling thread stops or terminates it.
  *
  * @param post Sends a reply to the calling thread.
  * @param hooks For tests: see {@linkcode WorkerHooks}.
@@ -52,66 +44,40 @@ export function createWorkerHandler(
       return;
     }
     post({ type: "ready" });
-    const control = runner.control;
+    const control = runner.control, threads = message.workers;
     const { spin, postWake } = message;
-    let step = 0, last = 0;
-    if (hooks.onChunk) runner.onChunk = () => hooks.onChunk?.(step);
+    let step = 0;
     for (;;) {
-      waitWhile(control, Control.Step, last, spin);
-      if (Atomics.load(control, Control.Stop) !== 0) return;
-      Atomics.add(control, Control.Inside, 1);
+      waitWhile(control, Control.Step, step, spin);
       step = Atomics.load(control, Control.Step);
-      if (Atomics.load(control, Control.Preparing) !== 0) {
-        // The step is over and the next one not ready: wait for it.
-        leave(control, postWake, step, post);
-        last = step;
-        continue;
-      }
-      hooks.beforeStep?.(step);
-      let wake: boolean;
+      if (Atomics.load(control, Control.Stop) !== 0) return;
+      if (hooks.beforeStep?.(step) === false) return;
+      Atomics.add(control, Control.Started, 1);
       try {
-        wake = runner.runChunks();
+        runner.runChunks();
       } catch (error) {
-        // The calling thread ends every worker.
+        // The calling thread ends every worker, the others waiting below too.
         post({ type: "error", step, message: errorText(error) });
         return;
       }
-      if (wake && postWake) post({ type: "wake", step });
-      // The reduction reads every chunk's sums: wait for them while the
-      // threads running them make progress, else leave it to them.
+      // Every chunk must be done before any slice is added up.
+      const barrier = Atomics.load(control, Control.Barrier);
       if (
-        runner.finished() ||
-        (spin &&
-          spinUntil(runner.finished.bind(runner), runner.patience, control))
+        arrive(control, Control.Arrived, Control.Barrier, threads, barrier + 1)
       ) {
-        if (runner.reduce() && postWake) post({ type: "wake", step });
+        if (postWake) post({ type: "wake", step });
+      } else {
+        waitWhile(control, Control.Barrier, barrier, spin);
       }
-      leave(control, postWake, step, post);
-      last = step;
+      runner.reduce();
+      if (arrive(control, Control.Reduced, Control.Done, threads, step)) {
+        if (postWake) post({ type: "wake", step });
+      }
     }
   };
 }
 
-/**
- * Counts this worker out of the step, notifying at every change (a thread
- * waiting for another value would sleep on otherwise); the last one out
- * posts a `wake` where that is how the calling thread is woken.
- */
-function leave(
-  control: Int32Array,
-  postWake: boolean,
-  step: number,
-  post: (reply: WorkerReply) => void,
-): void {
-  const last = Atomics.sub(control, Control.Inside, 1) === 1;
-  Atomics.notify(control, Control.Inside);
-  if (last && postWake) post({ type: "wake", step });
-}
-
-/**
- * Waits while `control[index]` is `value`: spinning for a while first, if
- * `spin` (see {@linkcode spinWhile}), then asleep.
- */
+/** Waits while `control[index]` is `value`: spinning for a while first, if `spin`. */
 function waitWhile(
   control: Int32Array,
   index: number,

@@ -1,8 +1,7 @@
-// A training worker that fails from step 2 on, for the parallel trainer's
-// tests: named "throw", it throws out of its loop (an uncaught error) when
-// it joins a step; named "reply", a chunk it has taken fails (reported the
-// way the real worker reports one); named "slow", it does not fail but
-// holds the first chunk it takes for a second.
+// A training worker that fails at step 2, for the parallel trainer's tests:
+// named "throw", it throws out of its loop (an uncaught error); named
+// "reply", it reports an error the way the real worker does; named "slow",
+// it does not fail but sleeps for a second before step 2's chunks.
 
 import { createWorkerHandler } from "../nn/parallel_worker.ts";
 
@@ -10,18 +9,16 @@ import { createWorkerHandler } from "../nn/parallel_worker.ts";
 const scope = globalThis as any;
 const how = scope.name;
 const post = (reply: unknown) => scope.postMessage(reply);
-let slept = false;
 const handle = createWorkerHandler(post, {
   beforeStep(step) {
-    if (how === "throw" && step >= 2) throw new Error(`boom in step ${step}`);
-  },
-  onChunk(step) {
-    if (step < 2) return;
-    if (how === "slow" && !slept) {
-      slept = true;
+    if (step !== 2) return true;
+    if (how === "slow") {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+      return true;
     }
-    if (how === "reply") throw new Error("chunk failed: boom");
+    if (how === "throw") throw new Error("boom in step 2");
+    post({ type: "error", step: 2, message: "chunk failed: boom" });
+    return false;
   },
 });
 if (typeof scope.WorkerGlobalScope !== "undefined") {
