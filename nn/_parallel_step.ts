@@ -31,8 +31,14 @@ export const Control = {
   Done: 7,
   /** Workers that have begun this step's chunks. */
   Started: 8,
+  /**
+   * Raised by every thread after each chunk and each block of its
+   * reduction: a waiting thread spins only while it moves (see
+   * {@linkcode spinWhile}).
+   */
+  Progress: 9,
   /** Number of slots. */
-  Size: 9,
+  Size: 10,
 } as const;
 
 /** What every thread is given: the model, the loss and the shared buffers. */
@@ -86,16 +92,22 @@ export function chunkStart(c: number, chunks: number, batch: number): number {
 }
 
 /**
- * How long a thread waiting for the others spins before it sleeps, in ms.
- * Waking a sleeping thread costs tens of microseconds, and on a machine
- * with as many threads as cores the scheduler may wake two on one core;
- * spinning through the short waits of a training loop avoids both (as
+ * How long a thread waiting for the others spins at most before it sleeps,
+ * in ms. Waking a sleeping thread costs tens of microseconds, and on a
+ * machine with as many threads as cores the scheduler may wake two on one
+ * core; spinning through the short waits of a training loop avoids both (as
  * OpenMP runtimes do before they block).
  */
 export const SPIN_MS = 1;
 
 /**
- * Spins while `control[index]` is `value`, for at most `ms` milliseconds.
+ * Spins while `control[index]` is `value`: for at most {@linkcode SPIN_MS},
+ * and only while the other threads make progress (`control[Progress]`
+ * moves at least every `patience` ms). A thread that stops making progress
+ * is most likely waiting for a core, perhaps the one this thread spins on:
+ * the spinner then gives its core up, where spinning on would stall the
+ * step for the whole spin (as it did by about 2 ms a step on 2 cores with
+ * a third busy process).
  *
  * @returns Whether the value changed.
  */
@@ -103,14 +115,22 @@ export function spinWhile(
   control: Int32Array,
   index: number,
   value: number,
-  ms: number,
+  patience: number,
 ): boolean {
-  const until = performance.now() + ms;
+  let now = performance.now();
+  const until = now + SPIN_MS;
+  let progress = Atomics.load(control, Control.Progress), moved = now;
   while (Atomics.load(control, index) === value) {
     for (let k = 0; k < 256; k++) {
       if (Atomics.load(control, index) !== value) return true;
     }
-    if (performance.now() > until) return false;
+    now = performance.now();
+    const seen = Atomics.load(control, Control.Progress);
+    if (seen !== progress) {
+      progress = seen;
+      moved = now;
+    } else if (now - moved > patience) return false;
+    if (now > until) return false;
   }
   return true;
 }
@@ -167,6 +187,12 @@ export class ChunkRunner {
   private readonly buffers: Float64Array[] = [];
   private batch = 0;
   private chunks = 0;
+  /**
+   * How long, in ms, another thread may go without progress while this one
+   * spins for it: a few of this thread's last chunk times, for the threads
+   * run the same chunks.
+   */
+  patience = SPIN_MS;
 
   /**
    * Compiles the model's step for the largest chunk (a failure shows at
@@ -217,7 +243,11 @@ export class ChunkRunner {
     this.chunks = control[Control.Chunks];
     this.tape.data.set(this.params, this.start);
     const [lo, hi] = this.block(this.index);
+    if (hi <= lo) return;
+    const started = performance.now();
     this.cover(0, treeSize(this.chunks), lo, hi);
+    const perChunk = (performance.now() - started) / (hi - lo);
+    this.patience = Math.min(SPIN_MS, 3 * perChunk + PATIENCE_MS);
   }
 
   /** Computes the maximal nodes under node `(a, size)` inside `[lo, hi)`. */
@@ -301,6 +331,7 @@ export class ChunkRunner {
     }
     this.stats[2 * c] = data[graph.root] * scale;
     this.stats[2 * c + 1] = correct;
+    Atomics.add(this.control, Control.Progress, 1);
   }
 
   /**
@@ -326,6 +357,7 @@ export class ChunkRunner {
         grad[j] = (alpha > 0 ? alpha * p + alpha * p : 0) +
           partials[offset + j];
       }
+      Atomics.add(this.control, Control.Progress, 1);
     }
   }
 
@@ -378,6 +410,12 @@ function treeSize(chunks: number): number {
   while (size < chunks) size *= 2;
   return size;
 }
+
+/**
+ * Added to a thread's patience (ms): the time the scheduler may take to
+ * wake a thread, and the serial work between steps.
+ */
+const PATIENCE_MS = 0.02;
 
 /** Parameters per block of the reduction (16 KiB of float64). */
 const REDUCE_BLOCK = 2048;

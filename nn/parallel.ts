@@ -32,7 +32,6 @@ import {
   ChunkRunner,
   Control,
   type InitMessage,
-  SPIN_MS,
   spinWhile,
   type WorkerReply,
 } from "./_parallel_step.ts";
@@ -588,8 +587,24 @@ export class ParallelTrainer {
   private async until(index: number, value: number): Promise<void> {
     const control = this.control;
     const started = Atomics.load(control, Control.Started) === this.workers - 1;
-    if (this.spin && started && spinWhile(control, index, value, SPIN_MS)) {
+    if (
+      this.spin && started &&
+      spinWhile(control, index, value, this.runner.patience)
+    ) {
       return;
+    }
+    if (blockingAllowed()) {
+      // Asleep in Atomics.wait: woken within microseconds of the notify,
+      // where waitAsync's promise takes hundreds (a turn of the event
+      // loop), long enough for the workers to fall asleep before the next
+      // step. A worker's failure or close() shows after BLOCK_MS, below.
+      const deadline = performance.now() + BLOCK_MS;
+      for (;;) {
+        if (Atomics.load(control, index) !== value) return;
+        const left = deadline - performance.now();
+        if (left <= 0) break;
+        Atomics.wait(control, index, value, left);
+      }
     }
     while (Atomics.load(control, index) === value) {
       if (this.failure) throw this.failure;
@@ -673,6 +688,31 @@ interface AtomicsWaitAsync {
     index: number,
     value: number,
   ): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
+/**
+ * How long, in ms, the calling thread blocks in `Atomics.wait` for the
+ * workers before it goes back to the event loop (where a worker's error
+ * message and `close()` come in) to wait there.
+ */
+const BLOCK_MS = 20;
+
+let blocking: boolean | undefined;
+
+/**
+ * Whether this thread may block in `Atomics.wait`: in Deno and Node, and in
+ * workers; not on a browser page's main thread.
+ */
+function blockingAllowed(): boolean {
+  if (blocking === undefined) {
+    try {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+      blocking = true;
+    } catch {
+      blocking = false;
+    }
+  }
+  return blocking;
 }
 
 function waitAsyncAvailable(): boolean {

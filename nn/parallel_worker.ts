@@ -48,7 +48,7 @@ export function createWorkerHandler(
     const { spin, postWake } = message;
     let step = 0;
     for (;;) {
-      waitWhile(control, Control.Step, step, spin);
+      waitWhile(control, Control.Step, step, spin, SPIN_MS);
       step = Atomics.load(control, Control.Step);
       if (Atomics.load(control, Control.Stop) !== 0) return;
       if (hooks.beforeStep?.(step) === false) return;
@@ -67,7 +67,7 @@ export function createWorkerHandler(
       ) {
         if (postWake) post({ type: "wake", step });
       } else {
-        waitWhile(control, Control.Barrier, barrier, spin);
+        waitWhile(control, Control.Barrier, barrier, spin, runner.patience);
       }
       runner.reduce();
       if (arrive(control, Control.Reduced, Control.Done, threads, step)) {
@@ -77,14 +77,18 @@ export function createWorkerHandler(
   };
 }
 
-/** Waits while `control[index]` is `value`: spinning for a while first, if `spin`. */
+/**
+ * Waits while `control[index]` is `value`: spinning for a while first, if
+ * `spin` (see {@linkcode spinWhile}).
+ */
 function waitWhile(
   control: Int32Array,
   index: number,
   value: number,
   spin: boolean,
+  patience: number,
 ): void {
-  if (spin && spinWhile(control, index, value, SPIN_MS)) return;
+  if (spin && spinWhile(control, index, value, patience)) return;
   while (Atomics.load(control, index) === value) {
     Atomics.wait(control, index, value);
   }
