@@ -578,11 +578,14 @@ export class ParallelTrainer {
 
   /**
    * Waits until the workers change `control[index]` from `value`: spinning
-   * for a while where every thread has a core and every worker has begun
-   * the step (a worker that has not is waiting for a core, maybe this
-   * thread's), then asleep (through
+   * for a while where every thread has a core, every worker has begun the
+   * step (a worker that has not is waiting for a core, maybe this
+   * thread's) and they make progress (see {@linkcode spinWhile}); then
+   * asleep, in `Atomics.wait` where this thread may block, for
+   * {@linkcode BLOCK_MS} at a time, and in the event loop (through
    * `Atomics.waitAsync`, or the workers' `wake` messages where it is
-   * missing), so that a failing worker's message can reject the step.
+   * missing), so that a failing worker's message or `close()` can end the
+   * step.
    */
   private async until(index: number, value: number): Promise<void> {
     const control = this.control;
