@@ -255,7 +255,7 @@ export class ChunkRunner {
     const end = Math.min(a + size, this.chunks);
     if (end <= lo || a >= hi) return;
     if (lo <= a && end <= hi) {
-      this.compute(a, size, this.row(a), 0);
+      this.sum(a, size, this.row(a), 0, false);
       return;
     }
     const half = size / 2;
@@ -263,37 +263,31 @@ export class ChunkRunner {
     this.cover(a + half, half, lo, hi);
   }
 
-  /** Sets `target` to node `(a, size)`'s sum: its left child's, plus its right's. */
-  private compute(
+  /**
+   * Sets `target` to node `(a, size)`'s sum (its left child's, plus its
+   * right's), or with `add`, adds that sum to `target` (built first in this
+   * thread's buffer for `depth`).
+   */
+  private sum(
     a: number,
     size: number,
     target: Float64Array,
     depth: number,
+    add: boolean,
   ): void {
     if (size === 1) {
-      this.runChunk(a, target, false);
+      this.runChunk(a, target, add);
+      return;
+    }
+    if (add) {
+      const buffer = this.buffers[depth] ??= new Float64Array(this.count);
+      this.sum(a, size, buffer, depth + 1, false);
+      for (let j = 0; j < this.count; j++) target[j] += buffer[j];
       return;
     }
     const half = size / 2;
-    this.compute(a, half, target, depth);
-    if (a + half < this.chunks) this.add(a + half, half, target, depth);
-  }
-
-  /** Adds node `(a, size)`'s sum to `target`. */
-  private add(
-    a: number,
-    size: number,
-    target: Float64Array,
-    depth: number,
-  ): void {
-    if (size === 1) {
-      this.runChunk(a, target, true);
-      return;
-    }
-    this.buffers[depth] ??= new Float64Array(this.count);
-    const buffer = this.buffers[depth];
-    this.compute(a, size, buffer, depth + 1);
-    for (let j = 0; j < this.count; j++) target[j] += buffer[j];
+    this.sum(a, half, target, depth, false);
+    if (a + half < this.chunks) this.sum(a + half, half, target, depth, true);
   }
 
   /**
