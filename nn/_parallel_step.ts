@@ -37,9 +37,29 @@ export const Control = {
    * {@linkcode spinWhile}).
    */
   Progress: 9,
-  /** Number of slots. */
+  /**
+   * Number of fixed slots; after them, two per pair of threads (see
+   * {@linkcode controlSize}).
+   */
   Size: 10,
 } as const;
+
+/**
+ * Slots of the control array for `workers` threads: the fixed ones, then
+ * per pair of threads `p` (threads `2p` and `2p + 1`), the number of the
+ * pair's chunks taken so far this step (slot `Control.Size + 2p`) and where
+ * the first thread's chunks ended (`Control.Size + 2p + 1`).
+ */
+export function controlSize(workers: number): number {
+  return Control.Size + 2 * Math.ceil(workers / 2);
+}
+
+/** Zeroes every pair's count of chunks taken: before each step. */
+export function resetClaims(control: Int32Array): void {
+  for (let slot = Control.Size; slot < control.length; slot += 2) {
+    control[slot] = 0;
+  }
+}
 
 /** What every thread is given: the model, the loss and the shared buffers. */
 export interface InitMessage {
@@ -158,6 +178,16 @@ export function arrive(
 /**
  * One thread's share of the steps: the model's compiled step, on a tape of
  * its own (a copy of the model), and views of the shared buffers.
+ *
+ * The threads go in pairs (threads `2p` and `2p + 1`; an odd last thread
+ * alone). A pair's chunks are contiguous, and its first thread takes them
+ * from the front, one at a time, while the second takes them from the back:
+ * each runs about half, and a thread that runs slower (one sharing its core,
+ * or woken late) takes fewer, where fixed halves would keep the other
+ * waiting. Each chunk's gradient is added into the sums of a fixed binary
+ * tree as soon as the node's chunks are all done (see
+ * {@linkcode ChunkRunner.reduce}), so where a pair's threads meet does not
+ * change a bit of the result.
  */
 export class ChunkRunner {
   readonly control: Int32Array;
@@ -183,10 +213,32 @@ export class ChunkRunner {
   private readonly stats: Float64Array;
   private readonly indices: Int32Array;
   private readonly alpha: number;
-  /** Per depth of the tree, a sum being built (this thread's memory). */
-  private readonly buffers: Float64Array[] = [];
+  /** Whether this thread takes its pair's chunks from the front. */
+  private readonly front: boolean;
+  /** This pair's slot of chunks taken ({@linkcode controlSize}). */
+  private readonly claimed: number;
+  /** Per chunk, the end of the run of chunks one thread ran this step. */
+  private readonly ends: Int32Array;
   private batch = 0;
   private chunks = 0;
+  /** The step this thread's counts below are for. */
+  private stepSeen = 0;
+  /** This pair's chunks, `[pairStart, pairEnd)`. */
+  private pairStart = 0;
+  private pairEnd = 0;
+  /** How many this thread has taken this step. */
+  private taken = 0;
+  /**
+   * The stack of nodes begun (see {@linkcode ChunkRunner.runAndSum}): each
+   * one's first chunk and size, and the number of them.
+   */
+  private readonly nodeFirst = new Int32Array(STACK_DEPTH);
+  private readonly nodeSize = new Int32Array(STACK_DEPTH);
+  private depth = 0;
+  /** Per level of the stack above the bottom, a sum being built. */
+  private readonly buffers: Float64Array[] = [];
+  /** Views of the rows of `partials`, made once. */
+  private readonly rowViews: Float64Array[] = [];
   /**
    * How long, in ms, another thread may go without progress while this one
    * spins for it: a few of this thread's last chunk times, for the threads
@@ -218,6 +270,9 @@ export class ChunkRunner {
     this.alpha = message.alpha;
     this.index = message.index;
     this.workers = message.workers;
+    this.front = this.index % 2 === 0;
+    this.claimed = Control.Size + 2 * (this.index >> 1);
+    this.ends = new Int32Array(this.partials.length / this.count);
     this.tape = new Tape();
     const model = MLP.fromJSON(message.model, { tape: this.tape });
     this.start = model.parameterStart;
@@ -232,70 +287,129 @@ export class ChunkRunner {
   }
 
   /**
-   * Forward and backward of this thread's chunks, a contiguous block: the
-   * sums of the tree's nodes that lie inside the block (see
-   * {@linkcode ChunkRunner.reduce}) go to the rows of `partials` at their
-   * first chunks, the parts of them summed here, in this thread's memory.
+   * Forward and backward of chunks of this thread's pair, taken one at a
+   * time from its end of the pair's chunks until none is left (or, for
+   * tests, `limit` are done), each added into the tree's sums it completes.
    */
-  runChunks(): void {
+  runChunks(limit = Infinity): void {
     const control = this.control;
-    this.batch = control[Control.Batch];
-    this.chunks = control[Control.Chunks];
-    this.tape.data.set(this.params, this.start);
-    const [lo, hi] = this.block(this.index);
-    if (hi <= lo) return;
+    const step = control[Control.Step];
+    if (step !== this.stepSeen) {
+      this.stepSeen = step;
+      this.batch = control[Control.Batch];
+      this.chunks = control[Control.Chunks];
+      this.tape.data.set(this.params, this.start);
+      const pair = this.index - (this.index % 2);
+      const first = this.block(pair), last = this.block(pair + 1);
+      this.pairStart = first[0];
+      this.pairEnd = pair + 1 < this.workers ? last[1] : first[1];
+      this.taken = 0;
+      this.depth = 0;
+    }
     const started = performance.now();
-    this.cover(0, treeSize(this.chunks), lo, hi);
-    const perChunk = (performance.now() - started) / (hi - lo);
-    this.patience = Math.min(SPIN_MS, 3 * perChunk + PATIENCE_MS);
+    let ran = 0;
+    for (; ran < limit; ran++) {
+      const c = this.claim();
+      if (c < 0) break;
+      this.runAndSum(c);
+    }
+    // The nodes above the bottom one, to their rows for the reduction.
+    for (let level = 1; level < this.depth; level++) {
+      this.row(this.nodeFirst[level]).set(this.buffers[level]);
+    }
+    if (this.front) {
+      Atomics.store(control, this.claimed + 1, this.pairStart + this.taken);
+    }
+    if (ran > 0) {
+      const perChunk = (performance.now() - started) / ran;
+      this.patience = Math.min(SPIN_MS, 3 * perChunk + PATIENCE_MS);
+    }
   }
 
-  /** Computes the maximal nodes under node `(a, size)` inside `[lo, hi)`. */
-  private cover(a: number, size: number, lo: number, hi: number): void {
-    const end = Math.min(a + size, this.chunks);
-    if (end <= lo || a >= hi) return;
-    if (lo <= a && end <= hi) {
-      this.sum(a, size, this.row(a), 0, false);
-      return;
-    }
-    const half = size / 2;
-    this.cover(a, half, lo, hi);
-    this.cover(a + half, half, lo, hi);
+  /** Takes the next chunk from this thread's end of the pair's; -1 if none. */
+  private claim(): number {
+    const size = this.pairEnd - this.pairStart;
+    if (this.taken >= size) return -1;
+    if (Atomics.add(this.control, this.claimed, 1) >= size) return -1;
+    const k = this.taken++;
+    return this.front ? this.pairStart + k : this.pairEnd - 1 - k;
   }
 
   /**
-   * Sets `target` to node `(a, size)`'s sum (its left child's, plus its
-   * right's), or with `add`, adds that sum to `target` (built first in this
-   * thread's buffer for `depth`).
+   * Runs chunk `c` and adds its gradient into the tree (see
+   * {@linkcode ChunkRunner.reduce}). The nodes begun but not yet summed are
+   * kept on a stack, in this thread's order along its chunks (left to right
+   * from the front, right to left from the back): each new chunk is a node
+   * on top, and the top two are replaced by their parent while they are
+   * siblings. The bottom node's sum is kept in the row of `partials` of its
+   * first chunk, the others' in this thread's memory (see
+   * {@linkcode ChunkRunner.storage}).
    */
-  private sum(
-    a: number,
-    size: number,
+  private runAndSum(c: number): void {
+    const chunks = this.chunks, front = this.front;
+    const first = this.nodeFirst, size = this.nodeSize;
+    let depth = this.depth;
+    const top = depth - 1;
+    if (
+      depth > 0 && size[top] === 1 &&
+      (front ? c % 2 === 1 && first[top] === c - 1 : c % 2 === 0 &&
+        first[top] === c + 1)
+    ) {
+      // Its sibling is done: the pair's sum straight into their parent.
+      const sibling = this.storage(top);
+      if (front || top > 0) this.runChunk(c, sibling, sibling);
+      else this.runChunk(c, this.row(c), sibling);
+      first[top] = Math.min(c, first[top]);
+      size[top] = 2;
+    } else {
+      first[depth] = c;
+      size[depth] = 1;
+      this.runChunk(c, this.storage(depth), undefined);
+      depth++;
+    }
+    for (;;) {
+      const t = depth - 1, a = first[t], n = size[t];
+      if (n < chunks && a % (2 * n) === 0 && a + n >= chunks) {
+        size[t] = 2 * n; // Its parent holds no other chunk: the same sum.
+        continue;
+      }
+      if (depth < 2 || size[t - 1] !== n) break;
+      const b = t - 1, left = front ? first[b] : a;
+      if (left % (2 * n) !== 0 || (front ? a : first[b]) !== left + n) break;
+      // Left child plus right, in the row of the parent's first chunk when
+      // the parent is the bottom node (a sum in either order is the same).
+      const lower = this.storage(b), upper = this.storage(t);
+      if (front || b > 0) addTo(lower, upper, this.count);
+      else addInto(this.row(a), upper, lower, this.count);
+      first[b] = left;
+      size[b] = 2 * n;
+      depth--;
+    }
+    this.depth = depth;
+  }
+
+  /**
+   * Where the sum of the node at `level` of the stack is kept: the bottom
+   * one's in the row of its first chunk, where the reduction looks for it;
+   * the others' in this thread's memory (a buffer per level), so that a
+   * thread's sums stay in a few rows of its cache, as a recursive sum's
+   * would.
+   */
+  private storage(level: number): Float64Array {
+    if (level === 0) return this.row(this.nodeFirst[0]);
+    return this.buffers[level] ??= new Float64Array(this.count);
+  }
+
+  /**
+   * Runs chunk `c` and sets `target` to its gradient times its fraction of
+   * the batch (its share of the batch mean), plus `plus` if given, leaving
+   * the parameters' gradients on the tape at 0 for the next chunk.
+   */
+  private runChunk(
+    c: number,
     target: Float64Array,
-    depth: number,
-    add: boolean,
+    plus: Float64Array | undefined,
   ): void {
-    if (size === 1) {
-      this.runChunk(a, target, add);
-      return;
-    }
-    if (add) {
-      const buffer = this.buffers[depth] ??= new Float64Array(this.count);
-      this.sum(a, size, buffer, depth + 1, false);
-      for (let j = 0; j < this.count; j++) target[j] += buffer[j];
-      return;
-    }
-    const half = size / 2;
-    this.sum(a, half, target, depth, false);
-    if (a + half < this.chunks) this.sum(a + half, half, target, depth, true);
-  }
-
-  /**
-   * Runs chunk `c` and sets (or adds to) `target` its gradient times its
-   * fraction of the batch (its share of the batch mean), leaving the
-   * parameters' gradients on the tape at 0 for the next chunk.
-   */
-  private runChunk(c: number, target: Float64Array, add: boolean): void {
     const batch = this.batch, chunks = this.chunks;
     const from = chunkStart(c, chunks, batch);
     const to = chunkStart(c + 1, chunks, batch);
@@ -307,9 +421,14 @@ export class ChunkRunner {
     this.step.backward();
     const data = this.tape.data, grad = this.tape.grad;
     const start = this.start, count = this.count, scale = (to - from) / batch;
-    if (add) {
+    if (plus === target) {
       for (let j = 0; j < count; j++) {
         target[j] += grad[start + j] * scale;
+        grad[start + j] = 0;
+      }
+    } else if (plus !== undefined) {
+      for (let j = 0; j < count; j++) {
+        target[j] = grad[start + j] * scale + plus[j];
         grad[start + j] = 0;
       }
     } else {
@@ -333,14 +452,23 @@ export class ChunkRunner {
    * gradients are summed over a fixed binary tree (node `(a, size)` covers
    * chunks `[a, a + size)`, `size` a power of 2; a node's sum is its left
    * child's plus its right's), the L2 term added last: the same sums in the
-   * same order whatever the number of threads. The nodes inside one
-   * thread's block were summed by that thread; the nodes above them are
-   * summed here, in place in the row of their first chunk.
+   * same order whatever the number of threads, and whichever ran which
+   * chunks. The nodes whose chunks one thread ran were summed by that thread
+   * (in {@linkcode ChunkRunner.runChunks}); the nodes above them are summed
+   * here, in place in the row of their first chunk.
    */
   reduce(): void {
+    const control = this.control, ends = this.ends, workers = this.workers;
+    // Where each thread's chunks end: a pair's first thread's at its split.
+    for (let pair = 0; pair < workers; pair += 2) {
+      const [lo] = this.block(pair);
+      const hi = this.block(Math.min(pair + 1, workers - 1))[1];
+      const split = Atomics.load(control, Control.Size + pair + 1);
+      for (let c = lo; c < hi; c++) ends[c] = c < split ? split : hi;
+    }
     const count = this.count;
-    const lo = Math.floor((this.index * count) / this.workers);
-    const hi = Math.floor(((this.index + 1) * count) / this.workers);
+    const lo = Math.floor((this.index * count) / workers);
+    const hi = Math.floor(((this.index + 1) * count) / workers);
     const grad = this.grad, params = this.params, partials = this.partials;
     const alpha = this.alpha, size = treeSize(this.chunks);
     for (let first = lo; first < hi; first += REDUCE_BLOCK) {
@@ -362,20 +490,24 @@ export class ChunkRunner {
     first: number,
     last: number,
   ): number {
-    const end = Math.min(a + size, this.chunks);
-    const [, blockEnd] = this.block(this.owner(a));
-    if (end <= blockEnd) return a; // Summed by the thread owning the block.
+    // Summed by the thread that ran all its chunks.
+    if (Math.min(a + size, this.chunks) <= this.ends[a]) return a;
     const half = size / 2;
     const left = this.sumNode(a, half, first, last);
     if (a + half >= this.chunks) return left;
     const right = this.sumNode(a + half, half, first, last);
-    const partials = this.partials, count = this.count;
-    const l = left * count, r = right * count;
-    for (let j = first; j < last; j++) partials[l + j] += partials[r + j];
+    this.addRows(left, right, first, last);
     return left;
   }
 
-  /** Thread `w`'s chunks, `[lo, hi)`: contiguous, about as many for each. */
+  /** Adds row `right` of `partials` into row `left`, over `[first, last)`. */
+  private addRows(left: number, right: number, first: number, last: number) {
+    const partials = this.partials, count = this.count;
+    const l = left * count, r = right * count;
+    for (let j = first; j < last; j++) partials[l + j] += partials[r + j];
+  }
+
+  /** Thread `w`'s half of its pair's chunks: about as many for each. */
   private block(w: number): [number, number] {
     const chunks = this.chunks, workers = this.workers;
     return [
@@ -384,17 +516,12 @@ export class ChunkRunner {
     ];
   }
 
-  /** The thread whose block holds chunk `c`. */
-  private owner(c: number): number {
-    let w = Math.floor((c * this.workers) / this.chunks);
-    while (this.block(w)[1] <= c) w++;
-    while (this.block(w)[0] > c) w--;
-    return w;
-  }
-
   /** Row `r` of `partials`. */
   private row(r: number): Float64Array {
-    return this.partials.subarray(r * this.count, (r + 1) * this.count);
+    return this.rowViews[r] ??= this.partials.subarray(
+      r * this.count,
+      (r + 1) * this.count,
+    );
   }
 }
 
@@ -410,6 +537,27 @@ function treeSize(chunks: number): number {
  * wake a thread, and the serial work between steps.
  */
 const PATIENCE_MS = 0.02;
+
+/**
+ * Most nodes on a thread's stack: one per level of the tree and one more,
+ * for up to 2^31 chunks.
+ */
+const STACK_DEPTH = 33;
+
+/** Adds `source` into `target`, element by element. */
+function addTo(target: Float64Array, source: Float64Array, count: number) {
+  for (let j = 0; j < count; j++) target[j] += source[j];
+}
+
+/** Sets `target` to `left + right`, element by element. */
+function addInto(
+  target: Float64Array,
+  left: Float64Array,
+  right: Float64Array,
+  count: number,
+): void {
+  for (let j = 0; j < count; j++) target[j] = left[j] + right[j];
+}
 
 /** Parameters per block of the reduction (16 KiB of float64). */
 const REDUCE_BLOCK = 2048;

@@ -31,7 +31,9 @@ import {
   arrive,
   ChunkRunner,
   Control,
+  controlSize,
   type InitMessage,
+  resetClaims,
   spinWhile,
   type WorkerReply,
 } from "./_parallel_step.ts";
@@ -327,7 +329,7 @@ export class ParallelTrainer {
     }
     const y = new Int32Array(sharedBuffer(4 * n));
     y.set(data.y);
-    this.control = new Int32Array(sharedBuffer(4 * Control.Size));
+    this.control = new Int32Array(sharedBuffer(4 * controlSize(workers)));
     this.params = f64(count);
     this.grad = f64(count);
     this.stats = f64(2 * this.chunks);
@@ -496,15 +498,10 @@ export class ParallelTrainer {
     control[Control.Batch] = b;
     control[Control.Chunks] = chunks;
     control[Control.Started] = 0;
-    // The L2 term of the loss, in parameter order: summed while this
-    // thread waits for the workers (or after, when it has not waited).
-    const alpha = this.trainer.alpha;
+    resetClaims(control);
+    // The L2 term's sum of squares: summed while this thread waits for the
+    // workers (or after, when it has not waited).
     let squares = -1;
-    const sumSquares = () => {
-      if (squares < 0) {
-        squares = alpha === 0 ? 0 : sumOfSquares(data, start, count);
-      }
-    };
     this.running = true;
     try {
       Atomics.store(control, Control.Step, step);
@@ -520,18 +517,22 @@ export class ParallelTrainer {
       if (
         !arrive(control, Control.Arrived, Control.Barrier, threads, barrier + 1)
       ) {
-        sumSquares();
-        await this.until(Control.Barrier, barrier);
+        squares = this.sumOfSquares();
+        if (!this.spun(Control.Barrier, barrier)) {
+          await this.until(Control.Barrier, barrier);
+        }
       }
       this.runner.reduce();
       if (!arrive(control, Control.Reduced, Control.Done, threads, step)) {
-        sumSquares();
-        await this.until(Control.Done, step - 1);
+        if (squares < 0) squares = this.sumOfSquares();
+        if (!this.spun(Control.Done, step - 1)) {
+          await this.until(Control.Done, step - 1);
+        }
       }
     } finally {
       this.running = false;
     }
-    sumSquares();
+    if (squares < 0) squares = this.sumOfSquares();
     if (!full) this.queue.shift();
     // Fixed order: chunk 0, 1, …, then L2 (as the recorded graph's tail).
     let loss = 0, correct = 0;
@@ -539,6 +540,7 @@ export class ParallelTrainer {
       loss += this.stats[2 * c];
       correct += this.stats[2 * c + 1];
     }
+    const alpha = this.trainer.alpha;
     if (alpha > 0) loss += alpha * squares;
     if (!Number.isFinite(loss)) {
       this.close();
@@ -577,25 +579,49 @@ export class ParallelTrainer {
   }
 
   /**
-   * Waits until the workers change `control[index]` from `value`: spinning
-   * for a while where every thread has a core, every worker has begun the
-   * step (a worker that has not is waiting for a core, maybe this
-   * thread's) and they make progress (see {@linkcode spinWhile}); then
-   * asleep, in `Atomics.wait` where this thread may block, for
-   * {@linkcode BLOCK_MS} at a time, and in the event loop (through
-   * `Atomics.waitAsync`, or the workers' `wake` messages where it is
-   * missing), so that a failing worker's message or `close()` can end the
-   * step.
+   * The sum of `p * p` over the parameters, in order, as `l2()`'s dot node
+   * computes it (0 without L2). A local sum: one in a closure's variable
+   * would box every partial sum (75 KB a step on W2). And `p * p`, not
+   * `p ** 2`, which V8 runs as a call to `pow`, 2.6x slower.
+   */
+  private sumOfSquares(): number {
+    if (this.trainer.alpha === 0) return 0;
+    const data = this.tape.data, model = this.model;
+    const start = model.parameterStart, end = start + model.parameterCount;
+    let sum = 0;
+    for (let j = start; j < end; j++) {
+      const p = data[j];
+      sum += p * p;
+    }
+    return sum;
+  }
+
+  /**
+   * Spins while `control[index]` is `value` (see {@linkcode spinWhile}),
+   * where every thread has a core, every worker has begun the step (a
+   * worker that has not is waiting for a core, maybe this thread's) and
+   * they make progress. Apart from {@linkcode ParallelTrainer.until} so that
+   * a wait the spin ends costs no `await`.
+   *
+   * @returns Whether the value changed.
+   */
+  private spun(index: number, value: number): boolean {
+    const control = this.control;
+    return this.spin &&
+      Atomics.load(control, Control.Started) === this.workers - 1 &&
+      spinWhile(control, index, value, this.runner.patience);
+  }
+
+  /**
+   * Waits until the workers change `control[index]` from `value`, after
+   * {@linkcode ParallelTrainer.spun}: asleep, in `Atomics.wait` where this
+   * thread may block, for {@linkcode BLOCK_MS} at a time, and in the event
+   * loop (through `Atomics.waitAsync`, or the workers' `wake` messages where
+   * it is missing), so that a failing worker's message or `close()` can end
+   * the step.
    */
   private async until(index: number, value: number): Promise<void> {
     const control = this.control;
-    const started = Atomics.load(control, Control.Started) === this.workers - 1;
-    if (
-      this.spin && started &&
-      spinWhile(control, index, value, this.runner.patience)
-    ) {
-      return;
-    }
     if (blockingAllowed()) {
       // Asleep in Atomics.wait: woken within microseconds of the notify,
       // where waitAsync's promise takes hundreds (a turn of the event
@@ -655,20 +681,6 @@ export class ParallelTrainer {
     this.settle(error);
     this.close();
   }
-}
-
-/**
- * The sum of `data[start + j] ** 2` over `j < count`, in order. (A local
- * sum: one kept in a closure's variable would box every partial sum.)
- */
-function sumOfSquares(
-  data: Float64Array,
-  start: number,
-  count: number,
-): number {
-  let sum = 0;
-  for (let j = 0; j < count; j++) sum += data[start + j] ** 2;
-  return sum;
 }
 
 /** Throws unless the options ask for what workers run: float64, compiled. */
