@@ -166,7 +166,22 @@ for (const backend of ["cpu", "wasm"]) {
   Deno.bench({ name: `tfjs ${backend}`, group: "digits epoch", fn: epoch });
 }
 
-// Workers: one full-batch step.
+/**
+ * Runs `step` for {@linkcode WARM_UP_MS}: the steps a long training run
+ * times are those V8 has compiled. (`deno bench` warms each bench for 10
+ * ms, about 40 steps of W2, while V8 compiles a worker's generated step on
+ * a background thread for longer, which takes one of the 2 cores from the 2
+ * threads being timed. Its `warmup` option is ignored in Deno 2.9.)
+ */
+async function warmUp(step: () => unknown): Promise<void> {
+  const until = performance.now() + WARM_UP_MS;
+  while (performance.now() < until) await step();
+}
+
+/** How long each workers bench runs before it is timed, in ms. */
+const WARM_UP_MS = 400;
+
+// Workers: one full-batch step, timed once warm (see warmUp).
 for (
   const [group, spec] of [
     ["workers wide", WIDE],
@@ -179,6 +194,7 @@ for (
   // models), and the JavaScript compiler the workers run.
   for (const mode of ["auto", "compiled"] as const) {
     const single = new Trainer(model(), problem.data, { ...options, mode });
+    await warmUp(() => single.step());
     Deno.bench({
       name: `one thread (Trainer, ${mode}${
         mode === "auto" ? ": " + single.mode : ""
@@ -193,6 +209,7 @@ for (
       ...options,
       workers,
     });
+    await warmUp(() => trainer.step());
     Deno.bench({
       name: `${workers} worker${workers > 1 ? "s" : ""}`,
       group,
