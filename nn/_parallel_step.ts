@@ -1,4 +1,4 @@
-// The part of a data-parallel step every thread runs, the calling thread and the Web Workers alike: its block of each step's chunks on compiled code, then its slice of the parameters' gradients added up over every chunk, in a fixed order, in shared memory. Internal: nn/parallel.ts and nn/parallel_worker.ts share it.
+// The part of a data-parallel step every thread runs, the calling thread and the Web Workers alike: chunks of the step's batch on compiled code, taken from its pair's end as it goes, then its slice of the parameters' gradients added up over every chunk, in a fixed order, in shared memory. Internal: nn/parallel.ts and nn/parallel_worker.ts share it.
 
 import { Tape } from "../engine/mod.ts";
 import { lossKind } from "./_loss_kind.ts";
@@ -29,8 +29,13 @@ export const Control = {
   Reduced: 6,
   /** Set to the step when every thread is done with it. */
   Done: 7,
-  /** Workers that have begun this step's chunks. */
-  Started: 8,
+  /**
+   * Which workers are in this step: the step's number (its low 15 bits)
+   * times 2^16, plus the number of workers that have joined it, plus
+   * {@linkcode CLOSED} once the calling thread has closed it (see
+   * {@linkcode join}).
+   */
+  Join: 8,
   /**
    * Raised by every thread after each chunk and each block of its
    * reduction: a waiting thread spins only while it moves (see
@@ -52,6 +57,62 @@ export const Control = {
  */
 export function controlSize(workers: number): number {
   return Control.Size + 2 * Math.ceil(workers / 2);
+}
+
+/** In `Control.Join`: the calling thread runs the step alone. */
+const CLOSED = 0x8000;
+
+/** `Control.Join`'s value for step `step` open, no worker in it yet. */
+function opened(step: number): number {
+  return (step & 0x7fff) << 16;
+}
+
+/** Opens step `step` to the workers: before `Control.Step` is raised to it. */
+export function openStep(control: Int32Array, step: number): void {
+  Atomics.store(control, Control.Join, opened(step));
+}
+
+/**
+ * Counts a worker in step `step`, unless the calling thread has closed it
+ * (see {@linkcode closeStep}) or moved on to another.
+ *
+ * @returns Whether the worker joined: a step it has joined waits for it.
+ */
+export function join(control: Int32Array, step: number): boolean {
+  for (;;) {
+    const value = Atomics.load(control, Control.Join);
+    if ((value & ~0x7fff) !== opened(step)) return false;
+    const seen = Atomics.compareExchange(
+      control,
+      Control.Join,
+      value,
+      value + 1,
+    );
+    if (seen === value) return true;
+  }
+}
+
+/** The number of workers in this step. */
+export function joined(control: Int32Array): number {
+  return Atomics.load(control, Control.Join) & 0x7fff;
+}
+
+/**
+ * Closes step `step` to the workers if none has joined it yet: the calling
+ * thread then runs it alone.
+ *
+ * @returns Whether it closed the step.
+ */
+export function closeStep(control: Int32Array, step: number): boolean {
+  const open = opened(step);
+  return Atomics.compareExchange(control, Control.Join, open, open | CLOSED) ===
+    open;
+}
+
+/** Marks step `step` done: raises `Done` to it and wakes the waiting. */
+export function finish(control: Int32Array, step: number): void {
+  Atomics.store(control, Control.Done, step);
+  Atomics.notify(control, Control.Done);
 }
 
 /** Zeroes every pair's count of chunks taken: before each step. */
@@ -215,8 +276,8 @@ export class ChunkRunner {
   private readonly alpha: number;
   /** Whether this thread takes its pair's chunks from the front. */
   private readonly front: boolean;
-  /** This pair's slot of chunks taken ({@linkcode controlSize}). */
-  private readonly claimed: number;
+  /** The slot of chunks taken of the pair this thread takes from. */
+  private claimed = 0;
   /** Per chunk, the end of the run of chunks one thread ran this step. */
   private readonly ends: Int32Array;
   private batch = 0;
@@ -271,7 +332,6 @@ export class ChunkRunner {
     this.index = message.index;
     this.workers = message.workers;
     this.front = this.index % 2 === 0;
-    this.claimed = Control.Size + 2 * (this.index >> 1);
     this.ends = new Int32Array(this.partials.length / this.count);
     this.tape = new Tape();
     const model = MLP.fromJSON(message.model, { tape: this.tape });
@@ -299,13 +359,41 @@ export class ChunkRunner {
       this.batch = control[Control.Batch];
       this.chunks = control[Control.Chunks];
       this.tape.data.set(this.params, this.start);
-      const pair = this.index - (this.index % 2);
-      const first = this.block(pair), last = this.block(pair + 1);
-      this.pairStart = first[0];
-      this.pairEnd = pair + 1 < this.workers ? last[1] : first[1];
-      this.taken = 0;
-      this.depth = 0;
+      this.enter(this.index >> 1);
     }
+    this.runPair(limit);
+  }
+
+  /**
+   * Runs the chunks of every pair but this thread's, on a step no worker
+   * joined (see {@linkcode closeStep}), after
+   * {@linkcode ChunkRunner.runChunks}.
+   */
+  runOthers(): void {
+    const pairs = Math.ceil(this.workers / 2);
+    for (let pair = 0; pair < pairs; pair++) {
+      if (pair === this.index >> 1) continue;
+      this.enter(pair);
+      this.runPair(Infinity);
+    }
+  }
+
+  /** Makes pair `pair`'s chunks the ones this thread takes from. */
+  private enter(pair: number): void {
+    const first = this.block(2 * pair), last = this.block(2 * pair + 1);
+    this.pairStart = first[0];
+    this.pairEnd = 2 * pair + 1 < this.workers ? last[1] : first[1];
+    this.claimed = Control.Size + 2 * pair;
+    this.taken = 0;
+    this.depth = 0;
+  }
+
+  /**
+   * Takes chunks from this thread's end of the pair's until none is left
+   * (or `limit` are done), runs them and sums their nodes; then leaves the
+   * sums for the reduction, and where the pair's first thread's chunks end.
+   */
+  private runPair(limit: number): void {
     const started = performance.now();
     let ran = 0;
     for (; ran < limit; ran++) {
@@ -317,9 +405,12 @@ export class ChunkRunner {
     for (let level = 1; level < this.depth; level++) {
       this.row(this.nodeFirst[level]).set(this.buffers[level]);
     }
-    if (this.front) {
-      Atomics.store(control, this.claimed + 1, this.pairStart + this.taken);
-    }
+    // Once every chunk is taken, the pair's two threads write the same.
+    Atomics.store(
+      this.control,
+      this.claimed + 1,
+      this.front ? this.pairStart + this.taken : this.pairEnd - this.taken,
+    );
     if (ran > 0) {
       const perChunk = (performance.now() - started) / ran;
       this.patience = Math.min(SPIN_MS, 3 * perChunk + PATIENCE_MS);
@@ -456,8 +547,11 @@ export class ChunkRunner {
    * chunks. The nodes whose chunks one thread ran were summed by that thread
    * (in {@linkcode ChunkRunner.runChunks}); the nodes above them are summed
    * here, in place in the row of their first chunk.
+   *
+   * @param all Whether to add up every parameter's gradient, not only this
+   * thread's slice: on a step this thread runs alone.
    */
-  reduce(): void {
+  reduce(all = false): void {
     const control = this.control, ends = this.ends, workers = this.workers;
     // Where each thread's chunks end: a pair's first thread's at its split.
     for (let pair = 0; pair < workers; pair += 2) {
@@ -467,8 +561,8 @@ export class ChunkRunner {
       for (let c = lo; c < hi; c++) ends[c] = c < split ? split : hi;
     }
     const count = this.count;
-    const lo = Math.floor((this.index * count) / workers);
-    const hi = Math.floor(((this.index + 1) * count) / workers);
+    const lo = all ? 0 : Math.floor((this.index * count) / workers);
+    const hi = all ? count : Math.floor(((this.index + 1) * count) / workers);
     const grad = this.grad, params = this.params, partials = this.partials;
     const alpha = this.alpha, size = treeSize(this.chunks);
     for (let first = lo; first < hi; first += REDUCE_BLOCK) {

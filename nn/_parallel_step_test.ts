@@ -118,6 +118,25 @@ Deno.test("ChunkRunner: threads taking turns chunk by chunk, 2 to 5 of them, sum
   }
 });
 
+Deno.test("ChunkRunner: the calling thread running every pair's chunks alone sums as one thread", () => {
+  for (const chunks of [3, 8, 13, 16]) {
+    const one = step(1, chunks, []);
+    for (const workers of [2, 3, 4, 5]) {
+      const { all, control, grad, stats } = runners(workers, 45, chunks);
+      resetClaims(control);
+      control[Control.Step] = 1;
+      all[0].runChunks();
+      all[0].runOthers();
+      all[0].reduce(true);
+      assert.deepEqual(
+        { grad: Array.from(grad), stats: Array.from(stats) },
+        one,
+        `${chunks} chunks, ${workers} threads`,
+      );
+    }
+  }
+});
+
 Deno.test("ChunkRunner: a thread whose partner runs first finds its chunks taken", () => {
   const { all, control } = runners(2, 45, 16);
   resetClaims(control);

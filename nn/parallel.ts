@@ -1,9 +1,9 @@
 /**
  * Data-parallel training on several threads, the calling one and Web
- * Workers: each step's batch is cut into fixed chunks, the threads run the
- * compiled per-sample step on their chunks into `SharedArrayBuffer`s and sum
- * the chunks' gradients over a fixed tree; the calling thread updates the
- * parameters. The chunks do not depend on the number of threads, so the
+ * Workers: each step's batch is cut into fixed chunks, the threads take the
+ * chunks as they go, run the compiled per-sample step on them into
+ * `SharedArrayBuffer`s and sum the chunks' gradients over a fixed tree; the
+ * calling thread updates the parameters. The chunks do not depend on the number of threads, so the
  * results are bit-identical for any number of them. Each step costs no
  * message: the threads meet through `Atomics`.
  *
@@ -30,9 +30,13 @@ import { normalize } from "./normalization.ts";
 import {
   arrive,
   ChunkRunner,
+  closeStep,
   Control,
   controlSize,
+  finish,
   type InitMessage,
+  joined,
+  openStep,
   resetClaims,
   spinWhile,
   type WorkerReply,
@@ -231,15 +235,19 @@ function defaultCreateWorker(): (url: URL) => WorkerLike {
  *
  * A step runs on `workers` threads: this one and `workers - 1` Web Workers
  * (none for `workers: 1`). Each thread compiles the model's per-sample step
- * once and runs it on its chunks, a contiguous block (about `chunks /
- * workers` of them); the chunks' gradients are summed over a fixed binary
- * tree, so the sums do not depend on the number of threads. This thread
- * wakes the workers through `Atomics` on shared memory (a step sends no
- * message), runs its own block, then waits for theirs: spinning briefly
+ * once and runs it on chunks of the batch: the threads go in pairs, which
+ * take a pair's chunks one at a time from both ends, so that a thread
+ * slowed down (by another process on its core, or woken late) runs fewer.
+ * The chunks' gradients are summed over a fixed binary tree, so the sums
+ * depend neither on the number of threads nor on which ran which chunk.
+ * This thread wakes the workers through `Atomics` on shared memory (a step
+ * sends no message), runs chunks, then waits for theirs: spinning briefly
  * where every thread has a core of its own, so that a step does not wait
- * for the operating system to wake a thread. `step()` therefore holds this
- * thread for its share of the work; in a browser, train in a worker to keep
- * the page responsive. Steps run in float64 on compiled code.
+ * for the operating system to wake a thread. A step no worker has begun
+ * by the time this thread has run its pair's chunks, it runs alone (at most
+ * 8 in a row). `step()` therefore holds this thread for its share of the
+ * work; in a browser, train in a worker to keep the page responsive. Steps
+ * run in float64 on compiled code.
  *
  * @example
  * ```ts
@@ -297,6 +305,8 @@ export class ParallelTrainer {
   private failure?: Error;
   private closed = false;
   private running = false;
+  /** Steps in a row this thread has run alone (see {@linkcode closeStep}). */
+  private alone = 0;
 
   private constructor(
     model: MLP,
@@ -497,8 +507,8 @@ export class ParallelTrainer {
     const control = this.control, threads = this.workers;
     control[Control.Batch] = b;
     control[Control.Chunks] = chunks;
-    control[Control.Started] = 0;
     resetClaims(control);
+    openStep(control, step);
     // The L2 term's sum of squares: summed while this thread waits for the
     // workers (or after, when it has not waited).
     let squares = -1;
@@ -512,21 +522,40 @@ export class ParallelTrainer {
         this.fail(error instanceof Error ? error : new Error(String(error)));
         throw error;
       }
-      // Every chunk must be done before any slice is added up.
-      const barrier = Atomics.load(control, Control.Barrier);
       if (
-        !arrive(control, Control.Arrived, Control.Barrier, threads, barrier + 1)
+        threads > 1 && this.alone < MAX_ALONE && closeStep(control, step)
       ) {
-        squares = this.sumOfSquares();
-        if (!this.spun(Control.Barrier, barrier)) {
-          await this.until(Control.Barrier, barrier);
+        // No worker has begun the step (each is asleep, or waiting for a
+        // core), and this thread has run its pair's chunks: it runs the
+        // rest too, rather than wait for a worker to wake.
+        this.runner.runOthers();
+        this.runner.reduce(true);
+        finish(control, step);
+        this.alone++;
+      } else {
+        this.alone = 0;
+        // Every chunk must be done before any slice is added up.
+        const barrier = Atomics.load(control, Control.Barrier);
+        if (
+          !arrive(
+            control,
+            Control.Arrived,
+            Control.Barrier,
+            threads,
+            barrier + 1,
+          )
+        ) {
+          squares = this.sumOfSquares();
+          if (!this.spun(Control.Barrier, barrier)) {
+            await this.until(Control.Barrier, barrier);
+          }
         }
-      }
-      this.runner.reduce();
-      if (!arrive(control, Control.Reduced, Control.Done, threads, step)) {
-        if (squares < 0) squares = this.sumOfSquares();
-        if (!this.spun(Control.Done, step - 1)) {
-          await this.until(Control.Done, step - 1);
+        this.runner.reduce();
+        if (!arrive(control, Control.Reduced, Control.Done, threads, step)) {
+          if (squares < 0) squares = this.sumOfSquares();
+          if (!this.spun(Control.Done, step - 1)) {
+            await this.until(Control.Done, step - 1);
+          }
         }
       }
     } finally {
@@ -608,7 +637,7 @@ export class ParallelTrainer {
   private spun(index: number, value: number): boolean {
     const control = this.control;
     return this.spin &&
-      Atomics.load(control, Control.Started) === this.workers - 1 &&
+      joined(control) === this.workers - 1 &&
       spinWhile(control, index, value, this.runner.patience);
   }
 
@@ -695,6 +724,13 @@ function checkBackend(options: ParallelOptions): void {
     );
   }
 }
+
+/**
+ * Most steps in a row the calling thread runs alone, because no worker had
+ * begun them: the next one waits for the workers, which lets a worker's
+ * error (a message, seen only while this thread waits) come in.
+ */
+const MAX_ALONE = 8;
 
 /** `Atomics.waitAsync` (ES2024), typed here for older TypeScript libs. */
 interface AtomicsWaitAsync {

@@ -5,6 +5,7 @@ import {
   ChunkRunner,
   Control,
   type InitMessage,
+  join,
   SPIN_MS,
   spinWhile,
   type WorkerReply,
@@ -14,6 +15,8 @@ export type { InitMessage, WorkerReply };
 
 /** Hooks for tests: a faulty worker built on the real one. */
 export interface WorkerHooks {
+  /** Called before the worker tries to join each step (it may be late). */
+  beforeJoin?(step: number): void;
   /**
    * Called before each step; `false` skips it (the hook has reported an
    * error), and a throw escapes the worker as an uncaught error.
@@ -51,8 +54,10 @@ export function createWorkerHandler(
       waitWhile(control, Control.Step, step, spin, SPIN_MS);
       step = Atomics.load(control, Control.Step);
       if (Atomics.load(control, Control.Stop) !== 0) return;
+      hooks.beforeJoin?.(step);
+      // A step the calling thread has run alone (it began none of it).
+      if (!join(control, step)) continue;
       if (hooks.beforeStep?.(step) === false) return;
-      Atomics.add(control, Control.Started, 1);
       try {
         runner.runChunks();
       } catch (error) {

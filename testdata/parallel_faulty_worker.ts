@@ -1,7 +1,10 @@
-// A training worker that fails at step 2, for the parallel trainer's tests:
-// named "throw", it throws out of its loop (an uncaught error); named
-// "reply", it reports an error the way the real worker does; named "slow",
-// it does not fail but sleeps for a second before step 2's chunks.
+// A training worker that fails in the first step from step 2 on that it
+// joins (the calling thread runs a step alone when no worker has begun it),
+// for the parallel trainer's tests: named "throw", it throws out of its
+// loop (an uncaught error); named "reply", it reports an error the way the
+// real worker does; named "slow", it does not fail but sleeps for a second
+// before that step's chunks; named "late", it does not fail but sleeps for
+// 3 ms before it tries to join each step.
 
 import { createWorkerHandler } from "../nn/parallel_worker.ts";
 
@@ -9,15 +12,22 @@ import { createWorkerHandler } from "../nn/parallel_worker.ts";
 const scope = globalThis as any;
 const how = scope.name;
 const post = (reply: unknown) => scope.postMessage(reply);
+let done = false;
 const handle = createWorkerHandler(post, {
+  beforeJoin() {
+    if (how === "late") {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3);
+    }
+  },
   beforeStep(step) {
-    if (step !== 2) return true;
+    if (step < 2 || done || how === "late") return true;
+    done = true;
     if (how === "slow") {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
       return true;
     }
-    if (how === "throw") throw new Error("boom in step 2");
-    post({ type: "error", step: 2, message: "chunk failed: boom" });
+    if (how === "throw") throw new Error(`boom in step ${step}`);
+    post({ type: "error", step, message: "chunk failed: boom" });
     return false;
   },
 });
