@@ -15,10 +15,10 @@ import {
   WasmUnsupportedError,
 } from "../engine/mod.ts";
 import { WasmBatchStep } from "./wasm_batch.ts";
+import { FitLog } from "./_fit_log.ts";
 import { batches, type Dataset } from "./data.ts";
 import { l2, LOSS_NAMES, lossFitsClasses, type LossName } from "./loss.ts";
 import { type LossKind, lossKind } from "./_loss_kind.ts";
-import { evaluate } from "./metrics.ts";
 import type { MLP } from "./mlp.ts";
 import { type BatchGraph, MiniBatchStep } from "./minibatch.ts";
 import { normalize } from "./normalization.ts";
@@ -848,74 +848,30 @@ export function fit(
     ...options,
     parameterSync: watched ? "step" : "manual",
   });
-  const evalEvery = options.evalEvery ?? 10;
-  const started = performance.now();
-  const losses: number[] = [];
-  const accuracies: number[] = [];
-  const perEpoch = trainer.stepsPerEpoch;
-  const epochs = Math.ceil(trainer.steps / perEpoch);
-  let epochLoss = 0, epochCorrect = 0, epochSeen = 0;
+  const log = new FitLog(
+    model,
+    options,
+    trainer.loss,
+    trainer.steps,
+    trainer.stepsPerEpoch,
+    performance.now(),
+  );
   try {
     while (trainer.stepCount < trainer.steps) {
       const loss = trainer.step();
-      losses.push(loss);
-      accuracies.push(trainer.lastAccuracy);
-      const step = trainer.stepCount;
-      const epoch = Math.ceil(step / perEpoch);
-      const batch = trainer.lastBatchSize;
-      epochLoss += loss;
-      epochCorrect += trainer.lastAccuracy * batch;
-      epochSeen += batch;
-      if (options.onStep !== undefined) {
-        const info: StepInfo = {
-          step,
-          steps: trainer.steps,
-          loss,
-          accuracy: trainer.lastAccuracy,
-          lr: trainer.optimizer.lr,
-          seconds: (performance.now() - started) / 1000,
-          epoch,
-        };
-        if (
-          options.val && (step % evalEvery === 0 || step === trainer.steps)
-        ) {
-          info.valAccuracy = evaluate(model, options.val, trainer.loss);
-        }
-        if (options.onStep(info) === false) break;
-      }
-      const endOfEpoch = step % perEpoch === 0 || step === trainer.steps;
-      if (options.onEpoch !== undefined && endOfEpoch) {
-        const stepsInEpoch = step - (epoch - 1) * perEpoch;
-        const info: EpochInfo = {
-          epoch,
-          epochs,
-          loss: epochLoss / stepsInEpoch,
-          accuracy: epochCorrect / epochSeen,
-          step,
-          seconds: (performance.now() - started) / 1000,
-        };
-        if (options.val) {
-          info.valAccuracy = evaluate(model, options.val, trainer.loss);
-        }
-        if (options.onEpoch(info) === false) break;
-      }
-      if (endOfEpoch) epochLoss = epochCorrect = epochSeen = 0;
+      const more = log.record(
+        trainer.stepCount,
+        loss,
+        trainer.lastAccuracy,
+        trainer.lastBatchSize,
+        trainer.optimizer.lr,
+      );
+      if (!more) break;
     }
   } finally {
     trainer.close();
   }
-  return {
-    losses,
-    accuracies,
-    loss: losses[losses.length - 1],
-    accuracy: evaluate(model, data, trainer.loss),
-    valAccuracy: options.val
-      ? evaluate(model, options.val, trainer.loss)
-      : undefined,
-    steps: losses.length,
-    seconds: (performance.now() - started) / 1000,
-    mode: trainer.mode,
-  };
+  return log.result(data, trainer.mode);
 }
 
 /** Where one recorded batch's graph lies on the tape. */

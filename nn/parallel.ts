@@ -12,14 +12,11 @@
 
 import type { Tape } from "../engine/mod.ts";
 import type { Dataset } from "./data.ts";
-import { evaluate } from "./metrics.ts";
 import { wasmSimdAvailable } from "../engine/mod.ts";
 import {
-  type EpochInfo,
   fit,
   type FitOptions,
   type FitResult,
-  type StepInfo,
   Trainer,
   TrainingError,
   WASM_AUTO_MACS,
@@ -42,6 +39,7 @@ import {
   type WorkerReply,
 } from "./_parallel_step.ts";
 import { Rng } from "./rng.ts";
+import { FitLog } from "./_fit_log.ts";
 
 /**
  * The worker script {@linkcode ParallelTrainer} starts by default. Under
@@ -820,71 +818,28 @@ export async function fitParallel(
     }
   }
   const trainer = await ParallelTrainer.create(model, data, options);
-  const evalEvery = options.evalEvery ?? 10;
-  const losses: number[] = [];
-  const accuracies: number[] = [];
-  const perEpoch = trainer.trainer.stepsPerEpoch;
-  const epochs = Math.ceil(trainer.steps / perEpoch);
-  let epochLoss = 0, epochCorrect = 0, epochSeen = 0;
-  const lossName = trainer.trainer.loss;
+  const log = new FitLog(
+    model,
+    options,
+    trainer.trainer.loss,
+    trainer.steps,
+    trainer.trainer.stepsPerEpoch,
+    started,
+  );
   try {
     while (trainer.stepCount < trainer.steps) {
       const loss = await trainer.step();
-      losses.push(loss);
-      accuracies.push(trainer.lastAccuracy);
-      const step = trainer.stepCount;
-      const epoch = Math.ceil(step / perEpoch);
-      epochLoss += loss;
-      epochCorrect += trainer.lastAccuracy * trainer.lastBatchSize;
-      epochSeen += trainer.lastBatchSize;
-      if (options.onStep !== undefined) {
-        const info: StepInfo = {
-          step,
-          steps: trainer.steps,
-          loss,
-          accuracy: trainer.lastAccuracy,
-          lr: trainer.trainer.optimizer.lr,
-          seconds: (performance.now() - started) / 1000,
-          epoch,
-        };
-        if (
-          options.val && (step % evalEvery === 0 || step === trainer.steps)
-        ) {
-          info.valAccuracy = evaluate(model, options.val, lossName);
-        }
-        if (options.onStep(info) === false) break;
-      }
-      const endOfEpoch = step % perEpoch === 0 || step === trainer.steps;
-      if (options.onEpoch !== undefined && endOfEpoch) {
-        const info: EpochInfo = {
-          epoch,
-          epochs,
-          loss: epochLoss / (step - (epoch - 1) * perEpoch),
-          accuracy: epochCorrect / epochSeen,
-          step,
-          seconds: (performance.now() - started) / 1000,
-        };
-        if (options.val) {
-          info.valAccuracy = evaluate(model, options.val, lossName);
-        }
-        if (options.onEpoch(info) === false) break;
-      }
-      if (endOfEpoch) epochLoss = epochCorrect = epochSeen = 0;
+      const more = log.record(
+        trainer.stepCount,
+        loss,
+        trainer.lastAccuracy,
+        trainer.lastBatchSize,
+        trainer.trainer.optimizer.lr,
+      );
+      if (!more) break;
     }
   } finally {
     trainer.close();
   }
-  return {
-    losses,
-    accuracies,
-    loss: losses[losses.length - 1],
-    accuracy: evaluate(model, data, lossName),
-    valAccuracy: options.val
-      ? evaluate(model, options.val, lossName)
-      : undefined,
-    steps: losses.length,
-    seconds: (performance.now() - started) / 1000,
-    mode: "compiled",
-    workers: trainer.workers,
-  };
+  return { ...log.result(data, "compiled"), workers: trainer.workers };
 }
