@@ -22,6 +22,51 @@ const FAULTY = new URL(
 
 const snapshot = (model: MLP) => model.parameters().map((p) => p.data);
 
+/** Asserts that each of `got` is within 1e-12 of `want`'s entry. */
+function assertClose(got: number[], want: number[], what: string): void {
+  assert.equal(got.length, want.length, what);
+  for (let k = 0; k < want.length; k++) {
+    assert.ok(
+      Math.abs(got[k] - want[k]) <= 1e-12,
+      `${what} ${k}: ${got[k]} vs ${want[k]}`,
+    );
+  }
+}
+
+/**
+ * Trains fresh models from `make` with fit() and with fitParallel() on
+ * each number of `workers`: the parallel runs are bit-identical to each
+ * other, and within 1e-12 of fit()'s losses and parameters.
+ */
+async function againstFit(
+  make: () => MLP,
+  data: Parameters<typeof fit>[1],
+  options: FitOptions,
+  workers: number[],
+  chunks: number,
+) {
+  const single = make();
+  const reference = fit(single, data, options);
+  const runs = [];
+  for (const count of workers) {
+    const model = make();
+    const result = await fitParallel(model, data, {
+      ...options,
+      workers: count,
+      chunks,
+    });
+    assert.equal(result.workers, count);
+    runs.push({ result, params: snapshot(model) });
+  }
+  for (const run of runs.slice(1)) {
+    assert.deepEqual(run.params, runs[0].params);
+    assert.deepEqual(run.result.losses, runs[0].result.losses);
+  }
+  assertClose(runs[0].result.losses, reference.losses, "loss");
+  assertClose(runs[0].params, snapshot(single), "parameter");
+  return { reference, result: runs[0].result };
+}
+
 Deno.test("fitParallel() is bit-identical for 1, 2 and 3 workers and within 1e-12 of fit()", async () => {
   // 70 samples in batches of 16 (the last of 6), cut into 4 chunks each.
   const data = makeBlobs(70, { classes: 3, seed: 3 });
@@ -33,29 +78,8 @@ Deno.test("fitParallel() is bit-identical for 1, 2 and 3 workers and within 1e-1
     epochs: 2,
     seed: 9,
   };
-  const single = make();
-  const reference = fit(single, data, options);
-  const runs = [];
-  for (const workers of [1, 2, 3]) {
-    const model = make();
-    const result = await fitParallel(model, data, {
-      ...options,
-      workers,
-      chunks: 4,
-    });
-    assert.equal(result.workers, workers);
-    assert.equal(result.steps, 10);
-    runs.push({ params: snapshot(model), losses: result.losses });
-  }
-  assert.deepEqual(runs[1], runs[0]);
-  assert.deepEqual(runs[2], runs[0]);
-  const expected = snapshot(single);
-  for (let k = 0; k < expected.length; k++) {
-    assert.ok(Math.abs(runs[0].params[k] - expected[k]) <= 1e-12);
-  }
-  for (let s = 0; s < reference.losses.length; s++) {
-    assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
-  }
+  const { result } = await againstFit(make, data, options, [1, 2, 3], 4);
+  assert.equal(result.steps, 10);
 });
 
 Deno.test("fitParallel() standardises raw data with the model's normalisation, as fit() does", async () => {
@@ -79,28 +103,15 @@ Deno.test("fitParallel() standardises raw data with the model's normalisation, a
     epochs: 2,
     seed: 2,
   };
-  const single = make();
-  const reference = fit(single, data, options);
-  const runs = [];
-  for (const workers of [1, 2]) {
-    const model = make();
-    const result = await fitParallel(model, data, {
-      ...options,
-      workers,
-      chunks: 3,
-    });
-    assert.equal(result.accuracy, reference.accuracy);
-    runs.push({ params: snapshot(model), losses: result.losses });
-  }
-  assert.deepEqual(runs[1], runs[0]);
-  assert.equal(runs[0].losses.length, 8);
-  for (let s = 0; s < reference.losses.length; s++) {
-    assert.ok(Math.abs(runs[0].losses[s] - reference.losses[s]) <= 1e-12);
-  }
-  const expected = snapshot(single);
-  for (let k = 0; k < expected.length; k++) {
-    assert.ok(Math.abs(runs[0].params[k] - expected[k]) <= 1e-12);
-  }
+  const { reference, result } = await againstFit(
+    make,
+    data,
+    options,
+    [1, 2],
+    3,
+  );
+  assert.equal(result.accuracy, reference.accuracy);
+  assert.equal(result.losses.length, 8);
 });
 
 Deno.test("fitParallel() computes the model's stored features from raw points, as fit() does", async () => {
@@ -111,28 +122,7 @@ Deno.test("fitParallel() computes the model's stored features from raw points, a
     return model;
   };
   const options: FitOptions = { loss: "hinge", batchSize: 16, epochs: 2 };
-  const single = make();
-  const reference = fit(single, data, options);
-  for (const workers of [1, 2]) {
-    const model = make();
-    const result = await fitParallel(model, data, {
-      ...options,
-      workers,
-      chunks: 4,
-    });
-    assert.equal(result.workers, workers);
-    assert.equal(result.losses.length, reference.losses.length);
-    for (let s = 0; s < reference.losses.length; s++) {
-      assert.ok(
-        Math.abs(result.losses[s] - reference.losses[s]) <= 1e-12,
-        `step ${s}: ${result.losses[s]} vs ${reference.losses[s]}`,
-      );
-    }
-    const expected = snapshot(single), got = snapshot(model);
-    for (let k = 0; k < expected.length; k++) {
-      assert.ok(Math.abs(got[k] - expected[k]) <= 1e-12);
-    }
-  }
+  await againstFit(make, data, options, [1, 2], 4);
 });
 
 Deno.test("ParallelTrainer: a full batch with L2 and hinge matches Trainer's losses", async () => {
