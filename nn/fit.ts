@@ -514,6 +514,7 @@ export class Trainer {
           kind.outputs,
           (out, y) => kind.loss(out, y),
           { precision, alpha, resident: this.plainSgd() },
+          data.classes,
         );
       } catch (error) {
         if (!(error instanceof WasmUnsupportedError)) throw error;

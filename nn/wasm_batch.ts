@@ -1,14 +1,15 @@
-// Full and mini-batches on the WebAssembly SIMD backend: fixed sample slots compiled once, the loss over a batch's slots recorded on the tape.
+// Full and mini-batches on the WebAssembly SIMD backend: fixed sample slots compiled once, the loss over a batch's slots on the tape (recorded once per batch size, compiled per sample where it can be).
 
 import {
+  codegenAvailable,
   type Tape,
-  Value,
   type WasmPrecision,
   WasmStep,
 } from "../engine/mod.ts";
 import { l2 } from "./loss.ts";
 import type { MLP } from "./mlp.ts";
 import { type BatchGraph, type BatchLoss, recordSlots } from "./minibatch.ts";
+import { LossTail } from "./_loss_tail.ts";
 
 /** Options for {@linkcode WasmBatchStep}. */
 export interface WasmBatchOptions {
@@ -29,9 +30,11 @@ export interface WasmBatchOptions {
  * {@linkcode WasmStep}. At construction it records `capacity` sample slots
  * (inputs, then the model's forward pass) and compiles them. Each batch
  * writes its samples into the first slots, runs the module over those
- * slots only, and records the loss over their outputs on the tape (replayed
- * instead while the same batch comes back, as a full batch does). The
- * backward pass runs the loss on the tape and the slots in the module.
+ * slots only, and runs the loss over their outputs on the tape: recorded
+ * once per batch size and compiled per sample where code generation is
+ * allowed, as the compiled mini-batch step does (see `LossTail`), else
+ * replayed, or recorded per batch. The backward pass runs the loss on the
+ * tape and the slots in the module.
  *
  * With resident parameters the L2 term is not on the tape: the module keeps
  * `Σ p²` current and {@linkcode WasmBatchStep.loss} adds it.
@@ -51,16 +54,12 @@ export class WasmBatchStep {
   private readonly firstSample: number;
   private readonly sampleSize: number;
   private readonly outputOffset: number;
-  private readonly regStart: number;
-  private readonly tailStart: number;
-  private readonly reg?: Value;
-  private readonly lossOf: BatchLoss;
+  /** The regulariser (unless resident) and the loss, after the slots. */
+  private readonly tail: LossTail;
   private readonly alpha: number;
   private lastX?: unknown;
   private lastY?: unknown;
   private samples = 0;
-  private root = -1;
-  private tailEnd = -1;
 
   /**
    * Records the slots after the tape's current end and compiles them.
@@ -70,6 +69,8 @@ export class WasmBatchStep {
    * @param nout Outputs per sample the loss reads.
    * @param loss Records the batch loss (without L2).
    * @param options Precision, L2 strength, resident parameters.
+   * @param classes The number of classes, to record the loss once per batch
+   * size (0: record it every batch).
    * @throws {WasmUnsupportedError} When the backend cannot run the model
    * here (the caller rewinds the tape and falls back).
    */
@@ -79,6 +80,7 @@ export class WasmBatchStep {
     nout: number,
     loss: BatchLoss,
     options: WasmBatchOptions,
+    classes = 0,
   ) {
     const parameters = model.parameters();
     const tape = parameters[0].tape;
@@ -86,7 +88,6 @@ export class WasmBatchStep {
     this.capacity = capacity;
     this.nin = model.nin;
     this.nout = nout;
-    this.lossOf = loss;
     this.alpha = options.alpha;
     this.resident = options.resident;
     const slots = recordSlots(model, capacity);
@@ -94,11 +95,18 @@ export class WasmBatchStep {
     this.sampleSize = slots.sampleSize;
     this.outputOffset = slots.outputOffset;
     this.lastSlotNode = tape.size - 1;
-    this.regStart = tape.size;
-    if (options.alpha > 0 && !options.resident) {
-      this.reg = l2(parameters, options.alpha);
-    }
-    this.tailStart = tape.size;
+    this.tail = new LossTail(
+      tape,
+      slots,
+      capacity,
+      nout,
+      loss,
+      options.alpha > 0 && !options.resident
+        ? () => l2(parameters, options.alpha)
+        : undefined,
+      classes,
+      codegenAvailable(),
+    );
     // The slots (and L2) serve every step: no Value backward() may release
     // them.
     tape.keep();
@@ -117,49 +125,41 @@ export class WasmBatchStep {
   }
 
   /**
-   * Runs the forward pass of a batch and records (or replays) its loss.
+   * Runs the forward pass of a batch and its loss.
    *
    * @param x The batch's features, at most `capacity` rows.
    * @param y The batch's labels.
    * @returns Where the batch's graph lies.
    */
   forward(x: readonly ArrayLike<number>[], y: readonly number[]): BatchGraph {
-    const tape = this.tape, data = tape.data, nin = this.nin;
+    const data = this.tape.data, nin = this.nin;
     const count = x.length;
-    const outputs = new Int32Array(count);
+    const { outputs, labels } = this.tail.buffers(count);
     for (let s = 0; s < count; s++) {
       const first = this.firstSample + s * this.sampleSize;
       const row = x[s];
       for (let k = 0; k < nin; k++) data[first + k] = row[k];
       outputs[s] = first + this.outputOffset;
+      labels[s] = y[s];
     }
     this.step.forwardSamples(count);
-    if (x === this.lastX && y === this.lastY && count === this.samples) {
-      tape.replay(this.regStart, this.tailEnd);
-    } else {
-      if (this.reg) tape.replay(this.regStart, this.tailStart);
-      tape.rewind(this.tailStart);
-      const rows: Value[][] = [];
-      for (let s = 0; s < count; s++) {
-        const row: Value[] = [];
-        for (let k = 0; k < this.nout; k++) {
-          row.push(Value.at(tape, outputs[s] + k));
-        }
-        rows.push(row);
-      }
-      const loss = this.lossOf(rows, y);
-      this.root = (this.reg ? loss.add(this.reg) : loss).index;
-      this.tailEnd = tape.size;
-      this.lastX = x;
-      this.lastY = y;
-    }
+    const same = x === this.lastX && y === this.lastY &&
+      count === this.samples;
+    const root = this.tail.forward(outputs, labels, same);
+    this.lastX = x;
+    this.lastY = y;
     this.samples = count;
-    return { root: this.root, outputs, labels: y };
+    return { root, outputs, labels: y };
+  }
+
+  /** Whether the last batch's loss ran compiled (else the interpreter). */
+  get lossCompiled(): boolean {
+    return this.tail.compiled;
   }
 
   /** The last batch's loss, L2 included. */
   get loss(): number {
-    const tail = this.tape.data[this.root];
+    const tail = this.tape.data[this.tail.root];
     return this.resident ? tail + this.alpha * this.step.squaredNorm() : tail;
   }
 
@@ -174,7 +174,7 @@ export class WasmBatchStep {
       const o = this.firstSample + s * this.sampleSize + this.outputOffset;
       for (let k = 0; k < this.nout; k++) grad[o + k] = 0;
     }
-    this.tape.backward(this.root, this.regStart);
+    this.tail.backward();
     this.step.backwardSamples(this.samples);
   }
 
