@@ -63,3 +63,28 @@ export function assertClose(
     `expected ${expected}, got ${actual}`,
   );
 }
+
+/**
+ * `n` samples of 6 features (smooth, between -2 and 2) with labels cycling
+ * through `classes`, and the indices of successive batches of `counts`
+ * samples each, every batch another order (every third sample): what the
+ * mini-batch steps' tests feed both ways.
+ */
+export function sampleBatches(
+  n: number,
+  classes: number,
+  counts: number[],
+): { x: number[][]; y: number[]; batches: number[][] } {
+  const x = Array.from(
+    { length: n },
+    (_, s) => Array.from({ length: 6 }, (_, k) => Math.sin(s * 6 + k) * 2),
+  );
+  const y = Array.from({ length: n }, (_, s) => (s * 7) % classes);
+  let at = 0;
+  const batches = counts.map((count) => {
+    const indices = Array.from({ length: count }, (_, s) => (at + s * 3) % n);
+    at += count;
+    return indices;
+  });
+  return { x, y, batches };
+}

@@ -14,6 +14,7 @@ import { Tape, Value } from "../engine/mod.ts";
 import { l2 } from "./loss.ts";
 import { lossKind } from "./_loss_kind.ts";
 import { MiniBatchStep } from "./minibatch.ts";
+import { sampleBatches } from "./_testing.ts";
 
 function trainBoth(
   make: () => MLP,
@@ -177,17 +178,10 @@ function compareBatches(
 ): boolean[] {
   const { sizes, parameters, step } = stepFor(loss, classes, alpha);
   const tape = parameters[0].tape;
-  const n = 40;
-  const x = Array.from(
-    { length: n },
-    (_, s) => Array.from({ length: 6 }, (_, k) => Math.sin(s * 6 + k) * 2),
-  );
-  const y = Array.from({ length: n }, (_, s) => (s * 7) % classes);
+  const { x, y, batches } = sampleBatches(40, classes, counts);
   const compiled: boolean[] = [];
-  let at = 0;
-  for (const [b, count] of counts.entries()) {
-    const indices = Array.from({ length: count }, (_, s) => (at + s * 3) % n);
-    at += count;
+  for (const [b, indices] of batches.entries()) {
+    const count = indices.length;
     const want = recordReference(
       sizes,
       parameters.map((p) => p.data),

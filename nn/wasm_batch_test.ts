@@ -6,6 +6,7 @@ import type { LossName } from "./loss.ts";
 import { lossKind } from "./_loss_kind.ts";
 import { MLP } from "./mlp.ts";
 import { WasmBatchStep } from "./wasm_batch.ts";
+import { sampleBatches } from "./_testing.ts";
 
 /** A wasm step on its own tape: with classes, the loss kept per batch size. */
 function stepFor(
@@ -42,18 +43,11 @@ for (
     const alpha = 1e-3;
     const kept = stepFor(loss, classes, alpha, true);
     const recorded = stepFor(loss, classes, alpha, false);
-    const n = 40;
-    const x = Array.from(
-      { length: n },
-      (_, s) => Array.from({ length: 6 }, (_, k) => Math.sin(s * 6 + k) * 2),
-    );
-    const y = Array.from({ length: n }, (_, s) => (s * 7) % classes);
-    const compiled: boolean[] = [];
-    let at = 0;
     // Batches of 16, a partial one, and 16 again: each a new sample order.
-    for (const [b, count] of [16, 16, 5, 16, 5].entries()) {
-      const indices = Array.from({ length: count }, (_, s) => (at + s * 3) % n);
-      at += count;
+    const counts = [16, 16, 5, 16, 5];
+    const { x, y, batches } = sampleBatches(40, classes, counts);
+    const compiled: boolean[] = [];
+    for (const [b, indices] of batches.entries()) {
       const bx = indices.map((i) => x[i]), by = indices.map((i) => y[i]);
       const results = [kept, recorded].map(({ parameters, step }) => {
         for (const p of parameters) p.grad = 0;
