@@ -95,9 +95,8 @@ export class MiniBatchStep {
   readonly capacity: number;
   private readonly tape: Tape;
   private readonly nin: number;
-  private readonly firstSample: number;
-  private readonly sampleSize: number;
-  private readonly outputOffset: number;
+  /** Where the sample slots are. */
+  private readonly slots: SampleSlots;
   private readonly program: RangeProgram;
   /** The regulariser and the loss, after the slots. */
   private readonly tail: LossTail;
@@ -129,9 +128,7 @@ export class MiniBatchStep {
     this.capacity = capacity;
     this.nin = model.nin;
     const slots = recordSlots(model, capacity);
-    this.firstSample = slots.first;
-    this.sampleSize = slots.sampleSize;
-    this.outputOffset = slots.outputOffset;
+    this.slots = slots;
     this.tail = new LossTail(
       tape,
       slots,
@@ -144,8 +141,8 @@ export class MiniBatchStep {
     );
     this.program = compileRange(
       tape,
-      this.firstSample,
-      this.firstSample + this.sampleSize,
+      this.slots.first,
+      this.slots.first + this.slots.sampleSize,
     );
   }
 
@@ -165,15 +162,15 @@ export class MiniBatchStep {
     count: number = indices.length,
   ): BatchGraph {
     const data = this.tape.data, nin = this.nin;
-    const sampleSize = this.sampleSize;
+    const sampleSize = this.slots.sampleSize;
     const { outputs, labels } = this.tail.buffers(count);
     for (let s = 0; s < count; s++) {
       const offset = s * sampleSize;
-      const first = this.firstSample + offset;
+      const first = this.slots.first + offset;
       const row = x[indices[s]];
       for (let k = 0; k < nin; k++) data[first + k] = row[k];
       this.program.forward(offset);
-      outputs[s] = first + this.outputOffset;
+      outputs[s] = first + this.slots.outputOffset;
       labels[s] = y[indices[s]];
     }
     this.samples = count;
@@ -193,7 +190,7 @@ export class MiniBatchStep {
   backward(): void {
     this.tail.backward();
     for (let s = this.samples - 1; s >= 0; s--) {
-      this.program.backward(s * this.sampleSize);
+      this.program.backward(s * this.slots.sampleSize);
     }
   }
 }

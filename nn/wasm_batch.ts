@@ -8,7 +8,12 @@ import {
 } from "../engine/mod.ts";
 import { l2 } from "./loss.ts";
 import type { MLP } from "./mlp.ts";
-import { type BatchGraph, type BatchLoss, recordSlots } from "./minibatch.ts";
+import {
+  type BatchGraph,
+  type BatchLoss,
+  recordSlots,
+  type SampleSlots,
+} from "./minibatch.ts";
 import { LossTail } from "./_loss_tail.ts";
 
 /** Options for {@linkcode WasmBatchStep}. */
@@ -51,9 +56,8 @@ export class WasmBatchStep {
   private readonly tape: Tape;
   private readonly nin: number;
   private readonly nout: number;
-  private readonly firstSample: number;
-  private readonly sampleSize: number;
-  private readonly outputOffset: number;
+  /** Where the sample slots are. */
+  private readonly slots: SampleSlots;
   /** The regulariser (unless resident) and the loss, after the slots. */
   private readonly tail: LossTail;
   private readonly alpha: number;
@@ -91,9 +95,7 @@ export class WasmBatchStep {
     this.alpha = options.alpha;
     this.resident = options.resident;
     const slots = recordSlots(model, capacity);
-    this.firstSample = slots.first;
-    this.sampleSize = slots.sampleSize;
-    this.outputOffset = slots.outputOffset;
+    this.slots = slots;
     this.lastSlotNode = tape.size - 1;
     this.tail = new LossTail(
       tape,
@@ -112,7 +114,7 @@ export class WasmBatchStep {
     tape.keep();
     this.step = new WasmStep(tape, {
       firstSample: slots.first,
-      sampleSize: this.sampleSize,
+      sampleSize: this.slots.sampleSize,
       samples: capacity,
       root: this.lastSlotNode,
     }, {
@@ -136,10 +138,10 @@ export class WasmBatchStep {
     const count = x.length;
     const { outputs, labels } = this.tail.buffers(count);
     for (let s = 0; s < count; s++) {
-      const first = this.firstSample + s * this.sampleSize;
+      const first = this.slots.first + s * this.slots.sampleSize;
       const row = x[s];
       for (let k = 0; k < nin; k++) data[first + k] = row[k];
-      outputs[s] = first + this.outputOffset;
+      outputs[s] = first + this.slots.outputOffset;
       labels[s] = y[s];
     }
     this.step.forwardSamples(count);
@@ -171,7 +173,8 @@ export class WasmBatchStep {
   backward(): void {
     const grad = this.tape.grad;
     for (let s = 0; s < this.samples; s++) {
-      const o = this.firstSample + s * this.sampleSize + this.outputOffset;
+      const o = this.slots.first + s * this.slots.sampleSize +
+        this.slots.outputOffset;
       for (let k = 0; k < this.nout; k++) grad[o + k] = 0;
     }
     this.tail.backward();
