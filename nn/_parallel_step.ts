@@ -109,10 +109,10 @@ export function closeStep(control: Int32Array, step: number): boolean {
     open;
 }
 
-/** Marks step `step` done: raises `Done` to it and wakes the waiting. */
-export function finish(control: Int32Array, step: number): void {
-  Atomics.store(control, Control.Done, step);
-  Atomics.notify(control, Control.Done);
+/** Sets `control[slot]` to `value` and wakes the threads waiting on it. */
+export function raise(control: Int32Array, slot: number, value: number): void {
+  Atomics.store(control, slot, value);
+  Atomics.notify(control, slot);
 }
 
 /** Zeroes every pair's count of chunks taken: before each step. */
@@ -231,8 +231,7 @@ export function arrive(
 ): boolean {
   if (Atomics.add(control, count, 1) !== threads - 1) return false;
   Atomics.store(control, count, 0);
-  Atomics.store(control, gate, value);
-  Atomics.notify(control, gate);
+  raise(control, gate, value);
   return true;
 }
 
@@ -380,9 +379,8 @@ export class ChunkRunner {
 
   /** Makes pair `pair`'s chunks the ones this thread takes from. */
   private enter(pair: number): void {
-    const first = this.block(2 * pair), last = this.block(2 * pair + 1);
-    this.pairStart = first[0];
-    this.pairEnd = 2 * pair + 1 < this.workers ? last[1] : first[1];
+    this.pairStart = this.pairFirst(pair);
+    this.pairEnd = this.pairFirst(pair + 1);
     this.claimed = Control.Size + 2 * pair;
     this.taken = 0;
     this.depth = 0;
@@ -405,12 +403,14 @@ export class ChunkRunner {
     for (let level = 1; level < this.depth; level++) {
       this.row(this.nodeFirst[level]).set(this.buffers[level]);
     }
-    // Once every chunk is taken, the pair's two threads write the same.
-    Atomics.store(
-      this.control,
-      this.claimed + 1,
-      this.front ? this.pairStart + this.taken : this.pairEnd - this.taken,
-    );
+    // Final: this thread takes no chunk once the pair's are all taken.
+    if (this.front) {
+      Atomics.store(
+        this.control,
+        this.claimed + 1,
+        this.pairStart + this.taken,
+      );
+    }
     if (ran > 0) {
       const perChunk = (performance.now() - started) / ran;
       this.patience = Math.min(SPIN_MS, 3 * perChunk + PATIENCE_MS);
@@ -470,7 +470,7 @@ export class ChunkRunner {
       // Left child plus right, in the row of the parent's first chunk when
       // the parent is the bottom node (a sum in either order is the same).
       const lower = this.storage(b), upper = this.storage(t);
-      if (front || b > 0) addTo(lower, upper, this.count);
+      if (front || b > 0) addTo(lower, upper, 0, this.count);
       else addInto(this.row(a), upper, lower, this.count);
       first[b] = left;
       size[b] = 2 * n;
@@ -554,11 +554,12 @@ export class ChunkRunner {
   reduce(all = false): void {
     const control = this.control, ends = this.ends, workers = this.workers;
     // Where each thread's chunks end: a pair's first thread's at its split.
-    for (let pair = 0; pair < workers; pair += 2) {
-      const [lo] = this.block(pair);
-      const hi = this.block(Math.min(pair + 1, workers - 1))[1];
-      const split = Atomics.load(control, Control.Size + pair + 1);
-      for (let c = lo; c < hi; c++) ends[c] = c < split ? split : hi;
+    for (let pair = 0; 2 * pair < workers; pair++) {
+      const hi = this.pairFirst(pair + 1);
+      const split = Atomics.load(control, Control.Size + 2 * pair + 1);
+      for (let c = this.pairFirst(pair); c < hi; c++) {
+        ends[c] = c < split ? split : hi;
+      }
     }
     const count = this.count;
     const lo = all ? 0 : Math.floor((this.index * count) / workers);
@@ -596,18 +597,16 @@ export class ChunkRunner {
 
   /** Adds row `right` of `partials` into row `left`, over `[first, last)`. */
   private addRows(left: number, right: number, first: number, last: number) {
-    const partials = this.partials, count = this.count;
-    const l = left * count, r = right * count;
-    for (let j = first; j < last; j++) partials[l + j] += partials[r + j];
+    addTo(this.row(left), this.row(right), first, last);
   }
 
-  /** Thread `w`'s half of its pair's chunks: about as many for each. */
-  private block(w: number): [number, number] {
-    const chunks = this.chunks, workers = this.workers;
-    return [
-      Math.floor((w * chunks) / workers),
-      Math.floor(((w + 1) * chunks) / workers),
-    ];
+  /**
+   * Pair `pair`'s first chunk (the chunks' end past the last pair): each
+   * thread's share about the same, an odd last thread's alone.
+   */
+  private pairFirst(pair: number): number {
+    const workers = this.workers;
+    return Math.floor((Math.min(2 * pair, workers) * this.chunks) / workers);
   }
 
   /** Row `r` of `partials`. */
@@ -638,9 +637,14 @@ const PATIENCE_MS = 0.02;
  */
 const STACK_DEPTH = 33;
 
-/** Adds `source` into `target`, element by element. */
-function addTo(target: Float64Array, source: Float64Array, count: number) {
-  for (let j = 0; j < count; j++) target[j] += source[j];
+/** Adds `source` into `target`, element by element, over `[first, last)`. */
+function addTo(
+  target: Float64Array,
+  source: Float64Array,
+  first: number,
+  last: number,
+): void {
+  for (let j = first; j < last; j++) target[j] += source[j];
 }
 
 /** Sets `target` to `left + right`, element by element. */

@@ -30,10 +30,10 @@ import {
   closeStep,
   Control,
   controlSize,
-  finish,
   type InitMessage,
   joined,
   openStep,
+  raise,
   resetClaims,
   spinWhile,
   type WorkerReply,
@@ -528,7 +528,7 @@ export class ParallelTrainer {
         // rest too, rather than wait for a worker to wake.
         this.runner.runOthers();
         this.runner.reduce(true);
-        finish(control, step);
+        raise(control, Control.Done, step);
         this.alone++;
       } else {
         this.alone = 0;
