@@ -67,9 +67,17 @@ function opened(step: number): number {
   return (step & 0x7fff) << 16;
 }
 
-/** Opens step `step` to the workers: before `Control.Step` is raised to it. */
+/**
+ * Starts step `step` (its batch and chunks written): zeroes every pair's
+ * count of chunks taken, opens the step to the workers, then raises
+ * `Control.Step` to it and wakes them.
+ */
 export function openStep(control: Int32Array, step: number): void {
+  for (let slot = Control.Size; slot < control.length; slot += 2) {
+    control[slot] = 0;
+  }
   Atomics.store(control, Control.Join, opened(step));
+  raise(control, Control.Step, step);
 }
 
 /**
@@ -113,13 +121,6 @@ export function closeStep(control: Int32Array, step: number): boolean {
 export function raise(control: Int32Array, slot: number, value: number): void {
   Atomics.store(control, slot, value);
   Atomics.notify(control, slot);
-}
-
-/** Zeroes every pair's count of chunks taken: before each step. */
-export function resetClaims(control: Int32Array): void {
-  for (let slot = Control.Size; slot < control.length; slot += 2) {
-    control[slot] = 0;
-  }
 }
 
 /** What every thread is given: the model, the loss and the shared buffers. */

@@ -7,7 +7,7 @@ import {
   Control,
   controlSize,
   type InitMessage,
-  resetClaims,
+  openStep,
 } from "./_parallel_step.ts";
 import { makeBlobs } from "./datasets.ts";
 import { MLP } from "./mlp.ts";
@@ -73,8 +73,7 @@ function step(
   schedule: [number, number][],
 ): { grad: number[]; stats: number[] } {
   const { all, control, grad, stats } = runners(workers, 45, chunks);
-  resetClaims(control);
-  control[Control.Step] = 1;
+  openStep(control, 1);
   for (const [w, n] of schedule) all[w].runChunks(n);
   for (const runner of all) runner.runChunks();
   for (const runner of all) runner.reduce();
@@ -123,8 +122,7 @@ Deno.test("ChunkRunner: the calling thread running every pair's chunks alone sum
     const one = step(1, chunks, []);
     for (const workers of [2, 3, 4, 5]) {
       const { all, control, grad, stats } = runners(workers, 45, chunks);
-      resetClaims(control);
-      control[Control.Step] = 1;
+      openStep(control, 1);
       all[0].runChunks();
       all[0].runOthers();
       all[0].reduce(true);
@@ -139,8 +137,7 @@ Deno.test("ChunkRunner: the calling thread running every pair's chunks alone sum
 
 Deno.test("ChunkRunner: a thread whose partner runs first finds its chunks taken", () => {
   const { all, control } = runners(2, 45, 16);
-  resetClaims(control);
-  control[Control.Step] = 1;
+  openStep(control, 1);
   all[1].runChunks();
   // One step of progress per chunk: all 16 run by thread 1.
   assert.equal(Atomics.load(control, Control.Progress), 16);

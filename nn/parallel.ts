@@ -34,7 +34,6 @@ import {
   joined,
   openStep,
   raise,
-  resetClaims,
   spinWhile,
   type WorkerReply,
 } from "./_parallel_step.ts";
@@ -505,15 +504,12 @@ export class ParallelTrainer {
     const control = this.control, threads = this.workers;
     control[Control.Batch] = b;
     control[Control.Chunks] = chunks;
-    resetClaims(control);
-    openStep(control, step);
     // The L2 term's sum of squares: summed while this thread waits for the
     // workers (or after, when it has not waited).
     let squares = -1;
     this.running = true;
     try {
-      Atomics.store(control, Control.Step, step);
-      Atomics.notify(control, Control.Step);
+      openStep(control, step);
       try {
         this.runner.runChunks();
       } catch (error) {
